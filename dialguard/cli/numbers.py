@@ -1,0 +1,97 @@
+"""``dialguard numbers``: the registry of access numbers a tenant may present."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from ..policy.model import NumberType, RegisteredNumber
+from ..views import jsonable
+from .runtime import emit_json, run, state
+
+
+@click.group("numbers")
+def group() -> None:
+    """Access numbers filed with the regulator (码号)."""
+
+
+@group.command("add")
+@click.argument("number")
+@click.option("--tenant", required=True)
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    help="A purpose the number is filed for (repeatable). Default: callback.",
+)
+@click.option("--outbound/--no-outbound", default=True, help="Filed with outbound enabled.")
+@click.option("--inbound/--no-inbound", default=True, help="Filed with inbound enabled.")
+@click.option(
+    "--type", "number_type", type=click.Choice([t.value for t in NumberType]), default="call-centre"
+)
+@click.option("--filed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@click.option("--filing-ref", default=None)
+@click.option("--inactive", is_flag=True, help="Register the number as not in service.")
+@click.pass_context
+def add(
+    ctx: click.Context,
+    number: str,
+    tenant: str,
+    purposes: tuple[str, ...],
+    outbound: bool,
+    inbound: bool,
+    number_type: str,
+    filed_on: date | None,
+    filing_ref: str | None,
+    inactive: bool,
+) -> None:
+    """Register NUMBER for TENANT (re-adding updates the filing)."""
+    cli = state(ctx)
+    registration = RegisteredNumber(
+        number=cli.number(number),
+        tenant=tenant,
+        purposes=frozenset(purposes or ("callback",)),
+        inbound_enabled=inbound,
+        outbound_enabled=outbound,
+        number_type=NumberType(number_type),
+        filing_ref=filing_ref,
+        filed_on=filed_on.date() if filed_on else None,
+        active=not inactive,
+    )
+
+    async def _add() -> str:
+        async with cli.store() as store, store.transaction() as tx:
+            await tx.tenants.ensure(tenant)
+            outcome = await tx.numbers.add(registration)
+            await tx.audit.append(
+                cli.actor, "numbers.add", registration.number, {"after": jsonable(registration)}
+            )
+            return outcome.value
+
+    click.echo(f"{registration.number} ({tenant}): {run(_add)}")
+
+
+@group.command("list")
+@click.option("--tenant", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_numbers(ctx: click.Context, tenant: str | None, as_json: bool) -> None:
+    """List registered numbers."""
+    cli = state(ctx)
+
+    async def _list() -> list[RegisteredNumber]:
+        async with cli.store() as store, store.transaction() as tx:
+            return list(await tx.numbers.list(tenant))
+
+    rows = run(_list)
+    if as_json:
+        emit_json([jsonable(r) for r in rows])
+        return
+    for r in rows:
+        direction = ("in" if r.inbound_enabled else "") + ("+out" if r.outbound_enabled else "")
+        click.echo(
+            f"{r.number}  {r.tenant}  {r.number_type}  {','.join(sorted(r.purposes))}  "
+            f"{direction or 'none'}  {'active' if r.active else 'inactive'}  "
+            f"{r.filing_ref or '-'} {r.filed_on or ''}"
+        )

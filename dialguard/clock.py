@@ -1,0 +1,39 @@
+"""The only place that reads the wall clock. ``DIALGUARD_NOW`` freezes it for drills and tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class ClockError(ValueError):
+    pass
+
+
+def parse_instant(text: str, name: str = "time") -> datetime:
+    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ClockError(f"{name}: not an ISO 8601 date/time: {text!r}") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Clock:
+    frozen_at: datetime | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Clock:
+        env = os.environ if environ is None else environ
+        raw = env.get("DIALGUARD_NOW")
+        return cls(parse_instant(raw, "DIALGUARD_NOW") if raw else None)
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
+
+    def now(self) -> datetime:
+        return self.frozen_at if self.frozen_at is not None else datetime.now(UTC)

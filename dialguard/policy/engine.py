@@ -1,0 +1,76 @@
+"""The one place that decides: (call attempt, facts, now) → decision.
+
+Every rule is evaluated, in a fixed order, and every objection becomes a reason; any reason on
+an outbound call denies it. Emergency numbers are allowed before any rule runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..numbers import digits_only
+from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
+from .pack import RulePack
+from .rules import OUTBOUND_RULES, InboundCallerId, RuleContext, valid_consent
+
+
+def is_emergency(callee: str, pack: RulePack) -> bool:
+    return digits_only(callee) in pack.emergency_numbers
+
+
+def evaluate(
+    attempt: CallAttempt, facts: Facts, now: datetime, pack: RulePack, decision_id: str
+) -> Decision:
+    if now.tzinfo is None:
+        raise ValueError("evaluate() needs a timezone-aware 'now'")
+    ctx = RuleContext(attempt, facts, now, pack)
+    if attempt.direction is Direction.INBOUND:
+        return _inbound(ctx, decision_id)
+    if is_emergency(attempt.callee, pack):
+        reasons: tuple[Reason, ...] = (
+            Reason("emergency.bypass", "emergency number: always allowed"),
+        )
+        return _decision(ctx, decision_id, Verdict.ALLOW, reasons)
+    reasons = tuple(reason for rule in OUTBOUND_RULES for reason in rule.evaluate(ctx))
+    verdict = Verdict.DENY if reasons else Verdict.ALLOW
+    consent = valid_consent(ctx)
+    return _decision(
+        ctx,
+        decision_id,
+        verdict,
+        reasons,
+        consent_ref=consent.evidence_ref if consent else None,
+        record=verdict is Verdict.ALLOW and pack.record_outbound,
+    )
+
+
+def _inbound(ctx: RuleContext, decision_id: str) -> Decision:
+    flags = InboundCallerId().evaluate(ctx)
+    codes = {flag.code for flag in flags}
+    refused = ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound) or (
+        "callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound
+    )
+    return _decision(ctx, decision_id, Verdict.DENY if refused else Verdict.ALLOW, flags)
+
+
+def _decision(
+    ctx: RuleContext,
+    decision_id: str,
+    verdict: Verdict,
+    reasons: tuple[Reason, ...],
+    consent_ref: str | None = None,
+    record: bool = False,
+) -> Decision:
+    return Decision(
+        decision_id=decision_id,
+        verdict=verdict,
+        reasons=reasons,
+        policy_version=ctx.pack.policy_version,
+        decided_at=ctx.now,
+        attempt=ctx.attempt,
+        caller=ctx.facts.caller,
+        callee=ctx.facts.callee,
+        consent_ref=consent_ref,
+        record=record,
+        retention_class=ctx.pack.retention_class if record else None,
+    )

@@ -1,0 +1,151 @@
+"""The values that flow through the policy: a call attempt and its facts in, a decision out.
+
+Everything here is immutable and free of I/O, so the engine stays a pure function and the same
+attempt with the same facts at the same instant always gets the same decision.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class Verdict(enum.StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class Presentation(enum.StrEnum):
+    """Caller-ID presentation as the PBX reports it."""
+
+    ALLOWED = "allowed"
+    RESTRICTED = "restricted"
+
+
+class Direction(enum.StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class NumberType(enum.StrEnum):
+    """How an access number is filed with the regulator."""
+
+    CALL_CENTRE = "call-centre"
+    CARRIER_MARKETING = "carrier-marketing"
+
+
+class DncScope(enum.StrEnum):
+    GLOBAL = "global"
+    TENANT = "tenant"
+    CAMPAIGN = "campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class CallAttempt:
+    """What the transport saw, before any lookup. Numbers are as dialled (not yet normalised)."""
+
+    caller: str
+    callee: str
+    tenant: str = "default"
+    purpose: str = "callback"
+    presentation: Presentation = Presentation.ALLOWED
+    direction: Direction = Direction.OUTBOUND
+    campaign: str | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredNumber:
+    number: str
+    tenant: str
+    purposes: frozenset[str]
+    inbound_enabled: bool
+    outbound_enabled: bool
+    number_type: NumberType
+    filing_ref: str | None
+    filed_on: date | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DncEntry:
+    number: str
+    scope: DncScope
+    tenant: str | None
+    campaign: str | None
+    source: str
+    reason: str | None
+    added_at: datetime
+    expires_at: datetime | None
+    added_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    consent_id: int
+    callee: str
+    tenant: str
+    purpose: str
+    evidence_ref: str
+    channel: str
+    given_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFlags:
+    number: str
+    minor: bool = False
+    guardian: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What storage knew about the attempt when it was looked up.
+
+    ``caller``/``callee`` are the E.164 forms, or None when the number did not parse or validate.
+    ``caller_registrations`` holds the registry rows of the caller for *any* tenant so that the
+    policy can tell "not ours" from "someone else's". ``recent_attempts`` are the times of earlier
+    allowed attempts to the callee by the tenant, newest first, covering the longest window.
+    """
+
+    caller: str | None
+    callee: str | None
+    caller_registrations: tuple[RegisteredNumber, ...] = ()
+    dnc: tuple[DncEntry, ...] = ()
+    consents: tuple[ConsentRecord, ...] = ()
+    recent_attempts: tuple[datetime, ...] = ()
+    contact: ContactFlags | None = None
+    callee_time_zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision_id: str
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    policy_version: str
+    decided_at: datetime
+    attempt: CallAttempt
+    caller: str | None
+    callee: str | None
+    consent_ref: str | None = None
+    record: bool = False
+    retention_class: str | None = None
+    latency_ms: float | None = field(default=None, compare=False)
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOW
+
+    @property
+    def first_reason(self) -> str | None:
+        return self.reasons[0].code if self.reasons else None

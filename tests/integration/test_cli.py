@@ -1,0 +1,282 @@
+"""The CLI contract, end to end through a subprocess, on a fresh SQLite database per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+DIALGUARD = [sys.executable, "-m", "dialguard"]
+WEDNESDAY_10 = "2026-11-25T10:00:00+08:00"
+CALLER = "+861058001234"
+CALLEE = "+8613800138000"
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def dg(tmp_path: Path) -> Run:
+    env = {
+        **os.environ,
+        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
+        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
+        "DIALGUARD_ACTOR": "test-admin",
+    }
+    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
+    env.pop("DIALGUARD_NOW", None)
+
+    def run(
+        *args: str, expect: int | None = 0, **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*DIALGUARD, *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        if expect is not None:
+            assert result.returncode == expect, (args, result.stdout, result.stderr)
+        return result
+
+    run("init")
+    return run
+
+
+def seeded(dg: Run) -> Run:
+    dg("numbers", "add", "010-5800-1234", "--tenant", "acme", "--purpose", "callback")
+    dg(
+        "consent",
+        "add",
+        "13800138000",
+        "--tenant",
+        "acme",
+        "--purpose",
+        "callback",
+        "--evidence",
+        "ticket-42",
+        "--given",
+        "2026-01-01T00:00:00+08:00",
+    )
+    return dg
+
+
+def check_json(dg: Run, *args: str, expect: int) -> dict[str, object]:
+    result = dg(
+        "check",
+        "--caller",
+        CALLER,
+        "--callee",
+        CALLEE,
+        "--tenant",
+        "acme",
+        "--json",
+        *args,
+        expect=expect,
+    )
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_init_is_idempotent(dg: Run) -> None:
+    assert "revision" in dg("init").stdout
+
+
+@pytest.mark.parametrize(
+    "form", ["+86 138 0013 8000", "13800138000", "008613800138000", "+8613800138000"]
+)
+def test_every_format_is_the_same_number(dg: Run, form: str) -> None:
+    seeded(dg)
+    dg("dnc", "add", form, "--reason", "opted out")
+    listed = json.loads(dg("dnc", "check", "13800138000", "--json", expect=1).stdout)
+    assert listed["number"] == CALLEE and listed["listed"] is True
+    again = dg("dnc", "add", "+8613800138000", "--reason", "again")
+    assert "unchanged" in again.stdout
+
+
+def test_numbers_registry_upserts_one_row(dg: Run) -> None:
+    dg("numbers", "add", "01058001234", "--tenant", "acme", "--purpose", "callback")
+    out = dg(
+        "numbers",
+        "add",
+        "+86 10 5800 1234",
+        "--tenant",
+        "acme",
+        "--purpose",
+        "callback",
+        "--purpose",
+        "consultation",
+        "--no-outbound",
+        "--filing-ref",
+        "MIIT-1",
+        "--filed-on",
+        "2026-01-05",
+    )
+    assert "updated" in out.stdout
+    rows = json.loads(dg("numbers", "list", "--json").stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["number"] == CALLER and row["tenant"] == "acme"
+    assert sorted(row["purposes"]) == ["callback", "consultation"]
+    assert row["outbound_enabled"] is False and row["filing_ref"] == "MIIT-1"
+
+
+def test_invalid_numbers_are_named_with_exit_2(dg: Run) -> None:
+    result = dg("numbers", "add", "12345", "--tenant", "acme", expect=2)
+    assert "12345" in result.stderr and "invalid" in result.stderr
+    result = dg("check", "--caller", CALLER, "--callee", "555-HELLO", expect=2)
+    assert "555-HELLO" in result.stderr
+    result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--at", "tomorrow", expect=2)
+    assert "--at" in result.stderr
+
+
+def test_check_allows_and_denies_and_records_nothing(dg: Run) -> None:
+    seeded(dg)
+    allowed = check_json(dg, "--at", WEDNESDAY_10, expect=0)
+    assert allowed["decision"] == "allow"
+    assert allowed["reasons"] == []
+    assert allowed["policy_version"] == "cn-2026.1"
+    assert allowed["consent_ref"] == "ticket-42"
+    denied = check_json(dg, "--at", "2026-11-25T21:00:00+08:00", expect=1)
+    assert denied["decision"] == "deny"
+    assert denied["reasons"] == [
+        {
+            "code": "time.quiet_hours",
+            "message": "callee local time 21:00 (Asia/Shanghai) is within quiet hours 21:00-09:00",
+        }
+    ]
+    assert json.loads(dg("decisions", "list", "--json").stdout) == []
+
+
+def test_check_defaults_tenant_purpose_and_time(dg: Run) -> None:
+    seeded(dg)
+    result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--json", expect=None)
+    data = json.loads(result.stdout)
+    assert data["tenant"] == "default" and data["purpose"] == "callback"
+    assert {r["code"] for r in data["reasons"]} >= {"callerid.unregistered"}
+    frozen = dg(
+        "check",
+        "--caller",
+        CALLER,
+        "--callee",
+        CALLEE,
+        "--tenant",
+        "acme",
+        "--json",
+        expect=1,
+        DIALGUARD_NOW="2026-10-02T10:00:00+08:00",
+    )
+    assert [r["code"] for r in json.loads(frozen.stdout)["reasons"]] == ["time.holiday"]
+
+
+def test_options_read_from_the_environment(dg: Run) -> None:
+    seeded(dg)
+    result = dg(
+        "check",
+        "--caller",
+        CALLER,
+        "--callee",
+        CALLEE,
+        "--json",
+        "--at",
+        WEDNESDAY_10,
+        expect=0,
+        DIALGUARD_CHECK_TENANT="acme",
+    )
+    assert json.loads(result.stdout)["tenant"] == "acme"
+
+
+def test_unknown_setting_is_named(dg: Run) -> None:
+    result = dg("--set", "agi.prot=1", "numbers", "list", expect=2)
+    assert "agi.prot" in result.stderr
+
+
+def test_dnc_blocks_and_removal_keeps_a_reason(dg: Run) -> None:
+    seeded(dg)
+    dg("dnc", "add", CALLEE, "--tenant", "acme", "--reason", "opted out", "--source", "callee")
+    denied = check_json(dg, "--at", WEDNESDAY_10, expect=1)
+    assert [r["code"] for r in denied["reasons"]] == ["callee.dnc"]
+    dg("dnc", "remove", CALLEE, "--tenant", "acme", expect=2)  # --reason is required
+    dg("dnc", "remove", CALLEE, "--tenant", "acme", "--reason", "added by mistake")
+    check_json(dg, "--at", WEDNESDAY_10, expect=0)
+    dg("dnc", "remove", CALLEE, "--tenant", "acme", "--reason", "twice", expect=1)
+
+
+def test_dnc_entry_expires(dg: Run) -> None:
+    seeded(dg)
+    dg("dnc", "add", CALLEE, "--reason", "for a month", "--expires", "2026-11-01T00:00:00+08:00")
+    check_json(dg, "--at", WEDNESDAY_10, expect=0)
+    denied = check_json(dg, "--at", "2026-10-28T10:00:00+08:00", expect=1)
+    assert [r["code"] for r in denied["reasons"]] == ["callee.dnc"]
+
+
+def test_dnc_import_reports_bad_lines_and_is_idempotent(dg: Run, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("13800138000\n\n+8613900139000\nnot-a-number\n# comment\n12345\n")
+    first = dg("dnc", "import", str(plain), expect=1)
+    assert "imported 2 new, 0 already listed, 2 bad lines" in first.stdout
+    assert f"{plain}:4:" in first.stderr and "not-a-number" in first.stderr
+    assert f"{plain}:6:" in first.stderr and "12345" in first.stderr
+    again = dg("dnc", "import", str(plain), expect=1)
+    assert "imported 0 new, 2 already listed, 2 bad lines" in again.stdout
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("name,number\nwang,13700137000\nli,\nzhao,+86 139 0013 9000\n")
+    result = dg("dnc", "import", str(csv_file), "--tenant", "acme", expect=1)
+    assert "imported 2 new, 0 already listed, 1 bad lines" in result.stdout
+    assert f"{csv_file}:3:" in result.stderr
+    dg("dnc", "check", "13700137000", "--tenant", "acme", expect=1)
+    dg("dnc", "check", "13700137000", expect=0)  # tenant scope does not leak to other tenants
+
+
+def test_dnc_import_of_csv_without_number_column_fails_whole(dg: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phone\nwang,13700137000\n")
+    result = dg("dnc", "import", str(bad), expect=2)
+    assert "number" in result.stderr and str(bad) in result.stderr
+
+
+def test_consent_revocation_takes_effect(dg: Run) -> None:
+    seeded(dg)
+    check_json(dg, "--at", WEDNESDAY_10, expect=0)
+    dg(
+        "consent",
+        "revoke",
+        "13800138000",
+        "--tenant",
+        "acme",
+        "--purpose",
+        "callback",
+        DIALGUARD_NOW="2026-11-20T00:00:00+08:00",
+    )
+    denied = check_json(dg, "--at", WEDNESDAY_10, expect=1)
+    assert [r["code"] for r in denied["reasons"]] == ["consent.missing"]
+    assert "revoked" in denied["reasons"][0]["message"]  # type: ignore[index]
+
+
+def test_consent_expiry_boundary(dg: Run) -> None:
+    dg("numbers", "add", CALLER, "--tenant", "acme")
+    dg(
+        "consent",
+        "add",
+        CALLEE,
+        "--tenant",
+        "acme",
+        "--purpose",
+        "callback",
+        "--evidence",
+        "ivr-7",
+        "--given",
+        "2026-11-01T00:00:00+08:00",
+        "--expires",
+        "2026-11-25T10:00:00+08:00",
+    )
+    check_json(dg, "--at", "2026-11-25T09:59:59+08:00", expect=0)
+    expired = check_json(dg, "--at", WEDNESDAY_10, expect=1)
+    assert expired["reasons"][0]["message"] == "consent for callback has expired"  # type: ignore[index]
