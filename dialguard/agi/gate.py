@@ -1,0 +1,90 @@
+"""The decision budget: a decision within ``budget_ms`` or a denial, never a stuck call.
+
+Failure mode, decided once for every route: when the decision maker is slow (``gate.timeout``)
+or raises (``gate.error``) the call is denied. An outage is logged once — the first failure as an
+error with the exception summary, later ones only counted, and the first success after it as
+"recovered after N failures" — so a database outage does not write a traceback per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from ..policy.model import CallAttempt, Decision
+from .verdict import GATE_ERROR, GATE_TIMEOUT, GateVerdict
+
+log = logging.getLogger("dialguard.agi")
+
+
+class DecisionMaker(Protocol):
+    """Looks up the facts, evaluates the policy and stores the decision durably before
+    returning it. (Defined here until the real one lands; any object with this method fits.)"""
+
+    async def decide(self, attempt: CallAttempt) -> Decision: ...
+
+
+class OutageLog:
+    """Logs the first failure of an outage and the recovery; counts the rest silently."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+        self.failures = 0
+
+    def failure(self, reason: str, summary: str) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            self._log.error(
+                "decisions failing, calls are denied until they recover",
+                extra={"fields": {"reason": reason, "error": summary}},
+            )
+
+    def success(self) -> None:
+        if self.failures:
+            self._log.warning(
+                "decisions recovered after %d failures",
+                self.failures,
+                extra={"fields": {"failures": self.failures}},
+            )
+            self.failures = 0
+
+
+def _summary(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _consume(task: asyncio.Task[Decision]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+class DecisionGate:
+    def __init__(self, maker: DecisionMaker, budget_ms: int) -> None:
+        self._maker = maker
+        self._budget = budget_ms / 1000
+        self._budget_ms = budget_ms
+        self.outage = OutageLog(log)
+        self._abandoned: set[asyncio.Task[Decision]] = set()
+
+    async def decide(self, attempt: CallAttempt, uniqueid: str) -> GateVerdict:
+        task = asyncio.create_task(self._maker.decide(attempt))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._budget)
+        finally:
+            if not task.done():
+                # Cancelled, not awaited: a decide() slow to unwind must not hold the call.
+                task.cancel()
+                self._abandoned.add(task)
+                task.add_done_callback(self._abandoned.discard)
+                task.add_done_callback(_consume)
+        if not done:
+            self.outage.failure(GATE_TIMEOUT, f"no decision within {self._budget_ms} ms")
+            return GateVerdict.deny(GATE_TIMEOUT)
+        try:
+            verdict = GateVerdict.from_decision(task.result(), uniqueid)
+        except (Exception, asyncio.CancelledError) as exc:  # the decide task's, not ours
+            self.outage.failure(GATE_ERROR, _summary(exc))
+            return GateVerdict.deny(GATE_ERROR)
+        self.outage.success()
+        return verdict

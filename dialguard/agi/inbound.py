@@ -1,0 +1,26 @@
+"""``agi://<gate>/inbound[,<dialled number>,<tenant>,<purpose>]`` — when a call reaches us.
+
+The decision maker decides (spoofed or invalid caller-ID is refused or flagged by the policy);
+this route only translates. The dialled number is ``agi_arg_1``, else the extension.
+Failure branch: as for outbound, no decision within the budget is a DENY.
+"""
+
+from __future__ import annotations
+
+from ..policy.model import Direction
+from .attempt import attempt_from
+from .gate import DecisionGate
+from .protocol import AgiRequest
+from .verdict import GATE_BAD_REQUEST, GateVerdict
+
+
+class InboundRoute:
+    def __init__(self, gate: DecisionGate) -> None:
+        self._gate = gate
+
+    async def __call__(self, request: AgiRequest) -> GateVerdict:
+        callee = request.arg(1) or request.extension
+        if not callee:
+            return GateVerdict.deny(GATE_BAD_REQUEST)
+        attempt = attempt_from(request, Direction.INBOUND, callee)
+        return await self._gate.decide(attempt, request.uniqueid)

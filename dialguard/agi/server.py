@@ -1,0 +1,202 @@
+"""A thin asyncio FastAGI server: read the header block, route, send one verdict, read its reply.
+
+Per connection, at most two round trips and every wait bounded: the header block by
+``header_timeout_ms`` and ``max_header_bytes``, the decision by the route's budget, the verdict's
+reply by ``header_timeout_ms`` again. A peer that closes mid-headers ends only its own connection
+(``readuntil`` raises at EOF, it never spins). Anything that goes wrong is a DENY if the socket is
+still open; protocol problems are alerted once per kind and counted in :attr:`AgiServer.alerts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import AgiSettings
+from ..logs import bind_call
+from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
+from .routes import RouteHandler
+from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdict
+
+log = logging.getLogger("dialguard.agi")
+
+_MIN_LINE_LIMIT = 8192  # Asterisk's AGI_BUF_LEN: no reply line is longer
+_BACKLOG = 1024  # a burst of AGI() calls beyond the listen backlog waits 1 s for a SYN retry
+
+
+class AgiServer:
+    def __init__(self, settings: AgiSettings, routes: Mapping[str, RouteHandler]) -> None:
+        self._settings = settings
+        self._routes = dict(routes)
+        self._io_timeout = settings.header_timeout_ms / 1000
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.alerts: Counter[str] = Counter()
+        """Protocol problems by kind; the first of each kind is logged as an error."""
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``port = 0``)."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("AgiServer is not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._connection,
+            self._settings.host,
+            self._settings.port,
+            limit=max(self._settings.max_header_bytes, _MIN_LINE_LIMIT),
+            backlog=_BACKLOG,
+        )
+        log.info(
+            "FastAGI listening",
+            extra={"fields": {"host": self._settings.host, "port": self.port}},
+        )
+
+    async def stop(self) -> None:
+        """Stop accepting, cancel calls in flight (their channels see a closed socket: DENY)."""
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    def _alert(self, kind: str, message: str, **fields: Any) -> None:
+        self.alerts[kind] += 1
+        level = logging.ERROR if self.alerts[kind] == 1 else logging.DEBUG
+        log.log(level, message, extra={"fields": {"kind": kind, **fields}})
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # a stream callback always runs in a task
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        parser = HeaderParser(self._settings.max_header_bytes)
+        try:
+            async with asyncio.timeout(self._io_timeout):
+                request = await self._read_request(reader, parser)
+        except HeaderError as exc:
+            self._alert(f"header.{exc.kind}", "bad AGI header block, call denied", error=str(exc))
+            in_step = await self._skip_rest_of_block(reader, parser)
+            deny = GateVerdict.deny(GATE_BAD_REQUEST)
+            await self._send(reader, writer, deny, "", expect_reply=in_step)
+            return
+        except TimeoutError:
+            self._alert("header.timeout", "AGI header block not finished in time, call denied")
+            deny = GateVerdict.deny(GATE_BAD_REQUEST)
+            await self._send(reader, writer, deny, "", expect_reply=False)
+            return
+        except (asyncio.IncompleteReadError, ConnectionError):
+            log.debug("peer closed during the header block")
+            return
+        bind_call(request.uniqueid)
+        verdict = await self._route(request)
+        await self._send(reader, writer, verdict, request.route, expect_reply=True)
+
+    async def _read_request(self, reader: asyncio.StreamReader, parser: HeaderParser) -> AgiRequest:
+        while True:
+            try:
+                line = await reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError:
+                raise HeaderError("too-large", "header line exceeds the read limit") from None
+            request = parser.feed_line(line)
+            if request is not None:
+                return request
+
+    async def _skip_rest_of_block(self, reader: asyncio.StreamReader, parser: HeaderParser) -> bool:
+        """After a bad line, read up to the block's empty line so that the next line we read is
+        the reply to our verdict. False when that is not possible: no reply will be awaited."""
+        if parser.finished:
+            return True
+        budget = self._settings.max_header_bytes
+        try:
+            async with asyncio.timeout(self._io_timeout):
+                while budget > 0:
+                    line = await reader.readuntil(b"\n")
+                    if line == b"\n":
+                        return True
+                    budget -= len(line)
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            return False  # out of step with the peer: the verdict is still sent, no reply awaited
+        return False
+
+    async def _route(self, request: AgiRequest) -> GateVerdict:
+        handler = self._routes.get(request.route)
+        if handler is None:
+            self._alert("route.unknown", "unknown AGI route, call denied", route=request.route[:80])
+            return GateVerdict.deny(GATE_UNKNOWN_ROUTE)
+        try:
+            return await handler(request)
+        except Exception as exc:  # a route must not leave the call without a verdict
+            self._alert("route.error", "AGI route failed, call denied", error=repr(exc)[:300])
+            return GateVerdict.deny(GATE_ERROR)
+
+    async def _send(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        verdict: GateVerdict,
+        route: str,
+        *,
+        expect_reply: bool,
+    ) -> None:
+        started = time.monotonic()
+        fields: dict[str, Any] = {
+            "route": route,
+            "verdict": verdict.verdict.value,
+            "reason": verdict.reason,
+            "decision_id": verdict.decision_id,
+        }
+        try:
+            async with asyncio.timeout(self._io_timeout):
+                writer.write(verdict.command().encode("ascii") + b"\n")
+                await writer.drain()
+                if not expect_reply:
+                    log.info("verdict sent, no reply awaited", extra={"fields": fields})
+                    return
+                reply = await self._read_reply(reader)
+        except (AgiProtocolError, asyncio.LimitOverrunError) as exc:
+            kind = exc.kind if isinstance(exc, AgiProtocolError) else "too-large"
+            self._alert(f"reply.{kind}", "bad reply to the verdict", error=str(exc), **fields)
+            return
+        except TimeoutError:
+            self._alert("reply.timeout", "no reply to the verdict", **fields)
+            return
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            log.debug(
+                "peer gone before the verdict was acknowledged: %r", exc, extra={"fields": fields}
+            )
+            return
+        fields.update(reply=reply.code, hangup=reply.hangup)
+        fields["reply_ms"] = round((time.monotonic() - started) * 1000, 1)
+        if reply.code == 200:
+            log.info("verdict sent", extra={"fields": fields})
+        elif reply.code == 511:
+            log.debug("verdict for a dead channel", extra={"fields": fields})
+        else:
+            self._alert(f"reply.{reply.code}", "Asterisk refused the verdict command", **fields)
+
+    async def _read_reply(self, reader: asyncio.StreamReader) -> AgiReply:
+        parser = ReplyParser()
+        while True:
+            reply = parser.feed_line(await reader.readuntil(b"\n"))
+            if reply is not None:
+                return reply

@@ -1,0 +1,19 @@
+"""Every channel variable the gate sets or the dialplan reads, in one place.
+
+The dialplan clears ``DIALGUARD_VERDICT`` before ``AGI()`` and hangs up unless it reads ``ALLOW``
+afterwards, so any failure between the two (crash, closed socket, refused connect) denies.
+"""
+
+from __future__ import annotations
+
+VERDICT = "DIALGUARD_VERDICT"
+"""``ALLOW`` or ``DENY``; set last, so a half-applied MSet never reads as an allow."""
+REASON = "DIALGUARD_REASON"
+"""First reason code of the decision (``time.quiet_hours``, ``gate.timeout``) or empty."""
+DECISION_ID = "DIALGUARD_DECISION_ID"
+"""The decision's id in the audit store (or the gate's own id for gate.* denials)."""
+RECORDING = "DIALGUARD_RECORDING"
+"""Base name for MixMonitor (``dg-<uniqueid>``) when the call must be recorded, else empty."""
+
+ALLOW = "ALLOW"
+DENY = "DENY"

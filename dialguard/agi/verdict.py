@@ -1,0 +1,80 @@
+"""What the gate tells the dialplan, and the one AGI command that tells it.
+
+Every value that reaches ``MSet`` is checked against a closed character set, so neither a comma
+(MSet's separator), a quote, ``$`` nor any caller-controlled text can get into the command.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from ..policy.model import Decision, Verdict
+from . import variables
+from .protocol import command
+
+SAFE_VALUE = re.compile(r"[A-Za-z0-9._:-]*")
+"""Reason codes, uuids and file names. ``_`` is included: the policy's codes use it
+(``time.quiet_hours``) and it means nothing to MSet or AGI quoting."""
+ASTERISK_UNIQUEID = re.compile(r"[0-9]+\.[0-9]+")
+
+GATE_TIMEOUT = "gate.timeout"
+GATE_ERROR = "gate.error"
+GATE_BAD_REQUEST = "gate.bad-request"
+GATE_UNKNOWN_ROUTE = "gate.unknown-route"
+
+
+class UnsafeValue(ValueError):
+    """A verdict value outside :data:`SAFE_VALUE`; the message names the variable."""
+
+
+def new_decision_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class GateVerdict:
+    verdict: Verdict
+    decision_id: str
+    reason: str = ""
+    recording: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.decision_id:
+            raise UnsafeValue(f"{variables.DECISION_ID} is empty")
+        for name, value in self._values():
+            if not SAFE_VALUE.fullmatch(value):
+                raise UnsafeValue(f"{name}: {value[:40]!r} has characters outside [A-Za-z0-9._:-]")
+
+    @classmethod
+    def deny(cls, reason: str, decision_id: str | None = None) -> GateVerdict:
+        return cls(Verdict.DENY, decision_id or new_decision_id(), reason)
+
+    @classmethod
+    def from_decision(cls, decision: Decision, uniqueid: str) -> GateVerdict:
+        """The recording name never carries caller text: ``dg-<uniqueid>`` when the uniqueid has
+        Asterisk's ``<epoch>.<counter>`` form, else ``dg-<decision id>``."""
+        recording = ""
+        if decision.allowed and decision.record:
+            base = uniqueid if ASTERISK_UNIQUEID.fullmatch(uniqueid) else decision.decision_id
+            recording = f"dg-{base}"
+        return cls(decision.verdict, decision.decision_id, decision.first_reason or "", recording)
+
+    def _values(self) -> tuple[tuple[str, str], ...]:
+        """Assignments in MSet order; the verdict is last, so it is set only if the others were."""
+        return (
+            (variables.REASON, self.reason),
+            (variables.DECISION_ID, self.decision_id),
+            (variables.RECORDING, self.recording),
+            (
+                variables.VERDICT,
+                variables.ALLOW if self.verdict is Verdict.ALLOW else variables.DENY,
+            ),
+        )
+
+    def command(self) -> str:
+        """``EXEC "MSet" "DIALGUARD_REASON=…,DIALGUARD_DECISION_ID=…,…,DIALGUARD_VERDICT=…"``."""
+        return command(
+            "EXEC", "MSet", ",".join(f"{name}={value}" for name, value in self._values())
+        )

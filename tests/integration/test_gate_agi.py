@@ -1,0 +1,148 @@
+"""The whole gate in-process: FastAGI → facts → policy → durable decision → verdict."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
+from dialguard.app import GateApp
+from dialguard.clock import Clock
+from dialguard.config import Settings, load_settings
+from dialguard.policy.model import NumberType, RegisteredNumber
+from dialguard.storage.migrate import init_database
+from dialguard.storage.store import Store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+CALLER = "+861088886666"
+CALLEE = "+8613800138000"
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return load_settings(
+        environ={},
+        cli={
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
+            "agi": {"port": "0"},
+            "api": {"enabled": "false"},
+        },
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    settings = settings_for(tmp_path)
+    await init_database(settings)
+    opened = await Store.open(settings)
+    async with opened.transaction() as tx:
+        await tx.tenants.ensure("acme")
+        await tx.numbers.add(
+            RegisteredNumber(
+                number=CALLER,
+                tenant="acme",
+                purposes=frozenset({"callback"}),
+                inbound_enabled=True,
+                outbound_enabled=True,
+                number_type=NumberType.CALL_CENTRE,
+                filing_ref=None,
+                filed_on=None,
+                active=True,
+            )
+        )
+        await tx.consents.add(
+            CALLEE,
+            "acme",
+            "callback",
+            evidence_ref="ticket-42",
+            channel="web",
+            given_at=datetime(2026, 1, 1, tzinfo=SHANGHAI),
+        )
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def gate(tmp_path: Path, store: Store) -> AsyncIterator[GateApp]:
+    app = GateApp(settings_for(tmp_path), Clock(WEDNESDAY_10))
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def fake(gate: GateApp) -> FakeAsterisk:
+    assert gate.agi is not None
+    return FakeAsterisk(gate.agi.port)
+
+
+async def test_allowed_call_is_durable_before_the_verdict(gate: GateApp, store: Store) -> None:
+    peer = await fake(gate).connect(header_block(callerid="01088886666"))
+    reader = peer._reader
+    line = (await reader.readline()).decode()
+    verdict = mset_assignments(line.rstrip("\n"))
+    assert verdict["DIALGUARD_VERDICT"] == "ALLOW"
+    assert verdict["DIALGUARD_RECORDING"] == "dg-1754470000.7"
+    # The verdict is on the wire: its decision must already be committed.
+    async with store.transaction() as tx:
+        stored = await tx.decisions.get(verdict["DIALGUARD_DECISION_ID"])
+    assert stored is not None
+    assert stored.verdict.value == "allow"
+    assert stored.caller == CALLER and stored.callee == CALLEE
+    assert stored.consent_ref == "ticket-42"
+    assert stored.attempt.call_id == "1754470000.7"
+    assert stored.policy_version == "cn-2026.1"
+    await peer.send(b"200 result=0\n")
+    await peer.close()
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        (header_block(callerid="01099990000"), "callerid.unregistered"),
+        (header_block(callingpres=32), "callerid.hidden"),
+        (header_block(callerid="anonymous"), "callerid.hidden"),
+        (header_block(args=("13900139000", "acme", "callback")), "consent.missing"),
+        (header_block(args=("13800138000", "acme", "marketing")), "purpose.not_filed"),
+        (header_block(args=("not-a-number", "acme", "callback")), "callee.invalid"),
+    ],
+)
+async def test_denials_carry_their_first_reason(
+    gate: GateApp, store: Store, block: bytes, reason: str
+) -> None:
+    record = await fake(gate).call(block)
+    assert record.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert record.variables["DIALGUARD_REASON"] == reason
+    assert record.variables["DIALGUARD_RECORDING"] == ""
+    async with store.transaction() as tx:
+        stored = await tx.decisions.get(record.variables["DIALGUARD_DECISION_ID"])
+    assert stored is not None and stored.first_reason == reason
+
+
+async def test_fourth_call_in_a_day_is_denied(tmp_path: Path, store: Store) -> None:
+    verdicts = []
+    for hour in (7, 8, 9, 10):
+        at = WEDNESDAY_10.replace(hour=hour + 3)  # 10:00..13:00 Beijing
+        app = GateApp(settings_for(tmp_path), Clock(at))
+        await app.start()
+        try:
+            record = await fake(app).call(header_block(callerid="01088886666"))
+        finally:
+            await app.stop()
+        verdicts.append(
+            (record.variables["DIALGUARD_VERDICT"], record.variables["DIALGUARD_REASON"])
+        )
+    assert verdicts == [("ALLOW", ""), ("ALLOW", ""), ("ALLOW", ""), ("DENY", "frequency.exceeded")]
+
+
+async def test_inbound_call_presenting_our_own_number_is_refused(gate: GateApp) -> None:
+    block = header_block("inbound", callerid="01088886666", args=("01088886666",))
+    record = await fake(gate).call(block)
+    assert record.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert record.variables["DIALGUARD_REASON"] == "callerid.spoofed"
+    stranger = header_block("inbound", callerid="13700137000", args=("01088886666",))
+    record = await fake(gate).call(stranger)
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
