@@ -14,11 +14,16 @@ from datetime import datetime
 from .clock import Clock
 from .numbers import time_zones, try_normalize
 from .policy.engine import evaluate, is_emergency
-from .policy.model import CallAttempt, Decision, Facts
+from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.decision_log import DecisionLog
 from .storage.facts import lookup_facts
 from .storage.store import Store
+
+_FAILURE_MESSAGES = {
+    "gate.timeout": "no decision within the gate's budget: denied",
+    "gate.error": "the decision failed: denied",
+}
 
 
 class GateService:
@@ -53,6 +58,22 @@ class GateService:
         facts = await self.facts_for(attempt, now)
         decision = evaluate(attempt, facts, now, self.pack, str(uuid.uuid4()))
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
+
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        """Store a denial the transport made itself (``gate.timeout``, ``gate.error``)."""
+        if self.decision_log is None:
+            raise RuntimeError("GateService.record_failure needs a running DecisionLog")
+        decision = Decision(
+            decision_id=decision_id,
+            verdict=Verdict.DENY,
+            reasons=(Reason(reason, _FAILURE_MESSAGES.get(reason, "the gate failed closed")),),
+            policy_version=self.pack.policy_version,
+            decided_at=self.clock.now(),
+            attempt=attempt,
+            caller=try_normalize(attempt.caller, self.default_region),
+            callee=try_normalize(attempt.callee, self.default_region),
+        )
+        await self.decision_log.append(decision)
 
     async def decide(self, attempt: CallAttempt) -> Decision:
         """Decide a live call; returns only once the decision is durably stored."""

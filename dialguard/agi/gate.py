@@ -24,6 +24,9 @@ class DecisionMaker(Protocol):
 
     async def decide(self, attempt: CallAttempt) -> Decision: ...
 
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        """Store the gate's own denial (timeout, error) as the call's last word."""
+
 
 class OutageLog:
     """Logs the first failure of an outage and the recovery; counts the rest silently."""
@@ -59,6 +62,11 @@ def _consume(task: asyncio.Task[Decision]) -> None:
         task.exception()
 
 
+def _consume_quietly(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("could not store the gate's own denial", exc_info=task.exception())
+
+
 class DecisionGate:
     def __init__(self, maker: DecisionMaker, budget_ms: int) -> None:
         self._maker = maker
@@ -66,6 +74,7 @@ class DecisionGate:
         self._budget_ms = budget_ms
         self.outage = OutageLog(log)
         self._abandoned: set[asyncio.Task[Decision]] = set()
+        self._failure_records: set[asyncio.Task[None]] = set()
 
     async def decide(self, attempt: CallAttempt, uniqueid: str) -> GateVerdict:
         task = asyncio.create_task(self._maker.decide(attempt))
@@ -80,11 +89,27 @@ class DecisionGate:
                 task.add_done_callback(_consume)
         if not done:
             self.outage.failure(GATE_TIMEOUT, f"no decision within {self._budget_ms} ms")
-            return GateVerdict.deny(GATE_TIMEOUT)
+            return self._failed(attempt, GATE_TIMEOUT)
         try:
             verdict = GateVerdict.from_decision(task.result(), uniqueid)
         except (Exception, asyncio.CancelledError) as exc:  # the decide task's, not ours
             self.outage.failure(GATE_ERROR, _summary(exc))
-            return GateVerdict.deny(GATE_ERROR)
+            return self._failed(attempt, GATE_ERROR)
         self.outage.success()
+        return verdict
+
+    def _failed(self, attempt: CallAttempt, reason: str) -> GateVerdict:
+        """Deny now; store the denial in the background so the verdict never waits for it.
+
+        A decision that was committed just before the deadline is superseded by this record:
+        the call's newest row tells what the PBX was told. When storage itself is down the
+        record fails too; the outage is already logged once, so that failure is only counted.
+        """
+        verdict = GateVerdict.deny(reason)
+        record = asyncio.create_task(
+            self._maker.record_failure(attempt, verdict.decision_id, reason)
+        )
+        self._failure_records.add(record)
+        record.add_done_callback(self._failure_records.discard)
+        record.add_done_callback(_consume_quietly)
         return verdict
