@@ -45,7 +45,7 @@ class GateApp:
         self._warn_about_clock_and_calendar()
         self.store = await Store.open(self.settings)
         self.decision_log = DecisionLog(self.store)
-        await self.decision_log.start()
+        self.decision_log.start()
         gate = GateService(
             self.store,
             self.pack,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 import click
 
@@ -42,7 +42,7 @@ def add(
     outbound: bool,
     inbound: bool,
     number_type: str,
-    filed_on: date | None,
+    filed_on: datetime | None,
     filing_ref: str | None,
     inactive: bool,
 ) -> None:
