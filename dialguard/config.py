@@ -23,7 +23,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str = "sqlite+aiosqlite:///var/lib/dialguard/dialguard.db"
+    url: str = "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db"
     """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes."""
     pool_size: int = 5
 

@@ -46,7 +46,7 @@ class GateService:
         callee = try_normalize(attempt.callee, self.default_region)
         if is_emergency(attempt.callee, self.pack):
             return Facts(caller=caller, callee=callee)
-        async with self.store.transaction() as tx:
+        async with self.store.transaction(readonly=True) as tx:
             facts = await lookup_facts(tx, attempt, caller, callee, now, self.pack.longest_window)
         zones = time_zones(callee) if callee else ()
         return replace(facts, callee_time_zones=zones)

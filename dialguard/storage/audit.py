@@ -1,0 +1,127 @@
+"""Append-only log of admin actions, linked into a SHA-256 hash chain.
+
+Each entry's ``hash`` covers its own fields and ``prev_hash``, the hash of the entry before it, so
+altering, removing or reordering any entry breaks every link after it. :func:`canonical_entry` is
+the one definition of what is hashed; verification and Merkle checkpoints must reuse it.
+
+The chain must never fork, so appends are serialised: on PostgreSQL by a transaction-scoped
+advisory lock taken before the last entry is read; on SQLite by the write lock every writing
+transaction takes at ``BEGIN IMMEDIATE``. ``seq`` is the primary key as a last line of defence:
+two appends after the same entry cannot both commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._common import utcnow
+from .records import AuditEntry
+from .schema import audit_log as t
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK = 0x6469616C_61756474  # "dialaudt"
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no insignificant whitespace and UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_entry(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail_json: str,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an entry's hash is taken over. ``detail_json`` is the stored canonical text of
+    ``detail`` (kept verbatim in the table, so re-hashing never depends on a JSON round trip)."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": detail_json,
+            "prev_hash": prev_hash,
+        }
+    ).encode("utf-8")
+
+
+def entry_hash(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _entry(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        detail=json.loads(row.detail),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class AuditRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def append(
+        self, actor: str, action: str, subject: str, detail: Any, *, at: datetime | None = None
+    ) -> AuditEntry:
+        """Add an entry at the end of the chain. ``detail`` is any JSON value, typically
+        ``{"before": …, "after": …}``."""
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK}
+            )
+        last = (
+            await self._conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1))
+        ).first()
+        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
+        at = (at or utcnow()).astimezone(UTC)
+        detail_json = canonical_json(detail)
+        digest = entry_hash(
+            canonical_entry(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail_json=detail_json,
+                prev_hash=prev_hash,
+            )
+        )
+        await self._conn.execute(
+            t.insert().values(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail_json,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        return AuditEntry(
+            seq, at, actor, action, subject, json.loads(detail_json), prev_hash, digest
+        )
+
+    async def tail(self, n: int = 20) -> tuple[AuditEntry, ...]:
+        """The last ``n`` entries, oldest first."""
+        rows = await self._conn.execute(select(t).order_by(t.c.seq.desc()).limit(n))
+        return tuple(reversed([_entry(row) for row in rows]))

@@ -1,0 +1,118 @@
+"""What we know about the people we call: their consents and their contact flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..policy.model import ConsentRecord, ContactFlags
+from ._common import require_tenants, utcnow
+from .records import Outcome, require_e164
+from .schema import consents, contacts
+
+
+def _consent(row: Row[Any]) -> ConsentRecord:
+    return ConsentRecord(
+        consent_id=row.id,
+        callee=row.callee,
+        tenant=row.tenant,
+        purpose=row.purpose,
+        evidence_ref=row.evidence_ref,
+        channel=row.channel,
+        given_at=row.given_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class ConsentRepository:
+    """Consent records are never edited except to stamp ``revoked_at``: each is evidence."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        callee: str,
+        tenant: str,
+        purpose: str,
+        *,
+        evidence_ref: str,
+        channel: str,
+        given_at: datetime,
+        expires_at: datetime | None = None,
+    ) -> ConsentRecord:
+        require_e164(callee)
+        await require_tenants(self._conn, [tenant])
+        row = (
+            await self._conn.execute(
+                consents.insert()
+                .values(
+                    callee=callee,
+                    tenant=tenant,
+                    purpose=purpose,
+                    evidence_ref=evidence_ref,
+                    channel=channel,
+                    given_at=given_at,
+                    expires_at=expires_at,
+                )
+                .returning(*consents.c)
+            )
+        ).one()
+        return _consent(row)
+
+    async def revoke(self, callee: str, tenant: str, purpose: str | None, at: datetime) -> int:
+        """Revoke the callee's live consents to ``tenant`` for ``purpose`` (None: every purpose);
+        returns how many were revoked."""
+        require_e164(callee)
+        condition = (
+            (consents.c.callee == callee)
+            & (consents.c.tenant == tenant)
+            & consents.c.revoked_at.is_(None)
+        )
+        if purpose is not None:
+            condition = condition & (consents.c.purpose == purpose)
+        result = await self._conn.execute(update(consents).where(condition).values(revoked_at=at))
+        return result.rowcount
+
+    async def for_callee(self, callee: str, tenant: str) -> tuple[ConsentRecord, ...]:
+        """All of the callee's consent records with ``tenant``, revoked and expired included,
+        oldest first: the policy decides which still count."""
+        require_e164(callee)
+        rows = await self._conn.execute(
+            select(consents)
+            .where((consents.c.callee == callee) & (consents.c.tenant == tenant))
+            .order_by(consents.c.given_at, consents.c.id)
+        )
+        return tuple(_consent(row) for row in rows)
+
+
+class ContactRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def upsert(self, flags: ContactFlags, *, at: datetime | None = None) -> Outcome:
+        require_e164(flags.number)
+        current = await self.get(flags.number)
+        if current == flags:
+            return Outcome.UNCHANGED
+        values = {"minor": flags.minor, "guardian": flags.guardian, "updated_at": at or utcnow()}
+        if current is None:
+            await self._conn.execute(contacts.insert().values(number=flags.number, **values))
+            return Outcome.CREATED
+        await self._conn.execute(
+            update(contacts).where(contacts.c.number == flags.number).values(**values)
+        )
+        return Outcome.UPDATED
+
+    async def get(self, number: str) -> ContactFlags | None:
+        require_e164(number)
+        row = (
+            await self._conn.execute(select(contacts).where(contacts.c.number == number))
+        ).first()
+        if row is None:
+            return None
+        return ContactFlags(number=row.number, minor=row.minor, guardian=row.guardian)

@@ -1,0 +1,92 @@
+"""Durable decision log with group commit.
+
+Every decision must be on disk before the gate answers the PBX, and one fsync per call does not
+scale, so concurrent appends share a transaction: one writer task takes everything queued (up to
+``max_batch``), inserts it in one statement, commits, and only then resolves the waiters of that
+batch. While it commits, new appends queue up for the next batch, so the batch size grows with
+the load by itself. A failed batch hands its exception to every one of its waiters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..policy.model import Decision
+from .decisions import check_decision
+from .store import Store
+
+_Pending = tuple[Decision, "asyncio.Future[None]"]
+
+
+class DecisionLog:
+    def __init__(self, store: Store, *, max_batch: int = 500) -> None:
+        self._store = store
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._commits = 0
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far (for metrics: appends per commit is the batching)."""
+        return self._commits
+
+    def start(self) -> None:
+        if self._worker is not None:
+            raise RuntimeError("DecisionLog already started")
+        self._stopping = False
+        self._worker = asyncio.create_task(self._run(), name="dialguard-decision-log")
+
+    async def stop(self) -> None:
+        """Refuse new appends, write everything already queued, then end the writer task."""
+        if self._worker is None:
+            return
+        self._stopping = True
+        self._queue.put_nowait(None)
+        try:
+            await self._worker
+        finally:
+            self._worker = None
+
+    async def append(self, decision: Decision) -> None:
+        """Return once ``decision`` is committed; raise what the commit raised if it failed.
+
+        A caller that is cancelled while waiting does not take its decision back: it is written
+        with its batch all the same, because it is evidence of what the gate decided.
+        """
+        if self._worker is None or self._stopping:
+            raise RuntimeError("DecisionLog is not running")
+        check_decision(decision)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((decision, done))
+        await done
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self._max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            batch = [item for item in items if item is not None]
+            if batch:
+                await self._write(batch)
+            if len(batch) < len(items):  # the stop sentinel, always the last item queued
+                return
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._store.transaction() as tx:
+                await tx.decisions.add_many([decision for decision, _ in batch])
+        except asyncio.CancelledError:
+            for _, done in batch:
+                done.cancel()
+            raise
+        except Exception as exc:  # every waiter of the batch gets it; the writer carries on
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        self._commits += 1
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)

@@ -1,0 +1,142 @@
+"""The decision log (every call attempt and what was decided) and frequency resets.
+
+Rows are evidence and are only ever inserted. A frequency reset does not touch them: it records a
+marker, and :meth:`DecisionRepository.recent_allowed` counts only attempts after the latest one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from .records import FrequencyReset, require_e164
+from .schema import decisions as t
+from .schema import frequency_resets
+
+
+def check_decision(decision: Decision) -> None:
+    """Raise ValueError if ``decision`` cannot be stored (its numbers are not E.164)."""
+    for number in (decision.caller, decision.callee):
+        if number is not None:
+            require_e164(number)
+
+
+def _row(decision: Decision) -> dict[str, Any]:
+    check_decision(decision)
+    attempt = decision.attempt
+    return {
+        "decision_id": decision.decision_id,
+        "call_id": attempt.call_id,
+        "direction": Direction(attempt.direction).value,
+        "presentation": Presentation(attempt.presentation).value,
+        "caller_raw": attempt.caller,
+        "caller_e164": decision.caller,
+        "callee_raw": attempt.callee,
+        "callee_e164": decision.callee,
+        "tenant": attempt.tenant,
+        "purpose": attempt.purpose,
+        "campaign": attempt.campaign,
+        "decided_at": decision.decided_at,
+        "verdict": Verdict(decision.verdict).value,
+        "reasons": [{"code": r.code, "message": r.message} for r in decision.reasons],
+        "first_reason": decision.first_reason,
+        "consent_ref": decision.consent_ref,
+        "policy_version": decision.policy_version,
+        "latency_ms": decision.latency_ms,
+        "record": decision.record,
+        "retention_class": decision.retention_class,
+    }
+
+
+def _decision(row: Row[Any]) -> Decision:
+    return Decision(
+        decision_id=row.decision_id,
+        verdict=Verdict(row.verdict),
+        reasons=tuple(Reason(code=r["code"], message=r["message"]) for r in row.reasons),
+        policy_version=row.policy_version,
+        decided_at=row.decided_at,
+        attempt=CallAttempt(
+            caller=row.caller_raw,
+            callee=row.callee_raw,
+            tenant=row.tenant,
+            purpose=row.purpose,
+            presentation=Presentation(row.presentation),
+            direction=Direction(row.direction),
+            campaign=row.campaign,
+            call_id=row.call_id,
+        ),
+        caller=row.caller_e164,
+        callee=row.callee_e164,
+        consent_ref=row.consent_ref,
+        record=row.record,
+        retention_class=row.retention_class,
+        latency_ms=row.latency_ms,
+    )
+
+
+class DecisionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_many(self, decisions: Sequence[Decision]) -> None:
+        """Insert decisions in one statement (the group commit of :class:`DecisionLog`)."""
+        if decisions:
+            await self._conn.execute(t.insert(), [_row(d) for d in decisions])
+
+    async def get(self, decision_id: str) -> Decision | None:
+        row = (await self._conn.execute(select(t).where(t.c.decision_id == decision_id))).first()
+        return None if row is None else _decision(row)
+
+    async def list(
+        self, callee: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> tuple[Decision, ...]:
+        """The latest decisions, newest first, optionally for one callee and/or after ``since``."""
+        query = select(t).order_by(t.c.decided_at.desc(), t.c.id.desc()).limit(limit)
+        if callee is not None:
+            query = query.where(t.c.callee_e164 == require_e164(callee))
+        if since is not None:
+            query = query.where(t.c.decided_at >= since)
+        return tuple(_decision(row) for row in await self._conn.execute(query))
+
+    async def recent_allowed(
+        self, callee: str, tenant: str, since: datetime
+    ) -> tuple[datetime, ...]:
+        """When ``tenant`` was last allowed to call ``callee``, newest first: attempts at or after
+        ``since`` and after the latest frequency reset (one query, served by an index)."""
+        require_e164(callee)
+        last_reset = (
+            select(func.max(frequency_resets.c.at))
+            .where((frequency_resets.c.callee == callee) & (frequency_resets.c.tenant == tenant))
+            .scalar_subquery()
+        )
+        rows = await self._conn.execute(
+            select(t.c.decided_at)
+            .where(
+                (t.c.callee_e164 == callee)
+                & (t.c.tenant == tenant)
+                & (t.c.verdict == Verdict.ALLOW.value)
+                & (t.c.decided_at >= since)
+                & (last_reset.is_(None) | (t.c.decided_at > last_reset))
+            )
+            .order_by(t.c.decided_at.desc())
+        )
+        return tuple(rows.scalars())
+
+    async def reset_frequency(
+        self, callee: str, tenant: str, at: datetime, by: str, reason: str
+    ) -> FrequencyReset:
+        """Make attempts up to ``at`` no longer count towards ``tenant``'s frequency limits for
+        ``callee``; the attempts themselves stay in the log."""
+        require_e164(callee)
+        reset = FrequencyReset(callee=callee, tenant=tenant, at=at, by=by, reason=reason)
+        await self._conn.execute(
+            frequency_resets.insert().values(
+                callee=callee, tenant=tenant, at=at, by=by, reason=reason
+            )
+        )
+        return reset

@@ -1,0 +1,186 @@
+"""Do-not-call lists: global (regulator/industry), per tenant and per campaign.
+
+An entry is identified by (number, scope, tenant, campaign). Adding one that is already live
+changes nothing, so importing the same file twice is harmless. Nothing is ever deleted: removal
+stamps ``removed_at``/``removed_by``/``removal_reason`` so the regulator can still see that a
+number *was* on a list and who took it off. An expired entry is retired the same way when the
+number is added again, which lets the new entry take its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..policy.model import DncEntry, DncScope
+from ._common import insert_ignoring_conflicts, require_tenants, utcnow
+from .records import DncRecord, ImportCounts, Outcome, require_e164
+from .schema import dnc_entries as t
+
+IMPORT_BATCH = 1000
+_EXPIRED = "expired; superseded by a new entry"
+
+
+def _check(entry: DncEntry) -> None:
+    require_e164(entry.number)
+    scope = DncScope(entry.scope)
+    if scope is DncScope.GLOBAL and (entry.tenant or entry.campaign):
+        raise ValueError(f"DNC {entry.number}: a global entry takes no tenant or campaign")
+    if scope is DncScope.TENANT and (not entry.tenant or entry.campaign):
+        raise ValueError(f"DNC {entry.number}: a tenant entry needs a tenant and no campaign")
+    if scope is DncScope.CAMPAIGN and not (entry.tenant and entry.campaign):
+        raise ValueError(f"DNC {entry.number}: a campaign entry needs a tenant and a campaign")
+
+
+def _row(entry: DncEntry) -> dict[str, Any]:
+    return {
+        "number": entry.number,
+        "scope": DncScope(entry.scope).value,
+        "tenant": entry.tenant,
+        "campaign": entry.campaign,
+        "source": entry.source,
+        "reason": entry.reason,
+        "added_at": entry.added_at,
+        "expires_at": entry.expires_at,
+        "added_by": entry.added_by,
+    }
+
+
+def _entry(row: Row[Any]) -> DncEntry:
+    return DncEntry(
+        number=row.number,
+        scope=DncScope(row.scope),
+        tenant=row.tenant,
+        campaign=row.campaign,
+        source=row.source,
+        reason=row.reason,
+        added_at=row.added_at,
+        expires_at=row.expires_at,
+        added_by=row.added_by,
+    )
+
+
+def _live() -> ColumnElement[bool]:
+    return t.c.removed_at.is_(None)
+
+
+def _batches(entries: Iterable[DncEntry], size: int) -> Iterator[list[DncEntry]]:
+    iterator = iter(entries)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class DncRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, entry: DncEntry) -> Outcome:
+        """``CREATED``, or ``UNCHANGED`` when the same live entry exists (it is left as it is)."""
+        counts = await self._insert([entry])
+        return Outcome.CREATED if counts.inserted else Outcome.UNCHANGED
+
+    async def add_many(
+        self, entries: Iterable[DncEntry], *, batch_size: int = IMPORT_BATCH
+    ) -> ImportCounts:
+        """Stream ``entries`` in one statement per ``batch_size`` rows; duplicates (of live rows or
+        within the input) count as already present. All of it is one transaction: the caller may
+        call this per chunk in separate transactions for a file too big for one."""
+        total = ImportCounts()
+        for batch in _batches(entries, batch_size):
+            total += await self._insert(batch)
+        return total
+
+    async def _insert(self, batch: Sequence[DncEntry]) -> ImportCounts:
+        for entry in batch:
+            _check(entry)
+        await require_tenants(self._conn, {entry.tenant for entry in batch})
+        first = min(batch, key=lambda entry: entry.added_at)
+        await self._conn.execute(
+            update(t)
+            .where(
+                t.c.number.in_(sorted({entry.number for entry in batch}))
+                & _live()
+                & (t.c.expires_at <= first.added_at)
+            )
+            .values(removed_at=first.added_at, removed_by=first.added_by, removal_reason=_EXPIRED)
+        )
+        inserted = await self._conn.execute(
+            insert_ignoring_conflicts(self._conn, t).returning(t.c.id),
+            [_row(entry) for entry in batch],
+        )
+        count = len(inserted.all())
+        return ImportCounts(inserted=count, already_present=len(batch) - count)
+
+    async def remove(
+        self,
+        number: str,
+        *,
+        scope: DncScope,
+        tenant: str | None = None,
+        campaign: str | None = None,
+        reason: str,
+        by: str,
+        at: datetime | None = None,
+    ) -> int:
+        """Take the live entry off its list, keeping it as history; 0 when there was none."""
+        require_e164(number)
+        result = await self._conn.execute(
+            update(t)
+            .where(
+                (t.c.number == number)
+                & (t.c.scope == DncScope(scope).value)
+                & (func.coalesce(t.c.tenant, "") == (tenant or ""))
+                & (func.coalesce(t.c.campaign, "") == (campaign or ""))
+                & _live()
+            )
+            .values(removed_at=at or utcnow(), removed_by=by, removal_reason=reason)
+        )
+        return result.rowcount
+
+    async def matching(
+        self, number: str, tenant: str, campaign: str | None, now: datetime
+    ) -> tuple[DncEntry, ...]:
+        """Live, unexpired entries that bar calls to ``number`` by ``tenant`` (in ``campaign``):
+        every global one, the tenant's own, and the campaign's."""
+        require_e164(number)
+        applies = (t.c.scope == DncScope.GLOBAL.value) | (
+            (t.c.scope == DncScope.TENANT.value) & (t.c.tenant == tenant)
+        )
+        if campaign is not None:
+            applies = applies | (
+                (t.c.scope == DncScope.CAMPAIGN.value)
+                & (t.c.tenant == tenant)
+                & (t.c.campaign == campaign)
+            )
+        rows = await self._conn.execute(
+            select(t)
+            .where(
+                (t.c.number == number)
+                & _live()
+                & (t.c.expires_at.is_(None) | (t.c.expires_at > now))
+                & applies
+            )
+            .order_by(t.c.added_at, t.c.id)
+        )
+        return tuple(_entry(row) for row in rows)
+
+    async def history(self, number: str) -> tuple[DncRecord, ...]:
+        """Every entry ever made for ``number``, live, expired or removed, oldest first."""
+        require_e164(number)
+        rows = await self._conn.execute(
+            select(t).where(t.c.number == number).order_by(t.c.added_at, t.c.id)
+        )
+        return tuple(
+            DncRecord(
+                entry=_entry(row),
+                removed_at=row.removed_at,
+                removed_by=row.removed_by,
+                removal_reason=row.removal_reason,
+            )
+            for row in rows
+        )

@@ -1,0 +1,73 @@
+"""Engines for the two backends, with the per-connection settings durability depends on.
+
+SQLite: WAL so readers (the call path) never wait for a writer; ``synchronous=FULL`` so a commit
+that let a call through survives a power cut; ``busy_timeout`` so writers from other processes
+(the CLI) queue instead of failing; ``foreign_keys=ON``, which SQLite leaves off by default.
+pysqlite's own transaction handling starts transactions late (after a SELECT has already read), so
+it is switched off and every transaction is begun explicitly: ``BEGIN IMMEDIATE`` for writers, which
+takes the write lock up front and so can never fail half-way on a stale snapshot, and plain
+``BEGIN`` for read-only work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from ..config import DatabaseSettings
+
+BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "dialguard_write"
+"""Execution option a connection carries when its next transaction will write."""
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(WRITE_OPTION, True)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_engine(database: DatabaseSettings) -> AsyncEngine:
+    """An engine for ``database.url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
+    url = make_url(database.url)
+    if url.drivername == "sqlite+aiosqlite":
+        path = _sqlite_file(database.url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=database.pool_size)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        return engine
+    if url.drivername == "postgresql+asyncpg":
+        return create_async_engine(url, pool_size=database.pool_size)
+    raise ValueError(
+        f"database.url: unsupported database {url.drivername!r} "
+        "(use sqlite+aiosqlite:// or postgresql+asyncpg://)"
+    )

@@ -1,0 +1,142 @@
+"""Tenants and the register of our access numbers (what was filed with the regulator)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..policy.model import NumberType, RegisteredNumber
+from ._common import insert_ignoring_conflicts, require_tenants, utcnow
+from .records import Outcome, Tenant, require_e164
+from .schema import registered_numbers, tenants
+
+
+def _tenant(row: Row[Any]) -> Tenant:
+    return Tenant(id=row.id, name=row.name, industry=row.industry, created_at=row.created_at)
+
+
+class TenantRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def ensure(
+        self, name: str, industry: str = "general", *, at: datetime | None = None
+    ) -> Tenant:
+        """The tenant called ``name``, created (with ``industry``) if it does not exist yet."""
+        if not name:
+            raise ValueError("tenant name must not be empty")
+        await self._conn.execute(
+            insert_ignoring_conflicts(self._conn, tenants).values(
+                name=name, industry=industry, created_at=at or utcnow()
+            )
+        )
+        tenant = await self.get(name)
+        assert tenant is not None
+        return tenant
+
+    async def get(self, name: str) -> Tenant | None:
+        row = (await self._conn.execute(select(tenants).where(tenants.c.name == name))).first()
+        return None if row is None else _tenant(row)
+
+    async def list(self) -> tuple[Tenant, ...]:
+        rows = await self._conn.execute(select(tenants).order_by(tenants.c.name))
+        return tuple(_tenant(row) for row in rows)
+
+
+def _registration(row: Row[Any]) -> RegisteredNumber:
+    return RegisteredNumber(
+        number=row.number,
+        tenant=row.tenant,
+        purposes=frozenset(row.purposes),
+        inbound_enabled=row.inbound_enabled,
+        outbound_enabled=row.outbound_enabled,
+        number_type=NumberType(row.number_type),
+        filing_ref=row.filing_ref,
+        filed_on=row.filed_on,
+        active=row.active,
+    )
+
+
+def _values(reg: RegisteredNumber) -> dict[str, Any]:
+    return {
+        "purposes": sorted(reg.purposes),
+        "inbound_enabled": reg.inbound_enabled,
+        "outbound_enabled": reg.outbound_enabled,
+        "number_type": NumberType(reg.number_type).value,
+        "filing_ref": reg.filing_ref,
+        "filed_on": reg.filed_on,
+        "active": reg.active,
+    }
+
+
+class NumberRepository:
+    """One row per (number, tenant); a number registered by two tenants is two rows."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, reg: RegisteredNumber, *, at: datetime | None = None) -> Outcome:
+        """Register ``reg.number`` for ``reg.tenant``, or update that registration."""
+        require_e164(reg.number)
+        await require_tenants(self._conn, [reg.tenant])
+        at = at or utcnow()
+        key = (registered_numbers.c.number == reg.number) & (
+            registered_numbers.c.tenant == reg.tenant
+        )
+        existing = (await self._conn.execute(select(registered_numbers).where(key))).first()
+        if existing is None:
+            await self._conn.execute(
+                registered_numbers.insert().values(
+                    number=reg.number,
+                    tenant=reg.tenant,
+                    created_at=at,
+                    updated_at=at,
+                    **_values(reg),
+                )
+            )
+            return Outcome.CREATED
+        if _registration(existing) == reg:
+            return Outcome.UNCHANGED
+        await self._conn.execute(
+            update(registered_numbers).where(key).values(updated_at=at, **_values(reg))
+        )
+        return Outcome.UPDATED
+
+    async def get(self, number: str) -> tuple[RegisteredNumber, ...]:
+        """Every tenant's registration of ``number``, active or not."""
+        require_e164(number)
+        rows = await self._conn.execute(
+            select(registered_numbers)
+            .where(registered_numbers.c.number == number)
+            .order_by(registered_numbers.c.tenant)
+        )
+        return tuple(_registration(row) for row in rows)
+
+    async def list(
+        self, tenant: str | None = None, *, active_only: bool = False
+    ) -> tuple[RegisteredNumber, ...]:
+        query = select(registered_numbers).order_by(
+            registered_numbers.c.tenant, registered_numbers.c.number
+        )
+        if tenant is not None:
+            query = query.where(registered_numbers.c.tenant == tenant)
+        if active_only:
+            query = query.where(registered_numbers.c.active.is_(True))
+        return tuple(_registration(row) for row in await self._conn.execute(query))
+
+    async def deactivate(self, number: str, tenant: str, *, at: datetime | None = None) -> bool:
+        """Mark the registration inactive (kept as evidence); False if there was none active."""
+        require_e164(number)
+        result = await self._conn.execute(
+            update(registered_numbers)
+            .where(
+                (registered_numbers.c.number == number)
+                & (registered_numbers.c.tenant == tenant)
+                & registered_numbers.c.active.is_(True)
+            )
+            .values(active=False, updated_at=at or utcnow())
+        )
+        return result.rowcount > 0

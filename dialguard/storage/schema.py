@@ -1,0 +1,219 @@
+"""The tables, as SQLAlchemy Core. Only :mod:`dialguard.storage` imports this module.
+
+Numbers are stored in E.164 only. Tenants are referred to by name (the natural key the PBX sends),
+so the call-path lookups need no join. ``decisions`` and ``frequency_resets`` deliberately have no
+foreign key to ``tenants``: a decision about an unknown tenant is still evidence and must be kept.
+Every timestamp column is :class:`UTCDateTime`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.types import TypeDecorator
+
+E164 = String(16)
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores naive UTC text in one fixed format, so text
+    comparison in SQL is time comparison. Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: storage needs timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("industry", String(64), nullable=False, server_default="general"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
+def _tenant_fk(nullable: bool) -> Column[str]:
+    return Column("tenant", String(64), ForeignKey("tenants.name"), nullable=nullable)
+
+
+registered_numbers = Table(
+    "registered_numbers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("number", E164, nullable=False, index=True),
+    _tenant_fk(nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("inbound_enabled", Boolean, nullable=False),
+    Column("outbound_enabled", Boolean, nullable=False),
+    Column("number_type", String(32), nullable=False),
+    Column("filing_ref", Text),
+    Column("filed_on", Date),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("number", "tenant"),
+)
+
+dnc_entries = Table(
+    "dnc_entries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("number", E164, nullable=False, index=True),
+    Column("scope", String(16), nullable=False),
+    _tenant_fk(nullable=True),
+    Column("campaign", String(128)),
+    Column("source", Text, nullable=False),
+    Column("reason", Text),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("added_by", Text, nullable=False),
+    Column("removed_at", UTCDateTime()),
+    Column("removed_by", Text),
+    Column("removal_reason", Text),
+)
+DNC_ACTIVE_INDEX = Index(
+    "uq_dnc_entries_active",
+    dnc_entries.c.number,
+    dnc_entries.c.scope,
+    func.coalesce(dnc_entries.c.tenant, ""),
+    func.coalesce(dnc_entries.c.campaign, ""),
+    unique=True,
+    sqlite_where=dnc_entries.c.removed_at.is_(None),
+    postgresql_where=dnc_entries.c.removed_at.is_(None),
+)
+"""At most one live entry per (number, scope, tenant, campaign): makes adds and imports idempotent.
+Removed rows fall out of the index, so history can hold any number of them."""
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("callee", E164, nullable=False),
+    _tenant_fk(nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("evidence_ref", Text, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("given_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    Index(None, "callee", "tenant"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("number", E164, primary_key=True),
+    Column("minor", Boolean, nullable=False),
+    Column("guardian", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("decision_id", String(36), nullable=False, unique=True),
+    Column("call_id", Text),
+    Column("direction", String(16), nullable=False),
+    Column("presentation", String(16), nullable=False),
+    Column("caller_raw", Text, nullable=False),
+    Column("caller_e164", E164),
+    Column("callee_raw", Text, nullable=False),
+    Column("callee_e164", E164),
+    Column("tenant", String(64), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("campaign", String(128)),
+    Column("decided_at", UTCDateTime(), nullable=False, index=True),
+    Column("verdict", String(8), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("first_reason", String(64)),
+    Column("consent_ref", Text),
+    Column("policy_version", String(64), nullable=False),
+    Column("latency_ms", Float),
+    Column("record", Boolean, nullable=False),
+    Column("retention_class", String(64)),
+    # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
+    Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
+    Index(None, "callee_e164", "decided_at"),
+)
+
+frequency_resets = Table(
+    "frequency_resets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("callee", E164, nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index(None, "callee", "tenant", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Tables other packages own in this same database register themselves on ``metadata``; importing
+# them here makes ``metadata`` the whole schema wherever it is used (migrations, schema checks).
+# Last, because they import the names above.
+from ..recording import tables as _recording_tables  # noqa: E402, F401

@@ -1,0 +1,126 @@
+"""Shared fixtures.
+
+Storage: ``store`` (and ``db_settings`` under it) is parametrised over SQLite and PostgreSQL, so
+every storage test runs on both. PostgreSQL needs ``DIALGUARD_TEST_PG_URL`` (a role that may
+create databases; each test gets a database of its own, dropped afterwards). Without it the
+PostgreSQL cases are deselected, unless ``DIALGUARD_REQUIRE_PG=1`` (as in CI), when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from dialguard.config import DatabaseSettings, Settings
+from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
+from dialguard.storage import Store, init_database
+
+PG_URL_ENV = "DIALGUARD_TEST_PG_URL"
+REQUIRE_PG_ENV = "DIALGUARD_REQUIRE_PG"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get(PG_URL_ENV) or os.environ.get(REQUIRE_PG_ENV) == "1":
+        return
+    skipped = [item for item in items if item.get_closest_marker("postgres")]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+def settings_for(url: str) -> Settings:
+    return replace(Settings(), database=DatabaseSettings(url=url))
+
+
+@asynccontextmanager
+async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
+    """A new, empty database next to the one ``base_url`` names; dropped on exit."""
+    url = make_url(base_url)
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"dgtest_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(
+    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings pointing at an empty database of each backend (no schema yet)."""
+    if request.param == "sqlite":
+        yield settings_for(f"sqlite+aiosqlite:///{tmp_path}/db/dialguard.db")
+        return
+    base_url = os.environ.get(PG_URL_ENV)
+    if not base_url:
+        pytest.fail(
+            f"{REQUIRE_PG_ENV}=1 but {PG_URL_ENV} is not set: point it at a PostgreSQL role "
+            "that may create databases, e.g. "
+            "postgresql+asyncpg://dialguard:dialguard@127.0.0.1:5432/dialguard_test"
+        )
+    async with fresh_pg_database(base_url) as url:
+        yield settings_for(url)
+
+
+@pytest.fixture
+async def store(db_settings: Settings) -> AsyncIterator[Store]:
+    """An open store on a freshly migrated database, with tenants ``acme`` and ``globex``."""
+    await init_database(db_settings)
+    opened = await Store.open(db_settings)
+    try:
+        async with opened.transaction() as tx:
+            await tx.tenants.ensure("acme")
+            await tx.tenants.ensure("globex")
+        yield opened
+    finally:
+        await opened.close()
+
+
+T0 = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
+"""A fixed instant storage tests build their times on."""
+
+
+@pytest.fixture
+def make_decision() -> Callable[..., Decision]:
+    """Build a Decision; keyword arguments override the defaults (attempt fields included)."""
+
+    def build(**overrides: Any) -> Decision:
+        attempt_fields = {
+            key: overrides.pop(key)
+            for key in ("tenant", "purpose", "campaign", "direction", "call_id")
+            if key in overrides
+        }
+        attempt_fields.setdefault("tenant", "acme")
+        attempt = CallAttempt(caller="02161234567", callee="13800138000", **attempt_fields)
+        values: dict[str, Any] = {
+            "decision_id": str(uuid.uuid4()),
+            "verdict": Verdict.ALLOW,
+            "reasons": (),
+            "policy_version": "cn-2024.1",
+            "decided_at": T0,
+            "attempt": attempt,
+            "caller": "+862161234567",
+            "callee": "+8613800138000",
+        }
+        values.update(overrides)
+        if values["verdict"] is Verdict.DENY and not values["reasons"]:
+            values["reasons"] = (Reason("dnc.global", "callee is on the global DNC list"),)
+        return Decision(**values)
+
+    return build
