@@ -1,0 +1,196 @@
+"""The real gate as a process: the ``dialguard`` CLI to seed and read the store, and
+``dialguard serve`` listening for FastAGI on a loopback port.
+
+Every command gets a private environment: no ``DIALGUARD_*`` variable of the caller leaks in,
+the config file is a per-run one, the HTTP API is off, and ``DIALGUARD_NOW`` freezes the
+gate's clock when ``now`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .net import LOOPBACK, wait_for_listener
+
+START_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+CLI_TIMEOUT_S = 60.0
+
+
+class GateError(RuntimeError):
+    """A CLI command failed or ``serve`` did not come up / died; carries its output."""
+
+
+def dialguard_executable() -> str:
+    """The ``dialguard`` next to the running interpreter (the venv's), else on ``PATH``."""
+    beside = Path(sys.executable).parent / "dialguard"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dialguard")
+    if found is None:
+        raise GateError("the dialguard command is not installed (pip install -e .)")
+    return found
+
+
+class Gate:
+    def __init__(self, workdir: Path, port: int, now: str | None = None) -> None:
+        self.workdir = workdir
+        self.port = port
+        self.now = now
+        """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
+        self.database = workdir / "dg.db"
+        self.serve_log = workdir / "serve.log"
+        self._config = workdir / "dialguard.toml"
+        self._exe = dialguard_executable()
+        self._proc: subprocess.Popen[bytes] | None = None
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._config.write_text("# devkit: settings come from the environment\n")
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
+        env |= {
+            "DIALGUARD_CONFIG": str(self._config),
+            "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{self.database}",
+            "DIALGUARD_AGI_HOST": LOOPBACK,
+            "DIALGUARD_AGI_PORT": str(self.port),
+            "DIALGUARD_API_ENABLED": "false",
+        }
+        if self.now is not None:
+            env["DIALGUARD_NOW"] = self.now
+        return env
+
+    def cli(self, *args: str) -> str:
+        argv = [self._exe, *args]
+        try:
+            done = subprocess.run(
+                argv,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=CLI_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise GateError(f"{' '.join(argv)} took longer than {CLI_TIMEOUT_S}s") from None
+        if done.returncode != 0:
+            raise GateError(
+                f"{' '.join(argv)} exited with {done.returncode}\n"
+                f"stdout: {done.stdout.strip()}\nstderr: {done.stderr.strip()}"
+            )
+        return done.stdout
+
+    # Seeding, in the CLI's own words.
+    def init(self) -> None:
+        self.cli("init")
+
+    def add_number(
+        self,
+        number: str,
+        *,
+        tenant: str,
+        purpose: str,
+        outbound: bool = True,
+        number_type: str | None = None,
+    ) -> None:
+        args = ["numbers", "add", number, "--tenant", tenant, "--purpose", purpose]
+        args.append("--outbound" if outbound else "--no-outbound")
+        if number_type is not None:
+            args += ["--type", number_type]
+        self.cli(*args)
+
+    def add_dnc(self, number: str, *, tenant: str | None, reason: str) -> None:
+        tenant_args = ["--tenant", tenant] if tenant is not None else []
+        self.cli("dnc", "add", number, *tenant_args, "--reason", reason)
+
+    def add_consent(self, callee: str, *, tenant: str, purpose: str, evidence: str) -> None:
+        self.cli(
+            "consent", "add", callee, "--tenant", tenant, "--purpose", purpose,
+            "--evidence", evidence,
+        )  # fmt: skip
+
+    def decisions(self, callee: str | None = None) -> list[dict[str, Any]]:
+        """Decision rows, newest first."""
+        args = ["decisions", "list", "--json"]
+        if callee is not None:
+            args += ["--callee", callee]
+        out = self.cli(*args)
+        try:
+            rows = json.loads(out)
+        except json.JSONDecodeError as exc:
+            raise GateError(f"decisions list --json printed no JSON ({exc}): {out[:500]}") from None
+        if not isinstance(rows, list):
+            raise GateError(f"decisions list --json printed {type(rows).__name__}, not a list")
+        return rows
+
+    # The server.
+    def start(self) -> Gate:
+        if self._proc is not None:
+            raise GateError("the gate is already running")
+        with self.serve_log.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [self._exe, "serve"],
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_listening(self._proc)
+        except BaseException:
+            self.stop(check=False)
+            raise
+        return self
+
+    def stop(self, check: bool = True) -> None:
+        """Stop ``serve`` (SIGTERM, then SIGKILL). With ``check``, a server that had already
+        died is an error: a crash under test must not go unnoticed."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        died = proc.poll()
+        if died is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=STOP_TIMEOUT_S)
+        if check and died is not None:
+            raise GateError(f"dialguard serve had died with {died}\n{self.log_tail()}")
+
+    def __enter__(self) -> Gate:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop(check=exc is None)
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.serve_log.exists():
+            return ""
+        text = self.serve_log.read_text(encoding="utf-8", errors="replace")
+        return f"--- {self.serve_log}\n" + "\n".join(text.splitlines()[-lines:])
+
+    def _wait_listening(self, proc: subprocess.Popen[bytes]) -> None:
+        def alive() -> None:
+            if proc.poll() is not None:
+                raise GateError(f"dialguard serve exited with {proc.returncode}\n{self.log_tail()}")
+
+        try:
+            wait_for_listener(self.port, START_TIMEOUT_S, check=alive)
+        except TimeoutError as exc:
+            raise GateError(f"dialguard serve: {exc}\n{self.log_tail()}") from None
