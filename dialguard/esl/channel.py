@@ -1,0 +1,83 @@
+"""The ``connect`` reply's channel headers → :class:`CallAttempt`: the only translation done.
+
+Header names are FreeSWITCH's (``switch_channel_event_set_data``): the caller profile as
+``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant and
+purpose as the channel variables ``dialguard_tenant`` and ``dialguard_purpose``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..agi.attempt import HIDDEN_NUMBERS
+from ..policy.model import CallAttempt, Direction, Presentation
+from .commands import DIAL_STRING
+
+FS_HIDDEN_NUMBERS = HIDDEN_NUMBERS | {"0000000000"}
+"""FreeSWITCH presents ``0000000000`` when a channel has no caller number."""
+HIDING_PRIVACY = frozenset({"id", "user", "header"})
+"""RFC 3323/3325 ``Privacy`` values that withhold the caller's identity (``none`` does not)."""
+TRUE = frozenset({"true", "yes", "on", "1"})
+
+
+class ChannelDataError(ValueError):
+    """The channel headers cannot describe a call we could gate; the call is denied."""
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    uniqueid: str
+    attempt: CallAttempt
+
+
+def _first(headers: Mapping[str, str], *keys: str) -> str:
+    for key in keys:
+        value = headers.get(key, "").strip()
+        if value and value != "_undef_":  # how switch_event_serialize writes ""
+            return value
+    return ""
+
+
+def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
+    """RESTRICTED when anything would keep the number from the callee: the caller profile's
+    hide-number flag, a SIP ``Privacy`` header that hides identity, ``origination_privacy`` with
+    ``hide_number`` (what ``bridge`` applies to the outgoing leg), or no usable number at all.
+    ``Caller-Screen-Bit`` says whether the number was screened, not whether it is shown."""
+    if headers.get("Caller-Privacy-Hide-Number", "").lower() in TRUE:
+        return Presentation.RESTRICTED
+    privacy = {p.strip().lower() for p in headers.get("variable_sip_h_Privacy", "").split(";")}
+    if privacy & HIDING_PRIVACY:
+        return Presentation.RESTRICTED
+    if "hide_number" in headers.get("variable_origination_privacy", "").lower():
+        return Presentation.RESTRICTED
+    if caller.lower() in FS_HIDDEN_NUMBERS:
+        return Presentation.RESTRICTED
+    return Presentation.ALLOWED
+
+
+def channel_from(headers: Mapping[str, str]) -> Channel:
+    """The presented number is ``effective_caller_id_number`` when the dialplan set one (that is
+    what ``bridge`` sends), else the caller profile's number, else the SIP From user."""
+    uniqueid = _first(headers, "Unique-ID")
+    if not uniqueid:
+        raise ChannelDataError("no Unique-ID in the channel data")
+    callee = _first(headers, "Caller-Destination-Number")
+    if not DIAL_STRING.fullmatch(callee):
+        raise ChannelDataError("destination number missing or not a dialable token")
+    caller = _first(
+        headers,
+        "variable_effective_caller_id_number",
+        "Caller-Caller-ID-Number",
+        "variable_sip_from_user",
+    )
+    attempt = CallAttempt(
+        caller=caller,
+        callee=callee,
+        tenant=_first(headers, "variable_dialguard_tenant", "variable_accountcode") or "default",
+        purpose=_first(headers, "variable_dialguard_purpose") or "callback",
+        presentation=presentation_of(headers, caller),
+        direction=Direction.OUTBOUND,
+        call_id=uniqueid[:128],
+    )
+    return Channel(uniqueid[:128], attempt)

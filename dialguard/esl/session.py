@@ -1,0 +1,276 @@
+"""One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
+
+The conversation: ``connect`` (its reply is the channel data), ``linger``, ``myevents``, ``event
+plain CHANNEL_HANGUP_COMPLETE RECORD_STOP``; the decision; the verdict's commands; then we linger
+until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
+release the channel. Each command waits for its ``command/reply``; replies come back in command
+order, so the oldest pending command takes the next reply.
+
+A reader task owns the read side: it resolves replies, keeps the events we need and notices a
+``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
+decision (stored by the decision maker) is kept and nothing more is sent. A broken frame, a
+refused or unanswered command ends the connection after a blind ``hangup`` (CALL_REJECTED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ..agi.gate import DecisionGate
+from ..agi.verdict import GATE_BAD_REQUEST, GateVerdict
+from ..logs import bind_call
+from ..policy.model import Verdict
+from . import commands as cmd
+from .channel import Channel, ChannelDataError, channel_from
+from .parser import (
+    CommandReply,
+    DisconnectNotice,
+    EslParser,
+    EslProtocolError,
+    Event,
+    Frame,
+    Limits,
+)
+from .recording import RecordingSink, event_time, is_ours
+from .settings import EslSettings
+
+log = logging.getLogger("dialguard.esl")
+
+Alert = Callable[..., None]
+"""``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
+
+
+class PeerGone(Exception):
+    """FreeSWITCH closed the connection (or said it would) before we were done."""
+
+
+class CommandRefused(Exception):
+    """FreeSWITCH answered ``-ERR``."""
+
+
+class EslCall:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        settings: EslSettings,
+        gate: DecisionGate,
+        sink: RecordingSink,
+        alert: Alert,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._settings = settings
+        self._gate = gate
+        self._sink = sink
+        self._alert = alert
+        self._parser = EslParser(
+            Limits(settings.max_header_bytes, settings.max_headers, settings.max_body_bytes)
+        )
+        self._pending: deque[asyncio.Future[CommandReply]] = deque()
+        self._down = asyncio.Event()
+        """The channel hung up, or the connection ended."""
+        self._finished = asyncio.Event()
+        """CHANNEL_HANGUP_COMPLETE arrived, or the connection ended."""
+        self._closed = False
+        self._failure: EslProtocolError | None = None
+        self._uniqueid = ""
+        self._verdict: GateVerdict | None = None
+        self._recording = ""
+        self._record_stop: Event | None = None
+        self._hangup_complete: Event | None = None
+
+    async def run(self) -> None:
+        reader_task = asyncio.create_task(self._read_loop())
+        try:
+            await self._converse()
+        except EslProtocolError as exc:
+            await self._reject(f"protocol.{exc.kind}", "bad frame from FreeSWITCH", str(exc))
+        except CommandRefused as exc:
+            await self._reject("command.refused", "FreeSWITCH refused a command", str(exc))
+        except TimeoutError:
+            await self._reject("command.timeout", "no reply from FreeSWITCH in time", "")
+        except cmd.UnsafeArgument as exc:
+            await self._reject("command.unsafe", "refused to send an unsafe argument", str(exc))
+        except (PeerGone, ConnectionError) as exc:
+            log.debug("FreeSWITCH went away: %r", exc, extra={"fields": self._fields()})
+        finally:
+            reader_task.cancel()
+            await asyncio.wait({reader_task})
+
+    async def _converse(self) -> None:
+        connected = await self._command(cmd.CONNECT)
+        try:
+            channel: Channel | None = channel_from(connected.headers)
+        except ChannelDataError as exc:
+            self._alert("channel.bad-data", "unusable channel data, call denied", error=str(exc))
+            channel = None
+        self._uniqueid = channel.uniqueid if channel else ""
+        bind_call(self._uniqueid or None)
+        for setup in (cmd.LINGER, cmd.MYEVENTS, cmd.SUBSCRIBE):
+            await self._command(setup)
+        if channel is None:
+            self._verdict = GateVerdict.deny(GATE_BAD_REQUEST)
+        else:
+            self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
+        self._raise_failure()
+        if self._down.is_set():
+            log.info(
+                "call ended during the decision; decision kept", extra={"fields": self._fields()}
+            )
+        else:
+            await self._apply(self._verdict, channel)
+        await self._linger_out()
+
+    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> None:
+        allow = verdict.verdict is Verdict.ALLOW and channel is not None
+        await self._command(cmd.set_variable(cmd.REASON, verdict.reason))
+        await self._command(cmd.set_variable(cmd.DECISION_ID, verdict.decision_id))
+        if allow and verdict.recording:
+            await self._command(cmd.set_variable(cmd.RECORDING, verdict.recording))
+        await self._command(cmd.set_variable(cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
+        if not allow or channel is None:
+            await self._command(cmd.hangup(cmd.CALL_REJECTED))
+        else:
+            if verdict.recording:
+                self._recording = verdict.recording
+                directory = self._settings.recordings_dir
+                await self._command(cmd.record_session(directory, verdict.recording))
+            context = self._settings.allowed_context
+            await self._command(cmd.transfer(channel.attempt.callee, context))
+        log.info("verdict sent", extra={"fields": self._fields()})
+
+    async def _linger_out(self) -> None:
+        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE (bounded), then hand over
+        the recording. An allowed call may last hours: only the tail is bounded."""
+        await self._down.wait()
+        try:
+            async with asyncio.timeout(self._settings.linger_timeout_ms / 1000):
+                await self._finished.wait()
+        except TimeoutError:
+            self._alert("event.no-hangup-complete", "no CHANNEL_HANGUP_COMPLETE after hangup")
+        await self._deliver_recording()
+        self._raise_failure()
+
+    async def _deliver_recording(self) -> None:
+        if not self._recording or self._verdict is None:
+            return
+        stop = self._record_stop
+        if stop is None:
+            self._alert(
+                "recording.no-stop", "recording started but no RECORD_STOP", **self._fields()
+            )
+            return
+        done = self._hangup_complete
+        started = event_time(done, "Caller-Channel-Answered-Time")
+        ended = event_time(done, "Caller-Channel-Hangup-Time") or event_time(
+            stop, "Event-Date-Timestamp"
+        )
+        try:
+            await self._sink.recording_finished(
+                self._verdict.decision_id,
+                self._uniqueid,
+                stop.get("Record-File-Path"),
+                started,
+                ended,
+            )
+        except Exception as exc:  # the vault's failure must not take the server with it
+            self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])
+
+    async def _command(self, data: bytes) -> CommandReply:
+        self._raise_failure()
+        if self._closed:
+            raise PeerGone("connection closed")
+        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
+        self._pending.append(future)
+        try:
+            async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
+                self._writer.write(data)
+                await self._writer.drain()
+                reply = await future
+        finally:
+            future.cancel()  # no-op once resolved; a late reply then finds it cancelled
+        if not reply.ok:
+            name = data.split(b"\n", 1)[0].decode("ascii")
+            raise CommandRefused(f"{name}: {reply.reply_text[:120]}")
+        return reply
+
+    async def _reject(self, kind: str, message: str, error: str) -> None:
+        """Out of step with the peer: alert, send ``hangup`` without awaiting its reply."""
+        self._alert(kind, f"{message}, call rejected", error=error[:300], **self._fields())
+        if self._closed:
+            return
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
+                self._writer.write(cmd.hangup(cmd.CALL_REJECTED))
+                await self._writer.drain()
+
+    async def _read_loop(self) -> None:
+        try:
+            while data := await self._reader.read(65536):
+                self._parser.feed(data)
+                for frame in self._parser.frames():
+                    self._dispatch(frame)
+            self._closed = True
+        except EslProtocolError as exc:
+            self._failure = exc  # the socket is still open: the blind hangup can be sent
+        except ConnectionError:
+            self._closed = True
+        finally:
+            self._end_of_input()
+
+    def _dispatch(self, frame: Frame) -> None:
+        if isinstance(frame, CommandReply):
+            while self._pending and self._pending[0].done():
+                self._pending.popleft()  # its command timed out; the call is ending anyway
+            if not self._pending:
+                raise EslProtocolError("unexpected-reply", "a reply with no command pending")
+            self._pending.popleft().set_result(frame)
+        elif isinstance(frame, Event):
+            self._on_event(frame)
+        elif isinstance(frame, DisconnectNotice):
+            self._down.set()
+            if not frame.lingering:
+                self._closed = True
+                self._end_of_input()
+        else:
+            raise EslProtocolError("unexpected-frame", "api/response without an api command")
+
+    def _on_event(self, event: Event) -> None:
+        if event.name == "CHANNEL_HANGUP":
+            self._down.set()
+        elif event.name == "CHANNEL_HANGUP_COMPLETE":
+            self._hangup_complete = event
+            self._down.set()
+            self._finished.set()
+        elif event.name == "RECORD_STOP" and self._recording and is_ours(event, self._recording):
+            self._record_stop = event
+
+    def _end_of_input(self) -> None:
+        """Nothing more will be read: wake every waiter."""
+        self._down.set()
+        self._finished.set()
+        while self._pending:
+            future = self._pending.popleft()
+            if not future.done():
+                future.set_exception(self._failure or PeerGone("connection closed"))
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _fields(self) -> dict[str, Any]:
+        verdict = self._verdict
+        if verdict is None:
+            return {"uniqueid": self._uniqueid}
+        return {
+            "uniqueid": self._uniqueid,
+            "verdict": verdict.verdict.value,
+            "reason": verdict.reason,
+            "decision_id": verdict.decision_id,
+        }

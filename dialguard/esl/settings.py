@@ -1,0 +1,34 @@
+"""``[esl]`` settings: the FreeSWITCH outbound-socket gate.
+
+Not yet wired into :class:`dialguard.config.Settings`; the lead adds ``esl: EslSettings`` there
+(every field is a bool, int or str, so ``section.key`` / ``DIALGUARD_ESL_*`` work unchanged).
+Nothing here imports :mod:`dialguard.config`, so config.py can import this module;
+:func:`dialguard.esl.server.check_settings` names a bad key with a ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EslSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8084
+    """FreeSWITCH's ``socket`` application connects here (``socket 127.0.0.1:8084 async full``)."""
+    budget_ms: int = 1500
+    """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
+    command_timeout_ms: int = 5000
+    """Longest wait for FreeSWITCH's reply to one command (it answers at once when healthy)."""
+    linger_timeout_ms: int = 10000
+    """After the channel hung up, how long we wait for CHANNEL_HANGUP_COMPLETE before closing."""
+    max_header_bytes: int = 65536
+    """One header block (the ``connect`` reply carries every channel variable)."""
+    max_headers: int = 1024
+    max_body_bytes: int = 262144
+    """One frame body (an event with every channel variable is a body)."""
+    recordings_dir: str = "$${recordings_dir}"
+    """Where ``record_session`` writes; the default lets FreeSWITCH expand its own global."""
+    allowed_context: str = "dialguard_allowed"
+    """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""

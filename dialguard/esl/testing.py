@@ -1,0 +1,285 @@
+"""A FreeSWITCH peer for tests: plays FreeSWITCH's side of the outbound socket, frame by frame.
+
+    fs = FakeFreeSwitch(server.port, ChannelData.load(FIXTURES / "connect-reply.esl"))
+    record = await fs.call(fs.channel.with_(callee="13800138000", tenant="acme"))
+    assert record.variables["dialguard_verdict"] == "ALLOW"
+
+The channel data comes from a recorded ``connect`` reply (values can be overridden per call);
+every frame is written the way ``mod_event_socket.c`` writes it: command replies as ``Content-Type:
+command/reply`` + ``Reply-Text``, events as ``switch_event_serialize(…, SWITCH_TRUE)`` with
+``switch_url_encode``'d values behind a ``text/event-plain`` envelope, disconnect notices as
+``send_disconnect`` and the linger branch of ``read_packet`` do. Executed applications, variables
+and the hangup cause are recorded; a call ends (RECORD_STOP, linger notice, CHANNEL_HANGUP_COMPLETE)
+after ``transfer`` or ``hangup``, as FreeSWITCH reports it once the operator's bridge is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+_URL_UNSAFE = b'\r\n "#%&+:;<=>?@[\\]^`{|}'
+_REPLY_ONLY = {"Content-Type", "Reply-Text", "Socket-Mode", "Control"}
+RECORDINGS_DIR = "/var/lib/freeswitch/recordings"
+"""What ``$${recordings_dir}`` expands to in this fake."""
+ANSWERED_US = 1754470015000000
+HANGUP_US = 1754470075000000
+Value = str | bytes
+
+
+def url_encode(value: bytes) -> bytes:
+    """``switch_url_encode``: control bytes, non-ASCII and ``_URL_UNSAFE`` become ``%XX``."""
+    return b"".join(
+        b"%%%02X" % byte if byte < 0x20 or byte > 0x7E or byte in _URL_UNSAFE else bytes([byte])
+        for byte in value
+    )
+
+
+def serialize(headers: Sequence[tuple[str, bytes]], body: bytes = b"") -> bytes:
+    """``switch_event_serialize(event, &str, SWITCH_TRUE)``: empty values are ``_undef_``."""
+    lines = b"".join(
+        name.encode() + b": " + (url_encode(value) or b"_undef_") + b"\n" for name, value in headers
+    )
+    if body:
+        return lines + b"Content-Length: %d\n\n" % len(body) + body
+    return lines + b"\n"
+
+
+def reply(text: str) -> bytes:
+    return f"Content-Type: command/reply\nReply-Text: {text}\n\n".encode()
+
+
+def event_frame(headers: Sequence[tuple[str, bytes]], body: bytes = b"") -> bytes:
+    data = serialize(headers, body)
+    return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data
+
+
+def disconnect_notice(uuid: str, *, linger: bool, channel_name: str = "") -> bytes:
+    if linger:
+        return (
+            "Content-Type: text/disconnect-notice\n"
+            f"Controlled-Session-UUID: {uuid}\nContent-Disposition: linger\n"
+            f"Channel-Name: {channel_name}\nLinger-Time: -1\nContent-Length: 0\n\n"
+        ).encode()
+    message = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+    return (
+        "Content-Type: text/disconnect-notice\n"
+        f"Controlled-Session-UUID: {uuid}\nContent-Disposition: disconnect\n"
+        f"Content-Length: {len(message)}\n\n"
+    ).encode() + message
+
+
+_OVERRIDES = {
+    "caller": ("Channel-Caller-ID-Number", "Caller-Caller-ID-Number", "variable_sip_from_user"),
+    "caller_name": ("Channel-Caller-ID-Name", "Caller-Caller-ID-Name"),
+    "callee": ("Channel-Destination-Number", "Caller-Destination-Number"),
+    "uniqueid": ("Channel-Unique-ID", "Unique-ID", "Caller-Unique-ID", "variable_uuid"),
+    "tenant": ("variable_dialguard_tenant",),
+    "purpose": ("variable_dialguard_purpose",),
+    "accountcode": ("variable_accountcode",),
+    "hide_number": ("Caller-Privacy-Hide-Number", "Channel-Privacy-Hide-Number"),
+    "sip_privacy": ("variable_sip_h_Privacy",),
+}
+
+
+@dataclass(frozen=True)
+class ChannelData:
+    """The headers of a ``connect`` reply, decoded, in wire order."""
+
+    headers: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def load(cls, path: Path) -> ChannelData:
+        """A transcript of the bytes FreeSWITCH sent in reply to ``connect``."""
+        block = path.read_bytes().split(b"\n\n", 1)[0]
+        pairs = (line.split(b": ", 1) for line in block.split(b"\n"))
+        return cls(tuple((k.decode(), unquote_to_bytes(v)) for k, v in pairs))
+
+    def get(self, name: str) -> str:
+        return next((v.decode(errors="replace") for k, v in self.headers if k == name), "")
+
+    def with_(self, **values: Value | None) -> ChannelData:
+        """Override by role (``caller``, ``callee``, ``tenant``, ``hide_number``…: see
+        ``_OVERRIDES``) or by header name; ``None`` removes the header."""
+        headers = list(self.headers)
+        for role, value in values.items():
+            raw = value.encode() if isinstance(value, str) else value
+            for name in _OVERRIDES.get(role, (role,)):
+                _replace(headers, name, raw)
+        return ChannelData(tuple(headers))
+
+    def connect_reply(self) -> bytes:
+        return serialize(self.headers)
+
+    def event(self, name: str, *extra: tuple[str, str]) -> bytes:
+        """An event of this channel: FreeSWITCH adds the channel's headers to each."""
+        headers = [(k, v) for k, v in self.headers if k not in _REPLY_ONLY]
+        for key, value in (("Event-Name", name), *extra):
+            _replace(headers, key, value.encode())
+        return event_frame(headers)
+
+
+def _replace(headers: list[tuple[str, bytes]], name: str, raw: bytes | None) -> None:
+    """In place; a new header goes before the reply's own trailing headers, as in FreeSWITCH."""
+    index = next((i for i, (k, _) in enumerate(headers) if k == name), None)
+    if index is not None:
+        del headers[index]
+    else:
+        index = next((i for i, (k, _) in enumerate(headers) if k in _REPLY_ONLY), len(headers))
+    if raw is not None:
+        headers.insert(index, (name, raw))
+
+
+@dataclass
+class CallRecord:
+    """What dialguard did during one connection."""
+
+    commands: list[str] = field(default_factory=list)
+    """First line of every command, in order."""
+    apps: list[tuple[str, str]] = field(default_factory=list)
+    """``(execute-app-name, execute-app-arg)`` of every ``sendmsg`` execute."""
+    variables: dict[str, str] = field(default_factory=dict)
+    hangup_cause: str | None = None
+    raw: list[bytes] = field(default_factory=list)
+
+
+class FsSession:
+    """One outbound-socket connection, driven step by step or all at once (:meth:`converse`)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, channel: ChannelData
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.channel = channel
+        self.record = CallRecord()
+        self._recording_path = ""
+
+    async def send(self, data: bytes) -> None:
+        with contextlib.suppress(ConnectionError):
+            self._writer.write(data)
+            await self._writer.drain()
+
+    async def read_command(self) -> tuple[str, dict[str, str]] | None:
+        """The next command, or None once dialguard closed the connection."""
+        try:
+            block = await self._reader.readuntil(b"\n\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+        self.record.raw.append(block)
+        first, *lines = block.decode("utf-8", errors="replace").rstrip("\n").split("\n")
+        headers = dict(line.split(": ", 1) for line in lines if ": " in line)
+        self.record.commands.append(first)
+        return first, headers
+
+    async def answer_setup(self) -> None:
+        """Answer ``connect`` and the three setup commands (linger, myevents, event)."""
+        for _ in range(4):
+            await self.answer()
+
+    async def answer(self, instead: bytes | None = None) -> bool:
+        """Read one command and answer it as FreeSWITCH would (or with ``instead``)."""
+        command = await self.read_command()
+        if command is None:
+            return False
+        first, headers = command
+        if instead is not None:
+            await self.send(instead)
+            return True
+        await self.send(self._reply_to(first))
+        if first == "sendmsg":
+            await self._execute(headers)
+        return True
+
+    async def converse(self) -> CallRecord:
+        """Answer everything until dialguard closes the connection; then close ours."""
+        while await self.answer():
+            pass
+        await self.close()
+        return self.record
+
+    async def hang_up(self) -> None:
+        """The caller hangs up with no ``linger``: notice and close, as ``send_disconnect``."""
+        await self.send(disconnect_notice(self.channel.get("Unique-ID"), linger=False))
+        await self.close()
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self._writer.wait_closed()
+
+    def _reply_to(self, first: str) -> bytes:
+        if first == "connect":
+            return self.channel.connect_reply()
+        if first == "linger":
+            return reply("+OK will linger")
+        if first == "myevents":
+            return reply("+OK Events Enabled")
+        if first.startswith("event plain "):
+            return reply("+OK event listener enabled plain")
+        if first == "sendmsg":
+            return reply("+OK")
+        return reply("-ERR command not found")
+
+    async def _execute(self, headers: dict[str, str]) -> None:
+        if headers.get("call-command") == "hangup":
+            self.record.hangup_cause = headers.get("hangup-cause", "NORMAL_CLEARING")
+            await self.end_call(self.record.hangup_cause, answered=False)
+            return
+        app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
+        self.record.apps.append((app, arg))
+        if app == "set":
+            name, _, value = arg.partition("=")
+            self.record.variables[name] = value
+        elif app == "record_session":
+            self._recording_path = arg.replace("$${recordings_dir}", RECORDINGS_DIR)
+        elif app == "transfer":
+            await self.end_call("NORMAL_CLEARING", answered=True)
+
+    async def end_call(self, cause: str, *, answered: bool) -> None:
+        """What FreeSWITCH sends when the channel is over: RECORD_STOP for a recording, the
+        linger notice, CHANNEL_HANGUP_COMPLETE."""
+        uuid = self.channel.get("Unique-ID")
+        if self._recording_path:
+            await self.send(
+                self.channel.event("RECORD_STOP", ("Record-File-Path", self._recording_path))
+            )
+        await self.send(disconnect_notice(uuid, linger=True, channel_name="sofia/internal/1001"))
+        await self.send(
+            self.channel.event(
+                "CHANNEL_HANGUP_COMPLETE",
+                ("Hangup-Cause", cause),
+                ("Caller-Channel-Answered-Time", str(ANSWERED_US if answered else 0)),
+                ("Caller-Channel-Hangup-Time", str(HANGUP_US)),
+            )
+        )
+
+
+class FakeFreeSwitch:
+    def __init__(
+        self, port: int, channel: ChannelData, host: str = "127.0.0.1", timeout: float = 10.0
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.channel = channel
+        self.timeout = timeout
+        """No test waits longer than this for the server."""
+
+    async def connect(self, channel: ChannelData | None = None) -> FsSession:
+        """Open the socket as the ``socket`` application does; nothing answered yet."""
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return FsSession(reader, writer, channel or self.channel)
+
+    async def call(
+        self, channel: ChannelData | None = None, *, connect_reply: bytes | None = None
+    ) -> CallRecord:
+        """A whole call: ``connect`` answered with the channel data (or ``connect_reply``),
+        then every command answered until dialguard closes."""
+        async with asyncio.timeout(self.timeout):
+            session = await self.connect(channel)
+            await session.answer(connect_reply)
+            return await session.converse()

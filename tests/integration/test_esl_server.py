@@ -1,0 +1,306 @@
+"""The ESL outbound-socket gate against a FreeSWITCH peer that speaks the protocol frame by frame.
+
+Every test binds port 0 and synchronises on events (a decision started, the server idle); none
+sleeps to wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialguard.esl.server import EslServer
+from dialguard.esl.settings import EslSettings
+from dialguard.esl.testing import (
+    ANSWERED_US,
+    HANGUP_US,
+    RECORDINGS_DIR,
+    ChannelData,
+    FakeFreeSwitch,
+    event_frame,
+)
+from dialguard.policy.model import CallAttempt, Decision, Presentation, Reason, Verdict
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
+CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+UNIQUEID = CHANNEL.get("Unique-ID")
+T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
+
+
+@dataclass
+class FakeMaker:
+    """Allows unless ``deny`` names the callee's reason; optionally held until ``release``."""
+
+    deny: dict[str, str] = field(default_factory=dict)
+    record: bool = False
+    hold: bool = False
+    attempts: list[CallAttempt] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    failure_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        self.failures.append((decision_id, reason))
+        self.failure_recorded.set()
+
+    async def decide(self, attempt: CallAttempt) -> Decision:
+        self.attempts.append(attempt)
+        self.started.set()
+        if self.hold:
+            await self.release.wait()
+        reason = self.deny.get(attempt.callee)
+        return Decision(
+            decision_id=str(uuid.uuid4()),
+            verdict=Verdict.DENY if reason else Verdict.ALLOW,
+            reasons=(Reason(reason, "denied by the test"),) if reason else (),
+            policy_version="test-1",
+            decided_at=T0,
+            attempt=attempt,
+            caller=None,
+            callee=None,
+            record=self.record and not reason,
+        )
+
+
+@dataclass
+class ListSink:
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+    async def recording_finished(
+        self,
+        decision_id: str,
+        uniqueid: str,
+        path: str,
+        started: datetime | None,
+        ended: datetime | None,
+    ) -> None:
+        self.calls.append((decision_id, uniqueid, path, started, ended))
+
+
+Start = Callable[..., Awaitable[tuple[EslServer, FakeFreeSwitch]]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    servers: list[EslServer] = []
+
+    async def run(
+        maker: Any, sink: Any = None, **settings: Any
+    ) -> tuple[EslServer, FakeFreeSwitch]:
+        server = EslServer(EslSettings(port=0, **settings), maker, sink)
+        await server.start()
+        servers.append(server)
+        return server, FakeFreeSwitch(server.port, CHANNEL)
+
+    yield run
+    for server in servers:
+        await server.stop()
+
+
+async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
+    maker = FakeMaker()
+    server, fs = await start(maker)
+    record = await fs.call()
+    assert record.commands[:4] == [
+        "connect",
+        "linger",
+        "myevents",
+        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP",
+    ]
+    assert record.variables["dialguard_verdict"] == "ALLOW"
+    assert record.variables["dialguard_reason"] == ""
+    assert uuid.UUID(record.variables["dialguard_decision_id"])
+    assert [name for name, _ in record.apps] == ["set", "set", "set", "transfer"]
+    assert record.apps[-1] == ("transfer", "13800138000 XML dialguard_allowed")
+    assert record.hangup_cause is None
+    assert maker.attempts == [
+        CallAttempt(
+            caller="01088886666",
+            callee="13800138000",
+            tenant="acme",
+            purpose="callback",
+            presentation=Presentation.ALLOWED,
+            call_id=UNIQUEID,
+        )
+    ]
+    await server.wait_idle()
+    assert not server.alerts
+
+
+@pytest.mark.parametrize(
+    "reason", ["dnc.global", "time.quiet_hours", "consent.missing", "caller.not_registered"]
+)
+async def test_each_deny_reason_is_carried_and_the_call_rejected(start: Start, reason: str) -> None:
+    _, fs = await start(FakeMaker(deny={"13800138000": reason}))
+    record = await fs.call()
+    assert record.variables["dialguard_verdict"] == "DENY"
+    assert record.variables["dialguard_reason"] == reason
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert not [app for app, _ in record.apps if app != "set"]
+    assert record.raw[-1] == b"sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"
+
+
+async def test_recording_is_started_with_our_name_and_handed_to_the_sink(start: Start) -> None:
+    sink = ListSink()
+    _, fs = await start(FakeMaker(record=True), sink)
+    record = await fs.call()
+    decision_id = record.variables["dialguard_decision_id"]
+    name = f"dg-{decision_id}"
+    assert record.variables["dialguard_recording"] == name
+    assert record.apps[-2:] == [
+        ("record_session", f"$${{recordings_dir}}/{name}.wav"),
+        ("transfer", "13800138000 XML dialguard_allowed"),
+    ]
+    assert sink.calls == [
+        (
+            decision_id,
+            UNIQUEID,
+            f"{RECORDINGS_DIR}/{name}.wav",
+            datetime.fromtimestamp(ANSWERED_US / 1e6, UTC),
+            datetime.fromtimestamp(HANGUP_US / 1e6, UTC),
+        )
+    ]
+
+
+async def test_caller_text_never_reaches_a_command(start: Start) -> None:
+    maker = FakeMaker()
+    _, fs = await start(maker)
+    hostile = b"x\n\nsendmsg\ncall-command: execute ${system(id)} \xff\xfe"
+    record = await fs.call(CHANNEL.with_(caller_name=hostile, tenant="t\r\nx"))
+    assert record.variables["dialguard_verdict"] == "ALLOW"
+    assert maker.attempts[0].tenant == "t\r\nx"
+    assert not any(b"system" in raw or b"\r" in raw for raw in record.raw)
+
+
+async def test_an_undialable_destination_is_denied_without_a_decision(start: Start) -> None:
+    maker = FakeMaker()
+    server, fs = await start(maker)
+    record = await fs.call(CHANNEL.with_(callee="138 XML public"))
+    assert record.variables["dialguard_reason"] == "gate.bad-request"
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert maker.attempts == []
+    assert server.alerts["channel.bad-data"] == 1
+
+
+async def test_peer_hanging_up_mid_decision_keeps_the_decision(start: Start) -> None:
+    maker = FakeMaker(hold=True)
+    server, fs = await start(maker)
+    session = await fs.connect()
+    await session.answer_setup()
+    await maker.started.wait()
+    await session.hang_up()  # disconnect notice, then close
+    maker.release.set()
+    await server.wait_idle()
+    assert len(maker.attempts) == 1
+    assert session.record.commands == ["connect", "linger", "myevents", session.record.commands[3]]
+    assert not server.alerts
+
+
+async def test_caller_gone_during_decision_lingers_to_hangup_complete(start: Start) -> None:
+    maker = FakeMaker(hold=True)
+    server, fs = await start(maker)
+    session = await fs.connect()
+    await session.answer_setup()
+    await maker.started.wait()
+    await session.end_call("ORIGINATOR_CANCEL", answered=False)
+    maker.release.set()
+    record = await session.converse()
+    assert [c for c in record.commands if c == "sendmsg"] == []
+    assert not server.alerts
+
+
+GARBAGE = {
+    "protocol.missing-colon": b"Content-Type command/reply\n\n",
+    "protocol.bad-header": b"\x00\xff\xfe\x01binary: \x02\n\n",
+    "protocol.bad-content-length": b"Content-Type: api/response\nContent-Length: -5\n\n",
+    "protocol.content-type": b"Content-Type: text/rude-rejection\n\n",
+    "protocol.bad-reply": b"Content-Type: command/reply\n\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GARBAGE))
+async def test_garbage_ends_only_that_connection_with_a_rejection(start: Start, kind: str) -> None:
+    server, fs = await start(FakeMaker())
+    record = await fs.call(connect_reply=GARBAGE[kind])
+    assert record.commands == ["connect", "sendmsg"]
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert server.alerts[kind] == 1
+    assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
+
+
+async def test_garbage_during_the_decision_rejects_the_call(start: Start) -> None:
+    maker = FakeMaker(hold=True)
+    server, fs = await start(maker)
+    session = await fs.connect()
+    await session.answer_setup()
+    await maker.started.wait()
+    await session.send(event_frame([("Unique-ID", UNIQUEID.encode())]))  # no Event-Name
+    maker.release.set()
+    record = await session.converse()
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert "dialguard_verdict" not in record.variables
+    assert server.alerts["protocol.bad-event"] == 1
+
+
+async def test_an_oversized_header_block_is_refused(start: Start) -> None:
+    server, fs = await start(FakeMaker(), max_header_bytes=4096)
+    record = await fs.call(CHANNEL.with_(caller_name="A" * 5000))
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert server.alerts["protocol.too-large"] == 1
+
+
+async def test_an_oversized_body_is_refused_before_it_arrives(start: Start) -> None:
+    server, fs = await start(FakeMaker(), max_body_bytes=1024)
+    oversized = b"Content-Length: 999999\nContent-Type: text/event-plain\n\n"
+    record = await fs.call(connect_reply=oversized)
+    assert record.hangup_cause == "CALL_REJECTED"
+    assert server.alerts["protocol.too-large"] == 1
+
+
+async def test_budget_exceeded_denies_with_gate_timeout(start: Start) -> None:
+    maker = FakeMaker(hold=True)  # never released
+    _, fs = await start(maker, budget_ms=50)
+    record = await fs.call()
+    assert record.variables["dialguard_verdict"] == "DENY"
+    assert record.variables["dialguard_reason"] == "gate.timeout"
+    assert record.hangup_cause == "CALL_REJECTED"
+    await maker.failure_recorded.wait()
+    assert maker.failures == [(record.variables["dialguard_decision_id"], "gate.timeout")]
+
+
+async def test_stop_cancels_calls_in_flight(start: Start) -> None:
+    maker = FakeMaker(hold=True)
+    server, fs = await start(maker)
+    session = await fs.connect()
+    await session.answer_setup()
+    await maker.started.wait()
+    await server.stop()
+    assert await session.read_command() is None  # the server closed the socket
+    await session.close()
+
+
+async def test_200_concurrent_calls_each_get_their_own_verdict(start: Start) -> None:
+    callees = [f"1380013{n:04d}" for n in range(200)]
+    maker = FakeMaker(deny={c: "dnc.global" for c in callees[1::2]})
+    server, fs = await start(maker)
+    records = await asyncio.gather(
+        *(fs.call(CHANNEL.with_(callee=c, uniqueid=str(uuid.uuid4()))) for c in callees)
+    )
+    for callee, record in zip(callees, records, strict=True):
+        if callee in maker.deny:
+            assert record.variables["dialguard_reason"] == "dnc.global"
+            assert record.hangup_cause == "CALL_REJECTED"
+        else:
+            assert record.variables["dialguard_verdict"] == "ALLOW"
+            assert record.apps[-1] == ("transfer", f"{callee} XML dialguard_allowed")
+    assert len({r.variables["dialguard_decision_id"] for r in records}) == 200
+    await server.wait_idle()
+    assert not server.alerts

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dialguard.config import ConfigError
+from dialguard.esl import commands as cmd
+from dialguard.esl.channel import ChannelDataError, channel_from
+from dialguard.esl.server import check_settings
+from dialguard.esl.settings import EslSettings
+from dialguard.esl.testing import ChannelData
+from dialguard.policy.model import Presentation
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
+CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+
+
+def headers(channel: ChannelData) -> dict[str, str]:
+    return {k: v.decode("utf-8", errors="replace") for k, v in channel.headers}
+
+
+def test_set_variable_is_one_sendmsg_with_event_lock() -> None:
+    assert cmd.set_variable(cmd.REASON, "time.quiet_hours") == (
+        b"sendmsg\ncall-command: execute\nexecute-app-name: set\n"
+        b"execute-app-arg: dialguard_reason=time.quiet_hours\nevent-lock: true\n\n"
+    )
+
+
+def test_record_transfer_and_hangup() -> None:
+    assert b"execute-app-arg: $${recordings_dir}/dg-1.wav\n" in cmd.record_session(
+        "$${recordings_dir}", "dg-1"
+    )
+    assert b"execute-app-arg: +8613800138000 XML dialguard_allowed\n" in cmd.transfer(
+        "+8613800138000", "dialguard_allowed"
+    )
+    assert cmd.hangup() == b"sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: cmd.set_variable(cmd.REASON, "a\nb"),
+        lambda: cmd.set_variable(cmd.REASON, "a\rb"),
+        lambda: cmd.set_variable(cmd.REASON, "a\x00b"),
+        lambda: cmd.set_variable(cmd.REASON, "${system(id)}"),
+        lambda: cmd.set_variable("Bad Name", "x"),
+        lambda: cmd.transfer("138 XML public", "dialguard_allowed"),
+        lambda: cmd.transfer("${destination_number}", "dialguard_allowed"),
+        lambda: cmd.record_session("/tmp/x y", "dg-1"),
+        lambda: cmd.record_session("${caller_id_name}", "dg-1"),
+        lambda: cmd.record_session("/tmp", "../etc/passwd"),
+        lambda: cmd.hangup("CALL_REJECTED\nx: y"),
+    ],
+)
+def test_unsafe_arguments_are_refused(build: object) -> None:
+    with pytest.raises(cmd.UnsafeArgument):
+        build()  # type: ignore[operator]
+
+
+def test_channel_data_becomes_an_attempt() -> None:
+    channel = channel_from(headers(CHANNEL))
+    assert channel.uniqueid == "6f1c2a9e-4b1d-4c8e-9a7f-2d3e4f5a6b7c"
+    attempt = channel.attempt
+    assert (attempt.caller, attempt.callee) == ("01088886666", "13800138000")
+    assert (attempt.tenant, attempt.purpose) == ("acme", "callback")
+    assert attempt.presentation is Presentation.ALLOWED
+
+
+def test_tenant_and_purpose_fall_back() -> None:
+    attempt = channel_from(headers(CHANNEL.with_(tenant=None, purpose=None))).attempt
+    assert (attempt.tenant, attempt.purpose) == ("acme", "callback")  # accountcode
+    attempt = channel_from(headers(CHANNEL.with_(tenant=None, accountcode=None))).attempt
+    assert attempt.tenant == "default"
+
+
+def test_effective_caller_id_is_what_the_callee_sees() -> None:
+    channel = CHANNEL.with_(variable_effective_caller_id_number="02161234567")
+    assert channel_from(headers(channel)).attempt.caller == "02161234567"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"hide_number": "true"},
+        {"sip_privacy": "id"},
+        {"sip_privacy": "header;user"},
+        {"variable_origination_privacy": "hide_name:hide_number"},
+        {"caller": "anonymous"},
+        {"caller": "0000000000"},
+        {"caller": ""},
+    ],
+)
+def test_hidden_numbers_are_restricted(override: dict[str, str]) -> None:
+    attempt = channel_from(headers(CHANNEL.with_(**override))).attempt
+    assert attempt.presentation is Presentation.RESTRICTED
+
+
+@pytest.mark.parametrize("override", [{"uniqueid": None}, {"callee": None}, {"callee": "1 2"}])
+def test_unusable_channel_data(override: dict[str, None]) -> None:
+    with pytest.raises(ChannelDataError):
+        channel_from(headers(CHANNEL.with_(**override)))
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"recordings_dir": "/tmp/a b"}, "esl.recordings_dir"),
+        ({"recordings_dir": "${caller_id_name}"}, "esl.recordings_dir"),
+        ({"allowed_context": "x y"}, "esl.allowed_context"),
+        ({"budget_ms": 0}, "esl.budget_ms"),
+        ({"port": 70000}, "esl.port"),
+    ],
+)
+def test_bad_settings_name_the_key(change: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        check_settings(EslSettings(**change))  # type: ignore[arg-type]
+
+
+def test_default_settings_are_usable() -> None:
+    check_settings(EslSettings())
+    check_settings(EslSettings(recordings_dir="$${recordings_dir}/dialguard"))
