@@ -1,0 +1,98 @@
+"""Recording settings: the ``[recording]`` section (``DIALGUARD_RECORDING_*`` in the environment).
+
+Maps are written as ``key=value`` lists (``"cn=/var/lib/dialguard/recordings/cn,eu=/srv/eu"``)
+because every setting is also an environment variable and a ``--set`` flag; they are parsed and
+checked by :meth:`RecordingSettings.regions` and :meth:`RecordingSettings.tenant_region_map`,
+which name the bad key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_REGION = re.compile(r"[a-z][a-z0-9-]{0,15}")
+
+
+def _error(message: str) -> ValueError:
+    # Imported late: ``dialguard.config`` imports this module to build its ``Settings``.
+    from ..config import ConfigError
+
+    return ConfigError(message)
+
+
+def _pairs(key: str, raw: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise _error(f"recording.{key}: expected name=value, got {item!r}")
+        if name in pairs:
+            raise _error(f"recording.{key}: {name!r} is given twice")
+        pairs[name] = value
+    return pairs
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    enabled: bool = True
+    spool_dir: str = "/var/spool/asterisk/monitor"
+    """Where MixMonitor / record_session leave finished ``dg-<id>.wav`` files."""
+    keyring_file: str = "/etc/dialguard/recording-keys.json"
+    """Master keys (``dialguard keys init`` creates it); must not be readable by others."""
+    regions: str = "cn=/var/lib/dialguard/recordings/cn"
+    """``region=root`` list: each region's vault root. A recording never leaves its root."""
+    tenant_regions: str = ""
+    """``tenant=region`` list; tenants not named here are in ``default_region``."""
+    default_region: str = "cn"
+    spool_sweep_interval_s: int = 300
+    """How often the spool directory is swept for files no AMI event announced (0: start only)."""
+    spool_min_age_s: int = 60
+    """A swept file is ingested only when unchanged this long and its channel is not active."""
+    spool_orphan_age_s: int = 21600
+    """Without a list of active channels (AMI down), a swept file must be unchanged this long."""
+    hangup_settle_s: int = 2
+    """After ``Hangup`` MixMonitor closes the file on its own thread: wait until it is unchanged
+    this long before ingesting."""
+    retention_sweep_interval_s: int = 3600
+    """How often ``dialguard serve`` runs the retention sweep (0: only ``retention sweep``)."""
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "dialguard"
+    ami_secret: str = ""
+    """Empty: no AMI listener; recordings are then found by the spool sweep only."""
+
+    def regions_map(self) -> dict[str, Path]:
+        roots = {name: Path(root) for name, root in _pairs("regions", self.regions).items()}
+        if not roots:
+            raise _error("recording.regions: at least one region=root is needed")
+        for name, root in roots.items():
+            if not _REGION.fullmatch(name):
+                raise _error(f"recording.regions: bad region name {name!r}")
+            if not root.is_absolute():
+                raise _error(f"recording.regions: root of {name!r} must be absolute")
+        for name, root in roots.items():
+            for other, other_root in roots.items():
+                if name != other and (root == other_root or root in other_root.parents):
+                    raise _error(f"recording.regions: roots of {name!r} and {other!r} overlap")
+        if self.default_region not in roots:
+            raise _error(
+                f"recording.default_region: {self.default_region!r} is not in recording.regions"
+            )
+        return roots
+
+    def tenant_region_map(self) -> dict[str, str]:
+        known = self.regions_map()
+        mapping = _pairs("tenant_regions", self.tenant_regions)
+        for tenant, region in mapping.items():
+            if region not in known:
+                raise _error(
+                    f"recording.tenant_regions: {tenant}={region}: no such region in "
+                    "recording.regions"
+                )
+        return mapping
+
+    def region_for(self, tenant: str) -> str:
+        return self.tenant_region_map().get(tenant, self.default_region)

@@ -1,0 +1,94 @@
+"""Helpers for tests of the recording code (and drills): WAV files like MixMonitor's, and a view
+of a :class:`~dialguard.storage.Store` whose transactions carry ``.recordings``.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..policy.pack import load_pack
+from ..storage import Store
+from .catalog import RecordingRepository
+from .ingest import Ingestor
+from .keys import create_keyring, load_keyring
+from .retention import RetentionPolicy
+from .settings import RecordingSettings
+from .vault import Vault
+
+
+def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 1) -> bytes:
+    """A 16-bit mono PCM WAV of ``seconds`` with varied samples; returns the file's bytes."""
+    frames = bytes((seed * 31 + i * 7) % 251 for i in range(int(seconds * rate) * 2))
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(frames)
+    return path.read_bytes()
+
+
+class _Tx:
+    def __init__(self, recordings: RecordingRepository) -> None:
+        self.recordings = recordings
+
+
+class StoreWithRecordings:
+    """``store.transaction()`` yielding ``.recordings``, until ``Transaction`` has it itself."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @asynccontextmanager
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[_Tx]:
+        async with self.store.transaction(readonly=readonly) as tx:
+            wired: Any = getattr(tx, "recordings", None)
+            yield _Tx(wired or RecordingRepository(tx.decisions._conn))
+
+
+@dataclass
+class Rig:
+    """A vault with regions ``cn`` and ``eu`` (tenant ``globex`` is in ``eu``), a spool
+    directory and an ingestor, all under ``base``, on ``store``."""
+
+    store: StoreWithRecordings
+    vault: Vault
+    ingestor: Ingestor
+    spool: Path
+    settings: RecordingSettings
+
+
+def make_rig(
+    store: Store,
+    base: Path,
+    now: datetime,
+    checkpoint: Callable[[str], None] | None = None,
+    chunk_size: int = 4096,
+) -> Rig:
+    settings = RecordingSettings(
+        spool_dir=str(base / "spool"),
+        keyring_file=str(base / "keys.json"),
+        regions=f"cn={base / 'vault-cn'},eu={base / 'vault-eu'}",
+        tenant_regions="globex=eu",
+    )
+    keyring_path = Path(settings.keyring_file)
+    keyring = (
+        load_keyring(keyring_path) if keyring_path.exists() else create_keyring(keyring_path, now)
+    )
+    vault = Vault(settings.regions_map(), keyring, chunk_size)
+    wrapped = StoreWithRecordings(store)
+    ingestor = Ingestor(
+        wrapped,
+        vault,
+        RetentionPolicy.from_pack(load_pack("cn")),
+        settings.region_for,
+        lambda: now,
+        checkpoint or (lambda step: None),
+    )
+    Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
+    return Rig(wrapped, vault, ingestor, Path(settings.spool_dir), settings)

@@ -1,0 +1,219 @@
+"""Ingest → vault → verify/export on the real storage, region confinement and key rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dialguard.policy.model import Decision
+from dialguard.recording import container
+from dialguard.recording.ingest import IngestResult, NoDecision, Outcome, SpoolConflict
+from dialguard.recording.integrity import Integrity, IntegrityError, export, verify
+from dialguard.recording.records import Recording
+from dialguard.recording.rotation import rotate
+from dialguard.recording.spool import sweep_spool
+from dialguard.recording.testing import Rig, make_rig, write_wav
+from dialguard.recording.vault import RegionViolation
+from dialguard.recording.worker import RecordingWorker
+from dialguard.storage import Store
+
+NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
+UID = "1717383600.42"
+
+
+@pytest.fixture
+async def rig(store: Store, tmp_path: Path) -> AsyncIterator[Rig]:
+    yield make_rig(store, tmp_path, NOW)
+
+
+async def add_decision(
+    store: Store, make_decision: Callable[..., Decision], **kw: object
+) -> Decision:
+    decision = make_decision(record=True, **{"call_id": UID, **kw})
+    async with store.transaction() as tx:
+        await tx.decisions.add_many([decision])
+    return decision
+
+
+async def ingest_one(rig: Rig, name: str = f"dg-{UID}", seconds: float = 1.5) -> Recording:
+    wav = write_wav(rig.spool / f"{name}.wav", seconds)
+    result = await rig.ingestor.ingest(rig.spool / f"{name}.wav")
+    assert result.outcome is Outcome.INGESTED
+    assert result.recording.sha256 == hashlib.sha256(wav).hexdigest()
+    return result.recording
+
+
+async def test_ingest_round_trip(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    decision = await add_decision(store, make_decision, retention_class="finance")
+    rec = await ingest_one(rig)
+    assert not (rig.spool / f"dg-{UID}.wav").exists()
+    assert (rec.decision_id, rec.caller, rec.callee, rec.tenant) == (
+        decision.decision_id,
+        "+862161234567",
+        "+8613800138000",
+        "acme",
+    )
+    assert rec.duration_ms == 1500 and rec.region == "cn"
+    assert rec.ended_at - rec.started_at == timedelta(milliseconds=1500)
+    assert rec.terms.retention_class == "finance" and rec.terms.min_days == 1826
+    assert rec.terms.retain_until == rec.ended_at + timedelta(days=1826)
+    assert rec.key_id == rig.vault.keyring.current
+    assert verify(rig.vault, rec).status is Integrity.OK
+    out = rig.spool.parent / "exports" / "out.wav"
+    result = export(rig.vault, rec, out)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == rec.sha256
+    assert result.forced_region is None
+
+
+async def test_verify_tells_tampering_from_substitution(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision)
+    await add_decision(store, make_decision, call_id="1717383600.43")
+    rec = await ingest_one(rig)
+    other = await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+    path = rig.vault.path(rec.region, rec.vault_path)
+    original = path.read_bytes()
+
+    damaged = bytearray(original)
+    damaged[-100] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    assert verify(rig.vault, rec).status is Integrity.TAMPERED
+    path.write_bytes(original[:-4096])
+    assert verify(rig.vault, rec).status is Integrity.TAMPERED
+    path.write_bytes(rig.vault.path(other.region, other.vault_path).read_bytes())
+    assert verify(rig.vault, rec).status is Integrity.HASH_MISMATCH
+    out = path.parent / "x.wav"
+    with pytest.raises(IntegrityError):
+        export(rig.vault, rec, out)
+    assert not out.exists() and not list(path.parent.glob(".x.wav.*"))
+    path.unlink()
+    assert verify(rig.vault, rec).status is Integrity.MISSING
+
+
+async def test_recordings_stay_in_their_region(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision, tenant="globex")
+    rec = await ingest_one(rig)
+    assert rec.region == "eu"
+    assert rig.vault.path("eu", rec.vault_path).is_file()
+    assert not any(p.is_file() for p in rig.vault.roots["cn"].rglob("*"))
+    into_cn = rig.vault.roots["cn"] / "exports" / "x.wav"
+    with pytest.raises(RegionViolation, match="region 'cn'"):
+        export(rig.vault, rec, into_cn)
+    assert not into_cn.exists()
+    forced = export(rig.vault, rec, into_cn, force_region=True)
+    assert forced.forced_region == "cn" and into_cn.exists()
+    assert export(rig.vault, rec, rig.vault.roots["eu"] / "x.wav").forced_region is None
+
+
+async def test_ingest_is_idempotent(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision)
+    wav = write_wav(rig.spool / f"dg-{UID}.wav", 1)
+    (rig.spool / "leftover.wav").write_bytes(wav)
+    first = await rig.ingestor.ingest(rig.spool / f"dg-{UID}.wav")
+    (rig.spool / "leftover.wav").rename(rig.spool / f"dg-{UID}.wav")  # as if the unlink was lost
+    again = await rig.ingestor.ingest(rig.spool / f"dg-{UID}.wav")
+    assert again.outcome is Outcome.ALREADY_INGESTED and again.recording == first.recording
+    assert not (rig.spool / f"dg-{UID}.wav").exists()
+    async with rig.store.transaction() as tx:
+        assert len(await tx.recordings.list()) == 1
+    write_wav(rig.spool / f"dg-{UID}.wav", 2, seed=9)
+    with pytest.raises(SpoolConflict):
+        await rig.ingestor.ingest(rig.spool / f"dg-{UID}.wav")
+    assert (rig.spool / f"dg-{UID}.wav").exists()
+
+
+async def test_a_recording_without_a_decision_stays_in_the_spool(rig: Rig) -> None:
+    write_wav(rig.spool / "dg-1.1.wav", 0.1)
+    with pytest.raises(NoDecision):
+        await rig.ingestor.ingest(rig.spool / "dg-1.1.wav")
+    assert (rig.spool / "dg-1.1.wav").exists()
+
+
+async def test_spool_sweep_skips_live_and_young_files(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision)
+    await add_decision(store, make_decision, call_id="1717383600.43")
+    write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    write_wav(rig.spool / "dg-1717383600.43.wav", 0.2)
+    (rig.spool / "unrelated.wav").write_bytes(b"x")
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    report = await sweep_spool(
+        rig.spool,
+        rig.ingestor.ingest,
+        later,
+        frozenset({"1717383600.43"}),
+        timedelta(seconds=60),
+        timedelta(hours=6),
+    )
+    assert [r.recording.name for r in report.ingested] == [f"dg-{UID}"]
+    assert report.waiting == ("dg-1717383600.43.wav",) and report.failed == ()
+    assert (rig.spool / "unrelated.wav").exists()
+
+
+async def test_rotation_rewraps_without_touching_audio(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision)
+    rec = await ingest_one(rig, seconds=3)
+    path = rig.vault.path(rec.region, rec.vault_path)
+    before = path.read_bytes()
+    old_keyring = rig.vault.keyring
+    report = await rotate(rig.store, rig.vault, Path(rig.settings.keyring_file), NOW)
+    assert report.rewrapped == 1 and report.key_id != old_keyring.current
+    after = path.read_bytes()
+    assert container.key_id_of(io.BytesIO(after)) == report.key_id
+
+    def body(blob: bytes) -> bytes:
+        handle = io.BytesIO(blob)
+        container.read_header(handle)
+        return blob[handle.tell() :]
+
+    assert body(after) == body(before)
+    async with rig.store.transaction() as tx:
+        updated = await tx.recordings.get(rec.id)
+    assert updated is not None and updated.key_id == report.key_id
+    assert verify(rig.vault, updated).ok
+    assert old_keyring.current in rig.vault.keyring.keys  # old key kept: backups still open
+    again = await rotate(rig.store, rig.vault, Path(rig.settings.keyring_file), NOW)
+    assert again.rewrapped == 1 and verify(rig.vault, updated).ok
+
+
+async def test_worker_sweeps_the_spool_on_start(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    await add_decision(store, make_decision)
+    write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    done = asyncio.Event()
+    results: list[IngestResult] = []
+
+    async def on_ingest(result: IngestResult) -> None:
+        results.append(result)
+        done.set()
+
+    settings = replace(
+        rig.settings, spool_sweep_interval_s=0, spool_orphan_age_s=0, retention_sweep_interval_s=0
+    )
+    worker = RecordingWorker(
+        settings, rig.store, rig.vault, rig.ingestor, lambda: datetime.now(UTC), on_ingest
+    )
+    await worker.start()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=10)
+    finally:
+        await worker.stop()
+    assert [r.recording.name for r in results] == [f"dg-{UID}"]
