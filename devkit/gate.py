@@ -62,6 +62,8 @@ class Gate:
             "DIALGUARD_AGI_HOST": LOOPBACK,
             "DIALGUARD_AGI_PORT": str(self.port),
             "DIALGUARD_API_ENABLED": "false",
+            "DIALGUARD_ESL_ENABLED": "false",
+            "DIALGUARD_RECORDING_ENABLED": "false",
         }
         if self.now is not None:
             env["DIALGUARD_NOW"] = self.now

@@ -13,6 +13,7 @@ from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .clock import Clock
 from .config import Settings
+from .esl.server import EslServer
 from .policy.pack import RulePack, load_pack
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -40,6 +41,7 @@ class GateApp:
         self.store: Store | None = None
         self.decision_log: DecisionLog | None = None
         self.agi: AgiServer | None = None
+        self.esl: EslServer | None = None
 
     async def start(self) -> None:
         self._warn_about_clock_and_calendar()
@@ -61,11 +63,20 @@ class GateApp:
                 "fastagi listening",
                 extra={"fields": {"host": self.settings.agi.host, "port": self.agi.port}},
             )
+        if self.settings.esl.enabled:
+            self.esl = EslServer(self.settings.esl, gate)
+            await self.esl.start()
+            log.info(
+                "esl outbound socket listening",
+                extra={"fields": {"host": self.settings.esl.host, "port": self.esl.port}},
+            )
         log.info("gate ready", extra={"fields": {"policy_version": self.pack.policy_version}})
 
     async def stop(self) -> None:
         if self.agi is not None:
             await self.agi.stop()
+        if self.esl is not None:
+            await self.esl.stop()
         if self.decision_log is not None:
             await self.decision_log.stop()
         if self.store is not None:

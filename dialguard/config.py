@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .esl.settings import EslSettings
+from .recording.settings import RecordingSettings
+
 DEFAULT_CONFIG_PATH = Path("/etc/dialguard/dialguard.toml")
 
 
@@ -43,10 +46,6 @@ class AgiSettings:
     """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
     header_timeout_ms: int = 2000
     max_header_bytes: int = 16384
-    refuse_spoofed_inbound: bool = True
-    """Inbound calls presenting one of our own registered numbers are refused (else flagged)."""
-    refuse_invalid_inbound: bool = False
-    """Inbound calls presenting an invalid number are refused (else flagged)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,8 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     numbers: NumbersSettings = field(default_factory=NumbersSettings)
     agi: AgiSettings = field(default_factory=AgiSettings)
+    esl: EslSettings = field(default_factory=EslSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     log: LogSettings = field(default_factory=LogSettings)

@@ -8,7 +8,19 @@ from pathlib import Path
 
 import click
 
-from . import check, consent, decisions, dialplan, dnc, frequency, holidays, init, numbers, serve
+from . import (
+    check,
+    consent,
+    decisions,
+    dialplan,
+    dnc,
+    frequency,
+    holidays,
+    init,
+    numbers,
+    serve,
+    tenants,
+)
 from .runtime import EXIT_BAD_INPUT, CliState
 
 
@@ -37,6 +49,7 @@ def cli(
 
 for command in (
     init.command,
+    tenants.group,
     numbers.group,
     dnc.group,
     consent.group,

@@ -72,5 +72,5 @@ def _decision(
         callee=ctx.facts.callee,
         consent_ref=consent_ref,
         record=record,
-        retention_class=ctx.pack.retention_class if record else None,
+        retention_class=ctx.pack.retention_class_for(ctx.facts.tenant_industry) if record else None,
     )

@@ -119,6 +119,7 @@ class Facts:
     recent_attempts: tuple[datetime, ...] = ()
     contact: ContactFlags | None = None
     callee_time_zones: tuple[str, ...] = ()
+    tenant_industry: str = "general"
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,8 +66,13 @@ class RulePack:
     record_outbound: bool
     retention_class: str
     retention: Mapping[str, RetentionClass]
+    industry_retention: Mapping[str, str]
+    """Retention class per tenant industry, where it differs from ``retention_class``."""
     sources: Mapping[str, str]
     """Which file each top-level table came from (for ``policy show``)."""
+
+    def retention_class_for(self, industry: str) -> str:
+        return self.industry_retention.get(industry, self.retention_class)
 
     @property
     def longest_window(self) -> timedelta:
@@ -176,8 +181,15 @@ def build_pack(
         raise PackError(f"{origin}: holidays.missing must be 'deny' or 'allow', got {missing!r}")
     retention = _retention(reader)
     retention_class = reader.get("recording.retention_class", str)
-    if retention_class not in retention:
-        raise PackError(f"{origin}: recording.retention_class {retention_class!r} is not defined")
+    industry_retention = {
+        industry: reader.get(f"industries.{industry}.retention_class", str)
+        for industry in data.get("industries", {})
+    }
+    for key, name in [("recording", retention_class)] + [
+        (f"industries.{i}", c) for i, c in industry_retention.items()
+    ]:
+        if name not in retention:
+            raise PackError(f"{origin}: {key}.retention_class {name!r} is not defined")
     return RulePack(
         name=name,
         version=version,
@@ -196,6 +208,7 @@ def build_pack(
         record_outbound=reader.get("recording.outbound", bool),
         retention_class=retention_class,
         retention=retention,
+        industry_retention=industry_retention,
         sources=dict(sources or {}),
     )
 

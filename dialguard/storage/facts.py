@@ -1,6 +1,6 @@
 """Everything storage knows that bears on one call attempt, gathered for the policy.
 
-This runs for every call, inside the gate's deadline: five indexed point queries in one read-only
+This runs for every call, inside the gate's deadline: six indexed point queries in one read-only
 transaction, and none of them when the number they concern did not normalise.
 """
 
@@ -25,12 +25,20 @@ async def lookup_facts(
     ``callee_time_zones`` is left empty: it comes from the number, not the database.
     """
     registrations = await tx.numbers.get(caller_e164) if caller_e164 is not None else ()
+    tenant = await tx.tenants.get(attempt.tenant)
+    industry = tenant.industry if tenant is not None else "general"
     if callee_e164 is None:
-        return Facts(caller=caller_e164, callee=None, caller_registrations=registrations)
+        return Facts(
+            caller=caller_e164,
+            callee=None,
+            caller_registrations=registrations,
+            tenant_industry=industry,
+        )
     return Facts(
         caller=caller_e164,
         callee=callee_e164,
         caller_registrations=registrations,
+        tenant_industry=industry,
         dnc=await tx.dnc.matching(callee_e164, attempt.tenant, attempt.campaign, now),
         consents=await tx.consents.for_callee(callee_e164, attempt.tenant),
         recent_attempts=await tx.decisions.recent_allowed(

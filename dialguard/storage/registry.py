@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import NumberType, RegisteredNumber
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
+from .errors import UnknownTenant
 from .records import Outcome, Tenant, require_e164
 from .schema import registered_numbers, tenants
 
@@ -36,6 +37,19 @@ class TenantRepository:
         tenant = await self.get(name)
         assert tenant is not None
         return tenant
+
+    async def set_industry(self, name: str, industry: str) -> Outcome:
+        """Change the industry of an existing tenant (it selects rules and retention)."""
+        result = await self._conn.execute(
+            update(tenants)
+            .where((tenants.c.name == name) & (tenants.c.industry != industry))
+            .values(industry=industry)
+        )
+        if result.rowcount:
+            return Outcome.UPDATED
+        if await self.get(name) is None:
+            raise UnknownTenant(name)
+        return Outcome.UNCHANGED
 
     async def get(self, name: str) -> Tenant | None:
         row = (await self._conn.execute(select(tenants).where(tenants.c.name == name))).first()

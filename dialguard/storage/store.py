@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..config import Settings
+from ..recording.catalog import RecordingRepository
 from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
@@ -36,6 +37,7 @@ class Transaction:
         self.contacts = ContactRepository(conn)
         self.decisions = DecisionRepository(conn)
         self.audit = AuditRepository(conn)
+        self.recordings = RecordingRepository(conn)
 
 
 class Store:

@@ -30,6 +30,8 @@ def settings_for(tmp_path: Path) -> Settings:
             "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
             "agi": {"port": "0"},
             "api": {"enabled": "false"},
+            "esl": {"port": "0"},
+            "recording": {"enabled": "false"},
         },
     )
 

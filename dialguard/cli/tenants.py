@@ -1,0 +1,61 @@
+"""``dialguard tenants``: the call centres served, and the industry whose rules apply to each."""
+
+from __future__ import annotations
+
+import click
+
+from ..views import jsonable
+from .runtime import emit_json, run, state
+
+INDUSTRIES = ("general", "finance", "education", "healthcare")
+
+
+@click.group("tenants")
+def group() -> None:
+    """Tenants and their industry."""
+
+
+@group.command("add")
+@click.argument("name")
+@click.option("--industry", type=click.Choice(INDUSTRIES), default="general")
+@click.pass_context
+def add(ctx: click.Context, name: str, industry: str) -> None:
+    """Create tenant NAME, or change its industry."""
+    cli = state(ctx)
+
+    async def _add() -> str:
+        async with cli.store() as store, store.transaction() as tx:
+            before = await tx.tenants.get(name)
+            if before is None:
+                await tx.tenants.ensure(name, industry)
+                outcome = "created"
+            else:
+                outcome = (await tx.tenants.set_industry(name, industry)).value
+            if outcome != "unchanged":
+                await tx.audit.append(
+                    cli.actor,
+                    "tenants.add",
+                    name,
+                    {"before": jsonable(before), "after": {"name": name, "industry": industry}},
+                )
+            return outcome
+
+    click.echo(f"{name} ({industry}): {run(_add)}")
+
+
+@group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_tenants(ctx: click.Context, as_json: bool) -> None:
+    cli = state(ctx)
+
+    async def _list() -> list[dict[str, object]]:
+        async with cli.store() as store, store.transaction(readonly=True) as tx:
+            return [jsonable(t) for t in await tx.tenants.list()]
+
+    rows = run(_list)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']}  {row['industry']}")
