@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
@@ -151,11 +151,17 @@ class FsSession:
     """One outbound-socket connection, driven step by step or all at once (:meth:`converse`)."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, channel: ChannelData
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        channel: ChannelData,
+        write_recording: Callable[[Path], None] | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self.channel = channel
+        self._write_recording = write_recording
+        """Plays FreeSWITCH's media thread: writes the file ``record_session`` names."""
         self.record = CallRecord()
         self._recording_path = ""
 
@@ -237,6 +243,8 @@ class FsSession:
             self.record.variables[name] = value
         elif app == "record_session":
             self._recording_path = arg.replace("$${recordings_dir}", RECORDINGS_DIR)
+            if self._write_recording is not None:
+                self._write_recording(Path(self._recording_path))
         elif app == "transfer":
             await self.end_call("NORMAL_CLEARING", answered=True)
 
@@ -261,18 +269,24 @@ class FsSession:
 
 class FakeFreeSwitch:
     def __init__(
-        self, port: int, channel: ChannelData, host: str = "127.0.0.1", timeout: float = 10.0
+        self,
+        port: int,
+        channel: ChannelData,
+        host: str = "127.0.0.1",
+        timeout: float = 10.0,
+        write_recording: Callable[[Path], None] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.channel = channel
         self.timeout = timeout
+        self.write_recording = write_recording
         """No test waits longer than this for the server."""
 
     async def connect(self, channel: ChannelData | None = None) -> FsSession:
         """Open the socket as the ``socket`` application does; nothing answered yet."""
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        return FsSession(reader, writer, channel or self.channel)
+        return FsSession(reader, writer, channel or self.channel, self.write_recording)
 
     async def call(
         self, channel: ChannelData | None = None, *, connect_reply: bytes | None = None
