@@ -137,12 +137,16 @@ enabled = yes
 bindaddr = 127.0.0.1
 port = {ami_port}
 
+; What the README tells operators to give dialguard: call events (Hangup, MixMonitorStop)
+; and the active-channel list (CoreShowChannels needs "reporting"), nothing that acts.
 [{username}]
 secret = {secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = all
-write = all
+read = call
+write = reporting
+eventfilter = Event: Hangup
+eventfilter = Event: MixMonitorStop
 """
 
 # from-sipp plays the PBX: every call runs the shipped check, then "the far end" answers

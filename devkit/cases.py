@@ -62,7 +62,11 @@ class Call:
     min_setup_s: float | None
     max_setup_s: float | None
     recorded: bool | None
-    """Whether the decision asks for a recording (then MixMonitor's file must exist)."""
+    """Whether the decision asks for a recording (then it must reach the vault)."""
+    retention_days: int | None
+    """The vault entry's minimum retention: ``retain_until`` = call end + this many days."""
+    legal_basis: str | None
+    """Text the vault entry's legal basis must contain."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class Case:
     now: str
     """Clock for seeding, and for calls that do not set their own."""
     abuse: str | None
+    industry: str | None
+    """The tenant's industry (``dialguard tenants add --industry``); None: left as created."""
     numbers: tuple[SeedNumber, ...]
     dnc: tuple[SeedDnc, ...]
     consent: tuple[SeedConsent, ...]
@@ -100,6 +106,7 @@ def load_case(directory: Path, name: str, tenant: str) -> Case:
         tenant=tenant,
         now=case_now,
         abuse=_choice(data, "abuse", (None, *_ABUSES), path),
+        industry=_get(seed, "industry", str, path, default=None),
         numbers=tuple(
             SeedNumber(
                 number=_get(n, "number", str, path),
@@ -141,6 +148,11 @@ def _call(
     peer = inherited("peer", None)
     if peer not in _PEERS:
         raise CaseError(f"{path}: peer must be one of {_PEERS}, got {peer!r}")
+    recorded = _get(call, "recorded", bool, path, default=None)
+    retention_days = _get(call, "retention_days", int, path, default=None)
+    legal_basis = _get(call, "legal_basis", str, path, default=None)
+    if (retention_days is not None or legal_basis is not None) and recorded is not True:
+        raise CaseError(f"{path}: retention_days and legal_basis need recorded = true")
     return Call(
         scenario=scenario,
         peer=peer,
@@ -153,7 +165,9 @@ def _call(
         reason=_get(call, "reason", str, path, default=None),
         min_setup_s=_number(call, "min_setup_s", path),
         max_setup_s=_number(call, "max_setup_s", path),
-        recorded=_get(call, "recorded", bool, path, default=None),
+        recorded=recorded,
+        retention_days=retention_days,
+        legal_basis=legal_basis,
     )
 
 

@@ -3,7 +3,8 @@
 
 Every command gets a private environment: no ``DIALGUARD_*`` variable of the caller leaks in,
 the config file is a per-run one, the HTTP API is off, and ``DIALGUARD_NOW`` freezes the
-gate's clock when ``now`` is set.
+gate's clock when ``now`` is set. Recording is off unless a :class:`RecordingPeer` is given;
+then the keyring (created by ``dialguard init``) and the vault live in the run directory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,6 +31,16 @@ class GateError(RuntimeError):
     """A CLI command failed or ``serve`` did not come up / died; carries its output."""
 
 
+@dataclass(frozen=True)
+class RecordingPeer:
+    """Where the PBX leaves finished recordings, and its AMI login."""
+
+    spool_dir: Path
+    ami_port: int
+    ami_username: str
+    ami_secret: str
+
+
 def dialguard_executable() -> str:
     """The ``dialguard`` next to the running interpreter (the venv's), else on ``PATH``."""
     beside = Path(sys.executable).parent / "dialguard"
@@ -41,9 +53,16 @@ def dialguard_executable() -> str:
 
 
 class Gate:
-    def __init__(self, workdir: Path, port: int, now: str | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        now: str | None = None,
+        recording: RecordingPeer | None = None,
+    ) -> None:
         self.workdir = workdir
         self.port = port
+        self.recording = recording
         self.now = now
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
         self.database = workdir / "dg.db"
@@ -63,11 +82,26 @@ class Gate:
             "DIALGUARD_AGI_PORT": str(self.port),
             "DIALGUARD_API_ENABLED": "false",
             "DIALGUARD_ESL_ENABLED": "false",
-            "DIALGUARD_RECORDING_ENABLED": "false",
         }
+        env |= self._recording_env()
         if self.now is not None:
             env["DIALGUARD_NOW"] = self.now
         return env
+
+    def _recording_env(self) -> dict[str, str]:
+        peer = self.recording
+        if peer is None:
+            return {"DIALGUARD_RECORDING_ENABLED": "false"}
+        return {
+            "DIALGUARD_RECORDING_ENABLED": "true",
+            "DIALGUARD_RECORDING_KEYRING_FILE": str(self.workdir / "recording-keys.json"),
+            "DIALGUARD_RECORDING_REGIONS": f"cn={self.workdir / 'vault-cn'}",
+            "DIALGUARD_RECORDING_SPOOL_DIR": str(peer.spool_dir),
+            "DIALGUARD_RECORDING_AMI_HOST": LOOPBACK,
+            "DIALGUARD_RECORDING_AMI_PORT": str(peer.ami_port),
+            "DIALGUARD_RECORDING_AMI_USERNAME": peer.ami_username,
+            "DIALGUARD_RECORDING_AMI_SECRET": peer.ami_secret,
+        }
 
     def cli(self, *args: str) -> str:
         argv = [self._exe, *args]
@@ -119,18 +153,34 @@ class Gate:
             "--evidence", evidence,
         )  # fmt: skip
 
+    def set_industry(self, tenant: str, industry: str) -> None:
+        self.cli("tenants", "add", tenant, "--industry", industry)
+
     def decisions(self, callee: str | None = None) -> list[dict[str, Any]]:
         """Decision rows, newest first."""
         args = ["decisions", "list", "--json"]
         if callee is not None:
             args += ["--callee", callee]
+        return self._json_list(*args)
+
+    def recordings(self, callee: str | None = None) -> list[dict[str, Any]]:
+        """Vault entries, newest call first."""
+        args = ["recordings", "list", "--json"]
+        if callee is not None:
+            args += ["--callee", callee]
+        return self._json_list(*args)
+
+    def export_recording(self, recording_id: int, out: Path) -> None:
+        self.cli("recordings", "export", str(recording_id), "--out", str(out))
+
+    def _json_list(self, *args: str) -> list[dict[str, Any]]:
         out = self.cli(*args)
         try:
             rows = json.loads(out)
         except json.JSONDecodeError as exc:
-            raise GateError(f"decisions list --json printed no JSON ({exc}): {out[:500]}") from None
+            raise GateError(f"{' '.join(args)} printed no JSON ({exc}): {out[:500]}") from None
         if not isinstance(rows, list):
-            raise GateError(f"decisions list --json printed {type(rows).__name__}, not a list")
+            raise GateError(f"{' '.join(args)} printed {type(rows).__name__}, not a list")
         return rows
 
     # The server.

@@ -37,6 +37,9 @@ class CallResult:
     """First final (>= 200) response to the INVITE; ``None`` if none arrived."""
     setup_s: float | None
     """Seconds from the first INVITE sent to that final response."""
+    talk_s: float | None = None
+    """Seconds from that final response (the answer) to the first BYE sent; ``None`` if the
+    caller sent no BYE."""
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,11 @@ def run_scenario(
 
 
 def parse_invite_outcomes(trace: str) -> tuple[CallResult, ...]:
-    """Per Call-ID, in order of the first INVITE: the first final response and its delay."""
+    """Per Call-ID, in order of the first INVITE: the first final response, its delay and how
+    long the call then lasted until the caller's BYE."""
     first_invite: dict[str, datetime] = {}
     final: dict[str, tuple[int, datetime]] = {}
+    first_bye: dict[str, datetime] = {}
     parts = _SEPARATOR.split(trace)
     for stamp, body in zip(parts[1::2], parts[2::2], strict=True):
         when = datetime.fromisoformat(stamp)
@@ -132,6 +137,8 @@ def parse_invite_outcomes(trace: str) -> tuple[CallResult, ...]:
         call_id = headers.get("call-id") or headers.get("i", "")
         if " sent " in lines[0] and start.startswith("INVITE "):
             first_invite.setdefault(call_id, when)
+        if " sent " in lines[0] and start.startswith("BYE "):
+            first_bye.setdefault(call_id, when)
         status = _STATUS.match(start)
         if status and headers.get("cseq", "").endswith("INVITE") and int(status[1]) >= 200:
             final.setdefault(call_id, (int(status[1]), when))
@@ -139,7 +146,9 @@ def parse_invite_outcomes(trace: str) -> tuple[CallResult, ...]:
     for call_id, sent in first_invite.items():
         if call_id in final:
             code, when = final[call_id]
-            results.append(CallResult(call_id, code, (when - sent).total_seconds()))
+            bye = first_bye.get(call_id)
+            talk = None if bye is None else (bye - when).total_seconds()
+            results.append(CallResult(call_id, code, (when - sent).total_seconds(), talk))
         else:
             results.append(CallResult(call_id, None, None))
     return tuple(results)

@@ -6,15 +6,21 @@ Kept apart from the CLI so tests and benchmarks can run the very same stack in-p
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from .agi.routes import build_routes
 from .agi.server import AgiServer
+from .api import ApiContext, ApiServer, create_app
+from .audit.checkpoint import SigningKey
+from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
 from .config import Settings
 from .esl.server import EslServer
-from .policy.pack import RulePack, load_pack
+from .national_dnc import NationalDnc
+from .policy.book import PolicyBook
+from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
 from .storage.store import Store
@@ -24,36 +30,59 @@ log = logging.getLogger("dialguard.app")
 CALENDAR_LOOKAHEAD = timedelta(days=60)
 
 
-def pack_from(settings: Settings) -> RulePack:
+def book_from(settings: Settings) -> PolicyBook:
     policy = settings.policy
-    return load_pack(
+    return PolicyBook.load(
         policy.pack,
         Path(policy.overrides_file) if policy.overrides_file else None,
         Path(policy.calendar_file) if policy.calendar_file else None,
     )
 
 
+def tenant_regions(settings: Settings) -> Callable[[str], str]:
+    """Tenant → the region its recordings are stored in, parsed once (it is asked per call)."""
+    mapping = settings.recording.tenant_region_map()
+    default = settings.recording.default_region
+    return lambda tenant: mapping.get(tenant, default)
+
+
 class GateApp:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
-        self.pack = pack_from(settings)
+        self.book = book_from(settings)
+        self.pack = self.book.default_pack
+        self.national_dnc: NationalDnc | None = None
         self.store: Store | None = None
         self.decision_log: DecisionLog | None = None
         self.agi: AgiServer | None = None
         self.esl: EslServer | None = None
+        self.api: ApiServer | None = None
+        self.recording: RecordingRuntime | None = None
+        self.checkpoints: CheckpointTask | None = None
 
     async def start(self) -> None:
         self._warn_about_clock_and_calendar()
+        self._warn_about_data_regions()
         self.store = await Store.open(self.settings)
+        if self.settings.recording.enabled:
+            # File times are real (the PBX writes them): recordings follow the wall clock even
+            # when DIALGUARD_NOW freezes the decisions' clock.
+            self.recording = RecordingRuntime(
+                self.settings.recording, self.store, self.pack, Clock().now
+            )
         self.decision_log = DecisionLog(self.store)
         self.decision_log.start()
+        self._start_checkpoints(self.store)
+        self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
         gate = GateService(
             self.store,
-            self.pack,
+            self.book,
             self.clock,
             self.settings.numbers.default_region,
             self.decision_log,
+            tenant_regions(self.settings),
+            self.national_dnc,
         )
         if self.settings.agi.enabled:
             routes = build_routes(gate, self.settings.agi.budget_ms)
@@ -64,23 +93,57 @@ class GateApp:
                 extra={"fields": {"host": self.settings.agi.host, "port": self.agi.port}},
             )
         if self.settings.esl.enabled:
-            self.esl = EslServer(self.settings.esl, gate)
+            sink = None if self.recording is None else self.recording.sink
+            self.esl = EslServer(self.settings.esl, gate, recordings=sink)
             await self.esl.start()
             log.info(
                 "esl outbound socket listening",
                 extra={"fields": {"host": self.settings.esl.host, "port": self.esl.port}},
             )
+        if self.recording is not None:
+            await self.recording.start()
+        if self.settings.api.enabled:
+            context = ApiContext.build(self.store, gate, self.settings)
+            self.api = ApiServer(self.settings.api, create_app(context))
+            await self.api.start()
         log.info("gate ready", extra={"fields": {"policy_version": self.pack.policy_version}})
 
     async def stop(self) -> None:
+        if self.api is not None:
+            await self.api.stop()
         if self.agi is not None:
             await self.agi.stop()
         if self.esl is not None:
             await self.esl.stop()
+        if self.recording is not None:
+            await self.recording.stop()
         if self.decision_log is not None:
             await self.decision_log.stop()
+        if self.checkpoints is not None:
+            await self.checkpoints.stop()
+        if self.national_dnc is not None:
+            self.national_dnc.close()
         if self.store is not None:
             await self.store.close()
+
+    def _start_checkpoints(self, store: Store) -> None:
+        """Sign audit checkpoints every ``audit.checkpoint_interval_s``. Without a signing key
+        the gate still runs (calls must not fail over it) but says loudly that it is not
+        signing; a key file that exists but cannot be used stops the start."""
+        audit = self.settings.audit
+        key_path = Path(audit.signing_key_file)
+        if audit.checkpoint_interval_s <= 0:
+            return
+        if not key_path.exists():
+            log.error(
+                "audit checkpoints are OFF: no signing key (create it with "
+                "`dialguard audit init-key`)",
+                extra={"fields": {"signing_key_file": str(key_path)}},
+            )
+            return
+        writer = CheckpointWriter(store, SigningKey.load(key_path), Path(audit.checkpoint_file))
+        self.checkpoints = CheckpointTask(writer, self.clock, audit.checkpoint_interval_s)
+        self.checkpoints.start()
 
     def _warn_about_clock_and_calendar(self) -> None:
         if self.clock.frozen:
@@ -96,3 +159,15 @@ class GateApp:
                 "are denied (time.calendar_missing) until the official calendar is imported",
                 extra={"fields": {"year": horizon.year}},
             )
+
+    def _warn_about_data_regions(self) -> None:
+        """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
+        (``data.residency``); say so once at start rather than only in each denial."""
+        configured = set(self.settings.recording.regions_map())
+        for pack, region in sorted(self.book.data_regions().items()):
+            if region not in configured:
+                log.warning(
+                    "a rule pack keeps its calls' data in a region recording.regions lacks: "
+                    "calls under it are denied (data.residency) until a tenant is mapped there",
+                    extra={"fields": {"pack": pack, "region": region}},
+                )

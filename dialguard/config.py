@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .audit.settings import AuditSettings
 from .esl.settings import EslSettings
 from .recording.settings import RecordingSettings
+from .rights.settings import DsrSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/dialguard/dialguard.toml")
 
@@ -53,6 +55,14 @@ class ApiSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 8080
+    optout_client_burst: int = 10
+    """Public opt-outs one client address may send at once (token bucket size)…"""
+    optout_client_per_hour: int = 60
+    """…and the rate its bucket refills at; beyond it, 429 with ``Retry-After``."""
+    optout_number_burst: int = 3
+    """Opt-outs for one number at once, whoever sends them…"""
+    optout_number_per_hour: int = 6
+    """…and the rate that bucket refills at."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,10 @@ class PolicySettings:
     """Optional TOML merged over the pack's parameters (operator's overrides)."""
     calendar_file: str = ""
     """Optional official holiday calendar (TOML) for years the shipped calendar lacks."""
+    phrases_file: str = ""
+    """Optional banned-phrase file (TOML) extending the shipped phrase packs (scripts, texts)."""
+    national_dnc: str = ""
+    """Comma-separated national do-not-call index files (:mod:`dialguard.dncindex`)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,8 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     log: LogSettings = field(default_factory=LogSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    dsr: DsrSettings = field(default_factory=DsrSettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,5 @@
-"""Streaming DNC list import: one number per line, or CSV with a ``number`` column.
+"""Streaming DNC list import: one number per line, CSV with a ``number`` column, or the US
+National DNC Registry's flat file (``AAA,PPPPPPP``: area code, comma, seven digits, no header).
 
 The file is read line by line and written in batches, so a 10-million-line list never needs
 10 million rows in memory. Bad lines are reported with their line number and skipped; the good
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,9 +43,15 @@ def _number_column(header: list[str], path: Path) -> int:
     return names.index("number")
 
 
+_REGISTRY_LINE = re.compile(r"^([0-9]{3}),([0-9]{7})$")
+
+
 def read_numbers(handle: TextIO, path: Path, region: str) -> Iterator[tuple[int, str] | BadLine]:
     """Yield ``(line_no, e164)`` for each good line and a :class:`BadLine` for each bad one."""
     first = handle.readline()
+    if _REGISTRY_LINE.match(first.strip()):
+        yield from _registry_lines(_chain(first, handle))
+        return
     is_csv = "," in first or ";" in first or first.strip().lower() == "number"
     if is_csv:
         delimiter = ";" if ";" in first and "," not in first else ","
@@ -62,6 +70,19 @@ def read_numbers(handle: TextIO, path: Path, region: str) -> Iterator[tuple[int,
         text = line.strip()
         if text and not text.startswith("#"):
             yield _parse(line_no, text, region)
+
+
+def _registry_lines(lines: Iterator[str]) -> Iterator[tuple[int, str] | BadLine]:
+    """The registry's numbers are US numbers whatever ``numbers.default_region`` says."""
+    for line_no, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        match = _REGISTRY_LINE.match(text)
+        if match is None:
+            yield BadLine(line_no, text[:80], "expected AAA,PPPPPPP (registry flat file)")
+            continue
+        yield _parse(line_no, f"+1{match[1]}{match[2]}", "US")
 
 
 def _chain(first: str, rest: TextIO) -> Iterator[str]:

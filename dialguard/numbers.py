@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import geocoder as pn_geocoder
 from phonenumbers import timezone as pn_timezone
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -67,6 +68,13 @@ def time_zones(e164: str) -> tuple[str, ...]:
 @lru_cache(maxsize=200_000)
 def region_of(e164: str) -> str | None:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+
+
+@lru_cache(maxsize=200_000)
+def place_of(e164: str) -> str:
+    """Where the number is, in English, as finely as phonenumbers knows: a state (``Florida``), a
+    city and state (``New York, NY``), or empty. Rule packs map it to their subdivisions."""
+    return str(pn_geocoder.description_for_number(phonenumbers.parse(e164, None), "en"))
 
 
 def digits_only(raw: str) -> str:

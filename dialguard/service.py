@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from .clock import Clock
+from .national_dnc import NationalDnc
 from .numbers import time_zones, try_normalize
+from .policy.book import PolicyBook
 from .policy.engine import evaluate, is_emergency
 from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.decision_log import DecisionLog
-from .storage.facts import lookup_facts
+from .storage.facts import call_path_reader, lookup_facts
 from .storage.store import Store
 
 _FAILURE_MESSAGES = {
@@ -30,33 +33,53 @@ class GateService:
     def __init__(
         self,
         store: Store,
-        pack: RulePack,
+        book: PolicyBook,
         clock: Clock,
         default_region: str,
         decision_log: DecisionLog | None = None,
+        tenant_region: Callable[[str], str] | None = None,
+        national_dnc: NationalDnc | None = None,
     ) -> None:
         self.store = store
-        self.pack = pack
+        self.book = book
+        self.pack: RulePack = book.default_pack
+        """The default pack: emergency numbers before any lookup, and the gate's own denials.
+        Each call is decided under the pack :meth:`pack_for` selects."""
         self.clock = clock
         self.default_region = default_region
         self.decision_log = decision_log
+        self.tenant_region = tenant_region
+        """Where a tenant's recordings are stored, for packs that require a data region."""
+        self.national_dnc = national_dnc
+        self._reads = call_path_reader(store)
 
     async def facts_for(self, attempt: CallAttempt, now: datetime) -> Facts:
         caller = try_normalize(attempt.caller, self.default_region)
         callee = try_normalize(attempt.callee, self.default_region)
         if is_emergency(attempt.callee, self.pack):
             return Facts(caller=caller, callee=callee)
-        async with self.store.transaction(readonly=True) as tx:
-            facts = await lookup_facts(tx, attempt, caller, callee, now, self.pack.longest_window)
+        async with self._reads.transaction(readonly=True) as tx:
+            facts = await lookup_facts(tx, attempt, caller, callee, now, self.book.longest_window)
         zones = time_zones(callee) if callee else ()
-        return replace(facts, callee_time_zones=zones)
+        region = self.tenant_region(attempt.tenant) if self.tenant_region else None
+        national = self.national_dnc.entries(callee, now) if self.national_dnc and callee else ()
+        return replace(
+            facts,
+            dnc=facts.dnc + national,
+            callee_time_zones=zones,
+            tenant_data_region=region,
+        )
+
+    def pack_for(self, facts: Facts, now: datetime) -> RulePack:
+        """The callee's jurisdiction (and state), the tenant's industry, versions in force."""
+        return self.book.for_callee(facts.tenant_industry, facts.callee, now.date())
 
     async def dry_run(self, attempt: CallAttempt, at: datetime | None = None) -> Decision:
         """Decide without recording anything (``dialguard check``, ``POST /v1/check``)."""
         started = time.perf_counter()
         now = at or self.clock.now()
         facts = await self.facts_for(attempt, now)
-        decision = evaluate(attempt, facts, now, self.pack, str(uuid.uuid4()))
+        decision = evaluate(attempt, facts, now, self.pack_for(facts, now), str(uuid.uuid4()))
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
 
     async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,6 +36,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keys_outside_etc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``dialguard init`` creates the subject-hash and audit signing keys where the settings say
+    (``/etc/dialguard`` by default), and ``serve`` then writes checkpoints: point every test, and
+    every CLI subprocess (they inherit the environment), at a temporary directory instead."""
+    keys = tmp_path_factory.mktemp("keys")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIALGUARD_DSR_HASH_KEY_FILE", str(keys / "subject-hash.key"))
+        patch.setenv("DIALGUARD_AUDIT_SIGNING_KEY_FILE", str(keys / "audit-signing.key"))
+        patch.setenv("DIALGUARD_AUDIT_CHECKPOINT_FILE", str(keys / "audit-checkpoints.jsonl"))
+        yield
 
 
 def settings_for(url: str) -> Settings:

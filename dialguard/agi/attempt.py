@@ -1,6 +1,8 @@
 """AGI request → :class:`CallAttempt`: the only translation the routes do.
 
-Arguments come from the dialplan: ``AGI(agi://host/<route>,<callee>,<tenant>,<purpose>)``.
+Arguments come from the dialplan:
+``AGI(agi://host/<route>,<callee>,<tenant>,<purpose>[,<campaign>])``; an empty or missing
+campaign means the call belongs to none.
 """
 
 from __future__ import annotations
@@ -32,5 +34,6 @@ def attempt_from(request: AgiRequest, direction: Direction, callee: str) -> Call
         purpose=request.arg(3) or "callback",
         presentation=presentation_of(request),
         direction=direction,
+        campaign=request.arg(4) or None,
         call_id=request.uniqueid,
     )

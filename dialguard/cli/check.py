@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..clock import parse_instant
+from ..national_dnc import NationalDnc
 from ..policy.engine import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..service import GateService
@@ -51,9 +52,20 @@ def command(
     )
 
     async def _check() -> int:
+        national = NationalDnc.open(cli.settings.policy.national_dnc)
         async with cli.store() as store:
-            gate = GateService(store, cli.pack, cli.clock, cli.settings.numbers.default_region)
-            decision = await gate.dry_run(attempt, at)
+            gate = GateService(
+                store,
+                cli.book,
+                cli.clock,
+                cli.settings.numbers.default_region,
+                tenant_region=cli.settings.recording.region_for,
+                national_dnc=national,
+            )
+            try:
+                decision = await gate.dry_run(attempt, at)
+            finally:
+                national.close()
         if as_json:
             emit_json(decision_view(decision))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..clock import parse_instant
+from ..rights.pseudonyms import masked, subject
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -53,7 +54,9 @@ def add(
                 given_at=given,
                 expires_at=expires,
             )
-            await tx.audit.append(cli.actor, "consent.add", number, {"after": jsonable(record)})
+            await tx.audit.append(
+                cli.actor, "consent.add", subject(tx, number), masked({"after": record})
+            )
             return record.consent_id
 
     consent_id = run(_add)
@@ -72,12 +75,23 @@ def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) ->
 
     async def _revoke() -> int:
         async with cli.store() as store, store.transaction() as tx:
-            count = await tx.consents.revoke(number, tenant, purpose, cli.clock.now())
+            now = cli.clock.now()
+            before = [
+                record
+                for record in await tx.consents.for_callee(number, tenant)
+                if record.revoked_at is None and purpose in (None, record.purpose)
+            ]
+            count = await tx.consents.revoke(number, tenant, purpose, now)
             await tx.audit.append(
                 cli.actor,
                 "consent.revoke",
-                number,
-                {"tenant": tenant, "purpose": purpose, "revoked": count},
+                subject(tx, number),
+                masked(
+                    {
+                        "before": before,
+                        "after": {"revoked_at": now, "consent_ids": [r.consent_id for r in before]},
+                    }
+                ),
             )
             return count
 

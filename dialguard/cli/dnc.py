@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from ..clock import parse_instant
 from ..dnc_import import BadLine, ImportTarget, import_dnc
 from ..policy.model import DncEntry, DncScope
+from ..rights.pseudonyms import masked, subject
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -65,7 +66,12 @@ def add(
             if tenant:
                 await tx.tenants.ensure(tenant)
             outcome = await tx.dnc.add(entry)
-            await tx.audit.append(cli.actor, "dnc.add", entry.number, {"after": jsonable(entry)})
+            await tx.audit.append(
+                cli.actor,
+                "dnc.add",
+                subject(tx, entry.number),
+                masked({"after": entry, "outcome": outcome}),
+            )
             return outcome.value
 
     click.echo(f"{entry.number} on the {entry.scope} do-not-call list: {run(_add)}")
@@ -87,6 +93,13 @@ def remove(
 
     async def _remove() -> int:
         async with cli.store() as store, store.transaction() as tx:
+            before = [
+                record.entry
+                for record in await tx.dnc.history(e164)
+                if record.removed_at is None
+                and (record.entry.scope, record.entry.tenant, record.entry.campaign)
+                == (scope, tenant, campaign)
+            ]
             removed = await tx.dnc.remove(
                 e164,
                 scope=scope,
@@ -100,8 +113,8 @@ def remove(
                 await tx.audit.append(
                     cli.actor,
                     "dnc.remove",
-                    e164,
-                    {"scope": scope.value, "tenant": tenant, "reason": reason},
+                    subject(tx, e164),
+                    masked({"before": before, "after": None, "reason": reason}),
                 )
             return removed
 
@@ -153,7 +166,8 @@ def check(
 def import_file(
     ctx: click.Context, file: Path, tenant: str | None, source: str, reason: str | None
 ) -> int:
-    """Import FILE: one number per line, or CSV with a `number` column."""
+    """Import FILE: one number per line, CSV with a `number` column, or the US registry's
+    flat file (`AAA,PPPPPPP` lines)."""
     cli = state(ctx)
     target = ImportTarget(_scope(tenant, None), tenant, source, reason, cli.actor)
 

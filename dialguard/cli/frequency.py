@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..rights.pseudonyms import subject
 from .runtime import run, state
 
 
@@ -24,9 +25,14 @@ def reset(ctx: click.Context, callee: str, tenant: str, reason: str) -> None:
 
     async def _reset() -> None:
         async with cli.store() as store, store.transaction() as tx:
-            await tx.decisions.reset_frequency(number, tenant, cli.clock.now(), cli.actor, reason)
+            reset = await tx.decisions.reset_frequency(
+                number, tenant, cli.clock.now(), cli.actor, reason
+            )
             await tx.audit.append(
-                cli.actor, "frequency.reset", number, {"tenant": tenant, "reason": reason}
+                cli.actor,
+                "frequency.reset",
+                subject(tx, number),
+                {"tenant": tenant, "reason": reason, "counting_from": reset.at.isoformat()},
             )
 
     run(_reset)

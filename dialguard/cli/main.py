@@ -9,17 +9,25 @@ from pathlib import Path
 import click
 
 from . import (
+    audit,
     check,
     consent,
     decisions,
     dialplan,
     dnc,
+    dsr,
     frequency,
     holidays,
     init,
+    keys,
     numbers,
+    policy,
+    recordings,
+    retention,
+    scripts,
     serve,
     tenants,
+    tokens,
 )
 from .runtime import EXIT_BAD_INPUT, CliState
 
@@ -58,6 +66,14 @@ for command in (
     decisions.group,
     holidays.group,
     dialplan.group,
+    policy.group,
+    scripts.group,
+    recordings.group,
+    retention.group,
+    keys.group,
+    audit.group,
+    dsr.group,
+    tokens.group,
     serve.command,
 ):
     cli.add_command(command)

@@ -63,9 +63,17 @@ def add(
     async def _add() -> str:
         async with cli.store() as store, store.transaction() as tx:
             await tx.tenants.ensure(tenant)
+            before = [r for r in await tx.numbers.get(registration.number) if r.tenant == tenant]
             outcome = await tx.numbers.add(registration)
             await tx.audit.append(
-                cli.actor, "numbers.add", registration.number, {"after": jsonable(registration)}
+                cli.actor,
+                "numbers.add",
+                registration.number,
+                {
+                    "before": jsonable(before[0]) if before else None,
+                    "after": jsonable(registration),
+                    "outcome": outcome.value,
+                },
             )
             return outcome.value
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from ..clock import Clock
 from ..config import Settings, load_settings, parse_assignments
 from ..numbers import normalize
-from ..policy.pack import RulePack, load_pack
+from ..policy.book import PolicyBook
+from ..policy.pack import RulePack
 from ..storage.store import Store
 
 T = TypeVar("T")
@@ -40,13 +41,18 @@ class CliState:
         return load_settings(self.config_path, cli=parse_assignments(list(self.assignments)))
 
     @cached_property
-    def pack(self) -> RulePack:
+    def book(self) -> PolicyBook:
         policy = self.settings.policy
-        return load_pack(
+        return PolicyBook.load(
             policy.pack,
             Path(policy.overrides_file) if policy.overrides_file else None,
             Path(policy.calendar_file) if policy.calendar_file else None,
         )
+
+    @property
+    def pack(self) -> RulePack:
+        """The default pack (no industry, no callee): its calendar, its emergency numbers."""
+        return self.book.default_pack
 
     @property
     def clock(self) -> Clock:
@@ -94,6 +100,6 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)

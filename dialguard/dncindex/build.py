@@ -43,7 +43,7 @@ from .journal import (
 )
 from .parse import Keys, Layout, ParseReport, read_full_list
 
-DECODE_BLOCK_BYTES = 4 << 20
+DECODE_BLOCK_BYTES = 3 << 19  # ~2M keys a block at realistic densities
 DECODE_BLOCK_BUCKETS = 50_000
 
 

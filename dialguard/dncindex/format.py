@@ -69,9 +69,9 @@ class CorruptIndexError(DncIndexError):
 class NumberPlan:
     """How the national numbers of one list map to keys in ``[0, KEY_SPACE)``.
 
-    ``key = national - key_base``. A number outside ``[low, high]`` or whose ``min_nxx`` digits
-    (the three digits after the first three, for NANP the exchange code) are too small is not a
-    valid member of the plan.
+    ``key = national - key_base``. A number outside ``[low, high]``, or whose exchange (the three
+    digits before the last four, for the NANP the NXX) is below ``min_exchange``, is not a
+    number of the plan.
     """
 
     code: int

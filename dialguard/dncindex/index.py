@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -40,6 +41,7 @@ from .journal import (
     JOURNAL_HEADER_SIZE,
     SEQ_INDEX,
     Journal,
+    JournalState,
     encode_entries,
     journal_path,
     replay,
@@ -52,7 +54,7 @@ _GROUPS_MASK = (1 << GROUP_BITS) - 1
 class _Mapping:
     """One mapped generation of the base file and the views lookups read through."""
 
-    def __init__(self, path: Path, verify: bool) -> None:
+    def __init__(self, path: Path, verify: bool, prefetch: bool) -> None:
         with path.open("rb") as handle:
             self.header = Header.unpack(handle.read(HEADER_SIZE), str(path))
             size = os.fstat(handle.fileno()).st_size
@@ -61,7 +63,8 @@ class _Mapping:
                     f"{path}: file is {size} bytes, its header says {self.header.file_size}"
                 )
             self.map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        self.map.madvise(mmap.MADV_WILLNEED)
+        if prefetch:  # start reading the file in; not on a remap, where it is in the cache
+            self.map.madvise(mmap.MADV_WILLNEED)
         self.view = memoryview(self.map)
         self.offsets = self.view[OFFSETS_POS : OFFSETS_POS + OFFSETS_SIZE].cast("I")
         self.bytes = self.view[DATA_POS : DATA_POS + self.header.data_len]
@@ -103,6 +106,7 @@ class DncIndex:
         self._seq_words = journal.words
         self._seen_seq = -1
         self._journal_pos = JOURNAL_HEADER_SIZE
+        self._overlay_generation = -1
         self._added: set[int] = set()
         self._removed: set[int] = set()
         self._bind(mapping)
@@ -117,7 +121,7 @@ class DncIndex:
         Raises :class:`CorruptIndexError` naming the file and the failed check.
         """
         path = Path(path)
-        mapping = _Mapping(path, verify)
+        mapping = _Mapping(path, verify, prefetch=True)
         try:
             journal = Journal(journal_path(path))
         except BaseException:
@@ -207,27 +211,41 @@ class DncIndex:
         self._refresh()
 
     def _refresh(self) -> None:
-        """Bring the overlay and the mapping up to the journal's current state."""
-        state = self._journal.state()
-        if state.base_generation != self.generation and state.base_generation != 0:
-            self._remap(state.base_generation)
-        if state.base_generation != self.generation:
-            self._added, self._removed = set(), set()
-            self._journal_pos = JOURNAL_HEADER_SIZE
-        else:
-            if state.committed < self._journal_pos:  # the journal was reset
-                self._added, self._removed = set(), set()
-                self._journal_pos = JOURNAL_HEADER_SIZE
-            if state.committed > self._journal_pos:
-                entries = self._journal.read(self._journal_pos, state.committed)
-                replay(entries.tolist(), self._added, self._removed)
-                self._journal_pos = state.committed
-        self._seen_seq = state.seq
+        """Bring the mapping and the overlay up to the journal's current state."""
+        while True:
+            state = self._journal.state()
+            if state.base_generation not in (0, self.generation):
+                self._remap(state.base_generation)
+            try:
+                self._catch_up(state)
+            except CorruptIndexError:
+                if self._journal.state().seq == state.seq:
+                    raise
+                continue  # a writer rewrote the journal while we read it: read it again
+            self._seen_seq = state.seq
+            return
+
+    def _catch_up(self, state: JournalState) -> None:
+        """Replay the records this reader has not seen (all of them after a reset)."""
+        if state.base_generation != self.generation:  # the journal is for another base
+            self._reset_overlay(-1)
+            return
+        if self._overlay_generation != state.base_generation or state.committed < self._journal_pos:
+            self._reset_overlay(state.base_generation)
+        if state.committed > self._journal_pos:
+            entries = self._journal.read(self._journal_pos, state.committed)
+            replay(entries.tolist(), self._added, self._removed)
+            self._journal_pos = state.committed
+
+    def _reset_overlay(self, generation: int) -> None:
+        self._added, self._removed = set(), set()
+        self._journal_pos = JOURNAL_HEADER_SIZE
+        self._overlay_generation = generation
 
     def _remap(self, wanted: int) -> None:
         """Map the file now at ``self.path`` if it is generation ``wanted``; else keep the old."""
         try:
-            mapping = _Mapping(self.path, verify=False)
+            mapping = _Mapping(self.path, verify=False, prefetch=False)
         except (OSError, CorruptIndexError):
             return
         if mapping.header.generation != wanted:
@@ -235,7 +253,9 @@ class DncIndex:
             return
         old, self._mapping = self._mapping, mapping
         self._bind(mapping)
-        old.close()
+        # Unmapping the last map of a replaced file frees its page cache: milliseconds per
+        # 100 MB. mmap.close() drops the GIL, so a thread keeps that off the lookup path.
+        threading.Thread(target=old.close, name="dncindex-unmap", daemon=True).start()
 
     def _keys(self, numbers: Iterable[str | int]) -> Keys:
         keys: list[int] = []

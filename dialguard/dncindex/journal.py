@@ -68,7 +68,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:  # a gate that may read but not write: writes will fail
+            self._fd = os.open(path, os.O_RDONLY)
         try:
             with self.locked():
                 if os.fstat(self._fd).st_size < JOURNAL_HEADER_SIZE:

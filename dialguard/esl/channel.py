@@ -1,8 +1,9 @@
 """The ``connect`` reply's channel headers → :class:`CallAttempt`: the only translation done.
 
 Header names are FreeSWITCH's (``switch_channel_event_set_data``): the caller profile as
-``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant and
-purpose as the channel variables ``dialguard_tenant`` and ``dialguard_purpose``.
+``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant, purpose
+and (optionally) campaign as the channel variables ``dialguard_tenant``, ``dialguard_purpose``
+and ``dialguard_campaign``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def channel_from(headers: Mapping[str, str]) -> Channel:
         purpose=_first(headers, "variable_dialguard_purpose") or "callback",
         presentation=presentation_of(headers, caller),
         direction=Direction.OUTBOUND,
+        campaign=_first(headers, "variable_dialguard_campaign") or None,
         call_id=uniqueid[:128],
     )
     return Channel(uniqueid[:128], attempt)

@@ -1,4 +1,7 @@
-"""The one place that decides: (call attempt, facts, now) → decision.
+"""The one place that decides: (call attempt, facts, now, rule pack) → decision.
+
+The pack is the one :meth:`~.book.PolicyBook.for_callee` selected for this call (jurisdiction,
+subdivision, industry overlay, overrides already merged); the engine does not know about layers.
 
 Every rule is evaluated, in a fixed order, and every objection becomes a reason; any reason on
 an outbound call denies it. Emergency numbers are allowed before any rule runs.
@@ -9,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..numbers import digits_only
+from .context import RuleContext, valid_consent
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .pack import RulePack
-from .rules import OUTBOUND_RULES, InboundCallerId, RuleContext, valid_consent
+from .rules import OUTBOUND_RULES, InboundCallerId
 
 
 def is_emergency(callee: str, pack: RulePack) -> bool:
@@ -72,5 +76,5 @@ def _decision(
         callee=ctx.facts.callee,
         consent_ref=consent_ref,
         record=record,
-        retention_class=ctx.pack.retention_class_for(ctx.facts.tenant_industry) if record else None,
+        retention_class=ctx.pack.retention_class if record else None,
     )

@@ -120,6 +120,10 @@ class Facts:
     contact: ContactFlags | None = None
     callee_time_zones: tuple[str, ...] = ()
     tenant_industry: str = "general"
+    campaign_script_approved: bool | None = None
+    """Whether the attempt's campaign has an approved script; None when it names no campaign."""
+    tenant_data_region: str | None = None
+    """Where the tenant's recordings are stored (``recording.tenant_regions``); None: unknown."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,34 @@
 """Rule packs: the parameters of the rules, as versioned data.
 
-A pack is a TOML file shipped in ``dialguard/policy/packs/``; the operator's overrides file has
-the same layout and is merged over it table by table. The policy version that every decision
-carries names the pack, its version and, when overridden, a digest of the overrides, so a
-decision can always be traced to the exact parameters that produced it.
+A pack is a TOML file shipped in ``dialguard/policy/packs/``. A *jurisdiction* pack (``cn``,
+``us``, ``eu``) is complete on its own; an *overlay* (``cn-finance``) holds only what an
+industry changes and is merged over its jurisdiction; a jurisdiction's ``[subdivisions.XX]``
+tables (US states) are merged over it for callees there; the operator's overrides file is merged
+last. :mod:`.book` does the layering; this module turns one merged table into a typed
+:class:`RulePack` and remembers, for every parameter, which layer it came from.
+
+The policy version that every decision carries names each layer and its version and, when
+overridden, a digest of the overrides that applied, so a decision can always be traced to the
+exact parameters that produced it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .calendar import HolidayCalendar, load_calendar_file, shipped_cn_calendar
+from .layers import Tracked, flatten
 from .model import NumberType
+
+POLICY_VERSION_MAX = 64
+"""Width of ``decisions.policy_version``."""
+CONTACT_FLAGS = frozenset({"minor", "guardian"})
 
 
 class PackError(ValueError):
@@ -31,6 +40,14 @@ class PurposeRule:
     name: str
     requires_consent: bool
     number_types: frozenset[NumberType]
+    forbidden: bool = False
+    """The purpose is unlawful outright for this pack (healthcare: no advertising calls)."""
+    consent_channels: frozenset[str] = frozenset()
+    """Only consent records on these channels count (empty: any channel)."""
+    sms_confirmation: bool = False
+    """Besides the consent, a consent record on channel ``sms`` must hold (finance marketing)."""
+    forbidden_contacts: frozenset[str] = frozenset()
+    """Contact flags (``minor``, ``guardian``) that rule the callee out for this purpose."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,8 @@ class RulePack:
     purposes: Mapping[str, PurposeRule]
     quiet_start: time
     quiet_end: time
-    default_time_zone: str
+    default_time_zones: tuple[str, ...]
+    """Zones assumed when the callee's number maps to none: all must be outside quiet hours."""
     calendar: HolidayCalendar
     deny_when_calendar_missing: bool
     frequency: tuple[FrequencyWindow, ...]
@@ -66,27 +84,25 @@ class RulePack:
     record_outbound: bool
     retention_class: str
     retention: Mapping[str, RetentionClass]
-    industry_retention: Mapping[str, str]
-    """Retention class per tenant industry, where it differs from ``retention_class``."""
-    sources: Mapping[str, str]
-    """Which file each top-level table came from (for ``policy show``)."""
-
-    def retention_class_for(self, industry: str) -> str:
-        return self.industry_retention.get(industry, self.retention_class)
+    require_approved_script: bool = True
+    data_region: str | None = None
+    """Where recordings and personal data of calls under this pack must be stored (EU: ``eu``)."""
+    sensitive_data: bool = False
+    """Personal data under this pack is sensitive (healthcare): masked everywhere."""
+    export_roles: frozenset[str] = frozenset()
+    """When non-empty, only these roles may export personal data (healthcare: ``dsr``)."""
+    phrase_packs: tuple[str, ...] = ()
+    """Banned-phrase packs (:mod:`dialguard.phrases`) for scripts and texts under this pack."""
+    layers: tuple[str, ...] = ()
+    """Layers used: ``name-version``: ``cn-2026.1``, ``us-2026.1/FL``, ``cn-finance-2026.1``."""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Every parameter as merged, by dotted key (``quiet_hours.start``), for ``policy show``."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Which layer (pack, version and file, or the overrides file) set each parameter."""
 
     @property
     def longest_window(self) -> timedelta:
         return max((w.window for w in self.frequency), default=timedelta(0))
-
-
-def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 class _Reader:
@@ -106,6 +122,24 @@ class _Reader:
             raise PackError(f"{self.origin}: {dotted!r} has the wrong type: {node!r}")
         return node
 
+    def opt(self, dotted: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        """Like :meth:`get`, but ``default`` when the key (or a table above it) is absent."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return self.get(dotted, kind)
+
+    def strings(self, dotted: str, allowed: frozenset[str] | None = None) -> frozenset[str]:
+        values = self.opt(dotted, list, [])
+        if not all(isinstance(v, str) for v in values) or (
+            allowed is not None and not set(values) <= allowed
+        ):
+            expected = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+            raise PackError(f"{self.origin}: {dotted!r}: {values!r}{expected}")
+        return frozenset(values)
+
     def clock(self, dotted: str) -> time:
         raw = self.get(dotted, str)
         try:
@@ -115,24 +149,30 @@ class _Reader:
 
 
 def _purposes(reader: _Reader) -> dict[str, PurposeRule]:
-    table = reader.get("purposes", Mapping)
     purposes: dict[str, PurposeRule] = {}
-    for name in table:
-        types = reader.get(f"purposes.{name}.number_types", list)
+    for name in reader.get("purposes", Mapping):
+        at = f"purposes.{name}"
+        types = reader.get(f"{at}.number_types", list)
         try:
             number_types = frozenset(NumberType(t) for t in types)
         except ValueError:
-            raise PackError(f"{reader.origin}: purposes.{name}.number_types: {types!r}") from None
+            raise PackError(f"{reader.origin}: {at}.number_types: {types!r}") from None
         purposes[name] = PurposeRule(
-            name, reader.get(f"purposes.{name}.requires_consent", bool), number_types
+            name,
+            reader.get(f"{at}.requires_consent", bool),
+            number_types,
+            forbidden=reader.opt(f"{at}.forbidden", bool, False),
+            consent_channels=reader.strings(f"{at}.consent_channels"),
+            sms_confirmation=reader.opt(f"{at}.sms_confirmation", bool, False),
+            forbidden_contacts=reader.strings(f"{at}.forbidden_contacts", CONTACT_FLAGS),
         )
     return purposes
 
 
 def _frequency(reader: _Reader) -> tuple[FrequencyWindow, ...]:
     windows = []
-    for index, _ in enumerate(reader.get("frequency.windows", list)):
-        sub = _Reader(reader.data["frequency"]["windows"][index], reader.origin)
+    for index, entry in enumerate(reader.get("frequency.windows", list)):
+        sub = _Reader(entry, f"{reader.origin}: frequency.windows[{index}]")
         minutes = sub.get("window_minutes", int)
         limit = sub.get("max_attempts", int)
         if minutes <= 0 or limit <= 0:
@@ -153,54 +193,62 @@ def _retention(reader: _Reader) -> dict[str, RetentionClass]:
     }
 
 
-def _calendar(reader: _Reader, calendar_file: Path | None) -> HolidayCalendar:
-    name = reader.get("holidays.calendar", str)
-    if name != "cn":
-        raise PackError(f"{reader.origin}: holidays.calendar: unknown calendar {name!r}")
-    calendar = shipped_cn_calendar()
+NO_HOLIDAYS = HolidayCalendar({}, frozenset(), frozenset(), {})
+"""For jurisdictions without a nationwide ban on holiday calls (with ``missing = "allow"``)."""
+
+
+def calendars(calendar_file: Path | None) -> dict[str, HolidayCalendar]:
+    """The holiday calendars a pack may name in ``holidays.calendar``; the operator's official
+    calendar file extends the Chinese one."""
+    cn = shipped_cn_calendar()
     if calendar_file is not None:
-        calendar = calendar.merged_with(load_calendar_file(calendar_file))
-    return calendar
+        cn = cn.merged_with(load_calendar_file(calendar_file))
+    return {"cn": cn, "none": NO_HOLIDAYS}
+
+
+def _zones(reader: _Reader) -> tuple[str, ...]:
+    raw = reader.get("quiet_hours.default_time_zone", (str, list))
+    zones = (raw,) if isinstance(raw, str) else tuple(raw)
+    if not zones or not all(isinstance(z, str) and z for z in zones):
+        raise PackError(f"{reader.origin}: quiet_hours.default_time_zone: {raw!r}")
+    return zones
 
 
 def build_pack(
-    data: Mapping[str, Any],
+    merged: Tracked,
     origin: str,
+    available_calendars: Mapping[str, HolidayCalendar],
+    layers: tuple[str, ...],
     overrides_digest: str | None = None,
-    calendar_file: Path | None = None,
-    sources: Mapping[str, str] | None = None,
 ) -> RulePack:
+    data = merged.data
     reader = _Reader(data, origin)
     name = reader.get("pack.name", str)
-    version = reader.get("pack.version", str)
-    policy_version = f"{name}-{version}" + (
-        f"+local.{overrides_digest}" if overrides_digest else ""
-    )
+    policy_version = "+".join(layers) + (f"+local.{overrides_digest}" if overrides_digest else "")
+    if len(policy_version) > POLICY_VERSION_MAX:
+        raise PackError(f"{origin}: policy version {policy_version!r} is over 64 characters")
     missing = reader.get("holidays.missing", str)
     if missing not in ("deny", "allow"):
         raise PackError(f"{origin}: holidays.missing must be 'deny' or 'allow', got {missing!r}")
+    calendar_name = reader.get("holidays.calendar", str)
+    if calendar_name not in available_calendars:
+        raise PackError(f"{origin}: holidays.calendar: unknown calendar {calendar_name!r}")
     retention = _retention(reader)
     retention_class = reader.get("recording.retention_class", str)
-    industry_retention = {
-        industry: reader.get(f"industries.{industry}.retention_class", str)
-        for industry in data.get("industries", {})
-    }
-    for key, name in [("recording", retention_class)] + [
-        (f"industries.{i}", c) for i, c in industry_retention.items()
-    ]:
-        if name not in retention:
-            raise PackError(f"{origin}: {key}.retention_class {name!r} is not defined")
+    if retention_class not in retention:
+        raise PackError(f"{origin}: recording.retention_class {retention_class!r} is not defined")
+    parameters = {k: v for k, v in flatten(data) if k.split(".", 1)[0] != "pack"}
     return RulePack(
         name=name,
-        version=version,
+        version=reader.get("pack.version", str),
         effective_from=reader.get("pack.effective_from", date),
         policy_version=policy_version,
         emergency_numbers=frozenset(reader.get("emergency.numbers", list)),
         purposes=_purposes(reader),
         quiet_start=reader.clock("quiet_hours.start"),
         quiet_end=reader.clock("quiet_hours.end"),
-        default_time_zone=reader.get("quiet_hours.default_time_zone", str),
-        calendar=_calendar(reader, calendar_file),
+        default_time_zones=_zones(reader),
+        calendar=available_calendars[calendar_name],
         deny_when_calendar_missing=missing == "deny",
         frequency=_frequency(reader),
         refuse_spoofed_inbound=reader.get("inbound.refuse_spoofed", bool),
@@ -208,12 +256,18 @@ def build_pack(
         record_outbound=reader.get("recording.outbound", bool),
         retention_class=retention_class,
         retention=retention,
-        industry_retention=industry_retention,
-        sources=dict(sources or {}),
+        require_approved_script=reader.get("campaigns.require_approved_script", bool),
+        data_region=reader.opt("data.region", str, None),
+        sensitive_data=reader.opt("data.sensitive", bool, False),
+        export_roles=reader.strings("data.export_roles"),
+        phrase_packs=tuple(sorted(reader.strings("phrases.packs"))),
+        layers=layers,
+        parameters=parameters,
+        sources={k: v for k, v in merged.sources.items() if k in parameters},
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -223,26 +277,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise PackError(f"{path}: {exc}") from None
 
 
-def shipped_pack_path(name: str) -> Path:
-    path = Path(str(resources.files("dialguard.policy") / "packs" / f"{name}.toml"))
-    if not path.is_file():
-        raise PackError(f"no shipped rule pack named {name!r}")
-    return path
+def shipped_packs_dir() -> Path:
+    return Path(str(resources.files("dialguard.policy") / "packs"))
 
 
 def load_pack(
     name: str = "cn", overrides_file: Path | None = None, calendar_file: Path | None = None
 ) -> RulePack:
-    base_path = shipped_pack_path(name)
-    data = _read_toml(base_path)
-    sources = {table: f"pack {name} ({base_path.name})" for table in data}
-    digest = None
-    origin = str(base_path)
-    if overrides_file is not None:
-        overrides = _read_toml(overrides_file)
-        canonical = json.dumps(overrides, sort_keys=True, default=str).encode()
-        digest = hashlib.sha256(canonical).hexdigest()[:8]
-        data = _merge(data, overrides)
-        sources.update({table: f"overrides ({overrides_file})" for table in overrides})
-        origin = f"{base_path} + {overrides_file}"
-    return build_pack(data, origin, digest, calendar_file, sources)
+    """The jurisdiction pack ``name`` on its own (no industry, no subdivision): what a call to a
+    callee of unknown country by a ``general`` tenant gets when ``name`` is the default."""
+    from .book import PolicyBook  # the book imports this module
+
+    return PolicyBook.load(name, overrides_file, calendar_file).select("general", None, None)

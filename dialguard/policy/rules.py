@@ -5,35 +5,12 @@ at is in the frozen :class:`RuleContext`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
-from typing import Protocol
+from datetime import time
 from zoneinfo import ZoneInfo
 
-from .model import CallAttempt, ConsentRecord, Facts, Presentation, Reason, RegisteredNumber
-from .pack import RulePack
-
-
-@dataclass(frozen=True, slots=True)
-class RuleContext:
-    attempt: CallAttempt
-    facts: Facts
-    now: datetime
-    pack: RulePack
-
-    def own_registration(self) -> RegisteredNumber | None:
-        """The caller's active registry row for the calling tenant, if any."""
-        for reg in self.facts.caller_registrations:
-            if reg.active and reg.tenant == self.attempt.tenant:
-                return reg
-        return None
-
-    def callee_zones(self) -> tuple[str, ...]:
-        return self.facts.callee_time_zones or (self.pack.default_time_zone,)
-
-
-class Rule(Protocol):
-    def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]: ...
+from .context import Rule, RuleContext, holds, valid_consent
+from .model import Presentation, Reason
+from .safeguards import ContactRestriction, DataResidency, ScriptApproved, SmsConfirmation
 
 
 class CalleeValid:
@@ -107,6 +84,13 @@ class PurposeAllowed:
                 Reason(
                     "purpose.forbidden",
                     f"purpose {purpose!r} is not a lawful outbound purpose in pack {ctx.pack.name}",
+                ),
+            )
+        if rule.forbidden:
+            return (
+                Reason(
+                    "purpose.forbidden",
+                    f"{purpose} calls are forbidden by policy {ctx.pack.policy_version}",
                 ),
             )
         reg = ctx.own_registration()
@@ -194,20 +178,6 @@ class Frequency:
         return ()
 
 
-def valid_consent(ctx: RuleContext) -> ConsentRecord | None:
-    """The newest consent for this callee, tenant and purpose that holds at ``now``."""
-    valid = [
-        c
-        for c in ctx.facts.consents
-        if c.tenant == ctx.attempt.tenant
-        and c.purpose == ctx.attempt.purpose
-        and c.given_at <= ctx.now
-        and (c.expires_at is None or ctx.now < c.expires_at)
-        and (c.revoked_at is None or ctx.now < c.revoked_at)
-    ]
-    return max(valid, key=lambda c: c.given_at, default=None)
-
-
 class Consent:
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         rule = ctx.pack.purposes.get(ctx.attempt.purpose)
@@ -218,10 +188,14 @@ class Consent:
             for c in ctx.facts.consents
             if c.tenant == ctx.attempt.tenant and c.purpose == ctx.attempt.purpose
         ]
+        wrong_channel = sorted({c.channel for c in same if holds(c, ctx.now)})
         if any(c.revoked_at is not None and c.revoked_at <= ctx.now for c in same):
             detail = "was revoked"
         elif any(c.expires_at is not None and c.expires_at <= ctx.now for c in same):
             detail = "has expired"
+        elif wrong_channel:
+            needed = " or ".join(sorted(rule.consent_channels))
+            detail = f"needs a {needed} record (found: {', '.join(wrong_channel)})"
         else:
             detail = "is missing"
         return (Reason("consent.missing", f"consent for {ctx.attempt.purpose} {detail}"),)
@@ -246,9 +220,15 @@ OUTBOUND_RULES: tuple[Rule, ...] = (
     CallerIdOutboundEnabled(),
     PurposeFiled(),
     PurposeAllowed(),
+    ScriptApproved(),
+    ContactRestriction(),
     CalleeNotOnDnc(),
     QuietHours(),
     Holidays(),
     Frequency(),
     Consent(),
+    SmsConfirmation(),
+    DataResidency(),
 )
+"""Every rule, in the order its reasons are reported. Rules whose pack parameters are off
+(``sms_confirmation``, ``forbidden_contacts``, ``data.region``) object to nothing."""

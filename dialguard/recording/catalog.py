@@ -1,8 +1,10 @@
 """The recordings repository: SQL stays here, frozen dataclasses come out.
 
-It works inside the caller's transaction, like the storage repositories; the lead wires it into
+It works inside the caller's transaction, like the storage repositories, and is wired into
 :class:`dialguard.storage.Transaction` as ``tx.recordings``. The services take anything whose
-``transaction()`` yields an object with ``.recordings`` (:class:`RecordingStore`).
+``transaction()`` yields an object with ``.recordings`` (:class:`RecordingStore`); it is generic
+in that object so a service's hook gets the caller's full transaction (``tx.audit`` included)
+and can write to it before the commit.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,10 +36,11 @@ class HasRecordings(Protocol):
     def recordings(self) -> RecordingRepository: ...
 
 
-class RecordingStore(Protocol):
-    def transaction(
-        self, *, readonly: bool = False
-    ) -> AbstractAsyncContextManager[HasRecordings]: ...
+TxT_co = TypeVar("TxT_co", bound=HasRecordings, covariant=True)
+
+
+class RecordingStore(Protocol[TxT_co]):
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[TxT_co]: ...
 
 
 def _recording(row: Row[Any]) -> Recording:
@@ -158,11 +161,20 @@ class RecordingRepository:
         since: datetime | None = None,
         limit: int = 50,
         include_deleted: bool = False,
+        callee: str | None = None,
     ) -> tuple[Recording, ...]:
-        """Newest call first."""
-        query = select(t).order_by(t.c.ended_at.desc(), t.c.id.desc()).limit(limit)
+        """Newest call first. Recordings restricted after their subject's erasure request are
+        not listed (:mod:`dialguard.rights.erase`; only legal export reaches them)."""
+        query = (
+            select(t)
+            .where(t.c.restricted.is_(False))
+            .order_by(t.c.ended_at.desc(), t.c.id.desc())
+            .limit(limit)
+        )
         if tenant is not None:
             query = query.where(t.c.tenant == tenant)
+        if callee is not None:
+            query = query.where(t.c.callee == callee)
         if since is not None:
             query = query.where(t.c.ended_at >= since)
         if not include_deleted:

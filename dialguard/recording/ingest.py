@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .catalog import RecordingStore
+from .catalog import HasRecordings, RecordingStore
 from .fsutil import remove_durably
 from .records import CallSource, NewRecording, Recording
 from .retention import RetentionPolicy
@@ -118,7 +118,7 @@ class _NamedLocks:
 class Ingestor:
     def __init__(
         self,
-        store: RecordingStore,
+        store: RecordingStore[HasRecordings],
         vault: Vault,
         policy: RetentionPolicy,
         region_for: Callable[[str], str],

@@ -127,7 +127,9 @@ def create_keyring(path: Path, now: datetime) -> Keyring:
     """The first master key (``dialguard keys init``); refuses to replace an existing keyring,
     which would make every recording under it unreadable."""
     if path.exists():
-        raise KeyringError(f"{path} already exists")
+        raise KeyringError(
+            f"{path} already exists: not replaced (recordings under its keys would be lost)"
+        )
     keyring = Keyring.generate(now)
     save_keyring(path, keyring)
     return keyring

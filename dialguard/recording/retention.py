@@ -7,21 +7,28 @@ anchor (``contract_end`` for insurance, say) leaves ``retain_until`` empty — k
 ``retain_until`` and not on legal hold; the file goes, the row stays as a tombstone.
 
 The pure rules (:meth:`RetentionPolicy.terms_for`, :func:`is_expired`) take ``now``; the service
-functions return what changed so the caller can write it to the audit log.
+functions return what changed, and their optional ``then(tx, change)`` hook runs inside the
+transaction that makes each change, so the caller's audit entry commits with it or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from ..policy.pack import RetentionClass, RulePack
-from .catalog import RecordingStore
+from .catalog import HasRecordings, RecordingStore
 from .records import Recording, RecordingNotFound, RecordingStateError, RetentionTerms
 from .vault import Vault
 
 CALL_END = "call_end"
+
+TxT = TypeVar("TxT", bound=HasRecordings)
+ChangeT = TypeVar("ChangeT")
+Then = Callable[[TxT, ChangeT], Awaitable[None]] | None
+"""A hook run with the open transaction and the change just made in it."""
 
 
 class UnknownRetentionClass(ValueError):
@@ -81,7 +88,13 @@ class SweepReport:
 
 
 async def _delete_one(
-    store: RecordingStore, vault: Vault, recording_id: int, now: datetime, by: str, dry_run: bool
+    store: RecordingStore[TxT],
+    vault: Vault,
+    recording_id: int,
+    now: datetime,
+    by: str,
+    dry_run: bool,
+    then: Then[TxT, Deletion],
 ) -> Deletion | None:
     # The file is removed inside the transaction that tombstones the row: a crash before the
     # commit leaves a live row without a file, which the next sweep tombstones (file_missing).
@@ -97,26 +110,31 @@ async def _delete_one(
         digest = vault.remove(rec.region, rec.vault_path)
         reason = f"retention {rec.terms.retention_class} ended {until.isoformat()}"
         await tx.recordings.tombstone(rec.id, by, now, digest, reason)
-        return Deletion(rec.id, rec.name, rec.tenant, until, digest, digest is None)
+        deletion = Deletion(rec.id, rec.name, rec.tenant, until, digest, digest is None)
+        if then is not None:
+            await then(tx, deletion)
+        return deletion
 
 
 async def sweep(
-    store: RecordingStore,
+    store: RecordingStore[TxT],
     vault: Vault,
     now: datetime,
     *,
     by: str = "retention-sweep",
     dry_run: bool = False,
+    then: Then[TxT, Deletion] = None,
 ) -> SweepReport:
     """Delete every recording past ``retain_until`` and not on hold, and nothing else. Each is
-    re-checked under a row lock, so a hold placed during the sweep is honoured."""
+    re-checked under a row lock, so a hold placed during the sweep is honoured. ``then`` runs for
+    each deletion (not in a dry run) in the transaction that tombstones it."""
     async with store.transaction(readonly=True) as tx:
         candidates = await tx.recordings.expired_ids(now)
     deletions: list[Deletion] = []
     failures: list[SweepFailure] = []
     for recording_id in candidates:
         try:
-            deletion = await _delete_one(store, vault, recording_id, now, by, dry_run)
+            deletion = await _delete_one(store, vault, recording_id, now, by, dry_run, then)
         except OSError as exc:
             failures.append(SweepFailure(recording_id, f"{type(exc).__name__}: {exc}"))
             continue
@@ -136,7 +154,13 @@ class HoldChange:
 
 
 async def _change_hold(
-    store: RecordingStore, recording_id: int, held: bool, reason: str, by: str, at: datetime
+    store: RecordingStore[TxT],
+    recording_id: int,
+    held: bool,
+    reason: str,
+    by: str,
+    at: datetime,
+    then: Then[TxT, HoldChange],
 ) -> HoldChange:
     if not reason.strip():
         raise ValueError("a legal hold change needs a reason")
@@ -150,21 +174,34 @@ async def _change_hold(
             state = f"on hold since {rec.hold_at} by {rec.hold_by}" if held else "not on hold"
             raise RecordingStateError(f"recording {recording_id} is already {state}")
         await tx.recordings.set_hold(recording_id, held, reason, by, at)
-    return HoldChange(recording_id, rec.name, held, reason, by, at)
+        change = HoldChange(recording_id, rec.name, held, reason, by, at)
+        if then is not None:
+            await then(tx, change)
+    return change
 
 
 async def hold(
-    store: RecordingStore, recording_id: int, reason: str, by: str, at: datetime
+    store: RecordingStore[TxT],
+    recording_id: int,
+    reason: str,
+    by: str,
+    at: datetime,
+    then: Then[TxT, HoldChange] = None,
 ) -> HoldChange:
     """Put a recording on legal hold: no sweep deletes it until it is released."""
-    return await _change_hold(store, recording_id, True, reason, by, at)
+    return await _change_hold(store, recording_id, True, reason, by, at, then)
 
 
 async def release(
-    store: RecordingStore, recording_id: int, reason: str, by: str, at: datetime
+    store: RecordingStore[TxT],
+    recording_id: int,
+    reason: str,
+    by: str,
+    at: datetime,
+    then: Then[TxT, HoldChange] = None,
 ) -> HoldChange:
     """Lift a legal hold; if its retention has ended meanwhile, the next sweep deletes it."""
-    return await _change_hold(store, recording_id, False, reason, by, at)
+    return await _change_hold(store, recording_id, False, reason, by, at, then)
 
 
 @dataclass(frozen=True)
@@ -180,13 +217,14 @@ class AnchorChange:
 
 
 async def set_anchor(
-    store: RecordingStore,
+    store: RecordingStore[TxT],
     recording_id: int,
     anchor_at: datetime,
     *,
     by: str,
     at: datetime,
     reason: str = "",
+    then: Then[TxT, AnchorChange] = None,
 ) -> AnchorChange:
     """Record when the anchor event happened; ``retain_until`` becomes ``anchor_at`` plus the
     class's minimum period (the period copied at ingest)."""
@@ -199,6 +237,9 @@ async def set_anchor(
         until = anchor_at + timedelta(days=rec.terms.min_days)
         note = reason or f"{rec.terms.anchor_event} at {anchor_at.isoformat()}"
         await tx.recordings.set_anchor(recording_id, anchor_at, until, by, at, note)
-    return AnchorChange(
-        recording_id, rec.name, rec.terms.anchor_event, rec.terms, anchor_at, until, by, at
-    )
+        change = AnchorChange(
+            recording_id, rec.name, rec.terms.anchor_event, rec.terms, anchor_at, until, by, at
+        )
+        if then is not None:
+            await then(tx, change)
+    return change

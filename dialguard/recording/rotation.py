@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .catalog import RecordingStore
+from .catalog import HasRecordings, RecordingStore
 from .container import Tampered
 from .keys import load_keyring, save_keyring
 from .vault import Vault
@@ -35,7 +35,7 @@ def add_master_key(keyring_path: Path, now: datetime) -> str:
     return keyring.current
 
 
-async def rewrap_all(store: RecordingStore, vault: Vault) -> RotationReport:
+async def rewrap_all(store: RecordingStore[HasRecordings], vault: Vault) -> RotationReport:
     """Rewrap every live recording under ``vault.keyring.current`` and record the key id."""
     async with store.transaction(readonly=True) as tx:
         ids = await tx.recordings.live_ids()
@@ -73,7 +73,7 @@ async def rewrap_all(store: RecordingStore, vault: Vault) -> RotationReport:
 
 
 async def rotate(
-    store: RecordingStore, vault: Vault, keyring_path: Path, now: datetime
+    store: RecordingStore[HasRecordings], vault: Vault, keyring_path: Path, now: datetime
 ) -> RotationReport:
     add_master_key(keyring_path, now)
     vault.keyring = load_keyring(keyring_path)

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from ..storage.schema import Id, UTCDateTime, metadata
+from ..storage.schema import Id, UTCDateTime, metadata, restriction_columns
 
 recordings = Table(
     "recordings",
@@ -56,6 +56,7 @@ recordings = Table(
     Column("deleted_at", UTCDateTime()),
     Column("deleted_by", Text),
     Column("deleted_hash", String(64)),
+    *restriction_columns(),
     Index(None, "tenant", "ended_at"),
 )
 

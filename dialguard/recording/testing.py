@@ -1,20 +1,17 @@
-"""Helpers for tests of the recording code (and drills): WAV files like MixMonitor's, and a view
-of a :class:`~dialguard.storage.Store` whose transactions carry ``.recordings``.
+"""Helpers for tests of the recording code (and drills): WAV files like MixMonitor's, and a
+vault, spool and ingestor on a :class:`~dialguard.storage.Store`.
 """
 
 from __future__ import annotations
 
 import wave
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from ..policy.pack import load_pack
 from ..storage import Store
-from .catalog import RecordingRepository
 from .ingest import Ingestor
 from .keys import create_keyring, load_keyring
 from .retention import RetentionPolicy
@@ -33,30 +30,12 @@ def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 1) -> by
     return path.read_bytes()
 
 
-class _Tx:
-    def __init__(self, recordings: RecordingRepository) -> None:
-        self.recordings = recordings
-
-
-class StoreWithRecordings:
-    """``store.transaction()`` yielding ``.recordings``, until ``Transaction`` has it itself."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[_Tx]:
-        async with self.store.transaction(readonly=readonly) as tx:
-            wired: Any = getattr(tx, "recordings", None)
-            yield _Tx(wired or RecordingRepository(tx.decisions._conn))
-
-
 @dataclass
 class Rig:
     """A vault with regions ``cn`` and ``eu`` (tenant ``globex`` is in ``eu``), a spool
     directory and an ingestor, all under ``base``, on ``store``."""
 
-    store: StoreWithRecordings
+    store: Store
     vault: Vault
     ingestor: Ingestor
     spool: Path
@@ -81,9 +60,8 @@ def make_rig(
         load_keyring(keyring_path) if keyring_path.exists() else create_keyring(keyring_path, now)
     )
     vault = Vault(settings.regions_map(), keyring, chunk_size)
-    wrapped = StoreWithRecordings(store)
     ingestor = Ingestor(
-        wrapped,
+        store,
         vault,
         RetentionPolicy.from_pack(load_pack("cn")),
         settings.region_for,
@@ -91,4 +69,4 @@ def make_rig(
         checkpoint or (lambda step: None),
     )
     Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
-    return Rig(wrapped, vault, ingestor, Path(settings.spool_dir), settings)
+    return Rig(store, vault, ingestor, Path(settings.spool_dir), settings)

@@ -19,7 +19,7 @@ from panoramisk import Manager
 
 from ..storage.errors import StorageError
 from .ami import EVENTS, RecordingTrigger, active_uniqueids
-from .catalog import RecordingStore
+from .catalog import HasRecordings, RecordingStore
 from .ingest import Ingestor, IngestResult
 from .retention import SweepReport, sweep
 from .settings import RecordingSettings
@@ -37,7 +37,7 @@ class RecordingWorker:
     def __init__(
         self,
         settings: RecordingSettings,
-        store: RecordingStore,
+        store: RecordingStore[HasRecordings],
         vault: Vault,
         ingestor: Ingestor,
         clock: Callable[[], datetime],

@@ -1,4 +1,4 @@
-"""Append-only log of admin actions, linked into a SHA-256 hash chain.
+"""Append-only log of admin actions and gate decisions, linked into a SHA-256 hash chain.
 
 Each entry's ``hash`` covers its own fields and ``prev_hash``, the hash of the entry before it, so
 altering, removing or reordering any entry breaks every link after it. :func:`canonical_entry` is
@@ -8,12 +8,17 @@ The chain must never fork, so appends are serialised: on PostgreSQL by a transac
 advisory lock taken before the last entry is read; on SQLite by the write lock every writing
 transaction takes at ``BEGIN IMMEDIATE``. ``seq`` is the primary key as a last line of defence:
 two appends after the same entry cannot both commit.
+
+Signed Merkle checkpoints over the entries (:mod:`dialguard.audit`) are written outside the
+database; ``dialguard audit verify`` re-checks all of it with its own reading code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +67,15 @@ def entry_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    actor: str
+    action: str
+    subject: str
+    detail: Any
+    at: datetime
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
@@ -84,6 +98,16 @@ class AuditRepository:
     ) -> AuditEntry:
         """Add an entry at the end of the chain. ``detail`` is any JSON value, typically
         ``{"before": …, "after": …}``."""
+        (entry,) = await self.append_many(
+            [NewEntry(actor, action, subject, detail, at or utcnow())]
+        )
+        return entry
+
+    async def append_many(self, new: Sequence[NewEntry]) -> tuple[AuditEntry, ...]:
+        """Append ``new`` in order: one read of the chain's tail and one multi-row insert, which
+        is what lets the decision log's group commit audit every decision of a batch."""
+        if not new:
+            return ()
         if self._conn.dialect.name == "postgresql":
             await self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK}
@@ -91,37 +115,75 @@ class AuditRepository:
         last = (
             await self._conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1))
         ).first()
-        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last.seq + 1, last.hash)
-        at = (at or utcnow()).astimezone(UTC)
-        detail_json = canonical_json(detail)
-        digest = entry_hash(
-            canonical_entry(
-                seq=seq,
-                at=at,
-                actor=actor,
-                action=action,
-                subject=subject,
-                detail_json=detail_json,
-                prev_hash=prev_hash,
+        seq, prev_hash = (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
+        entries: list[AuditEntry] = []
+        rows: list[dict[str, Any]] = []
+        for item in new:
+            seq += 1
+            at = item.at.astimezone(UTC)
+            detail_json = canonical_json(item.detail)
+            digest = entry_hash(
+                canonical_entry(
+                    seq=seq,
+                    at=at,
+                    actor=item.actor,
+                    action=item.action,
+                    subject=item.subject,
+                    detail_json=detail_json,
+                    prev_hash=prev_hash,
+                )
             )
-        )
-        await self._conn.execute(
-            t.insert().values(
-                seq=seq,
-                at=at,
-                actor=actor,
-                action=action,
-                subject=subject,
-                detail=detail_json,
-                prev_hash=prev_hash,
-                hash=digest,
+            rows.append(
+                {
+                    "seq": seq,
+                    "at": at,
+                    "actor": item.actor,
+                    "action": item.action,
+                    "subject": item.subject,
+                    "detail": detail_json,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
             )
-        )
-        return AuditEntry(
-            seq, at, actor, action, subject, json.loads(detail_json), prev_hash, digest
-        )
+            entries.append(
+                AuditEntry(
+                    seq,
+                    at,
+                    item.actor,
+                    item.action,
+                    item.subject,
+                    json.loads(detail_json),
+                    prev_hash,
+                    digest,
+                )
+            )
+            prev_hash = digest
+        await self._conn.execute(t.insert(), rows)
+        return tuple(entries)
 
     async def tail(self, n: int = 20) -> tuple[AuditEntry, ...]:
         """The last ``n`` entries, oldest first."""
         rows = await self._conn.execute(select(t).order_by(t.c.seq.desc()).limit(n))
         return tuple(reversed([_entry(row) for row in rows]))
+
+    async def after(self, seq: int, limit: int) -> tuple[tuple[AuditEntry, bytes], ...]:
+        """Up to ``limit`` entries after ``seq``, in order, each with its canonical bytes built
+        from the stored detail text (the checkpoint writer's feed)."""
+        rows = await self._conn.execute(
+            select(t).where(t.c.seq > seq).order_by(t.c.seq).limit(limit)
+        )
+        return tuple(
+            (
+                _entry(row),
+                canonical_entry(
+                    seq=row.seq,
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    subject=row.subject,
+                    detail_json=row.detail,
+                    prev_hash=row.prev_hash,
+                ),
+            )
+            for row in rows
+        )

@@ -2,6 +2,8 @@
 
 Rows are evidence and are only ever inserted. A frequency reset does not touch them: it records a
 marker, and :meth:`DecisionRepository.recent_allowed` counts only attempts after the latest one.
+The exception is erasure (:mod:`dialguard.rights.erase`): rows still under retention are marked
+``restricted`` — skipped by listings and the call path — and deleted when the period ends.
 """
 
 from __future__ import annotations
@@ -89,14 +91,22 @@ class DecisionRepository:
             await self._conn.execute(t.insert(), [_row(d) for d in decisions])
 
     async def get(self, decision_id: str) -> Decision | None:
-        row = (await self._conn.execute(select(t).where(t.c.decision_id == decision_id))).first()
+        """None also for a restricted decision: only a legal export may read it."""
+        query = select(t).where((t.c.decision_id == decision_id) & t.c.restricted.is_(False))
+        row = (await self._conn.execute(query)).first()
         return None if row is None else _decision(row)
 
     async def list(
         self, callee: str | None = None, since: datetime | None = None, limit: int = 50
     ) -> tuple[Decision, ...]:
-        """The latest decisions, newest first, optionally for one callee and/or after ``since``."""
-        query = select(t).order_by(t.c.decided_at.desc(), t.c.id.desc()).limit(limit)
+        """The latest decisions, newest first, optionally for one callee and/or after ``since``;
+        restricted rows are not listed."""
+        query = (
+            select(t)
+            .where(t.c.restricted.is_(False))
+            .order_by(t.c.decided_at.desc(), t.c.id.desc())
+            .limit(limit)
+        )
         if callee is not None:
             query = query.where(t.c.callee_e164 == require_e164(callee))
         if since is not None:
@@ -122,6 +132,7 @@ class DecisionRepository:
                 & (t.c.verdict == Verdict.ALLOW.value)
                 & (t.c.decided_at >= since)
                 & (last_reset.is_(None) | (t.c.decided_at > last_reset))
+                & t.c.restricted.is_(False)
             )
             .order_by(t.c.decided_at.desc())
         )

@@ -5,25 +5,32 @@ changes nothing, so importing the same file twice is harmless. Nothing is ever d
 stamps ``removed_at``/``removed_by``/``removal_reason`` so the regulator can still see that a
 number *was* on a list and who took it off. An expired entry is retired the same way when the
 number is added again, which lets the new entry take its place.
+
+The one exception is erasure of a data subject (:mod:`dialguard.rights.erase`): their rows go and
+their live opt-outs move to ``dnc_hashed``, keyed by the number's pseudonym. With the subject key
+(``number_hash``) this repository matches and removes those too, so an erased person who opted out
+stays blocked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy import ColumnElement, Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import DncEntry, DncScope
+from ..rights.tables import dnc_hashed as h
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
 from .records import DncRecord, ImportCounts, Outcome, require_e164
 from .schema import dnc_entries as t
 
 IMPORT_BATCH = 1000
 _EXPIRED = "expired; superseded by a new entry"
+ERASED_SOURCE = "kept after erasure"
 
 
 def _check(entry: DncEntry) -> None:
@@ -65,8 +72,46 @@ def _entry(row: Row[Any]) -> DncEntry:
     )
 
 
-def _live() -> ColumnElement[bool]:
-    return t.c.removed_at.is_(None)
+def _erased_entry(number: str, row: Row[Any]) -> DncEntry:
+    return DncEntry(
+        number=number,
+        scope=DncScope(row.scope),
+        tenant=row.tenant,
+        campaign=row.campaign,
+        source=ERASED_SOURCE,
+        reason=None,
+        added_at=row.added_at,
+        expires_at=row.expires_at,
+        added_by=ERASED_SOURCE,
+    )
+
+
+def _live(table: Table = t) -> ColumnElement[bool]:
+    return table.c.removed_at.is_(None)
+
+
+def _applies(table: Table, tenant: str, campaign: str | None, now: datetime) -> ColumnElement[bool]:
+    """Live and unexpired, and global, the tenant's own, or the campaign's."""
+    applies = (table.c.scope == DncScope.GLOBAL.value) | (
+        (table.c.scope == DncScope.TENANT.value) & (table.c.tenant == tenant)
+    )
+    if campaign is not None:
+        applies = applies | (
+            (table.c.scope == DncScope.CAMPAIGN.value)
+            & (table.c.tenant == tenant)
+            & (table.c.campaign == campaign)
+        )
+    return _live(table) & (table.c.expires_at.is_(None) | (table.c.expires_at > now)) & applies
+
+
+def _same_list(
+    table: Table, scope: DncScope, tenant: str | None, campaign: str | None
+) -> ColumnElement[bool]:
+    return (
+        (table.c.scope == DncScope(scope).value)
+        & (func.coalesce(table.c.tenant, "") == (tenant or ""))
+        & (func.coalesce(table.c.campaign, "") == (campaign or ""))
+    )
 
 
 def _batches(entries: Iterable[DncEntry], size: int) -> Iterator[list[DncEntry]]:
@@ -76,8 +121,11 @@ def _batches(entries: Iterable[DncEntry], size: int) -> Iterator[list[DncEntry]]
 
 
 class DncRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(
+        self, conn: AsyncConnection, number_hash: Callable[[str], str] | None = None
+    ) -> None:
         self._conn = conn
+        self._hash = number_hash
 
     async def add(self, entry: DncEntry) -> Outcome:
         """``CREATED``, or ``UNCHANGED`` when the same live entry exists (it is left as it is)."""
@@ -129,45 +177,47 @@ class DncRepository:
     ) -> int:
         """Take the live entry off its list, keeping it as history; 0 when there was none."""
         require_e164(number)
+        values = {"removed_at": at or utcnow(), "removed_by": by, "removal_reason": reason}
         result = await self._conn.execute(
             update(t)
-            .where(
-                (t.c.number == number)
-                & (t.c.scope == DncScope(scope).value)
-                & (func.coalesce(t.c.tenant, "") == (tenant or ""))
-                & (func.coalesce(t.c.campaign, "") == (campaign or ""))
-                & _live()
-            )
-            .values(removed_at=at or utcnow(), removed_by=by, removal_reason=reason)
+            .where((t.c.number == number) & _same_list(t, scope, tenant, campaign) & _live())
+            .values(**values)
         )
-        return result.rowcount
+        removed: int = result.rowcount
+        if self._hash is not None:
+            hashed = await self._conn.execute(
+                update(h)
+                .where(
+                    (h.c.number_hash == self._hash(number))
+                    & _same_list(h, scope, tenant, campaign)
+                    & _live(h)
+                )
+                .values(**values)
+            )
+            removed += hashed.rowcount
+        return removed
 
     async def matching(
         self, number: str, tenant: str, campaign: str | None, now: datetime
     ) -> tuple[DncEntry, ...]:
         """Live, unexpired entries that bar calls to ``number`` by ``tenant`` (in ``campaign``):
-        every global one, the tenant's own, and the campaign's."""
+        every global one, the tenant's own, and the campaign's, including those kept by
+        pseudonym after the number's owner was erased."""
         require_e164(number)
-        applies = (t.c.scope == DncScope.GLOBAL.value) | (
-            (t.c.scope == DncScope.TENANT.value) & (t.c.tenant == tenant)
-        )
-        if campaign is not None:
-            applies = applies | (
-                (t.c.scope == DncScope.CAMPAIGN.value)
-                & (t.c.tenant == tenant)
-                & (t.c.campaign == campaign)
-            )
         rows = await self._conn.execute(
             select(t)
-            .where(
-                (t.c.number == number)
-                & _live()
-                & (t.c.expires_at.is_(None) | (t.c.expires_at > now))
-                & applies
-            )
+            .where((t.c.number == number) & _applies(t, tenant, campaign, now))
             .order_by(t.c.added_at, t.c.id)
         )
-        return tuple(_entry(row) for row in rows)
+        found = [_entry(row) for row in rows]
+        if self._hash is not None:
+            hashed = await self._conn.execute(
+                select(h)
+                .where((h.c.number_hash == self._hash(number)) & _applies(h, tenant, campaign, now))
+                .order_by(h.c.added_at, h.c.id)
+            )
+            found.extend(_erased_entry(number, row) for row in hashed)
+        return tuple(found)
 
     async def history(self, number: str) -> tuple[DncRecord, ...]:
         """Every entry ever made for ``number``, live, expired or removed, oldest first."""

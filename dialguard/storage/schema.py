@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.types import TypeDecorator
@@ -62,6 +63,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def restriction_columns() -> tuple[Column[bool], Column[str], Column[datetime]]:
+    """Marks for rows kept only because the law says so after their subject asked for erasure
+    (PIPL Art 47, GDPR Art 18): no use except storage and legal claims, deleted after ``until``.
+    Normal listings and the call path skip restricted rows."""
+    return (
+        Column("restricted", Boolean, nullable=False, server_default=false()),
+        Column("restricted_basis", Text),
+        Column("restricted_until", UTCDateTime()),
+    )
 
 
 metadata = MetaData(
@@ -183,6 +195,7 @@ decisions = Table(
     Column("latency_ms", Float),
     Column("record", Boolean, nullable=False),
     Column("retention_class", String(64)),
+    *restriction_columns(),
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),
@@ -216,4 +229,7 @@ audit_log = Table(
 # Tables other packages own in this same database register themselves on ``metadata``; importing
 # them here makes ``metadata`` the whole schema wherever it is used (migrations, schema checks).
 # Last, because they import the names above.
+from ..campaigns import tables as _campaign_tables  # noqa: E402, F401
 from ..recording import tables as _recording_tables  # noqa: E402, F401
+from ..rights import tables as _rights_tables  # noqa: E402, F401
+from ..tokens import tables as _tokens_tables  # noqa: E402, F401

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..campaigns.repository import ScriptRepository
 from ..config import Settings
 from ..recording.catalog import RecordingRepository
+from ..rights.requests import DsrRepository
+from ..rights.subject_data import SubjectDataRepository
+from ..rights.subject_key import SubjectKey
+from ..rights.tables import dnc_hashed
+from ..tokens.repository import TokenRepository
 from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
@@ -26,38 +34,65 @@ from .migrate import check_revision
 from .registry import NumberRepository, TenantRepository
 
 
+class MissingSubjectKey(ValueError):
+    """Work that names a person needs the subject key (``dsr.hash_key_file``), and it is absent."""
+
+
 class Transaction:
     """The repositories, all working in one database transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, subject_key: SubjectKey | None = None) -> None:
+        self._subject_key = subject_key
         self.tenants = TenantRepository(conn)
         self.numbers = NumberRepository(conn)
-        self.dnc = DncRepository(conn)
+        self.dnc = DncRepository(conn, subject_key.digest if subject_key else None)
         self.consents = ConsentRepository(conn)
         self.contacts = ContactRepository(conn)
         self.decisions = DecisionRepository(conn)
         self.audit = AuditRepository(conn)
         self.recordings = RecordingRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.dsr = DsrRepository(conn)
+        self.subject_data = SubjectDataRepository(conn)
+        self.scripts = ScriptRepository(conn)
+
+    @property
+    def subject_key(self) -> SubjectKey:
+        """The key for number pseudonyms (audit subjects, erased opt-outs, request subjects)."""
+        if self._subject_key is None:
+            raise MissingSubjectKey(
+                "no subject hash key (dsr.hash_key_file): create it with `dialguard init`"
+            )
+        return self._subject_key
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, subject_key: SubjectKey | None = None) -> None:
         self._engine = engine
+        self._subject_key = subject_key
 
     @classmethod
     async def open(cls, settings: Settings) -> Store:
         """Connect and check the schema is at the revision this code expects (raising
-        :class:`~dialguard.storage.errors.SchemaOutOfDate` naming the fix if not)."""
+        :class:`~dialguard.storage.errors.SchemaOutOfDate` naming the fix if not).
+
+        The subject key is loaded when its file exists. Without it the DNC cannot match erased
+        people's opt-outs, so opening fails if there are any: calling them would be the error.
+        """
+        key_path = Path(settings.dsr.hash_key_file)
+        subject_key = _load_subject_key(key_path)
         engine = create_engine(settings.database)
         try:
             await check_revision(engine)
+            if subject_key is None:
+                await _require_no_hashed_dnc(engine, key_path)
         except (SQLAlchemyError, OSError) as exc:
             await engine.dispose()
             raise StorageError(f"cannot open the database: {describe(exc)}") from exc
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, subject_key)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -75,6 +110,20 @@ class Store:
                 if conn.dialect.name == "sqlite":
                     await conn.execution_options(**{WRITE_OPTION: not readonly})
                 async with conn.begin():
-                    yield Transaction(conn)
+                    yield Transaction(conn, self._subject_key)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"database error: {describe(exc)}") from exc
+
+
+def _load_subject_key(path: Path) -> SubjectKey | None:
+    return SubjectKey.load(path) if path.exists() else None
+
+
+async def _require_no_hashed_dnc(engine: AsyncEngine, key_path: Path) -> None:
+    async with engine.connect() as conn:
+        kept = (await conn.execute(select(dnc_hashed.c.id).limit(1))).first()
+    if kept is not None:
+        raise StorageError(
+            f"the DNC holds opt-outs of erased people, matched by keyed hash, but the subject "
+            f"key {key_path} (dsr.hash_key_file) is missing: restore it from backup"
+        )

@@ -26,6 +26,10 @@ def dg(tmp_path: Path) -> Run:
         "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
         "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
         "DIALGUARD_ACTOR": "test-admin",
+        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "recording-keys.json"),
+        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
+        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
+        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
     (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
     env.pop("DIALGUARD_NOW", None)

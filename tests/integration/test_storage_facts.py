@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from dialguard.campaigns.records import CampaignScript, ScriptStatus
 from dialguard.policy.model import (
     CallAttempt,
     ContactFlags,
@@ -21,6 +22,12 @@ CALLER = "+862161234567"
 CALLEE = "+8613800138000"
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 ATTEMPT = CallAttempt(caller="02161234567", callee="13800138000", tenant="acme", campaign="spring")
+
+
+def approved_script(campaign: str) -> CampaignScript:
+    return CampaignScript(
+        0, "acme", campaign, ScriptStatus.APPROVED, "text", "0" * 64, "s.txt", (), "", (), NOW, "t"
+    )
 
 
 def dnc(scope: DncScope, tenant: str | None = None, campaign: str | None = None) -> DncEntry:
@@ -61,6 +68,7 @@ async def test_facts_of_an_attempt(store: Store, make_decision: Callable[..., De
             CALLEE, "acme", "marketing", evidence_ref="r", channel="web", given_at=NOW
         )
         await tx.contacts.upsert(ContactFlags(CALLEE, minor=True))
+        await tx.scripts.add(approved_script("spring"))
         await tx.decisions.add_many(
             [
                 make_decision(decided_at=NOW - timedelta(hours=2)),
@@ -77,13 +85,14 @@ async def test_facts_of_an_attempt(store: Store, make_decision: Callable[..., De
         consents=(consent,),
         recent_attempts=(NOW - timedelta(hours=2),),
         contact=ContactFlags(CALLEE, minor=True),
+        campaign_script_approved=True,
     )
 
 
 async def test_facts_when_numbers_did_not_normalise(store: Store) -> None:
     async with store.transaction(readonly=True) as tx:
         assert await lookup_facts(tx, ATTEMPT, None, None, NOW, timedelta(days=1)) == Facts(
-            caller=None, callee=None
+            caller=None, callee=None, campaign_script_approved=False
         )
         unknown = await lookup_facts(tx, ATTEMPT, CALLER, CALLEE, NOW, timedelta(days=1))
-    assert unknown == Facts(caller=CALLER, callee=CALLEE)
+    assert unknown == Facts(caller=CALLER, callee=CALLEE, campaign_script_approved=False)

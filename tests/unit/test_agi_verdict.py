@@ -129,3 +129,11 @@ def test_attempt_tenant_and_purpose_defaults() -> None:
     bare = parse_header_block(header_block(args=("1",)))
     attempt = attempt_from(bare, Direction.INBOUND, "1")
     assert (attempt.tenant, attempt.purpose) == ("default", "callback")
+
+
+def test_campaign_is_the_optional_fourth_argument() -> None:
+    args = ("13800138000", "acme", "marketing", "spring-offer")
+    request = parse_header_block(header_block(args=args))
+    assert attempt_from(request, Direction.OUTBOUND, "13800138000").campaign == "spring-offer"
+    empty = parse_header_block(header_block(args=(*args[:3], "")))
+    assert attempt_from(empty, Direction.OUTBOUND, "13800138000").campaign is None

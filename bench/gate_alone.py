@@ -1,0 +1,272 @@
+"""Benchmark 2 (issue 8): the gate alone, over FastAGI, at fixed offered rates, open loop.
+
+    .venv/bin/python bench/gate_alone.py [--rates 100,500,1000,2000] [--duration 10]
+        [--poisson] [--numbers 10000] [--consents 100000] [--dnc 1000000] [--history 200000]
+        [--profile-rate 1000 --profile-out /tmp/gate.svg] [--keep]
+
+``dialguard serve`` (its own process, default settings, SQLite, clock frozen at a working hour)
+gets a realistic store: registered numbers spread over 10 tenants, consents, a do-not-call list
+(the SQL table: the national index is not wired into the gate yet) and past decisions as
+frequency history. A bare asyncio FastAGI server (``bench/_agiload.py``: reads the header block,
+sets one variable) is measured in the same run at the same rates as the baseline. Each call uses
+a callee not called before in the run, so the frequency caps never deny.
+
+Printed per rate and server: decisions/s achieved, client latency (connect → verdict line)
+p50/p99/p99.9/max, the generator's own start lag (it is healthy when small), errors, budget
+denials (``gate.timeout``/``gate.error``), other denials by reason, and for the gate the time
+spent deciding inside it (``latency_ms`` of its decision rows, i.e. before the durable write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from _agiload import StepResult, header_block, run_step  # noqa: E402
+from _common import (  # noqa: E402
+    FROZEN_NOW,
+    Dataset,
+    DataSize,
+    Stopwatch,
+    console,
+    make_dataset,
+    ms,
+    percentile,
+    ratio,
+    seed_store,
+)
+from rich.table import Table  # noqa: E402
+
+from devkit.gate import Gate  # noqa: E402
+from devkit.net import free_port, wait_for_listener  # noqa: E402
+from dialguard.clock import parse_instant  # noqa: E402
+
+BUDGET_REASONS = ("gate.timeout", "gate.error")
+
+
+@contextmanager
+def bare_server() -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench/_agiload.py"), "bare", str(port)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_listener(port, 10.0)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def profiler(pid: int, out: Path | None, seconds: float) -> Iterator[None]:
+    """``py-spy record`` of ``pid`` for ``seconds`` when ``out`` is given (needs py-spy)."""
+    if out is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("--profile-out needs py-spy: .venv/bin/pip install py-spy")
+    form = "raw" if out.suffix == ".txt" else "flamegraph"  # raw: collapsed stacks, greppable
+    proc = subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--duration", str(int(seconds) + 1), "--rate", "250",
+         "--nonblocking", "--format", form, "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        _, err = proc.communicate(timeout=seconds + 60)
+        if proc.returncode != 0:
+            console.print(f"[red]py-spy failed[/red]: {err.decode(errors='replace')[-500:]}")
+        else:
+            console.print(f"profile of the gate written to {out}")
+
+
+def listening_pid(port: int) -> int:
+    """The pid of the process listening on TCP ``port`` (``ss`` from iproute2)."""
+    out = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r"pid=(\d+)", out)
+    if found is None:
+        raise SystemExit(f"no process found listening on port {port}: {out!r}")
+    return int(found[1])
+
+
+def inside_gate_ms(database: Path, step: int) -> list[float]:
+    """``latency_ms`` of the decisions of one step (their call ids are ``<step>.<n>``)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT latency_ms FROM decisions WHERE call_id >= ? AND call_id < ?",
+            (f"{step}.", f"{step}/"),
+        ).fetchall()
+    return [float(row[0]) for row in rows if row[0] is not None]
+
+
+class Runner:
+    def __init__(self, data: Dataset, poisson: bool) -> None:
+        self.data = data
+        self.poisson = poisson
+        self.calls = data.calls()
+        self.step = 1000
+
+    def blocks(self, step: int) -> Iterator[bytes]:
+        for n, (caller, callee, tenant) in enumerate(self.calls):
+            yield header_block("outbound", callee, tenant, caller, f"{step}.{n}")
+
+    async def run(self, port: int, rate: float, count: int) -> tuple[int, StepResult]:
+        self.step += 1
+        result = await run_step(
+            "127.0.0.1", port, rate, self.blocks(self.step), count, poisson=self.poisson
+        )
+        return self.step, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rates", default="100,500,1000,2000")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
+    parser.add_argument("--poisson", action="store_true", help="Poisson arrivals (default fixed)")
+    parser.add_argument("--numbers", type=int, default=DataSize.numbers)
+    parser.add_argument("--consents", type=int, default=DataSize.consents)
+    parser.add_argument("--dnc", type=int, default=DataSize.dnc)
+    parser.add_argument("--history", type=int, default=DataSize.history)
+    parser.add_argument("--profile-rate", type=float, default=1000.0)
+    parser.add_argument(
+        "--profile-out", type=Path, help="py-spy profile of that step: .svg, or .txt (collapsed)"
+    )
+    parser.add_argument("--settle", type=float, default=3.0, help="idle seconds between steps")
+    parser.add_argument("--save-db", type=Path, help="keep a copy of the seeded store here")
+    parser.add_argument(
+        "--from-db", type=Path, help="start from a --save-db copy (same sizes) instead of seeding"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    size = DataSize(
+        numbers=args.numbers, consents=args.consents, dnc=args.dnc, history=args.history
+    )
+
+    work = Path(tempfile.mkdtemp(prefix="dialguard-bench-gate-"))
+    try:
+        return _run(work, size, rates, args)
+    finally:
+        if args.keep:
+            console.print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespace) -> int:
+    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW)
+    clock = Stopwatch()
+    if args.from_db is not None:
+        shutil.copyfile(args.from_db, gate.database)
+        data, _ = make_dataset(size)
+        console.print(f"copied {args.from_db} (seeded earlier with the same sizes)")
+    else:
+        gate.init()
+        data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
+        console.print(
+            f"seeded {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} SQL DNC "
+            f"rows, {size.history:,} past decisions in {clock} "
+            f"({gate.database.stat().st_size >> 20} MiB)"
+        )
+        if args.save_db is not None:
+            shutil.copyfile(gate.database, args.save_db)
+    runner = Runner(data, args.poisson)
+    results: list[tuple[float, str, StepResult, list[float]]] = []
+    with gate, bare_server() as bare_port:
+        gate_pid = listening_pid(gate.port)
+        # Warm-up: the gate's caches and SQLite's page cache, the bare server's code paths.
+        asyncio.run(runner.run(gate.port, 200, 400))
+        asyncio.run(runner.run(bare_port, 200, 400))
+        for rate in rates:
+            count = max(1, int(rate * args.duration))
+            out = args.profile_out if rate == args.profile_rate else None
+            with profiler(gate_pid, out, args.duration):
+                step, result = asyncio.run(runner.run(gate.port, rate, count))
+            results.append((rate, "dialguard", result, inside_gate_ms(gate.database, step)))
+            time.sleep(args.settle)
+            _, bare = asyncio.run(runner.run(bare_port, rate, count))
+            results.append((rate, "bare", bare, []))
+            console.print(f"  {rate:g}/s done ({result.errors} gate errors)")
+            time.sleep(args.settle)  # let a gate that fell behind drain before the next step
+    console.print(_table(results, size, args))
+    console.print(_verdicts(results))
+    return 0
+
+
+def _table(
+    results: list[tuple[float, str, StepResult, list[float]]],
+    size: DataSize,
+    args: argparse.Namespace,
+) -> Table:
+    arrivals = "Poisson" if args.poisson else "fixed-interval"
+    table = Table(
+        title=f"gate alone over FastAGI, open loop ({arrivals}, {args.duration:g} s per rate); "
+        "latency in ms, connect → verdict line at the client",
+        caption=f"data: {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC "
+        f"rows (SQL table), {size.history:,} past decisions. ×: over the bare server's. inside: "
+        "the decision's own latency_ms (lookups + policy, before the durable write).",
+    )
+    columns = ("offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",
+               "gen lag p99", "errors", "budget denials", "inside p50", "inside p99")  # fmt: skip
+    for name in columns:
+        table.add_column(name, justify="left" if name == "server" else "right")
+    bare = {rate: res for rate, server, res, _ in results if server == "bare"}
+    for rate, server, res, inside in results:
+        lat = res.latencies_ms
+        base = bare[rate].latencies_ms
+        budget = sum(n for k, n in res.outcomes.items() if k.split(" ")[-1] in BUDGET_REASONS)
+        gate_row = server == "dialguard"
+        table.add_row(
+            f"{rate:g}",
+            server,
+            f"{res.answered_rate:.0f}",
+            ms(percentile(lat, 50)),
+            ms(percentile(lat, 99)),
+            ms(percentile(lat, 99.9)),
+            ratio(percentile(lat, 50), percentile(base, 50)) if gate_row else "",
+            ratio(percentile(lat, 99), percentile(base, 99)) if gate_row else "",
+            ms(percentile(res.start_lag_ms, 99)),
+            str(res.errors) + (f" ({_errors(res)})" if res.errors else ""),
+            str(budget) if gate_row else "",
+            ms(percentile(inside, 50)) if gate_row else "",
+            ms(percentile(inside, 99)) if gate_row else "",
+        )
+    return table
+
+
+def _verdicts(results: list[tuple[float, str, StepResult, list[float]]]) -> str:
+    lines = ["verdicts of the gate per offered rate:"]
+    for rate, server, res, _ in results:
+        if server == "dialguard":
+            counts = ", ".join(f"{k} {n}" for k, n in res.outcomes.most_common())
+            lines.append(f"  {rate:g}/s: {counts}")
+    return "\n".join(lines)
+
+
+def _errors(res: StepResult) -> str:
+    return ", ".join(f"{k[6:]} {n}" for k, n in res.outcomes.items() if k.startswith("error"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

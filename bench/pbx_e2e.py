@@ -1,0 +1,339 @@
+"""Benchmark 1 (issue 8): SIPp → Asterisk (devkit container) → dialguard, end to end.
+
+    .venv/bin/python bench/pbx_e2e.py [--rates 20,50,100,200] [--duration 10] [--hold-ms 0]
+        [--search-max 400] [--resolution 10] [--trial 10] [--soak 600] [--consents 100000]
+
+Short calls (INVITE, 200, ACK, hold ``--hold-ms``, BYE; ``bench/sipp/short_call.xml``) at fixed
+offered rates (``sipp -r RATE -m N``, one caller/callee per call from an ``-inf`` CSV), through
+the same Asterisk both with the gate (the shipped ``dialguard-outbound`` Gosub, FastAGI to
+``dialguard serve`` on SQLite, clock frozen at a working hour) and without it (the same context
+minus the Gosub: ``devkit/bench_asterisk.py``), in the same run. Every callee is distinct and has
+consent, so the gate allows every call and the frequency caps never deny.
+
+Printed per rate and path: post-dial delay (INVITE → the 200 that follows the 100; the far end
+answers without ringing) p50/p99 from SIPp's per-call response times (``-trace_rtt``), the
+difference, failed calls (SIPp's failed calls plus 403s). Then, per path, the highest rate with
+zero failures by binary search over trials of ``--trial`` seconds (RFC 7502 style), and with
+``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure).
+
+Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``: verbose logging
+off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from _common import FROZEN_NOW, Dataset, DataSize, console, ms, percentile, seed_store  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from devkit.asterisk import AsteriskContainer  # noqa: E402
+from devkit.bench_asterisk import NO_GATE_PREFIX, bench_container  # noqa: E402
+from devkit.gate import Gate  # noqa: E402
+from devkit.net import LOOPBACK, free_port  # noqa: E402
+from devkit.sipp import parse_invite_outcomes  # noqa: E402
+from dialguard.clock import parse_instant  # noqa: E402
+
+SCENARIO = ROOT / "bench/sipp/short_call.xml"
+TENANT = "bench00"
+PATHS = ("gate", "no gate")
+
+
+@dataclass
+class Trial:
+    path: str
+    rate: float
+    calls: int
+    answered: int = 0
+    """Calls whose INVITE got a 200."""
+    failed: int = 0
+    """SIPp's failed calls (no answer, unexpected message, BYE not answered…)."""
+    refused: int = 0
+    """403s: the gate (or the dialplan's fail-closed branch) refused the call."""
+    pdd_ms: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    note: str = ""
+
+    @property
+    def failures(self) -> int:
+        """Calls that did not complete as an answered call."""
+        return max(self.calls - self.answered, self.failed)
+
+    @property
+    def clean(self) -> bool:
+        return self.failures == 0
+
+
+class Bench:
+    def __init__(self, asterisk: AsteriskContainer, data: Dataset, work: Path, hold_ms: int):
+        self.asterisk = asterisk
+        self.work = work
+        self.hold_ms = hold_ms
+        self._calls = data.calls()
+        self._runs = 0
+
+    def _csv(self, path: str, count: int) -> Path:
+        file = self.work / f"calls-{self._runs}.csv"
+        prefix = "" if path == "gate" else NO_GATE_PREFIX
+        with file.open("w", encoding="ascii") as out:
+            out.write("SEQUENTIAL\n")
+            for _, (caller, callee, _tenant) in zip(range(count), self._calls, strict=False):
+                out.write(f"{_national(caller)};{prefix}{_national(callee)}\n")
+        return file
+
+    def trial(self, path: str, rate: float, seconds: float) -> Trial:
+        """``rate`` calls/s for ``seconds``: one SIPp run in the foreground, bounded."""
+        self._runs += 1
+        count = max(1, round(rate * seconds))
+        run_dir = self.work / f"run-{self._runs}"
+        run_dir.mkdir()
+        inf = self._csv(path, count)
+        sipp = shutil.which("sipp")
+        if sipp is None:
+            raise SystemExit("sipp is not installed: apt-get install sip-tester")
+        budget = seconds + 30 + self.hold_ms / 1000
+        argv = [
+            sipp, f"{LOOPBACK}:{self.asterisk.sip_port}",
+            "-sf", str(SCENARIO), "-inf", str(inf),
+            "-i", LOOPBACK,
+            "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
+            "-r", f"{rate:g}", "-rp", "1000", "-m", str(count), "-l", str(max(count, 100)),
+            "-d", str(self.hold_ms),
+            "-timeout", f"{int(budget)}s", "-nostdin", "-max_recv_loops", "10000",
+            "-trace_stat", "-stf", "stat.csv", "-fd", "3600",
+            "-trace_msg", "-message_file", "messages.log",
+            "-trace_err", "-error_file", "errors.log",
+        ]  # fmt: skip
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                argv, cwd=run_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                timeout=budget + 15, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"sipp outlived its own timeout; argv: {argv}") from None
+        result = Trial(path, rate, count, elapsed_s=time.monotonic() - started)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"sipp exited with {done.returncode}: {done.stderr.strip()[-1500:]}")
+        _read_stats(run_dir / "stat.csv", result)
+        trace = (run_dir / "messages.log").read_text(errors="replace")
+        for call in parse_invite_outcomes(trace):
+            if call.final_code == 200 and call.setup_s is not None:
+                result.answered += 1
+                result.pdd_ms.append(call.setup_s * 1000)
+            elif call.final_code == 403:
+                result.refused += 1
+        (run_dir / "messages.log").unlink()
+        if not result.clean:
+            errors = run_dir / "errors.log"
+            if errors.exists():
+                result.note = _first_error(errors.read_text(errors="replace"))
+        return result
+
+
+def _national(e164: str) -> str:
+    return "0" + e164[3:] if e164.startswith("+8610") else e164[3:]
+
+
+def _read_stats(path: Path, result: Trial) -> None:
+    if not path.exists():
+        raise SystemExit(f"sipp wrote no statistics ({path})")
+    with path.open(newline="", encoding="ascii", errors="replace") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    if not rows:
+        raise SystemExit(f"sipp statistics {path} are empty")
+    result.failed = int(rows[-1].get("FailedCall(C)", 0) or 0)
+
+
+def _first_error(text: str) -> str:
+    for line in text.splitlines():
+        if "Aborting" in line or "timeout" in line.lower() or "unexpected" in line.lower():
+            return line.strip()[:160]
+    return ""
+
+
+def search(
+    trial: Callable[[float], Trial], hi: float, resolution: float
+) -> tuple[float, list[Trial]]:
+    """Highest rate in (0, hi] whose trial has zero failures, to within ``resolution``."""
+    lo, trials = 0.0, []
+    while hi - lo > resolution:
+        mid = round((lo + hi) / 2 / resolution) * resolution or resolution
+        if mid <= lo or mid >= hi:
+            break
+        result = trial(mid)
+        trials.append(result)
+        console.print(
+            f"    {result.path}: {mid:g}/s → {result.failures} failed of {result.calls}"
+            + (f" ({result.note})" if result.note else "")
+        )
+        lo, hi = (mid, hi) if result.clean else (lo, mid)
+    return lo, trials
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rates", default="20,50,100,200")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per fixed rate")
+    parser.add_argument("--hold-ms", type=int, default=0, help="answered call length")
+    parser.add_argument("--search-max", type=float, default=400.0)
+    parser.add_argument("--resolution", type=float, default=10.0)
+    parser.add_argument("--trial", type=float, default=10.0, help="seconds per search trial")
+    parser.add_argument("--soak", type=float, default=0.0, help="confirm the max rate for S s")
+    parser.add_argument("--consents", type=int, default=100_000, help="distinct callees seeded")
+    parser.add_argument("--threadpool-max", type=int, default=64)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    for tool in ("sipp", "unshare", "nsenter"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"pbx_e2e needs {tool} (apt-get install sip-tester util-linux)")
+    work = Path(tempfile.mkdtemp(prefix="dialguard-bench-pbx-"))
+    try:
+        return _run(work, args)
+    finally:
+        if args.keep:
+            console.print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, args: argparse.Namespace) -> int:
+    rates = [float(r) for r in args.rates.split(",")]
+    size = DataSize(
+        tenants=1,
+        numbers=1000,
+        consents=args.consents,
+        dnc=100_000,
+        history=50_000,
+        dnc_overlap=0.0,  # every call is to be allowed
+    )
+    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW)
+    gate.init()
+    data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
+    console.print(
+        f"seeded {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC rows, "
+        f"{size.history:,} past decisions (clock frozen at {FROZEN_NOW})"
+    )
+    container = bench_container(TENANT, args.threadpool_max)
+    fixed: list[Trial] = []
+    found: dict[str, tuple[float, list[Trial]]] = {}
+    soaks: list[Trial] = []
+    with container as asterisk, gate:
+        asterisk.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
+        bench = Bench(asterisk, data, work, args.hold_ms)
+        for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
+            bench.trial(path, 10, 2)
+        for rate in rates:
+            for path in PATHS:
+                fixed.append(bench.trial(path, rate, args.duration))
+                time.sleep(2)
+            console.print(f"  {rate:g}/s done")
+        for path in PATHS:
+            console.print(f"  searching the highest zero-failure rate, {path}:")
+            found[path] = search(
+                lambda rate, p=path: bench.trial(p, rate, args.trial),
+                args.search_max,
+                args.resolution,
+            )
+        if args.soak > 0:
+            for path in PATHS:
+                rate = found[path][0]
+                if rate > 0:
+                    console.print(f"  soak: {path} at {rate:g}/s for {args.soak:g} s")
+                    soaks.append(bench.trial(path, rate, args.soak))
+        remaining = _callees_used(bench)
+    console.print(_fixed_table(fixed, args))
+    console.print(_search_table(found, soaks, args))
+    if remaining > args.consents:
+        console.print(
+            f"[yellow]note[/yellow]: {remaining:,} calls for {args.consents:,} seeded callees: "
+            "callees were reused, some calls may have met the frequency caps (--consents)"
+        )
+    return 0
+
+
+def _callees_used(bench: Bench) -> int:
+    used = 0
+    for file in bench.work.glob("calls-*.csv"):
+        with file.open(encoding="ascii") as handle:
+            used += sum(1 for _ in handle) - 1
+    return used
+
+
+def _pairs(fixed: list[Trial]) -> Iterator[tuple[Trial, Trial]]:
+    by_rate: dict[float, dict[str, Trial]] = {}
+    for trial in fixed:
+        by_rate.setdefault(trial.rate, {})[trial.path] = trial
+    for rate in by_rate:
+        yield by_rate[rate]["gate"], by_rate[rate]["no gate"]
+
+
+def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
+    table = Table(
+        title=f"PBX end to end: SIPp → Asterisk 22 → dialguard, {args.duration:g} s per rate, "
+        f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
+    )
+    for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",
+                 "Δ p50", "Δ p99", "failed (gate)", "failed (no gate)"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for gated, bare in _pairs(fixed):
+        g50, g99 = percentile(gated.pdd_ms, 50), percentile(gated.pdd_ms, 99)
+        b50, b99 = percentile(bare.pdd_ms, 50), percentile(bare.pdd_ms, 99)
+        table.add_row(
+            f"{gated.rate:g}",
+            str(gated.calls),
+            ms(g50),
+            ms(g99),
+            ms(b50),
+            ms(b99),
+            f"{g50 - b50:+.1f}",
+            f"{g99 - b99:+.1f}",
+            _failed(gated),
+            _failed(bare),
+        )
+    return table
+
+
+def _failed(trial: Trial) -> str:
+    if trial.clean:
+        return "0"
+    detail = f"{trial.refused} refused" if trial.refused else trial.note[:40]
+    return f"{trial.failures} ({detail})" if detail else str(trial.failures)
+
+
+def _search_table(
+    found: dict[str, tuple[float, list[Trial]]], soaks: list[Trial], args: argparse.Namespace
+) -> Table:
+    table = Table(
+        title=f"highest rate with zero failures (binary search up to {args.search_max:g}/s, "
+        f"{args.trial:g} s trials, resolution {args.resolution:g}/s)"
+    )
+    for name in ("path", "max calls/s", "trials", "soak"):
+        table.add_column(name, justify="left" if name == "path" else "right")
+    for path, (rate, trials) in found.items():
+        soak = next((s for s in soaks if s.path == path), None)
+        soak_text = "-"
+        if soak is not None:
+            soak_text = f"{soak.rate:g}/s × {args.soak:g} s: {soak.failures} failed"
+        table.add_row(path, f"{rate:g}", str(len(trials)), soak_text)
+    gate_rate, bare_rate = found["gate"][0], found["no gate"][0]
+    if bare_rate > 0:
+        table.caption = f"gate / no gate: {gate_rate / bare_rate:.0%}"
+    return table
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""``/v1/audit``: the tamper-evident log of admin actions and API requests, for auditors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aiohttp import web
+
+from ..audit.service import verify
+from .access import Access
+from .endpoint import Call, Endpoint, Reply, respond
+from .errors import ApiError
+from .fields import Field, count
+from .schemas import array, ref
+
+
+async def audit_tail(call: Call) -> web.Response:
+    """The latest entries, oldest first (like ``audit tail --json``)."""
+    async with call.context.store.transaction(readonly=True) as tx:
+        return respond(await tx.audit.tail(call.params["limit"] or 20))
+
+
+async def audit_verify(call: Call) -> web.Response:
+    """Recompute every hash and link, and check the log against the configured checkpoints
+    (like ``audit verify``); ``ok`` is false and ``problems`` name the first bad entries when it
+    was tampered with. 503 when the checkpoint file or key cannot be read."""
+    try:
+        report = await verify(call.context.settings)
+    except (ValueError, OSError) as exc:
+        raise ApiError(503, "cannot_verify", f"cannot verify: {exc}") from None
+    return respond({"ok": report.ok, **asdict(report)})
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/v1/audit",
+        audit_tail,
+        Access.AUDIT,
+        "The latest audit log entries, oldest first",
+        {200: Reply("Entries", array(ref("AuditEntry")))},
+        query=(Field("limit", count(1, 1000), description="Default: 20."),),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/audit/verify",
+        audit_verify,
+        Access.AUDIT,
+        "Verify the audit log's hash chain, Merkle root and signed checkpoints",
+        {200: Reply("The verification report", ref("AuditReport"))},
+    ),
+)

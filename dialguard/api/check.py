@@ -1,0 +1,69 @@
+"""``POST /v1/check``: the pre-dial check for dialers outside the PBX path.
+
+A dry run, exactly like ``dialguard check``: nothing is recorded (no decision, no attempt counted
+towards frequency caps). 200 with the decision when the call would be allowed, 409 with the same
+JSON (its ``reasons``) when denied; a bad caller or callee is a 400, not a deny.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..numbers import InvalidNumber, normalize
+from ..policy.engine import is_emergency
+from ..policy.model import CallAttempt, Presentation
+from ..views import decision_view
+from .access import Access
+from .endpoint import Call, Endpoint, Reply, respond
+from .errors import ApiError
+from .fields import Field, Instant, RawPhone, choice, text
+from .schemas import ref
+
+
+async def check_call(call: Call) -> web.Response:
+    b = call.body
+    gate = call.context.gate
+    _require_number("caller", b["caller"], call.context.region)
+    if not is_emergency(b["callee"], gate.pack):
+        call.subject_number = _require_number("callee", b["callee"], call.context.region)
+    attempt = CallAttempt(
+        caller=b["caller"],
+        callee=b["callee"],
+        tenant=b["tenant"] or "default",
+        purpose=b["purpose"] or "callback",
+        presentation=Presentation(b["presentation"] or Presentation.ALLOWED),
+        campaign=b["campaign"],
+    )
+    decision = await gate.dry_run(attempt, b["at"])
+    return respond(decision_view(decision), status=200 if decision.allowed else 409)
+
+
+def _require_number(name: str, raw: str, region: str) -> str:
+    try:
+        return normalize(raw, region)
+    except InvalidNumber as exc:
+        raise ApiError(400, "invalid_number", f"{name}: {exc}", name) from None
+
+
+ENDPOINTS = (
+    Endpoint(
+        "POST",
+        "/v1/check",
+        check_call,
+        Access.OPERATE,
+        "Would this call be allowed? (a dry run: records nothing)",
+        {
+            200: Reply("Allowed: the decision", ref("Decision")),
+            409: Reply("Denied: the decision with every reason", ref("Decision")),
+        },
+        body=(
+            Field("caller", RawPhone(), required=True, description="Caller ID to present."),
+            Field("callee", RawPhone(), required=True, description="Number to be called."),
+            Field("tenant", text(100), description="Default: default."),
+            Field("purpose", text(60), description="Default: callback."),
+            Field("campaign", text(100)),
+            Field("at", Instant(), description="Instant to decide for. Default: now."),
+            Field("presentation", choice([p.value for p in Presentation])),
+        ),
+    ),
+)

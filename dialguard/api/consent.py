@@ -1,0 +1,104 @@
+"""``/v1/consents``: evidence that a callee agreed to be called by a tenant for a purpose."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .access import Access
+from .endpoint import Call, Endpoint, Reply, respond
+from .evidence import masked, subject
+from .fields import Field, Instant, Phone, invalid, text
+from .schemas import array, ref
+
+
+async def list_consents(call: Call) -> web.Response:
+    callee: str = call.params["callee"]
+    call.subject_number = callee
+    async with call.context.store.transaction(readonly=True) as tx:
+        return respond(await tx.consents.for_callee(callee, call.params["tenant"]))
+
+
+async def add_consent(call: Call) -> web.Response:
+    b = call.body
+    callee: str = b["callee"]
+    call.subject_number = callee
+    given = b["given"] or call.context.clock.now()
+    if b["expires"] is not None and b["expires"] <= given:
+        raise invalid("expires", "must be after the time consent was given")
+    async with call.context.store.transaction() as tx:
+        await tx.tenants.ensure(b["tenant"])
+        record = await tx.consents.add(
+            callee,
+            b["tenant"],
+            b["purpose"],
+            evidence_ref=b["evidence"],
+            channel=b["channel"] or "unspecified",
+            given_at=given,
+            expires_at=b["expires"],
+        )
+        await tx.audit.append(
+            call.actor, "consent.add", subject(tx, callee), masked({"after": record})
+        )
+    return respond(record, status=201)
+
+
+async def revoke_consent(call: Call) -> web.Response:
+    """Revoke for one purpose, or every purpose; effective for the next call."""
+    b = call.body
+    callee, tenant, purpose = b["callee"], b["tenant"], b["purpose"]
+    call.subject_number = callee
+    async with call.context.store.transaction() as tx:
+        count = await tx.consents.revoke(callee, tenant, purpose, call.context.clock.now())
+        await tx.audit.append(
+            call.actor,
+            "consent.revoke",
+            subject(tx, callee),
+            {"tenant": tenant, "purpose": purpose, "revoked": count},
+        )
+    return respond({"callee": callee, "tenant": tenant, "purpose": purpose, "revoked": count})
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/v1/consents",
+        list_consents,
+        Access.OPERATE,
+        "A callee's consent records for a tenant",
+        {200: Reply("Consent records, revoked ones included", array(ref("Consent")))},
+        query=(
+            Field("callee", Phone(), required=True),
+            Field("tenant", text(100), required=True),
+        ),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/consents",
+        add_consent,
+        Access.OPERATE,
+        "Record a callee's consent to calls from a tenant for a purpose",
+        {201: Reply("The consent record", ref("Consent"))},
+        body=(
+            Field("callee", Phone(), required=True),
+            Field("tenant", text(100), required=True),
+            Field("purpose", text(60), required=True),
+            Field("evidence", text(), required=True, description="Ticket, recording, form id…"),
+            Field("channel", text(40), description="How consent was given (web, ivr, sms…)."),
+            Field("given", Instant(), description="Default: now."),
+            Field("expires", Instant()),
+        ),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/consents/revoke",
+        revoke_consent,
+        Access.OPERATE,
+        "Revoke a callee's consent",
+        {200: Reply("How many records were revoked", ref("ConsentRevocation"))},
+        body=(
+            Field("callee", Phone(), required=True),
+            Field("tenant", text(100), required=True),
+            Field("purpose", text(60), description="Only this purpose (default: every one)."),
+        ),
+    ),
+)

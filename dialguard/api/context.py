@@ -1,0 +1,64 @@
+"""What every handler shares: the store, the gate (for dry runs), settings and the opt-out limits.
+
+Built once per application by :func:`ApiContext.build`; handlers reach it through their
+:class:`~dialguard.api.endpoint.Call`, never through module globals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..campaigns.screening import PhraseScreen
+from ..clock import Clock
+from ..config import Settings
+from ..service import GateService
+from ..storage.store import Store
+from .ratelimit import KeyedLimiter
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    store: Store
+    gate: GateService
+    settings: Settings
+    optout_by_client: KeyedLimiter
+    optout_by_number: KeyedLimiter
+    phrases: PhraseScreen
+    """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
+
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        gate: GateService,
+        settings: Settings,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> ApiContext:
+        """``monotonic`` drives the rate limits' refill (tests step it by hand)."""
+        api = settings.api
+        return cls(
+            store=store,
+            gate=gate,
+            settings=settings,
+            optout_by_client=KeyedLimiter(
+                api.optout_client_burst, api.optout_client_per_hour, now=monotonic
+            ),
+            optout_by_number=KeyedLimiter(
+                api.optout_number_burst, api.optout_number_per_hour, now=monotonic
+            ),
+            phrases=PhraseScreen(
+                gate.book,
+                Path(settings.policy.phrases_file) if settings.policy.phrases_file else None,
+            ),
+        )
+
+    @property
+    def clock(self) -> Clock:
+        return self.gate.clock
+
+    @property
+    def region(self) -> str:
+        return self.settings.numbers.default_region

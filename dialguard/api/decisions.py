@@ -1,0 +1,57 @@
+"""``/v1/decisions``: the recorded call attempts and what the gate decided (evidence)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..views import decision_view
+from .access import Access
+from .endpoint import Call, Endpoint, Reply, respond
+from .errors import not_found
+from .fields import Field, Instant, Phone, count, text
+from .schemas import array, ref
+
+
+async def list_decisions(call: Call) -> web.Response:
+    """Newest first; same JSON as ``decisions list --json``."""
+    p = call.params
+    call.subject_number = p["callee"]
+    async with call.context.store.transaction(readonly=True) as tx:
+        rows = await tx.decisions.list(callee=p["callee"], since=p["since"], limit=p["limit"] or 50)
+    return respond([decision_view(d) for d in rows])
+
+
+async def get_decision(call: Call) -> web.Response:
+    decision_id: str = call.params["decision_id"]
+    call.subject = decision_id
+    async with call.context.store.transaction(readonly=True) as tx:
+        decision = await tx.decisions.get(decision_id)
+    if decision is None:
+        raise not_found(f"decision {decision_id!r}")
+    return respond(decision_view(decision))
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/v1/decisions",
+        list_decisions,
+        Access.AUDIT,
+        "Recorded decisions, newest first",
+        {200: Reply("Decisions", array(ref("Decision")))},
+        query=(
+            Field("callee", Phone(), description="Only calls to this number."),
+            Field("since", Instant(), description="Only decisions at or after this instant."),
+            Field("limit", count(1, 10_000), description="Default: 50."),
+        ),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/decisions/{decision_id}",
+        get_decision,
+        Access.AUDIT,
+        "One recorded decision",
+        {200: Reply("The decision", ref("Decision"))},
+        path_params=(Field("decision_id", text(64), required=True),),
+    ),
+)

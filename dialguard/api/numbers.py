@@ -1,0 +1,80 @@
+"""``/v1/numbers``: the access numbers a tenant may present, as filed with the regulator."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..policy.model import NumberType, RegisteredNumber
+from ..views import jsonable
+from .access import Access
+from .endpoint import Call, Endpoint, Reply, respond
+from .fields import Day, Field, Flag, Phone, choice, text, text_list
+from .schemas import array, ref
+
+
+async def list_numbers(call: Call) -> web.Response:
+    tenant: str | None = call.params["tenant"]
+    async with call.context.store.transaction(readonly=True) as tx:
+        return respond(await tx.numbers.list(tenant))
+
+
+async def add_number(call: Call) -> web.Response:
+    """Register a number for a tenant (re-adding updates the filing), like ``numbers add``."""
+    b = call.body
+    registration = RegisteredNumber(
+        number=b["number"],
+        tenant=b["tenant"],
+        purposes=frozenset(b["purposes"] or ("callback",)),
+        inbound_enabled=_default(b["inbound"], True),
+        outbound_enabled=_default(b["outbound"], True),
+        number_type=NumberType(b["type"] or NumberType.CALL_CENTRE),
+        filing_ref=b["filing_ref"],
+        filed_on=b["filed_on"],
+        active=_default(b["active"], True),
+    )
+    call.subject = registration.number
+    async with call.context.store.transaction() as tx:
+        await tx.tenants.ensure(registration.tenant)
+        outcome = await tx.numbers.add(registration)
+        await tx.audit.append(
+            call.actor, "numbers.add", registration.number, {"after": jsonable(registration)}
+        )
+    return respond({"outcome": outcome, "number": registration})
+
+
+def _default(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/v1/numbers",
+        list_numbers,
+        Access.OPERATE,
+        "List registered access numbers",
+        {200: Reply("Registrations, by tenant and number", array(ref("RegisteredNumber")))},
+        query=(Field("tenant", text(100), description="Only this tenant's numbers."),),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/numbers",
+        add_number,
+        Access.OPERATE,
+        "Register an access number for a tenant, or update its filing",
+        {200: Reply("What was done, and the registration", ref("NumberResult"))},
+        body=(
+            Field("number", Phone(), required=True),
+            Field("tenant", text(100), required=True),
+            Field("purposes", text_list(), description="Filed purposes. Default: [callback]."),
+            Field("inbound", Flag(), description="Filed with inbound enabled. Default: true."),
+            Field("outbound", Flag(), description="Filed with outbound enabled. Default: true."),
+            Field(
+                "type", choice([t.value for t in NumberType]), description="Default: call-centre."
+            ),
+            Field("filed_on", Day()),
+            Field("filing_ref", text(100)),
+            Field("active", Flag(), description="In service. Default: true."),
+        ),
+    ),
+)

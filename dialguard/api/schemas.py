@@ -1,0 +1,249 @@
+"""JSON Schemas of what the API answers, published under ``components/schemas`` in the OpenAPI
+document and checked against live responses by the schemathesis tests.
+
+They describe the shared JSON shapes of :mod:`dialguard.views` (``decision_view`` and
+``jsonable`` of the storage records), so the CLI's ``--json`` output has the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Schema = Mapping[str, Any]
+
+STRING: Schema = {"type": "string"}
+INSTANT: Schema = {"type": "string", "format": "date-time"}
+BOOL: Schema = {"type": "boolean"}
+INT: Schema = {"type": "integer"}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or ``null`` (OpenAPI 3.1: a JSON Schema type list)."""
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"]}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def record(properties: Mapping[str, Schema], optional: tuple[str, ...] = ()) -> Schema:
+    """An object with exactly these properties, all required but ``optional``."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [name for name in properties if name not in optional],
+        "properties": dict(properties),
+    }
+
+
+ERROR = record(
+    {"error": record({"code": STRING, "message": STRING, "field": STRING}, optional=("field",))}
+)
+
+REASON = record({"code": STRING, "message": STRING})
+
+DECISION = record(
+    {
+        "decision": {"type": "string", "enum": ["allow", "deny"]},
+        "decision_id": STRING,
+        "verdict": {"type": "string", "enum": ["allow", "deny"]},
+        "reasons": array(ref("Reason")),
+        "policy_version": STRING,
+        "decided_at": INSTANT,
+        "caller": STRING,
+        "callee": STRING,
+        "tenant": STRING,
+        "purpose": STRING,
+        "direction": {"type": "string", "enum": ["outbound", "inbound"]},
+        "presentation": {"type": "string", "enum": ["allowed", "restricted"]},
+        "campaign": nullable(STRING),
+        "call_id": nullable(STRING),
+        "consent_ref": nullable(STRING),
+        "record": BOOL,
+        "retention_class": nullable(STRING),
+        "latency_ms": nullable({"type": "number"}),
+    }
+)
+
+TENANT = record({"id": INT, "name": STRING, "industry": STRING, "created_at": INSTANT})
+
+OUTCOME: Schema = {"type": "string", "enum": ["created", "updated", "unchanged"]}
+
+TENANT_RESULT = record({"name": STRING, "industry": STRING, "outcome": OUTCOME})
+
+REGISTERED_NUMBER = record(
+    {
+        "number": STRING,
+        "tenant": STRING,
+        "purposes": array(STRING),
+        "inbound_enabled": BOOL,
+        "outbound_enabled": BOOL,
+        "number_type": {"type": "string", "enum": ["call-centre", "carrier-marketing"]},
+        "filing_ref": nullable(STRING),
+        "filed_on": nullable({"type": "string", "format": "date"}),
+        "active": BOOL,
+    }
+)
+
+NUMBER_RESULT = record({"outcome": OUTCOME, "number": ref("RegisteredNumber")})
+
+DNC_ENTRY = record(
+    {
+        "number": STRING,
+        "scope": {"type": "string", "enum": ["global", "tenant", "campaign"]},
+        "tenant": nullable(STRING),
+        "campaign": nullable(STRING),
+        "source": STRING,
+        "reason": nullable(STRING),
+        "added_at": INSTANT,
+        "expires_at": nullable(INSTANT),
+        "added_by": STRING,
+    }
+)
+
+DNC_RESULT = record({"outcome": OUTCOME, "entry": ref("DncEntry")})
+
+DNC_CHECK = record({"number": STRING, "listed": BOOL, "entries": array(ref("DncEntry"))})
+
+DNC_REMOVAL = record({"number": STRING, "scope": STRING, "removed": BOOL})
+
+CONSENT = record(
+    {
+        "consent_id": INT,
+        "callee": STRING,
+        "tenant": STRING,
+        "purpose": STRING,
+        "evidence_ref": STRING,
+        "channel": STRING,
+        "given_at": INSTANT,
+        "expires_at": nullable(INSTANT),
+        "revoked_at": nullable(INSTANT),
+    }
+)
+
+CONSENT_REVOCATION = record(
+    {"callee": STRING, "tenant": STRING, "purpose": nullable(STRING), "revoked": INT}
+)
+
+FREQUENCY_RESET = record(
+    {"callee": STRING, "tenant": STRING, "at": INSTANT, "by": STRING, "reason": STRING}
+)
+
+AUDIT_ENTRY = record(
+    {
+        "seq": INT,
+        "at": INSTANT,
+        "actor": STRING,
+        "action": STRING,
+        "subject": STRING,
+        "detail": {},
+        "prev_hash": STRING,
+        "hash": STRING,
+    }
+)
+
+AUDIT_REPORT = record(
+    {
+        "ok": BOOL,
+        "entries": INT,
+        "root_hash": STRING,
+        "checkpoints_checked": INT,
+        "problems": array(record({"seq": nullable(INT), "message": STRING})),
+        "notes": array(STRING),
+    }
+)
+
+RETENTION = record(
+    {
+        "class": STRING,
+        "legal_basis": STRING,
+        "anchor_event": STRING,
+        "anchor_at": nullable(INSTANT),
+        "min_days": INT,
+        "retain_until": nullable(INSTANT),
+    }
+)
+
+_RECORDING_FIELDS: Mapping[str, Schema] = {
+    "id": INT,
+    "name": STRING,
+    "decision_id": STRING,
+    "call_id": nullable(STRING),
+    "caller": STRING,
+    "callee": STRING,
+    "tenant": STRING,
+    "started_at": INSTANT,
+    "ended_at": INSTANT,
+    "duration_ms": nullable(INT),
+    "size_bytes": INT,
+    "sha256": STRING,
+    "key_id": STRING,
+    "region": STRING,
+    "vault_path": STRING,
+    "retention": ref("Retention"),
+    "legal_hold": BOOL,
+    "hold_reason": nullable(STRING),
+    "hold_by": nullable(STRING),
+    "hold_at": nullable(INSTANT),
+    "ingested_at": INSTANT,
+    "deleted_at": nullable(INSTANT),
+    "deleted_by": nullable(STRING),
+    "deleted_hash": nullable(STRING),
+}
+
+RECORDING = record(_RECORDING_FIELDS)
+
+RECORDING_EVENT = record({"at": INSTANT, "action": STRING, "actor": STRING, "reason": STRING})
+
+RECORDING_DETAIL = record({**_RECORDING_FIELDS, "events": array(ref("RecordingEvent"))})
+
+DSR_REQUEST = record(
+    {
+        "id": INT,
+        "kind": {"type": "string", "enum": ["export", "correct", "erase"]},
+        "subject_hash": STRING,
+        "subject_masked": STRING,
+        "received_at": INSTANT,
+        "deadline": INSTANT,
+        "status": {"type": "string", "enum": ["open", "completed", "restricted"]},
+        "completed_at": nullable(INSTANT),
+        "handled_by": STRING,
+        "outcome": {},
+    }
+)
+
+DSR_OUTCOME = record({"request": ref("DsrRequest"), "result": {"type": "object"}})
+
+OPTOUT_ACCEPTED = record({"status": {"type": "string", "enum": ["accepted"]}})
+
+COMPONENTS: Mapping[str, Schema] = {
+    "Error": ERROR,
+    "Reason": REASON,
+    "Decision": DECISION,
+    "Tenant": TENANT,
+    "TenantResult": TENANT_RESULT,
+    "RegisteredNumber": REGISTERED_NUMBER,
+    "NumberResult": NUMBER_RESULT,
+    "DncEntry": DNC_ENTRY,
+    "DncResult": DNC_RESULT,
+    "DncCheck": DNC_CHECK,
+    "DncRemoval": DNC_REMOVAL,
+    "Consent": CONSENT,
+    "ConsentRevocation": CONSENT_REVOCATION,
+    "FrequencyReset": FREQUENCY_RESET,
+    "AuditEntry": AUDIT_ENTRY,
+    "AuditReport": AUDIT_REPORT,
+    "Retention": RETENTION,
+    "Recording": RECORDING,
+    "RecordingEvent": RECORDING_EVENT,
+    "RecordingDetail": RECORDING_DETAIL,
+    "DsrRequest": DSR_REQUEST,
+    "DsrOutcome": DSR_OUTCOME,
+    "OptOutAccepted": OPTOUT_ACCEPTED,
+}

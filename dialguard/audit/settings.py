@@ -1,0 +1,17 @@
+"""Audit settings: the ``[audit]`` section (``DIALGUARD_AUDIT_*`` in the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    checkpoint_file: str = "/var/lib/dialguard/audit-checkpoints.jsonl"
+    """Signed checkpoints, one JSON object a line, appended and fsync'd. Ship it elsewhere (or
+    point it at storage the database administrators cannot write) so the log cannot be rewritten
+    together with its checkpoints."""
+    signing_key_file: str = "/etc/dialguard/audit-signing.key"
+    """Ed25519 private key (PEM, mode 0600); ``dialguard audit init-key`` or ``dialguard init``."""
+    checkpoint_interval_s: int = 300
+    """How often ``dialguard serve`` signs a checkpoint (0: only ``dialguard audit checkpoint``)."""

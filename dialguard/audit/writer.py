@@ -1,0 +1,122 @@
+"""Writing checkpoints: ``dialguard audit checkpoint`` once, ``dialguard serve`` periodically.
+
+The writer keeps a :class:`~.merkle.MerkleAccumulator` between checkpoints, so each one reads
+only the entries appended since the last. It refuses to sign what it can see is wrong (an entry
+whose hash or link does not check out, or a log that no longer matches the file's last
+checkpoint): a signature over a tampered log would launder it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from ..clock import Clock
+from ..storage.audit import GENESIS_HASH, entry_hash
+from ..storage.errors import StorageError
+from ..storage.store import Store
+from .checkpoint import Checkpoint, SigningKey, append_checkpoint, read_checkpoints
+from .merkle import MerkleAccumulator, leaf_hash
+
+log = logging.getLogger("dialguard.audit")
+
+BATCH = 5000
+
+
+class AuditChainBroken(RuntimeError):
+    """The writer found the log inconsistent; run ``dialguard audit verify``."""
+
+
+class CheckpointWriter:
+    def __init__(self, store: Store, key: SigningKey, path: Path) -> None:
+        self._store = store
+        self._key = key
+        self._path = path
+        self._tree = MerkleAccumulator()
+        self._last_hash = GENESIS_HASH
+        previous = read_checkpoints(path) if path.exists() else []
+        self._anchor: Checkpoint | None = previous[-1] if previous else None
+        self._signed_size = -1
+
+    async def _catch_up(self) -> None:
+        while True:
+            async with self._store.transaction(readonly=True) as tx:
+                batch = await tx.audit.after(self._tree.size, BATCH)
+            for entry, canonical in batch:
+                if entry.seq != self._tree.size + 1:
+                    raise AuditChainBroken(f"audit entry {self._tree.size + 1} is missing")
+                if entry.prev_hash != self._last_hash or entry_hash(canonical) != entry.hash:
+                    raise AuditChainBroken(f"audit entry {entry.seq} does not check out")
+                self._tree.append(leaf_hash(canonical))
+                self._last_hash = entry.hash
+                anchor = self._anchor
+                if anchor is not None and self._tree.size == anchor.tree_size:
+                    if self._tree.root().hex() != anchor.root_hash:
+                        raise AuditChainBroken(
+                            f"the first {anchor.tree_size} entries no longer match the "
+                            f"checkpoint of {anchor.timestamp.isoformat()}"
+                        )
+                    self._anchor = None
+            if len(batch) < BATCH:
+                break
+        if self._anchor is not None and self._tree.size < self._anchor.tree_size:
+            raise AuditChainBroken(
+                f"the log has {self._tree.size} entries, the last checkpoint "
+                f"{self._anchor.tree_size}: it was truncated"
+            )
+
+    async def checkpoint(self, now: datetime, *, force: bool = False) -> Checkpoint | None:
+        """Sign and append a checkpoint of the whole log; None when nothing was appended since
+        this writer's last one (unless ``force``)."""
+        await self._catch_up()
+        if self._tree.size == self._signed_size and not force:
+            return None
+        checkpoint = self._key.sign(self._tree.size, self._tree.root(), now)
+        await asyncio.to_thread(append_checkpoint, self._path, checkpoint)
+        self._signed_size = self._tree.size
+        return checkpoint
+
+
+class CheckpointTask:
+    """Runs :meth:`CheckpointWriter.checkpoint` every ``interval_s`` until stopped. A failure is
+    logged (once while it persists) and retried next interval; it never stops the gate."""
+
+    def __init__(self, writer: CheckpointWriter, clock: Clock, interval_s: float) -> None:
+        self._writer = writer
+        self._clock = clock
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="dialguard-audit-checkpoints")
+
+    async def stop(self) -> None:
+        """Cancel the loop, then write a final checkpoint so a shutdown leaves none unsigned."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        await self._once(failing=False)
+
+    async def _once(self, *, failing: bool) -> bool:
+        try:
+            checkpoint = await self._writer.checkpoint(self._clock.now())
+        except (AuditChainBroken, StorageError, OSError) as exc:
+            if not failing:
+                log.error("audit checkpoint failed", extra={"fields": {"error": str(exc)}})
+            return False
+        if checkpoint is not None:
+            log.info("audit checkpoint", extra={"fields": {"tree_size": checkpoint.tree_size}})
+        return True
+
+    async def _run(self) -> None:
+        failing = False
+        while True:
+            failing = not await self._once(failing=failing)
+            await asyncio.sleep(self._interval_s)

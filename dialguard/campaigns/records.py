@@ -1,0 +1,60 @@
+"""Frozen records of campaign scripts and of a text check."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..phrases import Hit
+
+
+class ScriptStatus(enum.StrEnum):
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    """A text screened against the banned phrases of a tenant's packs."""
+
+    packs: tuple[str, ...]
+    """The phrase packs that applied (none for a tenant whose packs ban nothing)."""
+    phrase_version: str
+    """Which phrase files, versions and digests were used (empty when no pack applied)."""
+    hits: tuple[Hit, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.hits
+
+
+def hit_view(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON (stored with a refused script, returned by the API)."""
+    return {
+        "line": hit.line,
+        "column": hit.column,
+        "end_line": hit.end_line,
+        "end_column": hit.end_column,
+        "phrase": hit.phrase,
+        "pack": hit.pack,
+        "matched_text": hit.matched_text,
+        "note": hit.note,
+    }
+
+
+@dataclass(frozen=True)
+class CampaignScript:
+    id: int
+    tenant: str
+    campaign: str
+    status: ScriptStatus
+    text: str
+    sha256: str
+    file_name: str
+    phrase_packs: tuple[str, ...]
+    phrase_version: str
+    hits: tuple[dict[str, Any], ...]
+    registered_at: datetime
+    registered_by: str

@@ -1,0 +1,259 @@
+"""``dialguard recordings``: the vault's recordings — list, show, export, verify, and the legal
+hold and retention anchor changes (each audited in the transaction that makes it)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import click
+
+from ..clock import parse_instant
+from ..recording import retention
+from ..recording.integrity import VerifyResult, export, verify
+from ..recording.records import Recording, RecordingNotFound
+from ..recording.runtime import open_vault
+from ..recording.vault import RegionViolation
+from ..recording.views import event_view, recording_view
+from ..storage.store import Store, Transaction
+from ..views import jsonable
+from .runtime import CliState, emit_json, fail, run, state
+
+
+class _Change(Protocol):
+    @property
+    def recording_id(self) -> int: ...
+
+
+ChangeT = TypeVar("ChangeT", bound=_Change)
+
+
+def audit_hook(actor: str, action: str) -> Callable[[Transaction, ChangeT], Awaitable[None]]:
+    """A ``then`` hook for the recording services: the change as an audit entry, same tx."""
+
+    async def then(tx: Transaction, change: ChangeT) -> None:
+        await tx.audit.append(actor, action, str(change.recording_id), jsonable(change))
+
+    return then
+
+
+async def fetch(store: Store, recording_id: int) -> Recording:
+    async with store.transaction(readonly=True) as tx:
+        rec = await tx.recordings.get(recording_id)
+    if rec is None:
+        raise RecordingNotFound(f"no recording {recording_id}")
+    return rec
+
+
+def run_on_store(cli: CliState, job: Callable[[Store], Awaitable[Any]]) -> Any:
+    """Run ``job`` with an open store; an unknown recording id is bad input (exit 2)."""
+
+    async def _main() -> Any:
+        async with cli.store() as store:
+            return await job(store)
+
+    try:
+        return run(_main)
+    except (RecordingNotFound, RegionViolation) as exc:
+        fail(str(exc))
+
+
+def _line(rec: Recording) -> str:
+    flags = " HOLD" if rec.legal_hold else ""
+    flags += f" DELETED {rec.deleted_at:%Y-%m-%d}" if rec.deleted_at else ""
+    seconds = "?" if rec.duration_ms is None else f"{rec.duration_ms / 1000:.1f}s"
+    until = rec.terms.retain_until.isoformat() if rec.terms.retain_until else "anchor pending"
+    return (
+        f"{rec.id:>6}  {rec.ended_at.isoformat()}  {seconds:>7}  {rec.caller} -> {rec.callee}  "
+        f"{rec.tenant}  {rec.region}  {rec.terms.retention_class} until {until}{flags}"
+    )
+
+
+@click.group("recordings")
+def group() -> None:
+    """Call recordings in the encrypted vault."""
+
+
+@group.command("list")
+@click.option("--callee", default=None)
+@click.option("--since", "since_text", default=None, help="Calls ended at or after (ISO 8601).")
+@click.option("--tenant", default=None)
+@click.option("--limit", default=50, type=click.IntRange(1, 10_000))
+@click.option("--include-deleted", is_flag=True, help="Also the tombstones of deleted ones.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_recordings(
+    ctx: click.Context,
+    callee: str | None,
+    since_text: str | None,
+    tenant: str | None,
+    limit: int,
+    include_deleted: bool,
+    as_json: bool,
+) -> None:
+    """Newest call first."""
+    cli = state(ctx)
+    number = cli.number(callee) if callee else None
+    since = parse_instant(since_text, "--since") if since_text else None
+
+    async def _list(store: Store) -> tuple[Recording, ...]:
+        async with store.transaction(readonly=True) as tx:
+            return await tx.recordings.list(tenant, since, limit, include_deleted, number)
+
+    rows: tuple[Recording, ...] = run_on_store(cli, _list)
+    if as_json:
+        emit_json([recording_view(r) for r in rows])
+        return
+    for rec in rows:
+        click.echo(_line(rec))
+
+
+@group.command("show")
+@click.argument("recording_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, recording_id: int, as_json: bool) -> None:
+    """A recording's metadata and its history (holds, anchor changes, deletion)."""
+    cli = state(ctx)
+
+    async def _show(store: Store) -> dict[str, Any]:
+        rec = await fetch(store, recording_id)
+        async with store.transaction(readonly=True) as tx:
+            events = await tx.recordings.events(recording_id)
+        return recording_view(rec) | {"events": [event_view(e) for e in events]}
+
+    view: dict[str, Any] = run_on_store(cli, _show)
+    if as_json:
+        emit_json(view)
+        return
+    events = view.pop("events")
+    for key, value in view.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                click.echo(f"{key}.{sub}: {inner}")
+        else:
+            click.echo(f"{key}: {value}")
+    for event in events:
+        click.echo(f"event: {event['at']}  {event['action']}  {event['actor']}  {event['reason']}")
+
+
+@group.command("export")
+@click.argument("recording_id", metavar="ID", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--force-region",
+    is_flag=True,
+    help="Allow writing into another region's vault root (audited).",
+)
+@click.pass_context
+def export_recording(ctx: click.Context, recording_id: int, out: Path, force_region: bool) -> None:
+    """Decrypt recording ID to FILE (a WAV), written only if it has the ingested SHA-256."""
+    cli = state(ctx)
+    vault = open_vault(cli.settings.recording)
+
+    async def _export(store: Store) -> str:
+        rec = await fetch(store, recording_id)
+        result = await asyncio.to_thread(export, vault, rec, out, force_region=force_region)
+        try:
+            async with store.transaction() as tx:
+                detail = jsonable(result) | {"path": str(result.path)}
+                await tx.audit.append(cli.actor, "recording.export", str(rec.id), detail)
+        except BaseException:
+            await asyncio.to_thread(out.unlink, missing_ok=True)  # no export without its audit
+            raise
+        forced = f" (into region {result.forced_region}: forced)" if result.forced_region else ""
+        return f"recording {rec.id} -> {out}{forced}, sha256 {result.sha256} verified"
+
+    click.echo(run_on_store(cli, _export))
+
+
+@group.command("verify")
+@click.argument("recording_id", metavar="[ID]", type=int, required=False)
+@click.option("--all", "every", is_flag=True, help="Every recording not deleted.")
+@click.pass_context
+def verify_recordings(ctx: click.Context, recording_id: int | None, every: bool) -> None:
+    """Decrypt and re-hash; exit 1 naming each tampered, substituted or missing recording."""
+    if (recording_id is None) == (not every):
+        raise click.UsageError("give a recording ID or --all (not both)")
+    cli = state(ctx)
+    vault = open_vault(cli.settings.recording)
+
+    async def _verify(store: Store) -> list[VerifyResult]:
+        if recording_id is not None:
+            ids: tuple[int, ...] = (recording_id,)
+        else:
+            async with store.transaction(readonly=True) as tx:
+                ids = await tx.recordings.live_ids()
+        results = []
+        for one in ids:
+            rec = await fetch(store, one)
+            results.append(await asyncio.to_thread(verify, vault, rec))
+        return results
+
+    results: list[VerifyResult] = run_on_store(cli, _verify)
+    for result in results:
+        click.echo(f"{result.recording_id:>6}  {result.status.upper()}  {result.detail}")
+    bad = [f"{r.recording_id} ({r.status})" for r in results if not r.ok]
+    if bad:
+        click.echo(f"error: failed verification: {', '.join(bad)}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(results)} verified")
+
+
+def _change_hold(ctx: click.Context, recording_id: int, reason: str, held: bool) -> None:
+    cli = state(ctx)
+    verb = "hold" if held else "release"
+    change = retention.hold if held else retention.release
+    then = audit_hook(cli.actor, f"recording.{verb}")
+
+    async def _change(store: Store) -> None:
+        await change(store, recording_id, reason, cli.actor, cli.clock.now(), then)
+
+    run_on_store(cli, _change)
+    click.echo(f"recording {recording_id}: {'on' if held else 'released from'} legal hold")
+
+
+@group.command("hold")
+@click.argument("recording_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why (kept in its history and the audit log).")
+@click.pass_context
+def hold(ctx: click.Context, recording_id: int, reason: str) -> None:
+    """Put recording ID on legal hold: no retention sweep deletes it until it is released."""
+    _change_hold(ctx, recording_id, reason, held=True)
+
+
+@group.command("release")
+@click.argument("recording_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why (kept in its history and the audit log).")
+@click.pass_context
+def release(ctx: click.Context, recording_id: int, reason: str) -> None:
+    """Lift the legal hold on recording ID (the next sweep deletes it if its time is up)."""
+    _change_hold(ctx, recording_id, reason, held=False)
+
+
+@group.command("anchor")
+@click.argument("recording_id", metavar="ID", type=int)
+@click.option("--at", "at_text", required=True, help="When the anchor event happened (ISO 8601).")
+@click.option("--reason", required=True)
+@click.pass_context
+def anchor(ctx: click.Context, recording_id: int, at_text: str, reason: str) -> None:
+    """Record when the retention class's anchor event (e.g. contract end) happened: the
+    recording is then kept until that instant plus the class's minimum period."""
+    cli = state(ctx)
+    anchor_at = parse_instant(at_text, "--at")
+    then = audit_hook(cli.actor, "recording.anchor")
+
+    async def _anchor(store: Store) -> retention.AnchorChange:
+        return await retention.set_anchor(
+            store, recording_id, anchor_at, by=cli.actor, at=cli.clock.now(), reason=reason,
+            then=then,
+        )  # fmt: skip
+
+    result: retention.AnchorChange = run_on_store(cli, _anchor)
+    click.echo(
+        f"recording {recording_id}: {result.anchor_event} at {result.anchor_at.isoformat()}, "
+        f"kept until {result.retain_until.isoformat()}"
+    )

@@ -1,0 +1,56 @@
+"""National do-not-call registries (the memory-mapped :mod:`dialguard.dncindex` files) as one
+more DNC fact: a callee found in one is a ``callee.dnc`` denial like any other opt-out.
+
+The indexes are opened once at start (``policy.national_dnc``: comma-separated index files);
+a file that cannot be opened or fails its checksums stops the start. A lookup is a few
+microseconds in memory; if one raises mid-call (the index was corrupted under us), the call
+fails closed (``gate.error``) rather than being let through unchecked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from .dncindex import DncIndex
+from .policy.model import DncEntry, DncScope
+
+
+class NationalDnc:
+    def __init__(self, indexes: dict[str, DncIndex]) -> None:
+        self._indexes = indexes
+
+    @classmethod
+    def open(cls, files: str) -> NationalDnc:
+        """``files``: comma-separated index paths (empty: no national registry)."""
+        indexes: dict[str, DncIndex] = {}
+        try:
+            for raw in filter(None, (part.strip() for part in files.split(","))):
+                indexes[Path(raw).name] = DncIndex.open(raw)
+        except BaseException:
+            for index in indexes.values():
+                index.close()
+            raise
+        return cls(indexes)
+
+    def entries(self, callee: str, now: datetime) -> tuple[DncEntry, ...]:
+        """One GLOBAL entry per registry listing the E.164 ``callee``."""
+        return tuple(
+            DncEntry(
+                number=callee,
+                scope=DncScope.GLOBAL,
+                tenant=None,
+                campaign=None,
+                source=f"national:{name}",
+                reason="listed in the national do-not-call registry",
+                added_at=now,
+                expires_at=None,
+                added_by="national-registry",
+            )
+            for name, index in self._indexes.items()
+            if index.contains(callee)
+        )
+
+    def close(self) -> None:
+        for index in self._indexes.values():
+            index.close()

@@ -1,0 +1,88 @@
+"""Recording as ``dialguard serve`` runs it: the vault, ingestor and worker assembled from the
+settings, every ingest and retention deletion appended to the audit log, and the sink the
+FreeSWITCH gate hands finished recordings to. :func:`open_vault` is shared with the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from ..policy.pack import RulePack
+from ..storage.store import Store
+from ..views import jsonable
+from .freeswitch import VaultRecordingSink
+from .ingest import Ingestor, IngestResult, Outcome
+from .keys import KeyringError, load_keyring
+from .retention import RetentionPolicy, SweepReport
+from .settings import RecordingSettings
+from .vault import Vault
+from .views import recording_view
+from .worker import RecordingWorker
+
+ACTOR = "dialguard-serve"
+
+log = logging.getLogger("dialguard.recording")
+
+
+def open_vault(settings: RecordingSettings) -> Vault:
+    """The vault over every configured region, its keyring loaded; checks the tenant map too."""
+    settings.tenant_region_map()
+    return Vault(settings.regions_map(), load_keyring(Path(settings.keyring_file)))
+
+
+class RecordingRuntime:
+    """Built before any transport listens, so a bad keyring or region map stops the start."""
+
+    def __init__(
+        self,
+        settings: RecordingSettings,
+        store: Store,
+        pack: RulePack,
+        clock: Callable[[], datetime],
+    ) -> None:
+        try:
+            vault = open_vault(settings)
+        except KeyringError as exc:
+            raise KeyringError(
+                f"recording is enabled but its keyring cannot be loaded: {exc}; "
+                "or set recording.enabled = false to run without recording"
+            ) from None
+        self._store = store
+        ingestor = Ingestor(
+            store, vault, RetentionPolicy.from_pack(pack), settings.region_for, clock
+        )
+        self.worker = RecordingWorker(
+            settings, store, vault, ingestor, clock, self._audit_ingest, self._audit_retention
+        )
+        self.sink = VaultRecordingSink(self.worker.ingest)
+
+    async def start(self) -> None:
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+
+    async def _audit_ingest(self, result: IngestResult) -> None:
+        if result.outcome is not Outcome.INGESTED:
+            return
+        rec = result.recording
+        log.info(
+            "recording ingested",
+            extra={"fields": {"recording": rec.id, "name": rec.name, "region": rec.region}},
+        )
+        async with self._store.transaction() as tx:
+            await tx.audit.append(
+                ACTOR, "recording.ingest", str(rec.id), {"after": recording_view(rec)}
+            )
+
+    async def _audit_retention(self, report: SweepReport) -> None:
+        if not report.deletions:
+            return
+        async with self._store.transaction() as tx:
+            for deletion in report.deletions:
+                await tx.audit.append(
+                    ACTOR, "recording.delete", str(deletion.recording_id), jsonable(deletion)
+                )

@@ -1,0 +1,90 @@
+"""Access requests (PIPL Art 45, GDPR Art 15): everything held about a number, as JSON.
+
+Restricted rows are included and marked (``restricted: true``): the subject's own access is one
+of the uses restriction still allows. Audio is decrypted only on request, next to the JSON, and
+the export is written like every evidence file: complete or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..recording.fsutil import atomic_write
+from ..recording.vault import Vault
+from ..storage.store import Store
+from ..views import jsonable
+from .requests import DsrKind, DsrStatus
+from .service import begin_request
+
+FORMAT = "dialguard-subject-export/1"
+
+
+@dataclass(frozen=True)
+class Export:
+    request_id: int
+    data: dict[str, Any]
+
+
+async def export_subject(
+    store: Store,
+    number: str,
+    *,
+    by: str,
+    now: datetime,
+    deadline_days: int,
+    request_id: int | None = None,
+) -> Export:
+    """Collect the export and close the request (audited); writing it out is the caller's job
+    (:func:`write_export` for a file, or an API response)."""
+    async with store.transaction() as tx:
+        request = await begin_request(
+            tx,
+            DsrKind.EXPORT,
+            number,
+            request_id=request_id,
+            by=by,
+            now=now,
+            deadline_days=deadline_days,
+        )
+        key = tx.subject_key
+        held = await tx.subject_data.export(number, key.digest(number), key.subject(number))
+        counts = {name: len(rows) for name, rows in held.items()}
+        await tx.dsr.finish(request.id, DsrStatus.COMPLETED, at=now, by=by, outcome=counts)
+        await tx.audit.append(
+            by, "dsr.export", key.subject(number), {"request": request.id, "counts": counts}
+        )
+    data = {
+        "format": FORMAT,
+        "subject": number,
+        "request": request.id,
+        "generated_at": now.isoformat(),
+        **jsonable(held),
+    }
+    return Export(request.id, data)
+
+
+def write_export(export: Export, out: Path, vault: Vault | None = None) -> list[Path]:
+    """Write the JSON to ``out``; with a ``vault``, decrypt each live recording into
+    ``<out stem>-audio/<name>.wav``. Returns the files written."""
+    written: list[Path] = []
+    if vault is not None:
+        audio_dir = out.with_name(f"{out.stem}-audio")
+        for recording in export.data["recordings"]:
+            if recording["deleted_at"] is not None:
+                continue
+            target = audio_dir / f"{recording['name']}.wav"
+
+            def write(handle: BinaryIO, recording: dict[str, Any] = recording) -> None:
+                for chunk in vault.plaintext(recording["region"], recording["vault_path"]):
+                    handle.write(chunk)
+
+            atomic_write(target, write)
+            written.append(target)
+    payload = json.dumps(export.data, ensure_ascii=False, indent=2).encode() + b"\n"
+    atomic_write(out, lambda handle: handle.write(payload))
+    written.insert(0, out)
+    return written

@@ -1,0 +1,28 @@
+"""How audit entries name people. The hash chain cannot be edited after an erasure, so a phone
+number appears in it only as the subject key's pseudonym (an entry's subject, ``n:<hmac>``) or
+masked (``+86 138****8000``, in its detail). Whoever holds the key can still find a person's
+entries; a copy of the database alone cannot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..numbers import mask_text
+from ..storage.store import Transaction
+from ..views import jsonable
+
+
+def subject(tx: Transaction, number: str) -> str:
+    return tx.subject_key.subject(number)
+
+
+def masked(value: Any) -> Any:
+    """``value`` as JSON with every phone number in its text masked."""
+    plain = jsonable(value)
+    if isinstance(plain, str):
+        return mask_text(plain)
+    if isinstance(plain, dict):
+        return {key: masked(item) for key, item in plain.items()}
+    if isinstance(plain, list):
+        return [masked(item) for item in plain]
+    return plain

@@ -1,0 +1,186 @@
+"""The admin API's behaviour over HTTP: the pre-dial check, the public opt-out, input errors,
+audit entries and log masking."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from test_api_support import ALLOWED_AT, CALLEE, CALLER, QUIET_AT, ApiHarness, api
+
+from dialguard.logs import MaskingFormatter
+
+__all__ = ["api"]  # the fixture, imported for pytest to find
+
+CHECK = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callback"}
+
+
+async def test_check_allows_with_200_and_records_nothing(api: ApiHarness) -> None:
+    reply = await api.call("POST", "/v1/check", token="operator", json={**CHECK, "at": ALLOWED_AT})
+    assert reply.status == 200, reply.body
+    assert reply.body["decision"] == "allow"
+    assert reply.body["consent_ref"] == "ticket-42"
+    async with api.store.transaction(readonly=True) as tx:
+        assert await tx.decisions.list() == ()
+
+
+async def test_check_denies_with_409_and_every_reason(api: ApiHarness) -> None:
+    reply = await api.call("POST", "/v1/check", json={**CHECK, "at": QUIET_AT})
+    assert reply.status == 409
+    assert reply.body["decision"] == "deny"
+    assert [r["code"] for r in reply.body["reasons"]] == ["time.quiet_hours"]
+
+
+@pytest.mark.parametrize("at", [ALLOWED_AT, QUIET_AT])
+async def test_check_answers_the_same_json_as_the_cli(
+    api: ApiHarness, tmp_path: Path, at: str
+) -> None:
+    if not api.settings.is_sqlite:
+        pytest.skip("the CLI subprocess reads the SQLite file")
+    reply = await api.call("POST", "/v1/check", json={**CHECK, "at": at})
+    env = {
+        **os.environ,
+        "DIALGUARD_DATABASE_URL": api.settings.database.url,
+        "DIALGUARD_DSR_HASH_KEY_FILE": api.settings.dsr.hash_key_file,
+        "DIALGUARD_CONFIG": str(tmp_path / "none.toml"),
+    }
+    (tmp_path / "none.toml").write_text("")
+    env.pop("DIALGUARD_NOW", None)
+    args = ["--caller", CALLER, "--callee", CALLEE, "--tenant", "acme", "--at", at, "--json"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "dialguard", "check", *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    cli = json.loads(stdout)
+    volatile = {"decision_id", "latency_ms"}
+    assert {k: v for k, v in cli.items() if k not in volatile} == {
+        k: v for k, v in reply.body.items() if k not in volatile
+    }
+    assert process.returncode == (0 if reply.status == 200 else 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**CHECK, "callee": "12"}, "callee"),
+        ({**CHECK, "caller": "not a number"}, "caller"),
+        ({**CHECK, "at": "yesterday"}, "at"),
+        ({**CHECK, "presentation": "hidden"}, "presentation"),
+        ({**CHECK, "colour": "blue"}, "colour"),
+        ({"callee": CALLEE}, "caller"),
+    ],
+)
+async def test_invalid_input_is_a_400_naming_the_field(
+    api: ApiHarness, body: dict[str, str], field: str
+) -> None:
+    reply = await api.call("POST", "/v1/check", json=body)
+    assert reply.status == 400
+    assert reply.body["error"]["field"] == field
+    assert field in reply.body["error"]["message"]
+
+
+async def test_malformed_json_is_a_400(api: ApiHarness) -> None:
+    reply = await api.call("POST", "/v1/dnc", data=b'{"number": ')
+    assert reply.status == 400
+    assert reply.body["error"]["code"] == "invalid_json"
+    reply = await api.call("POST", "/v1/dnc", json=["not", "an", "object"])
+    assert reply.status == 400
+
+
+async def test_unknown_paths_and_methods_answer_json(api: ApiHarness) -> None:
+    missing = await api.call("GET", "/v1/nothing-here")
+    assert missing.status == 404
+    assert missing.body["error"]["code"] == "not_found"
+    wrong = await api.call("DELETE", "/v1/numbers")
+    assert wrong.status == 405
+    assert "GET" in wrong.headers["Allow"]
+
+
+async def test_a_write_is_audited_with_who_and_what_without_the_number(api: ApiHarness) -> None:
+    reply = await api.call(
+        "POST", "/v1/dnc", token="operator", json={"number": "13900139000", "reason": "asked"}
+    )
+    assert reply.status == 200
+    assert reply.body["entry"]["number"] == "+8613900139000"
+    change, access = (await api.audit_tail(2))[-2:]
+    assert change.action == "dnc.add"
+    assert change.actor.startswith("api:test-operator#")
+    assert access.action == "api.request"
+    assert access.detail == {
+        "method": "POST",
+        "route": "/v1/dnc",
+        "status": 200,
+        "token": change.actor.rsplit("#", 1)[1],
+        "role": "operator",
+    }
+    assert access.subject == change.subject and access.subject.startswith("n:")
+    for entry in (change, access):
+        assert "13900139000" not in json.dumps(entry.detail) + entry.subject
+
+
+async def test_reads_and_refusals_are_audited_too(api: ApiHarness) -> None:
+    await api.call("GET", "/v1/decisions", token="auditor")
+    await api.call("GET", "/v1/decisions", token="operator")
+    read, refused = (await api.audit_tail(2))[-2:]
+    assert (read.detail["status"], read.detail["role"]) == (200, "auditor")
+    assert (refused.detail["status"], refused.detail["role"]) == (403, "operator")
+
+
+async def test_optout_adds_to_the_dnc_and_is_audited(api: ApiHarness) -> None:
+    body = {"number": "+86 139 0013 9000", "channel": "sms", "reference": "sms-77"}
+    reply = await api.call("POST", "/v1/optout", token=None, json=body)
+    assert (reply.status, reply.body) == (202, {"status": "accepted"})
+    listed = await api.call("GET", "/v1/dnc", params={"number": "13900139000"})
+    [entry] = listed.body["entries"]
+    assert (entry["scope"], entry["source"]) == ("global", "sms")
+    assert "sms-77" in entry["reason"]
+    [audit] = [e for e in await api.audit_tail() if e.action == "dnc.optout"]
+    assert audit.actor == "optout:sms"
+    assert audit.detail["reference"] == "sms-77"
+
+
+async def test_optout_answers_the_same_whether_listed_or_not(api: ApiHarness) -> None:
+    body = {"number": "13900139000", "channel": "web"}
+    first = await api.call("POST", "/v1/optout", token=None, json=body)
+    again = await api.call("POST", "/v1/optout", token=None, json=body)
+    assert (first.status, first.body) == (again.status, again.body)
+
+
+async def test_optout_is_rate_limited_per_number(api: ApiHarness) -> None:
+    body = {"number": "13900139000", "channel": "web"}
+    limit = api.settings.api.optout_number_burst
+    statuses = [
+        (await api.call("POST", "/v1/optout", token=None, json=body)).status
+        for _ in range(limit + 1)
+    ]
+    assert statuses == [202] * limit + [429]
+    throttled = await api.call("POST", "/v1/optout", token=None, json=body)
+    assert throttled.body["error"]["code"] == "rate_limited"
+    assert int(throttled.headers["Retry-After"]) >= 1
+    other = await api.call("POST", "/v1/optout", token=None, json={**body, "number": "13700137000"})
+    assert other.status == 202
+    api.monotonic.now += 3600 / api.settings.api.optout_number_per_hour
+    assert (await api.call("POST", "/v1/optout", token=None, json=body)).status == 202
+
+
+async def test_optout_is_rate_limited_per_client_even_for_bad_input(api: ApiHarness) -> None:
+    limit = api.settings.api.optout_client_burst
+    statuses = [
+        (await api.call("POST", "/v1/optout", token=None, json={"number": "x"})).status
+        for _ in range(limit + 1)
+    ]
+    assert statuses == [400] * limit + [429]
+
+
+async def test_access_log_masks_numbers(api: ApiHarness, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="dialguard"):
+        await api.call("GET", "/v1/dnc", params={"number": "+8613900139000"})
+        await api.call("GET", "/v1/dnc", params={"number": "13900139000"}, token="invalid")
+    lines = [MaskingFormatter(as_json=True).format(r) for r in caplog.records]
+    assert any('"path": "/v1/dnc"' in line and '"status": 200' in line for line in lines)
+    assert not any("13900139000" in line for line in lines)

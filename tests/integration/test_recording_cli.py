@@ -1,0 +1,139 @@
+"""The recording CLI through a subprocess: ``init`` creates the keyring, ``recordings verify``
+names tampered and missing recordings with a non-zero exit, ``retention sweep --dry-run``
+deletes nothing, legal holds land in the history, and bad input exits 2 naming it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dialguard.config import DatabaseSettings, Settings
+from dialguard.policy.model import Decision
+from dialguard.recording.testing import make_rig, write_wav
+from dialguard.storage import Store
+
+NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
+UIDS = ("1717383600.1", "1717383600.2", "1717383600.3")
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def dg(tmp_path: Path) -> Run:
+    """``dialguard`` on a fresh SQLite database, with the vault laid out as ``make_rig``'s."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
+    env |= {
+        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
+        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
+        "DIALGUARD_ACTOR": "test-admin",
+        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "keys.json"),
+        "DIALGUARD_RECORDING_REGIONS": f"cn={tmp_path / 'vault-cn'},eu={tmp_path / 'vault-eu'}",
+        "DIALGUARD_RECORDING_TENANT_REGIONS": "globex=eu",
+    }
+    (tmp_path / "dialguard.toml").write_text("")
+
+    def run(
+        *args: str, expect: int = 0, now: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        extra = {} if now is None else {"DIALGUARD_NOW": now}
+        result = subprocess.run(
+            [sys.executable, "-m", "dialguard", *args],
+            env=env | extra,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == expect, (args, result.stdout, result.stderr)
+        return result
+
+    assert "recording keyring created" in run("init").stdout
+    return run
+
+
+def ingest(tmp_path: Path, decisions: list[Decision]) -> list[int]:
+    """Recordings of ``decisions`` (call ids from ``UIDS``) ingested into the CLI's vault."""
+
+    async def _ingest() -> list[int]:
+        url = f"sqlite+aiosqlite:///{tmp_path}/dg.db"
+        store = await Store.open(replace(Settings(), database=DatabaseSettings(url=url)))
+        try:
+            async with store.transaction() as tx:
+                await tx.tenants.ensure("acme")
+                await tx.decisions.add_many(decisions)
+            rig = make_rig(store, tmp_path, NOW)
+            ids = []
+            for decision in decisions:
+                spool_file = rig.spool / f"dg-{decision.attempt.call_id}.wav"
+                write_wav(spool_file, 0.5)
+                ids.append((await rig.ingestor.ingest(spool_file)).recording.id)
+            return ids
+        finally:
+            await store.close()
+
+    return asyncio.run(_ingest())
+
+
+def vault_file(dg: Run, recording_id: int, tmp_path: Path) -> Path:
+    shown = json.loads(dg("recordings", "show", str(recording_id), "--json").stdout)
+    return tmp_path / f"vault-{shown['region']}" / str(shown["vault_path"])
+
+
+def test_verify_names_tampered_and_missing_recordings(
+    dg: Run, tmp_path: Path, make_decision: Callable[..., Decision]
+) -> None:
+    ok, tampered, missing = ingest(
+        tmp_path, [make_decision(record=True, call_id=uid) for uid in UIDS]
+    )
+    assert "3 verified" in dg("recordings", "verify", "--all").stdout
+
+    target = vault_file(dg, tampered, tmp_path)
+    data = bytearray(target.read_bytes())
+    data[-40] ^= 0x01
+    target.write_bytes(bytes(data))
+    vault_file(dg, missing, tmp_path).unlink()
+
+    failed = dg("recordings", "verify", "--all", expect=1)
+    assert f"{tampered} (tampered)" in failed.stderr and f"{missing} (missing)" in failed.stderr
+    assert f"{ok} (" not in failed.stderr
+    dg("recordings", "verify", str(ok))
+    dg("recordings", "verify", str(tampered), expect=1)
+    exported = dg("recordings", "export", str(tampered), "--out", str(tmp_path / "t.wav"), expect=1)
+    assert "tampered" in exported.stderr and not (tmp_path / "t.wav").exists()
+    assert "no recording 99" in dg("recordings", "verify", "99", expect=2).stderr
+
+
+def test_sweep_dry_run_deletes_nothing_and_holds_are_audited(
+    dg: Run, tmp_path: Path, make_decision: Callable[..., Decision]
+) -> None:
+    ids = ingest(tmp_path, [make_decision(record=True, call_id=uid) for uid in UIDS[:2]])
+    held = str(ids[0])
+    dg("recordings", "hold", held, "--reason", "litigation 2024-17")
+    later = "2030-01-01T00:00:00+00:00"  # past every 30-day retention
+
+    dry = json.loads(dg("retention", "sweep", "--dry-run", "--json", now=later).stdout)
+    assert [d["recording_id"] for d in dry["deletions"]] == ids[1:]  # not the held one
+    assert dry["dry_run"] and all(d["deleted_hash"] is None for d in dry["deletions"])
+    listed = json.loads(dg("recordings", "list", "--json").stdout)
+    assert sorted(r["id"] for r in listed) == sorted(ids)
+    assert all(r["deleted_at"] is None for r in listed)
+    assert "2 verified" in dg("recordings", "verify", "--all").stdout
+
+    refused = dg("retention", "sweep", now=later, expect=2)
+    assert "DIALGUARD_NOW" in refused.stderr
+    shown = json.loads(dg("recordings", "show", held, "--json").stdout)
+    assert shown["legal_hold"] and shown["hold_by"] == "test-admin"
+    assert [(e["action"], e["reason"]) for e in shown["events"]] == [("hold", "litigation 2024-17")]
+    assert "no recording 99" in dg("recordings", "hold", "99", "--reason", "x", expect=2).stderr
+    bad_date = dg("recordings", "anchor", held, "--at", "someday", "--reason", "x", expect=2)
+    assert "--at" in bad_date.stderr
+    assert "already exists" in dg("keys", "init", expect=2).stderr

@@ -1,0 +1,76 @@
+"""The writer's Merkle accumulator and the verifier's level arrays agree with RFC 9162's
+recursive definition at every size, and checkpoints sign exactly what they claim."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dialguard.audit.checkpoint import (
+    CheckpointFileError,
+    SigningKey,
+    append_checkpoint,
+    load_public_key,
+    read_checkpoints,
+)
+from dialguard.audit.merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash, node_hash, root_of
+from dialguard.audit.verify import _Levels
+from dialguard.keyfiles import KeyFileError
+
+LEAVES = [leaf_hash(f"entry {i}".encode()) for i in range(70)]
+
+
+def test_leaf_and_node_hashes_use_distinct_prefixes() -> None:
+    assert leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
+    assert node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
+    assert root_of([]) == EMPTY_ROOT == hashlib.sha256(b"").digest()
+
+
+def test_three_leaves_have_the_rfc_shape() -> None:
+    a, b, c = LEAVES[:3]
+    assert root_of([a, b, c]) == node_hash(node_hash(a, b), c)
+
+
+@pytest.mark.parametrize("size", range(71))
+def test_every_implementation_agrees_with_the_definition(size: int) -> None:
+    tree = MerkleAccumulator()
+    for leaf in LEAVES[:size]:
+        tree.append(leaf)
+    expected = root_of(LEAVES[:size])
+    assert tree.size == size
+    assert tree.root() == expected
+    assert _Levels(LEAVES).root(size) == expected
+
+
+def test_a_checkpoint_verifies_only_under_its_key(tmp_path: Path) -> None:
+    key = SigningKey.create(tmp_path / "k.pem")
+    other = SigningKey.create(tmp_path / "other.pem")
+    checkpoint = key.sign(5, root_of(LEAVES[:5]), datetime(2026, 1, 1, tzinfo=UTC))
+    assert checkpoint.verify(key.public)
+    assert not checkpoint.verify(other.public)
+    path = tmp_path / "cp.jsonl"
+    append_checkpoint(path, checkpoint)
+    append_checkpoint(path, checkpoint)
+    assert read_checkpoints(path) == [checkpoint, checkpoint]
+    assert load_public_key(tmp_path / "k.pem").public_bytes_raw() == key.public.public_bytes_raw()
+
+
+def test_key_files_are_private_and_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "k.pem"
+    SigningKey.create(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(KeyFileError, match="already exists"):
+        SigningKey.create(path)
+    path.chmod(0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        SigningKey.load(path)
+
+
+def test_a_torn_checkpoint_line_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "cp.jsonl"
+    path.write_text('{"tree_size": 3, "root_ha\n')
+    with pytest.raises(CheckpointFileError, match=r"cp.jsonl:1"):
+        read_checkpoints(path)
