@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import shutil
 import socket
 import subprocess
@@ -244,7 +245,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         for path in PATHS:
             console.print(f"  searching the highest zero-failure rate, {path}:")
             found[path] = search(
-                lambda rate, p=path: bench.trial(p, rate, args.trial),
+                functools.partial(_trial_at, bench, path, args.trial),
                 args.search_max,
                 args.resolution,
             )
@@ -263,6 +264,10 @@ def _run(work: Path, args: argparse.Namespace) -> int:
             "callees were reused, some calls may have met the frequency caps (--consents)"
         )
     return 0
+
+
+def _trial_at(bench: Bench, path: str, seconds: float, rate: float) -> Trial:
+    return bench.trial(path, rate, seconds)
 
 
 def _callees_used(bench: Bench) -> int:
