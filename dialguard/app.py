@@ -88,18 +88,10 @@ class GateApp:
             routes = build_routes(gate, self.settings.agi.budget_ms)
             self.agi = AgiServer(self.settings.agi, routes)
             await self.agi.start()
-            log.info(
-                "fastagi listening",
-                extra={"fields": {"host": self.settings.agi.host, "port": self.agi.port}},
-            )
         if self.settings.esl.enabled:
             sink = None if self.recording is None else self.recording.sink
             self.esl = EslServer(self.settings.esl, gate, recordings=sink)
             await self.esl.start()
-            log.info(
-                "esl outbound socket listening",
-                extra={"fields": {"host": self.settings.esl.host, "port": self.esl.port}},
-            )
         if self.recording is not None:
             await self.recording.start()
         if self.settings.api.enabled:

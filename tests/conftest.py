@@ -67,9 +67,19 @@ async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await _drop(admin, name)
     finally:
         await admin.close()
+
+
+async def _drop(admin: asyncpg.Connection, name: str) -> None:
+    """A plain DROP first: PostgreSQL itself stops an autovacuum worker that happens to be in the
+    database, which ``FORCE`` may not do for a role that is not a superuser ("must be a member
+    of the role whose process is being terminated"). ``FORCE`` is for sessions a test left open."""
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    except asyncpg.ObjectInUseError:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(

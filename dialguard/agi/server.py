@@ -10,14 +10,13 @@ still open; protocol problems are alerted once per kind and counted in :attr:`Ag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from ..config import AgiSettings
+from ..listener import Listener
 from ..logs import bind_call
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
 from .routes import RouteHandler
@@ -26,7 +25,6 @@ from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdi
 log = logging.getLogger("dialguard.agi")
 
 _MIN_LINE_LIMIT = 8192  # Asterisk's AGI_BUF_LEN: no reply line is longer
-_BACKLOG = 1024  # a burst of AGI() calls beyond the listen backlog waits 1 s for a SYN retry
 
 
 class AgiServer:
@@ -34,59 +32,23 @@ class AgiServer:
         self._settings = settings
         self._routes = dict(routes)
         self._io_timeout = settings.header_timeout_ms / 1000
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.alerts: Counter[str] = Counter()
+        self._listener = Listener("FastAGI", settings.host, settings.port, log)
+        self._alert = self._listener.alert
+        self.alerts = self._listener.alerts
         """Protocol problems by kind; the first of each kind is logged as an error."""
 
     @property
     def port(self) -> int:
         """The bound port (useful with ``port = 0``)."""
-        if self._server is None or not self._server.sockets:
-            raise RuntimeError("AgiServer is not started")
-        return int(self._server.sockets[0].getsockname()[1])
+        return self._listener.port
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._connection,
-            self._settings.host,
-            self._settings.port,
-            limit=max(self._settings.max_header_bytes, _MIN_LINE_LIMIT),
-            backlog=_BACKLOG,
-        )
-        log.info(
-            "FastAGI listening",
-            extra={"fields": {"host": self._settings.host, "port": self.port}},
-        )
+        limit = max(self._settings.max_header_bytes, _MIN_LINE_LIMIT)
+        await self._listener.start(self._serve, limit=limit)
 
     async def stop(self) -> None:
         """Stop accepting, cancel calls in flight (their channels see a closed socket: DENY)."""
-        if self._server is not None:
-            self._server.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-
-    def _alert(self, kind: str, message: str, **fields: Any) -> None:
-        self.alerts[kind] += 1
-        level = logging.ERROR if self.alerts[kind] == 1 else logging.DEBUG
-        log.log(level, message, extra={"fields": {"kind": kind, **fields}})
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # a stream callback always runs in a task
-        self._tasks.add(task)
-        try:
-            await self._serve(reader, writer)
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+        await self._listener.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         parser = HeaderParser(self._settings.max_header_bytes)

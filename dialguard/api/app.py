@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ..rights.pseudonyms import subject
 from ..storage.errors import StorageError
 from ..storage.store import MissingSubjectKey
 from ..tokens.tokens import Token
@@ -27,7 +28,6 @@ from .auth import authenticate
 from .context import ApiContext
 from .endpoint import Call, Endpoint, actor_of
 from .errors import ApiError, from_http
-from .evidence import subject
 from .fields import json_object, query, read
 from .openapi import OPENAPI, document
 from .routes import ENDPOINTS

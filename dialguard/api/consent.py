@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..rights.pseudonyms import masked, subject
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
-from .evidence import masked, subject
 from .fields import Field, Instant, Phone, invalid, text
 from .schemas import array, ref
 

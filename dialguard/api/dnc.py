@@ -6,10 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..policy.model import DncEntry, DncScope
+from ..rights.pseudonyms import masked, subject
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .evidence import masked, subject
 from .fields import Field, Instant, Phone, invalid, text
 from .schemas import ref
 

@@ -39,7 +39,7 @@ class Call:
     """What the request was about (an id, a name); the handler sets it for the audit entry."""
     subject_number: str | None = None
     """Set instead of ``subject`` when that is a person's number (E.164): the audit entry names
-    it by pseudonym (:func:`dialguard.api.evidence.subject`)."""
+    it by pseudonym (:func:`dialguard.rights.pseudonyms.subject`)."""
 
     @property
     def actor(self) -> str:

@@ -14,11 +14,11 @@ import logging
 from aiohttp import web
 
 from ..policy.model import DncEntry, DncScope
+from ..rights.pseudonyms import masked, subject
 from .access import Access
 from .context import ApiContext
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .evidence import masked, subject
 from .fields import Field, Phone, choice, invalid, text
 from .ratelimit import retry_after
 from .schemas import ref

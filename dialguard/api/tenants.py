@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..cli.tenants import INDUSTRIES
+from ..policy.model import INDUSTRIES
 from ..views import jsonable
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond

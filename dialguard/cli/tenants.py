@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..policy.model import INDUSTRIES
 from ..views import jsonable
 from .runtime import emit_json, run, state
-
-INDUSTRIES = ("general", "finance", "education", "healthcare")
 
 
 @click.group("tenants")

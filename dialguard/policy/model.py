@@ -10,6 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+INDUSTRIES = ("general", "finance", "education", "healthcare")
+"""Tenant industries; each may select an overlay pack of the callee's jurisdiction."""
+
 
 class Verdict(enum.StrEnum):
     ALLOW = "allow"
