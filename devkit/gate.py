@@ -82,6 +82,10 @@ class Gate:
             "DIALGUARD_AGI_PORT": str(self.port),
             "DIALGUARD_API_ENABLED": "false",
             "DIALGUARD_ESL_ENABLED": "false",
+            # Keys and checkpoints stay in the run directory, never in /etc or /var/lib.
+            "DIALGUARD_DSR_HASH_KEY_FILE": str(self.workdir / "subject-hash.key"),
+            "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(self.workdir / "audit-signing.key"),
+            "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(self.workdir / "audit-checkpoints.jsonl"),
         }
         env |= self._recording_env()
         if self.now is not None:

@@ -24,7 +24,11 @@ def settings_for(tmp_path: Path, api_enabled: bool) -> Settings:
             "api": {"enabled": str(api_enabled).lower(), "port": "0"},
             "esl": {"enabled": "false"},
             "recording": {"enabled": "false"},
-            "audit": {"checkpoint_interval_s": "0"},
+            "audit": {
+                "checkpoint_interval_s": "0",
+                "signing_key_file": str(tmp_path / "audit-signing.key"),
+                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
+            },
             "dsr": {"hash_key_file": str(tmp_path / "subject.key")},
         },
     )

@@ -49,6 +49,11 @@ def settings_for(tmp_path: Path) -> Settings:
                 "spool_dir": str(tmp_path / "fs-recordings"),
                 "ami_secret": "",
             },
+            "audit": {
+                "signing_key_file": str(tmp_path / "audit-signing.key"),
+                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
+            },
+            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
         },
     )
 

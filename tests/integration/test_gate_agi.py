@@ -32,6 +32,11 @@ def settings_for(tmp_path: Path) -> Settings:
             "api": {"enabled": "false"},
             "esl": {"port": "0"},
             "recording": {"enabled": "false"},
+            "audit": {
+                "signing_key_file": str(tmp_path / "audit-signing.key"),
+                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
+            },
+            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
         },
     )
 
