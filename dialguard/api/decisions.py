@@ -1,9 +1,13 @@
-"""``/v1/decisions``: the recorded call attempts and what the gate decided (evidence)."""
+"""``/v1/decisions``: the recorded call attempts and what the gate decided (evidence).
+
+Caller and callee of a tenant whose rule pack marks its data sensitive (healthcare) are masked
+(:mod:`dialguard.rights.sensitive`); the data subject gets them through a DSR export."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from ..rights.sensitive import tenant_rules
 from ..views import decision_view
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
@@ -18,7 +22,8 @@ async def list_decisions(call: Call) -> web.Response:
     call.subject_number = p["callee"]
     async with call.context.store.transaction(readonly=True) as tx:
         rows = await tx.decisions.list(callee=p["callee"], since=p["since"], limit=p["limit"] or 50)
-    return respond([decision_view(d) for d in rows])
+        rules = await tenant_rules(tx, call.context.gate.book)
+    return respond([rules.view(d.attempt.tenant, decision_view(d)) for d in rows])
 
 
 async def get_decision(call: Call) -> web.Response:
@@ -26,9 +31,10 @@ async def get_decision(call: Call) -> web.Response:
     call.subject = decision_id
     async with call.context.store.transaction(readonly=True) as tx:
         decision = await tx.decisions.get(decision_id)
+        rules = await tenant_rules(tx, call.context.gate.book)
     if decision is None:
         raise not_found(f"decision {decision_id!r}")
-    return respond(decision_view(decision))
+    return respond(rules.view(decision.attempt.tenant, decision_view(decision)))
 
 
 ENDPOINTS = (

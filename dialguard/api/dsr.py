@@ -4,6 +4,9 @@ on the spot (or, with ``request_id``, one received earlier is handled) and audit
 
 The register names people by pseudonym and masked number only. An export answers with the JSON
 export itself; audio stays in the vault (``dialguard dsr export --audio`` writes it to files).
+An export holding records of a tenant whose rule pack marks its data sensitive (healthcare) is
+answered only to the roles that pack allows (``dsr``, not ``admin``): 403 ``sensitive_data``
+otherwise (:mod:`dialguard.rights.sensitive`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from ..rights.correct import correct_contact
 from ..rights.erase import erase_subject
 from ..rights.export import export_subject
 from ..rights.requests import DsrKind, UnknownRequest
+from ..rights.sensitive import ExportRefused, ExportRole
 from ..rights.service import list_requests
 from ..views import jsonable
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
-from .errors import not_found
+from .errors import ApiError, not_found
 from .fields import Field, Flag, Phone, choice, count, invalid
 from .schemas import array, ref
 
@@ -45,6 +49,8 @@ async def create_request(call: Call) -> web.Response:
         request_id, result = await _handle(call, kind, number, common)
     except UnknownRequest:
         raise not_found(f"data-subject request #{b['request_id']}") from None
+    except ExportRefused as exc:
+        raise ApiError(403, "sensitive_data", str(exc)) from None
     async with ctx.store.transaction(readonly=True) as tx:
         request = await tx.dsr.get(request_id)
     return respond({"request": request, "result": result})
@@ -55,7 +61,9 @@ async def _handle(
 ) -> tuple[int, dict[str, Any]]:
     b, ctx = call.body, call.context
     if kind is DsrKind.EXPORT:
-        export = await export_subject(ctx.store, number, **common)
+        role = call.principal.role.value if call.principal is not None else ""
+        as_role = ExportRole(role, ctx.gate.book)
+        export = await export_subject(ctx.store, number, as_role=as_role, **common)
         return export.request_id, export.data
     if kind is DsrKind.CORRECT:
         if b["minor"] is None and b["guardian"] is None:
@@ -100,6 +108,11 @@ ENDPOINTS = (
         "Handle a data-subject request: export, correct or erase",
         {
             200: Reply("The register entry and what was done", ref("DsrOutcome")),
+            403: Reply(
+                "The token's role may not do this, or (code sensitive_data) the export holds "
+                "records of a tenant whose rule pack lets only other roles export them",
+                ref("Error"),
+            ),
             404: Reply("No received request with that request_id", ref("Error")),
         },
         body=(

@@ -1,11 +1,14 @@
 """``/v1/recordings``: recording metadata only, in the shape of ``recordings list/show --json``.
-Audio never leaves through this resource: a data subject gets theirs through a DSR export."""
+Audio never leaves through this resource: a data subject gets theirs through a DSR export.
+Caller and callee of a tenant whose rule pack marks its data sensitive (healthcare) are masked
+(:mod:`dialguard.rights.sensitive`)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..recording.views import event_view, recording_view
+from ..rights.sensitive import tenant_rules
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import not_found
@@ -21,7 +24,8 @@ async def list_recordings(call: Call) -> web.Response:
         rows = await tx.recordings.list(
             p["tenant"], p["since"], p["limit"] or 50, bool(p["include_deleted"]), p["callee"]
         )
-    return respond([recording_view(r) for r in rows])
+        rules = await tenant_rules(tx, call.context.gate.book)
+    return respond([rules.view(r.tenant, recording_view(r)) for r in rows])
 
 
 async def get_recording(call: Call) -> web.Response:
@@ -31,9 +35,11 @@ async def get_recording(call: Call) -> web.Response:
     async with call.context.store.transaction(readonly=True) as tx:
         recording = await tx.recordings.get(recording_id)
         events = await tx.recordings.events(recording_id) if recording else ()
+        rules = await tenant_rules(tx, call.context.gate.book)
     if recording is None:
         raise not_found(f"recording {recording_id}")
-    return respond(recording_view(recording) | {"events": [event_view(e) for e in events]})
+    view = recording_view(recording) | {"events": [event_view(e) for e in events]}
+    return respond(rules.view(recording.tenant, view))
 
 
 ENDPOINTS = (

@@ -90,7 +90,10 @@ def list_dsr(ctx: click.Context, open_only: bool, as_json: bool) -> None:
 def export(
     ctx: click.Context, number: str, out: Path, with_audio: bool, request_id: int | None
 ) -> None:
-    """Write everything held about NUMBER to OUT as JSON."""
+    """Write everything held about NUMBER to OUT as JSON.
+
+    Sensitive tenants' records (healthcare) included: the CLI has no roles, it is the operator
+    with shell access on the gate host; the API keeps such exports to the pack's export roles."""
     cli = state(ctx)
     e164 = cli.number(number)
     vault = open_vault(cli.settings.recording) if with_audio else None

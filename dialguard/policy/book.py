@@ -244,6 +244,12 @@ class PolicyBook:
             names.update(self.select(industry, self._region_of(jurisdiction), None).phrase_packs)
         return tuple(sorted(names))
 
+    def industry_packs(self, industry: str) -> tuple[RulePack, ...]:
+        """The pack a tenant of ``industry`` gets in each jurisdiction (newest versions, no
+        subdivision): what holds for the tenant's data whichever country a call went to."""
+        jurisdictions = sorted({v[0].jurisdiction for v in self._versions.values()})
+        return tuple(self.select(industry, self._region_of(j), None) for j in jurisdictions)
+
     def data_regions(self) -> dict[str, str]:
         """Jurisdiction pack name → the storage region its pack requires, where it has one."""
         return {

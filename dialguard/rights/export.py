@@ -18,6 +18,7 @@ from ..recording.vault import Vault
 from ..storage.store import Store
 from ..views import jsonable
 from .requests import DsrKind, DsrStatus
+from .sensitive import ExportRole
 from .service import begin_request
 
 FORMAT = "dialguard-subject-export/1"
@@ -37,9 +38,15 @@ async def export_subject(
     now: datetime,
     deadline_days: int,
     request_id: int | None = None,
+    as_role: ExportRole | None = None,
 ) -> Export:
     """Collect the export and close the request (audited); writing it out is the caller's job
-    (:func:`write_export` for a file, or an API response)."""
+    (:func:`write_export` for a file, or an API response).
+
+    ``as_role`` (the API) checks the requester's role against the packs of every tenant the
+    export holds records of; :class:`~dialguard.rights.sensitive.ExportRefused` then rolls the
+    whole transaction back, so a received request stays open and nothing is marked exported.
+    None (the CLI: the operator on the gate host) exports everything."""
     async with store.transaction() as tx:
         request = await begin_request(
             tx,
@@ -52,6 +59,8 @@ async def export_subject(
         )
         key = tx.subject_key
         held = await tx.subject_data.export(number, key.digest(number), key.subject(number))
+        if as_role is not None:
+            await as_role.check(tx, held)
         counts = {name: len(rows) for name, rows in held.items()}
         await tx.dsr.finish(request.id, DsrStatus.COMPLETED, at=now, by=by, outcome=counts)
         await tx.audit.append(
