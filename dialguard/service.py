@@ -20,7 +20,7 @@ from .policy.engine import evaluate, is_emergency
 from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.decision_log import DecisionLog
-from .storage.facts import call_path_reader, lookup_facts
+from .storage.facts import fact_reader
 from .storage.store import Store
 
 _FAILURE_MESSAGES = {
@@ -51,15 +51,14 @@ class GateService:
         self.tenant_region = tenant_region
         """Where a tenant's recordings are stored, for packs that require a data region."""
         self.national_dnc = national_dnc
-        self._reads = call_path_reader(store)
+        self._facts = fact_reader(store)
 
     async def facts_for(self, attempt: CallAttempt, now: datetime) -> Facts:
         caller = try_normalize(attempt.caller, self.default_region)
         callee = try_normalize(attempt.callee, self.default_region)
         if is_emergency(attempt.callee, self.pack):
             return Facts(caller=caller, callee=callee)
-        async with self._reads.transaction(readonly=True) as tx:
-            facts = await lookup_facts(tx, attempt, caller, callee, now, self.book.longest_window)
+        facts = await self._facts.lookup(attempt, caller, callee, now, self.book.longest_window)
         zones = time_zones(callee) if callee else ()
         region = self.tenant_region(attempt.tenant) if self.tenant_region else None
         national = self.national_dnc.entries(callee, now) if self.national_dnc and callee else ()

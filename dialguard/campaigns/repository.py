@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, exists, select
+from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..storage._common import require_tenants
@@ -27,6 +27,17 @@ def _script(row: Row[Any]) -> CampaignScript:
         registered_at=row.registered_at,
         registered_by=row.registered_by,
     )
+
+
+SCRIPT_APPROVED = select(
+    exists().where(
+        (campaign_scripts.c.tenant == bindparam("tenant"))
+        & (campaign_scripts.c.campaign == bindparam("campaign"))
+        & (campaign_scripts.c.status == ScriptStatus.APPROVED.value)
+    )
+)
+"""``tenant``, ``campaign``: has the campaign an approved script? (The call path runs this too,
+see :mod:`dialguard.storage.facts`.)"""
 
 
 class ScriptRepository:
@@ -59,14 +70,8 @@ class ScriptRepository:
 
     async def approved(self, tenant: str, campaign: str) -> bool:
         """The gate's question: may calls be made for this tenant's campaign?"""
-        query = select(
-            exists().where(
-                (campaign_scripts.c.tenant == tenant)
-                & (campaign_scripts.c.campaign == campaign)
-                & (campaign_scripts.c.status == ScriptStatus.APPROVED.value)
-            )
-        )
-        return bool((await self._conn.execute(query)).scalar())
+        params = {"tenant": tenant, "campaign": campaign}
+        return bool((await self._conn.execute(SCRIPT_APPROVED, params)).scalar())
 
     async def get(self, script_id: int) -> CampaignScript | None:
         query = select(campaign_scripts).where(campaign_scripts.c.id == script_id)

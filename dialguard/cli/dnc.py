@@ -14,6 +14,7 @@ from ..dnc_import import BadLine, ImportTarget, import_dnc
 from ..policy.model import DncEntry, DncScope
 from ..rights.pseudonyms import masked, subject
 from ..views import jsonable
+from . import national
 from .runtime import emit_json, run, state
 
 
@@ -26,6 +27,9 @@ def _scope(tenant: str | None, campaign: str | None) -> DncScope:
 @click.group("dnc")
 def group() -> None:
     """Do-not-call lists: global, per tenant or per campaign."""
+
+
+group.add_command(national.group)
 
 
 @group.command("add")

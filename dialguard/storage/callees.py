@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import ConsentRecord, ContactFlags
@@ -13,8 +13,20 @@ from ._common import require_tenants, utcnow
 from .records import Outcome, require_e164
 from .schema import consents, contacts
 
+CONSENTS_OF_CALLEE = (
+    select(consents)
+    .where((consents.c.callee == bindparam("callee")) & (consents.c.tenant == bindparam("tenant")))
+    .order_by(consents.c.given_at, consents.c.id)
+)
+"""``callee``, ``tenant``: every consent record, revoked and expired included, oldest first (the
+call path runs this too, see :mod:`dialguard.storage.facts`)."""
 
-def _consent(row: Row[Any]) -> ConsentRecord:
+CONTACT_OF_NUMBER = select(contacts).where(contacts.c.number == bindparam("number"))
+"""``number``: its contact flags, if any."""
+
+
+def consent_from(row: Any) -> ConsentRecord:
+    """A row of ``consents`` (a SQLAlchemy row or the call path's named tuple)."""
     return ConsentRecord(
         consent_id=row.id,
         callee=row.callee,
@@ -62,7 +74,7 @@ class ConsentRepository:
                 .returning(*consents.c)
             )
         ).one()
-        return _consent(row)
+        return consent_from(row)
 
     async def revoke(self, callee: str, tenant: str, purpose: str | None, at: datetime) -> int:
         """Revoke the callee's live consents to ``tenant`` for ``purpose`` (None: every purpose);
@@ -82,12 +94,8 @@ class ConsentRepository:
         """All of the callee's consent records with ``tenant``, revoked and expired included,
         oldest first: the policy decides which still count."""
         require_e164(callee)
-        rows = await self._conn.execute(
-            select(consents)
-            .where((consents.c.callee == callee) & (consents.c.tenant == tenant))
-            .order_by(consents.c.given_at, consents.c.id)
-        )
-        return tuple(_consent(row) for row in rows)
+        rows = await self._conn.execute(CONSENTS_OF_CALLEE, {"callee": callee, "tenant": tenant})
+        return tuple(consent_from(row) for row in rows)
 
 
 class ContactRepository:
@@ -110,9 +118,10 @@ class ContactRepository:
 
     async def get(self, number: str) -> ContactFlags | None:
         require_e164(number)
-        row = (
-            await self._conn.execute(select(contacts).where(contacts.c.number == number))
-        ).first()
-        if row is None:
-            return None
-        return ContactFlags(number=row.number, minor=row.minor, guardian=row.guardian)
+        row = (await self._conn.execute(CONTACT_OF_NUMBER, {"number": number})).first()
+        return None if row is None else contact_from(row)
+
+
+def contact_from(row: Any) -> ContactFlags:
+    """A row of ``contacts``."""
+    return ContactFlags(number=row.number, minor=row.minor, guardian=row.guardian)

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
 from .records import FrequencyReset, require_e164
+from .schema import E164, frequency_resets
 from .schema import decisions as t
-from .schema import frequency_resets
 
 
 def check_decision(decision: Decision) -> None:
@@ -81,6 +82,33 @@ def _decision(row: Row[Any]) -> Decision:
     )
 
 
+def _recent_allowed() -> Select[datetime]:
+    callee, tenant = bindparam("callee", type_=E164), bindparam("tenant", type_=String(64))
+    last_reset = (
+        select(func.max(frequency_resets.c.at))
+        .where((frequency_resets.c.callee == callee) & (frequency_resets.c.tenant == tenant))
+        .scalar_subquery()
+    )
+    return (
+        select(t.c.decided_at)
+        .where(
+            (t.c.callee_e164 == callee)
+            & (t.c.tenant == tenant)
+            & (t.c.verdict == Verdict.ALLOW.value)
+            & (t.c.decided_at >= bindparam("since"))
+            & (last_reset.is_(None) | (t.c.decided_at > last_reset))
+            & t.c.restricted.is_(False)
+        )
+        .order_by(t.c.decided_at.desc())
+    )
+
+
+RECENT_ALLOWED = _recent_allowed()
+"""``callee``, ``tenant``, ``since``: when the tenant was allowed to call the callee, newest first,
+at or after ``since`` and after the latest frequency reset (the call path runs this too, see
+:mod:`dialguard.storage.facts`)."""
+
+
 class DecisionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -119,24 +147,8 @@ class DecisionRepository:
         """When ``tenant`` was last allowed to call ``callee``, newest first: attempts at or after
         ``since`` and after the latest frequency reset (one query, served by an index)."""
         require_e164(callee)
-        last_reset = (
-            select(func.max(frequency_resets.c.at))
-            .where((frequency_resets.c.callee == callee) & (frequency_resets.c.tenant == tenant))
-            .scalar_subquery()
-        )
-        rows = await self._conn.execute(
-            select(t.c.decided_at)
-            .where(
-                (t.c.callee_e164 == callee)
-                & (t.c.tenant == tenant)
-                & (t.c.verdict == Verdict.ALLOW.value)
-                & (t.c.decided_at >= since)
-                & (last_reset.is_(None) | (t.c.decided_at > last_reset))
-                & t.c.restricted.is_(False)
-            )
-            .order_by(t.c.decided_at.desc())
-        )
-        return tuple(rows.scalars())
+        params = {"callee": callee, "tenant": tenant, "since": since}
+        return tuple((await self._conn.execute(RECENT_ALLOWED, params)).scalars())
 
     async def reset_frequency(
         self, callee: str, tenant: str, at: datetime, by: str, reason: str

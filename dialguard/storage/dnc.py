@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, func, select, update
+from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import DncEntry, DncScope
@@ -58,7 +58,8 @@ def _row(entry: DncEntry) -> dict[str, Any]:
     }
 
 
-def _entry(row: Row[Any]) -> DncEntry:
+def entry_from(row: Any) -> DncEntry:
+    """A row of ``dnc_entries`` (a SQLAlchemy row or the call path's named tuple)."""
     return DncEntry(
         number=row.number,
         scope=DncScope(row.scope),
@@ -72,7 +73,8 @@ def _entry(row: Row[Any]) -> DncEntry:
     )
 
 
-def _erased_entry(number: str, row: Row[Any]) -> DncEntry:
+def erased_entry_from(number: str, row: Any) -> DncEntry:
+    """A row of ``dnc_hashed``, matched by the pseudonym of ``number``."""
     return DncEntry(
         number=number,
         scope=DncScope(row.scope),
@@ -90,18 +92,38 @@ def _live(table: Table = t) -> ColumnElement[bool]:
     return table.c.removed_at.is_(None)
 
 
-def _applies(table: Table, tenant: str, campaign: str | None, now: datetime) -> ColumnElement[bool]:
-    """Live and unexpired, and global, the tenant's own, or the campaign's."""
-    applies = (table.c.scope == DncScope.GLOBAL.value) | (
-        (table.c.scope == DncScope.TENANT.value) & (table.c.tenant == tenant)
-    )
-    if campaign is not None:
-        applies = applies | (
+def _applies(table: Table) -> ColumnElement[bool]:
+    """Live and unexpired at ``:now``, and global, ``:tenant``'s own, or ``:campaign``'s (a NULL
+    ``:campaign`` matches no campaign entry)."""
+    tenant = bindparam("tenant", type_=String(64))
+    campaign = bindparam("campaign", type_=String(128))
+    applies = (
+        (table.c.scope == DncScope.GLOBAL.value)
+        | ((table.c.scope == DncScope.TENANT.value) & (table.c.tenant == tenant))
+        | (
             (table.c.scope == DncScope.CAMPAIGN.value)
             & (table.c.tenant == tenant)
             & (table.c.campaign == campaign)
         )
-    return _live(table) & (table.c.expires_at.is_(None) | (table.c.expires_at > now)) & applies
+    )
+    unexpired = table.c.expires_at.is_(None) | (table.c.expires_at > bindparam("now"))
+    return _live(table) & unexpired & applies
+
+
+MATCHING = (
+    select(t)
+    .where((t.c.number == bindparam("number")) & _applies(t))
+    .order_by(t.c.added_at, t.c.id)
+)
+"""``number``, ``tenant``, ``campaign``, ``now``: the entries that bar the call (the call path
+runs this too, see :mod:`dialguard.storage.facts`)."""
+
+MATCHING_ERASED = (
+    select(h)
+    .where((h.c.number_hash == bindparam("number_hash")) & _applies(h))
+    .order_by(h.c.added_at, h.c.id)
+)
+"""The same for opt-outs kept by pseudonym after erasure (``number_hash``)."""
 
 
 def _same_list(
@@ -204,19 +226,12 @@ class DncRepository:
         every global one, the tenant's own, and the campaign's, including those kept by
         pseudonym after the number's owner was erased."""
         require_e164(number)
-        rows = await self._conn.execute(
-            select(t)
-            .where((t.c.number == number) & _applies(t, tenant, campaign, now))
-            .order_by(t.c.added_at, t.c.id)
-        )
-        found = [_entry(row) for row in rows]
+        params = {"number": number, "tenant": tenant, "campaign": campaign, "now": now}
+        found = [entry_from(row) for row in await self._conn.execute(MATCHING, params)]
         if self._hash is not None:
-            hashed = await self._conn.execute(
-                select(h)
-                .where((h.c.number_hash == self._hash(number)) & _applies(h, tenant, campaign, now))
-                .order_by(h.c.added_at, h.c.id)
-            )
-            found.extend(_erased_entry(number, row) for row in hashed)
+            params["number_hash"] = self._hash(number)
+            hashed = await self._conn.execute(MATCHING_ERASED, params)
+            found.extend(erased_entry_from(number, row) for row in hashed)
         return tuple(found)
 
     async def history(self, number: str) -> tuple[DncRecord, ...]:
@@ -227,7 +242,7 @@ class DncRepository:
         )
         return tuple(
             DncRecord(
-                entry=_entry(row),
+                entry=entry_from(row),
                 removed_at=row.removed_at,
                 removed_by=row.removed_by,
                 removal_reason=row.removal_reason,

@@ -47,7 +47,7 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
@@ -58,7 +58,7 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
     """An engine for ``database.url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
     url = make_url(database.url)
     if url.drivername == "sqlite+aiosqlite":
-        path = _sqlite_file(database.url)
+        path = sqlite_file(database.url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, pool_size=database.pool_size)

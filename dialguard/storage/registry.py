@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import NumberType, RegisteredNumber
@@ -14,8 +14,19 @@ from .errors import UnknownTenant
 from .records import Outcome, Tenant, require_e164
 from .schema import registered_numbers, tenants
 
+TENANT_BY_NAME = select(tenants).where(tenants.c.name == bindparam("name"))
+"""``name``: the tenant (the call path runs this too, see :mod:`dialguard.storage.facts`)."""
 
-def _tenant(row: Row[Any]) -> Tenant:
+REGISTRATIONS_OF_NUMBER = (
+    select(registered_numbers)
+    .where(registered_numbers.c.number == bindparam("number"))
+    .order_by(registered_numbers.c.tenant)
+)
+"""``number``: every tenant's registration of it, active or not."""
+
+
+def tenant_from(row: Any) -> Tenant:
+    """A row of ``tenants`` (a SQLAlchemy row or the call path's named tuple)."""
     return Tenant(id=row.id, name=row.name, industry=row.industry, created_at=row.created_at)
 
 
@@ -52,15 +63,16 @@ class TenantRepository:
         return Outcome.UNCHANGED
 
     async def get(self, name: str) -> Tenant | None:
-        row = (await self._conn.execute(select(tenants).where(tenants.c.name == name))).first()
-        return None if row is None else _tenant(row)
+        row = (await self._conn.execute(TENANT_BY_NAME, {"name": name})).first()
+        return None if row is None else tenant_from(row)
 
     async def list(self) -> tuple[Tenant, ...]:
         rows = await self._conn.execute(select(tenants).order_by(tenants.c.name))
-        return tuple(_tenant(row) for row in rows)
+        return tuple(tenant_from(row) for row in rows)
 
 
-def _registration(row: Row[Any]) -> RegisteredNumber:
+def registration_from(row: Any) -> RegisteredNumber:
+    """A row of ``registered_numbers``."""
     return RegisteredNumber(
         number=row.number,
         tenant=row.tenant,
@@ -112,7 +124,7 @@ class NumberRepository:
                 )
             )
             return Outcome.CREATED
-        if _registration(existing) == reg:
+        if registration_from(existing) == reg:
             return Outcome.UNCHANGED
         await self._conn.execute(
             update(registered_numbers).where(key).values(updated_at=at, **_values(reg))
@@ -122,12 +134,8 @@ class NumberRepository:
     async def get(self, number: str) -> tuple[RegisteredNumber, ...]:
         """Every tenant's registration of ``number``, active or not."""
         require_e164(number)
-        rows = await self._conn.execute(
-            select(registered_numbers)
-            .where(registered_numbers.c.number == number)
-            .order_by(registered_numbers.c.tenant)
-        )
-        return tuple(_registration(row) for row in rows)
+        rows = await self._conn.execute(REGISTRATIONS_OF_NUMBER, {"number": number})
+        return tuple(registration_from(row) for row in rows)
 
     async def list(
         self, tenant: str | None = None, *, active_only: bool = False
@@ -139,7 +147,7 @@ class NumberRepository:
             query = query.where(registered_numbers.c.tenant == tenant)
         if active_only:
             query = query.where(registered_numbers.c.active.is_(True))
-        return tuple(_registration(row) for row in await self._conn.execute(query))
+        return tuple(registration_from(row) for row in await self._conn.execute(query))
 
     async def deactivate(self, number: str, tenant: str, *, at: datetime | None = None) -> bool:
         """Mark the registration inactive (kept as evidence); False if there was none active."""

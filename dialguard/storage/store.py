@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,7 +29,7 @@ from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
 from .decisions import DecisionRepository
 from .dnc import DncRepository
-from .engine import WRITE_OPTION, create_engine
+from .engine import WRITE_OPTION, create_engine, sqlite_file
 from .errors import StorageError
 from .migrate import check_revision
 from .registry import NumberRepository, TenantRepository
@@ -66,6 +67,15 @@ class Transaction:
         return self._subject_key
 
 
+@dataclass(frozen=True)
+class SqliteFile:
+    """Where an SQLite store lives, for code of :mod:`dialguard.storage` that opens its own
+    synchronous connections to it (the call path, the decision log's group commits)."""
+
+    path: Path
+    subject_key: SubjectKey | None
+
+
 class Store:
     def __init__(self, engine: AsyncEngine, subject_key: SubjectKey | None = None) -> None:
         self._engine = engine
@@ -96,6 +106,15 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    def sqlite_file(self) -> SqliteFile | None:
+        """The database file and subject key when this store is an SQLite file; None for
+        PostgreSQL and in-memory databases."""
+        url = self._engine.url
+        if url.drivername != "sqlite+aiosqlite":
+            return None
+        path = sqlite_file(url.render_as_string(hide_password=False))
+        return None if path is None else SqliteFile(path, self._subject_key)
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Transaction]:
