@@ -6,6 +6,7 @@ drift from what the handlers accept, and every rejection is a 400 naming the fie
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,14 +23,14 @@ _PHONE_PATTERN = r"^[0-9+()\-. /]{1,40}$"
 
 
 @dataclass(frozen=True)
-class Kind:
+class Kind(abc.ABC):
     """How one value is written (``schema``) and read (:meth:`parse`)."""
 
     schema: Mapping[str, Any]
 
+    @abc.abstractmethod
     def parse(self, name: str, value: Any, region: str) -> Any:
         """The value to hand to the handler, or an :class:`ApiError` (400) naming ``name``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..policy.model import INDUSTRIES
-from ..views import jsonable
+from ..tenants import upsert_tenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .fields import Field, choice, text
@@ -23,19 +23,7 @@ async def add_tenant(call: Call) -> web.Response:
     industry: str = call.body["industry"] or "general"
     call.subject = name
     async with call.context.store.transaction() as tx:
-        before = await tx.tenants.get(name)
-        if before is None:
-            await tx.tenants.ensure(name, industry)
-            outcome = "created"
-        else:
-            outcome = (await tx.tenants.set_industry(name, industry)).value
-        if outcome != "unchanged":
-            await tx.audit.append(
-                call.actor,
-                "tenants.add",
-                name,
-                {"before": jsonable(before), "after": {"name": name, "industry": industry}},
-            )
+        outcome = await upsert_tenant(tx, call.actor, name, industry)
     return respond({"name": name, "industry": industry, "outcome": outcome})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..policy.model import INDUSTRIES
+from ..tenants import upsert_tenant
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -24,20 +25,7 @@ def add(ctx: click.Context, name: str, industry: str) -> None:
 
     async def _add() -> str:
         async with cli.store() as store, store.transaction() as tx:
-            before = await tx.tenants.get(name)
-            if before is None:
-                await tx.tenants.ensure(name, industry)
-                outcome = "created"
-            else:
-                outcome = (await tx.tenants.set_industry(name, industry)).value
-            if outcome != "unchanged":
-                await tx.audit.append(
-                    cli.actor,
-                    "tenants.add",
-                    name,
-                    {"before": jsonable(before), "after": {"name": name, "industry": industry}},
-                )
-            return outcome
+            return await upsert_tenant(tx, cli.actor, name, industry)
 
     click.echo(f"{name} ({industry}): {run(_add)}")
 
