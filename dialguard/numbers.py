@@ -1,7 +1,8 @@
 """Phone numbers: one canonical form (E.164) for every table and every check, and masking for logs.
 
 Parsing with ``phonenumbers`` costs tens of microseconds; gate traffic repeats the same callers
-and callees, so results are memoised per (text, region).
+and callees, so results are memoised per (text, region), and the lookups on an E.164 number (time
+zones, region, place, masking) share one parse of it (:func:`_parsed`).
 """
 
 from __future__ import annotations
@@ -57,24 +58,29 @@ def try_normalize(raw: str, default_region: str = "CN") -> str | None:
         return None
 
 
+@lru_cache(maxsize=50_000)
+def _parsed(e164: str) -> phonenumbers.PhoneNumber:
+    """The parse of an E.164 number, shared by the lookups below (never mutate it)."""
+    return phonenumbers.parse(e164, None)
+
+
 @lru_cache(maxsize=200_000)
 def time_zones(e164: str) -> tuple[str, ...]:
     """Every IANA zone the number may be in; empty when phonenumbers knows none."""
-    parsed = phonenumbers.parse(e164, None)
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
-    return zones
+    zones = pn_timezone.time_zones_for_number(_parsed(e164))
+    return tuple(z for z in zones if z != _UNKNOWN_ZONE)
 
 
 @lru_cache(maxsize=200_000)
 def region_of(e164: str) -> str | None:
-    return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    return phonenumbers.region_code_for_number(_parsed(e164))
 
 
 @lru_cache(maxsize=200_000)
 def place_of(e164: str) -> str:
     """Where the number is, in English, as finely as phonenumbers knows: a state (``Florida``), a
     city and state (``New York, NY``), or empty. Rule packs map it to their subdivisions."""
-    return str(pn_geocoder.description_for_number(phonenumbers.parse(e164, None), "en"))
+    return str(pn_geocoder.description_for_number(_parsed(e164), "en"))
 
 
 def digits_only(raw: str) -> str:
@@ -84,7 +90,7 @@ def digits_only(raw: str) -> str:
 @lru_cache(maxsize=100_000)
 def _country_code_length(e164: str) -> int:
     try:
-        return len(str(phonenumbers.parse(e164, None).country_code))
+        return len(str(_parsed(e164).country_code))
     except phonenumbers.NumberParseException:
         return 0
 

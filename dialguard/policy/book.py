@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ from .pack import (
 from .packfile import PackFile
 
 _HEADER_ONLY = frozenset({"pack", "subdivisions"})
+_MAX_SELECTED = 10_000
+"""Bound of the per-call selection caches (their keys include the date)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class PolicyBook:
                         f"{self._countries[country]}"
                     )
         self._cache: dict[tuple[str, str | None, str | None], RulePack] = {}
+        self._selected: dict[tuple[str, str | None, str | None, date | None], RulePack] = {}
+        self._in_force_on: dict[tuple[str, date | None], PackFile | None] = {}
         self._retention: dict[str, RetentionClass] | None = None
         # Every combination is built once here, so that a bad pack fails at start, not on a
         # call; then every pack is given every retention class, so that whatever pack assigned
@@ -119,9 +124,16 @@ class PolicyBook:
         return cls(files, default, overrides, label, calendars(calendar_file))
 
     def _in_force(self, name: str, on: date | None) -> PackFile | None:
+        key = (name, on)
+        if key in self._in_force_on:
+            return self._in_force_on[key]
         versions = self._versions.get(name, [])
         current = [f for f in versions if on is None or f.effective_from <= on]
-        return current[-1] if current else None
+        found = current[-1] if current else None
+        if len(self._in_force_on) >= _MAX_SELECTED:
+            self._in_force_on.clear()
+        self._in_force_on[key] = found
+        return found
 
     def jurisdiction_for(self, region: str | None) -> str:
         return self._countries.get(region or "", self.default)
@@ -135,8 +147,8 @@ class PolicyBook:
     def subdivision_of(self, jurisdiction: str, callee: str | None, on: date | None) -> str | None:
         """The subdivision code of the jurisdiction pack the callee's number is located in."""
         pack_file = self._in_force(jurisdiction, on)
-        if callee is None or pack_file is None:
-            return None
+        if callee is None or pack_file is None or not pack_file.subdivisions:
+            return None  # no geocoding for a pack without subdivisions (most calls)
         place = place_of(callee)
         for code, table in pack_file.subdivisions.items():
             if place and (place == table["name"] or place.endswith(f", {code}")):
@@ -144,8 +156,20 @@ class PolicyBook:
         return None
 
     def for_callee(self, industry: str, callee: str | None, on: date | None) -> RulePack:
-        """The pack governing a call by a tenant of ``industry`` to ``callee`` (E.164 or None)."""
-        return self.explain(industry, callee, on).pack
+        """The pack governing a call by a tenant of ``industry`` to ``callee`` (E.164 or None):
+        :meth:`explain`'s pack, remembered per (industry, region, subdivision, date) since it
+        runs on every call."""
+        region = region_of(callee) if callee else None
+        subdivision = self.subdivision_of(self.jurisdiction_for(region), callee, on)
+        key = (industry, region, subdivision, on)
+        pack = self._selected.get(key)
+        if pack is None:
+            if len(self._selected) >= _MAX_SELECTED:  # a new day's keys replace the old ones
+                self._selected.clear()
+            pack = self._selected[key] = self._build(
+                *self._choose(industry, region, subdivision, on)
+            )
+        return pack
 
     def explain(self, industry: str, callee: str | None, on: date | None) -> Selection:
         """:meth:`for_callee` with the reasons: the region, subdivision and files it used."""
@@ -225,9 +249,10 @@ class PolicyBook:
                 for code in pack_file.subdivisions:
                     yield self._build(pack_file, code, None)
 
-    @property
+    @cached_property
     def longest_window(self) -> timedelta:
-        """The longest frequency window of any pack: what the facts lookup must cover."""
+        """The longest frequency window of any pack: what the facts lookup must cover (asked on
+        every call; the packs never change after loading)."""
         return max(pack.longest_window for pack in self.every_pack)
 
     @property

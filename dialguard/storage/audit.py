@@ -76,6 +76,47 @@ class NewEntry:
     at: datetime
 
 
+TAIL = select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)
+"""The last entry's ``seq`` and ``hash``: what the next entry links to."""
+
+
+def chain_rows(new: Sequence[NewEntry], last: Any) -> list[dict[str, Any]]:
+    """The ``audit_log`` rows of ``new``, linked after ``last`` (a :data:`TAIL` row, or None for
+    an empty log). The one place entries are hashed on append (the decision log's SQLite writer
+    inserts these rows too)."""
+    seq, prev_hash = (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
+    rows: list[dict[str, Any]] = []
+    for item in new:
+        seq += 1
+        at = item.at.astimezone(UTC)
+        detail_json = canonical_json(item.detail)
+        digest = entry_hash(
+            canonical_entry(
+                seq=seq,
+                at=at,
+                actor=item.actor,
+                action=item.action,
+                subject=item.subject,
+                detail_json=detail_json,
+                prev_hash=prev_hash,
+            )
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": item.actor,
+                "action": item.action,
+                "subject": item.subject,
+                "detail": detail_json,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    return rows
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
@@ -112,54 +153,22 @@ class AuditRepository:
             await self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK}
             )
-        last = (
-            await self._conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1))
-        ).first()
-        seq, prev_hash = (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
-        entries: list[AuditEntry] = []
-        rows: list[dict[str, Any]] = []
-        for item in new:
-            seq += 1
-            at = item.at.astimezone(UTC)
-            detail_json = canonical_json(item.detail)
-            digest = entry_hash(
-                canonical_entry(
-                    seq=seq,
-                    at=at,
-                    actor=item.actor,
-                    action=item.action,
-                    subject=item.subject,
-                    detail_json=detail_json,
-                    prev_hash=prev_hash,
-                )
-            )
-            rows.append(
-                {
-                    "seq": seq,
-                    "at": at,
-                    "actor": item.actor,
-                    "action": item.action,
-                    "subject": item.subject,
-                    "detail": detail_json,
-                    "prev_hash": prev_hash,
-                    "hash": digest,
-                }
-            )
-            entries.append(
-                AuditEntry(
-                    seq,
-                    at,
-                    item.actor,
-                    item.action,
-                    item.subject,
-                    json.loads(detail_json),
-                    prev_hash,
-                    digest,
-                )
-            )
-            prev_hash = digest
+        last = (await self._conn.execute(TAIL)).first()
+        rows = chain_rows(new, last)
         await self._conn.execute(t.insert(), rows)
-        return tuple(entries)
+        return tuple(
+            AuditEntry(
+                row["seq"],
+                row["at"],
+                row["actor"],
+                row["action"],
+                row["subject"],
+                json.loads(row["detail"]),
+                row["prev_hash"],
+                row["hash"],
+            )
+            for row in rows
+        )
 
     async def tail(self, n: int = 20) -> tuple[AuditEntry, ...]:
         """The last ``n`` entries, oldest first."""

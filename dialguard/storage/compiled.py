@@ -1,4 +1,4 @@
-"""A SQLAlchemy ``SELECT`` compiled once for SQLite and run on a plain ``sqlite3`` connection.
+"""SQLAlchemy statements compiled once for SQLite and run on a plain ``sqlite3`` connection.
 
 The call path runs the same seven statements for every call. Through SQLAlchemy each costs about
 200 µs of Python (cache key, parameter processing, result wrapping) around 20 µs of SQLite. Here
@@ -6,21 +6,25 @@ the statement is compiled once, at construction, into SQL text with ``?`` placeh
 parameters and result columns are converted by the processors of the very column types the
 repositories use (:class:`~dialguard.storage.schema.UTCDateTime`, JSON, booleans), taken from the
 SQLite dialect once. So the statement — its rule of meaning — and its value formats have one
-definition each, shared with the repository path.
+definition each, shared with the repository path. :class:`CompiledInsert` does the same for a
+table's multi-row ``INSERT`` (the decision log's group commit).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _DIALECT = sqlite.dialect()
 _Processor = Callable[[Any], Any]
+_Bind = tuple[str | None, Any]
+"""Per placeholder: (name to take from the caller, processor) or (None, constant value)."""
 
 
 class CompiledSelect:
@@ -29,16 +33,7 @@ class CompiledSelect:
     def __init__(self, statement: Select[Any]) -> None:
         compiled = statement.compile(dialect=_DIALECT)
         self.sql = str(compiled)
-        assert compiled.positiontup is not None, "the SQLite dialect binds by position"
-        # Per placeholder: (name to take from the caller, processor) or (None, constant value).
-        self._binds: list[tuple[str | None, Any]] = []
-        for name in compiled.positiontup:
-            bind = compiled.binds[name]
-            process = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
-            if bind.required:
-                self._binds.append((name, process))
-            else:  # a literal of the statement (``verdict = 'allow'``)
-                self._binds.append((None, process(bind.value) if process else bind.value))
+        self._binds = _binds(compiled)
         columns = list(statement.selected_columns)
         self._results: list[tuple[int, _Processor]] = []
         for index, column in enumerate(columns):
@@ -50,16 +45,7 @@ class CompiledSelect:
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for ``params`` (by name), converted for SQLite."""
-        values = []
-        for name, process in self._binds:
-            if name is None:
-                values.append(process)
-            else:
-                value = params[name]
-                values.append(
-                    process(value) if process is not None and value is not None else value
-                )
-        return tuple(values)
+        return _positional(self._binds, params)
 
     def rows(self, conn: sqlite3.Connection, params: Mapping[str, Any]) -> list[Any]:
         """The result rows as named tuples (attribute access, like SQLAlchemy's rows)."""
@@ -73,3 +59,47 @@ class CompiledSelect:
                 values[index] = process(values[index])
             out.append(self._row._make(values))
         return out
+
+
+class CompiledInsert:
+    """``table.insert()`` of many rows (mappings with the same keys, as SQLAlchemy's executemany
+    requires), compiled once per set of keys."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._compiled: dict[tuple[str, ...], tuple[str, list[_Bind]]] = {}
+
+    def run(self, conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        keys = tuple(rows[0])
+        found = self._compiled.get(keys)
+        if found is None:
+            compiled = self._table.insert().compile(dialect=_DIALECT, column_keys=list(keys))
+            found = self._compiled[keys] = (str(compiled), _binds(compiled))
+        sql, binds = found
+        conn.executemany(sql, [_positional(binds, row) for row in rows])
+
+
+def _binds(compiled: SQLCompiler) -> list[_Bind]:
+    assert compiled.positiontup is not None, "the SQLite dialect binds by position"
+    binds: list[_Bind] = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        process = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+        if bind.required:
+            binds.append((name, process))
+        else:  # a literal of the statement (``verdict = 'allow'``)
+            binds.append((None, process(bind.value) if process else bind.value))
+    return binds
+
+
+def _positional(binds: list[_Bind], params: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = []
+    for name, process in binds:
+        if name is None:
+            values.append(process)
+        else:
+            value = params[name]
+            values.append(process(value) if process is not None and value is not None else value)
+    return tuple(values)

@@ -17,9 +17,9 @@ import asyncio
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
 from .audit import NewEntry
+from .decision_writer import decision_writer
 from .decisions import check_decision
-from .facts import batch_writer
-from .store import Store, Transaction
+from .store import Store
 
 _Pending = tuple[Decision, "asyncio.Future[None]"]
 ACTOR = "gate"
@@ -59,7 +59,7 @@ class DecisionLog:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._commits = 0
-        self._direct = batch_writer(store)
+        self._direct = decision_writer(store)
 
     @property
     def commits(self) -> int:
@@ -112,16 +112,12 @@ class DecisionLog:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             decisions = [decision for decision, _ in batch]
-
-            async def insert(tx: Transaction) -> None:
-                await tx.decisions.add_many(decisions)
-                await tx.audit.append_many([audit_entry(decision) for decision in decisions])
-
             if self._direct is not None:  # SQLite: the whole transaction in one thread hop
-                await self._direct.write(insert)
+                await self._direct.write(decisions, audit_entry)
             else:
                 async with self._store.transaction() as tx:
-                    await insert(tx)
+                    await tx.decisions.add_many(decisions)
+                    await tx.audit.append_many([audit_entry(d) for d in decisions])
         except asyncio.CancelledError:
             for _, done in batch:
                 done.cancel()

@@ -29,7 +29,8 @@ def check_decision(decision: Decision) -> None:
             require_e164(number)
 
 
-def _row(decision: Decision) -> dict[str, Any]:
+def decision_row(decision: Decision) -> dict[str, Any]:
+    """The ``decisions`` row of ``decision`` (also inserted by the SQLite decision writer)."""
     check_decision(decision)
     attempt = decision.attempt
     return {
@@ -116,7 +117,7 @@ class DecisionRepository:
     async def add_many(self, decisions: Sequence[Decision]) -> None:
         """Insert decisions in one statement (the group commit of :class:`DecisionLog`)."""
         if decisions:
-            await self._conn.execute(t.insert(), [_row(d) for d in decisions])
+            await self._conn.execute(t.insert(), [decision_row(d) for d in decisions])
 
     async def get(self, decision_id: str) -> Decision | None:
         """None also for a restricted decision: only a legal export may read it."""

@@ -13,21 +13,15 @@ converters. aiosqlite would hand every statement to a worker thread and back (ab
 hand-offs per call), and SQLAlchemy's per-execution work costs ~200 µs a query where SQLite
 takes ~20 µs. ``tests/integration/test_fact_paths.py`` runs both paths over the same data and
 asserts identical facts; it is what keeps them in step. PostgreSQL keeps the repository path.
-The decision log's group commits likewise run in one worker-thread hop (:func:`batch_writer`).
+The decision log's group commits take the same route (:mod:`dialguard.storage.decision_writer`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
-
-from sqlalchemy import Connection, Executable, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.pool import StaticPool
 
 from ..campaigns.repository import SCRIPT_APPROVED
 from ..policy.model import (
@@ -41,7 +35,7 @@ from ..policy.model import (
 from . import callees, decisions, dnc, registry
 from ._common import describe
 from .compiled import CompiledSelect
-from .engine import _on_sqlite_begin, _on_sqlite_connect
+from .engine import _on_sqlite_connect
 from .errors import StorageError
 from .records import require_e164
 from .store import SqliteFile, Store, Transaction
@@ -279,18 +273,6 @@ def fact_reader(store: Store) -> StoreFactReader | SqliteFactReader:
     return StoreFactReader(store) if file is None else SqliteFactReader(file)
 
 
-class _InlineConnection:
-    """Just what the repositories use of an ``AsyncConnection`` (``execute``, ``dialect``), run
-    on a synchronous connection in the calling thread. Its coroutines never suspend."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.dialect = conn.dialect
-
-    async def execute(self, statement: Executable, parameters: Any = None) -> Any:
-        return self._conn.execute(statement, parameters)
-
-
 def _on_read_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
@@ -308,41 +290,3 @@ def run_inline(coro: Coroutine[Any, Any, _T]) -> _T:
         return cast(_T, stop.value)
     coro.close()
     raise RuntimeError("a storage call on an inline connection suspended")
-
-
-class SqliteBatchWriter:
-    """One write transaction per call of :meth:`write`, done entirely in a worker thread: one
-    thread hand-off per batch instead of one per statement (begin, insert, commit, reset), so the
-    group commit's fsync never waits for the event loop's thread, nor the loop for it."""
-
-    def __init__(self, file: SqliteFile) -> None:
-        self._subject_key = file.subject_key
-        engine = create_engine(
-            f"sqlite:///{file.path}",
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-        event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
-        self._engine = engine
-
-    async def write(self, work: Callable[[Transaction], Coroutine[Any, Any, None]]) -> None:
-        """Run ``work`` in one ``BEGIN IMMEDIATE`` … ``COMMIT`` (the caller serialises calls)."""
-        await asyncio.to_thread(self._write, work)
-
-    def _write(self, work: Callable[[Transaction], Coroutine[Any, Any, None]]) -> None:
-        try:
-            with self._engine.begin() as conn:
-                inline = cast(AsyncConnection, _InlineConnection(conn))
-                run_inline(work(Transaction(inline, self._subject_key)))
-        except SQLAlchemyError as exc:
-            raise StorageError(f"database error: {describe(exc)}") from exc
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-
-def batch_writer(store: Store) -> SqliteBatchWriter | None:
-    """A :class:`SqliteBatchWriter` for an SQLite file; None: use ``store.transaction()``."""
-    file = store.sqlite_file()
-    return None if file is None else SqliteBatchWriter(file)
