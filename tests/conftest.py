@@ -40,14 +40,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True, scope="session")
 def _keys_outside_etc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """``dialguard init`` creates the subject-hash and audit signing keys where the settings say
-    (``/etc/dialguard`` by default), and ``serve`` then writes checkpoints: point every test, and
-    every CLI subprocess (they inherit the environment), at a temporary directory instead."""
+    """``dialguard init`` creates the subject-hash, audit signing and recording keys where the
+    settings say (``/etc/dialguard`` by default), and ``serve`` then writes checkpoints: point
+    every test, and every CLI subprocess (they inherit the environment), at a temporary directory
+    instead."""
     keys = tmp_path_factory.mktemp("keys")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DIALGUARD_DSR_HASH_KEY_FILE", str(keys / "subject-hash.key"))
         patch.setenv("DIALGUARD_AUDIT_SIGNING_KEY_FILE", str(keys / "audit-signing.key"))
         patch.setenv("DIALGUARD_AUDIT_CHECKPOINT_FILE", str(keys / "audit-checkpoints.jsonl"))
+        patch.setenv("DIALGUARD_RECORDING_KEYRING_FILE", str(keys / "recording-keys.json"))
         yield
 
 

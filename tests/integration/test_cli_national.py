@@ -17,6 +17,7 @@ def dg(tmp_path: Path, *args: str, expect: int = 0) -> subprocess.CompletedProce
         "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
         "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
         "DIALGUARD_POLICY_NATIONAL_DNC": str(tmp_path / "us.dnc"),
+        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "recording-keys.json"),
     }
     result = subprocess.run(
         [sys.executable, "-m", "dialguard", *args],

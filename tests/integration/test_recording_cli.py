@@ -36,6 +36,9 @@ def dg(tmp_path: Path) -> Run:
         "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
         "DIALGUARD_ACTOR": "test-admin",
         "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "keys.json"),
+        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
+        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
+        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         "DIALGUARD_RECORDING_REGIONS": f"cn={tmp_path / 'vault-cn'},eu={tmp_path / 'vault-eu'}",
         "DIALGUARD_RECORDING_TENANT_REGIONS": "globex=eu",
     }
