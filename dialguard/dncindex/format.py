@@ -105,7 +105,7 @@ NANP = NumberPlan(
     high=9_999_999_999,
     min_exchange=200,
 )
-"""US/Canada: ``NPA NXX XXXX``, NPA and NXX starting with 2-9."""
+"""US/Canada: ``NPA-NXX-nnnn`` (ten digits), NPA and NXX starting with 2-9."""
 
 CN_MOBILE = NumberPlan(
     code=2,
@@ -117,7 +117,7 @@ CN_MOBILE = NumberPlan(
     high=19_999_999_999,
     min_exchange=0,
 )
-"""Chinese mobile numbers ``1[3-9]X XXXX XXXX``; the leading 1 is dropped to form the key."""
+"""Chinese mobile numbers ``1[3-9]n-nnnn-nnnn`` (eleven digits); the leading 1 is dropped to form the key."""
 
 PLANS: dict[int, NumberPlan] = {NANP.code: NANP, CN_MOBILE.code: CN_MOBILE}
 
