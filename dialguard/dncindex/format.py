@@ -117,7 +117,7 @@ CN_MOBILE = NumberPlan(
     high=19_999_999_999,
     min_exchange=0,
 )
-"""Chinese mobile numbers ``1[3-9]n-nnnn-nnnn`` (eleven digits); the leading 1 is dropped to form the key."""
+"""Chinese mobile numbers ``1[3-9]n-nnnn-nnnn``; the leading 1 is dropped to form the key."""
 
 PLANS: dict[int, NumberPlan] = {NANP.code: NANP, CN_MOBILE.code: CN_MOBILE}
 
