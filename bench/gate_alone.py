@@ -1,15 +1,19 @@
-"""Benchmark 2 (issue 8): the gate alone, over FastAGI, at fixed offered rates, open loop.
+"""Benchmark 2 (issue 8): the gate alone, over FastAGI and ESL, at fixed offered rates, open loop.
 
     .venv/bin/python bench/gate_alone.py [--rates 100,500,1000,2000] [--duration 10]
-        [--poisson] [--numbers 10000] [--consents 100000] [--dnc 1000000] [--history 200000]
-        [--profile-rate 1000 --profile-out /tmp/gate.svg] [--keep]
+        [--transports agi,esl] [--poisson] [--numbers 10000] [--consents 100000]
+        [--dnc 1000000] [--history 200000] [--profile-rate 1000 --profile-out /tmp/gate.svg]
+        [--keep]
 
 ``dialguard serve`` (its own process, default settings, SQLite, clock frozen at a working hour)
 gets a realistic store: registered numbers spread over 10 tenants, consents, a do-not-call list
 (the SQL table: the national index is not wired into the gate yet) and past decisions as
 frequency history. A bare asyncio FastAGI server (``bench/_agiload.py``: reads the header block,
-sets one variable) is measured in the same run at the same rates as the baseline. Each call uses
-a callee not called before in the run, so the frequency caps never deny.
+sets one variable) is measured in the same run at the same rates as the baseline; over ESL the
+calls are FreeSWITCH's outbound socket played by the tests' frame-by-frame peer
+(``bench/_eslload.py``), against the gate's ESL listener and a bare ESL server that sets the
+verdict variable. Each call uses a callee not called before in the run, so the frequency caps
+never deny.
 
 Printed per rate and server: decisions/s achieved, client latency (connect → verdict line)
 p50/p99/p99.9/max, the generator's own start lag (it is healthy when small), errors, budget
@@ -48,6 +52,7 @@ from _common import (  # noqa: E402
     ratio,
     seed_store,
 )
+from _eslload import channel_data, run_esl_step  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from devkit.gate import Gate  # noqa: E402
@@ -58,10 +63,10 @@ BUDGET_REASONS = ("gate.timeout", "gate.error")
 
 
 @contextmanager
-def bare_server() -> Iterator[int]:
+def bare_server(script: str) -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench/_agiload.py"), "bare", str(port)],
+        [sys.executable, str(ROOT / "bench" / script), "bare", str(port)],
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -131,11 +136,21 @@ class Runner:
         for n, (caller, callee, tenant) in enumerate(self.calls):
             yield header_block("outbound", callee, tenant, caller, f"{step}.{n}")
 
-    async def run(self, port: int, rate: float, count: int) -> tuple[int, StepResult]:
+    async def run(
+        self, transport: str, port: int, rate: float, count: int
+    ) -> tuple[int, StepResult]:
         self.step += 1
-        result = await run_step(
-            "127.0.0.1", port, rate, self.blocks(self.step), count, poisson=self.poisson
-        )
+        if transport == "esl":
+            channels = (
+                channel_data(callee, tenant, caller, f"{self.step}.{n}")
+                for n, (caller, callee, tenant) in enumerate(self.calls)
+            )
+            result = await run_esl_step(
+                "127.0.0.1", port, rate, channels, count, poisson=self.poisson
+            )
+        else:
+            blocks = self.blocks(self.step)
+            result = await run_step("127.0.0.1", port, rate, blocks, count, poisson=self.poisson)
         return self.step, result
 
 
@@ -143,6 +158,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rates", default="100,500,1000,2000")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
+    parser.add_argument("--transports", default="agi,esl", help="agi, esl or both")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals (default fixed)")
     parser.add_argument("--numbers", type=int, default=DataSize.numbers)
     parser.add_argument("--consents", type=int, default=DataSize.consents)
@@ -175,7 +191,7 @@ def main() -> int:
 
 
 def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespace) -> int:
-    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW)
+    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=free_port())
     clock = Stopwatch()
     if args.from_db is not None:
         shutil.copyfile(args.from_db, gate.database)
@@ -192,52 +208,60 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
         if args.save_db is not None:
             shutil.copyfile(gate.database, args.save_db)
     runner = Runner(data, args.poisson)
-    results: list[tuple[float, str, StepResult, list[float]]] = []
-    with gate, bare_server() as bare_port:
+    transports = args.transports.split(",")
+    results: list[tuple[str, float, str, StepResult, list[float]]] = []
+    with gate, bare_server("_agiload.py") as bare_agi, bare_server("_eslload.py") as bare_esl:
+        assert gate.esl_port is not None
+        ports = {"agi": (gate.port, bare_agi), "esl": (gate.esl_port, bare_esl)}
         gate_pid = listening_pid(gate.port)
-        # Warm-up: the gate's caches and SQLite's page cache, the bare server's code paths.
-        asyncio.run(runner.run(gate.port, 200, 400))
-        asyncio.run(runner.run(bare_port, 200, 400))
-        for rate in rates:
-            count = max(1, int(rate * args.duration))
-            out = args.profile_out if rate == args.profile_rate else None
-            with profiler(gate_pid, out, args.duration):
-                step, result = asyncio.run(runner.run(gate.port, rate, count))
-            results.append((rate, "dialguard", result, inside_gate_ms(gate.database, step)))
-            time.sleep(args.settle)
-            _, bare = asyncio.run(runner.run(bare_port, rate, count))
-            results.append((rate, "bare", bare, []))
-            console.print(f"  {rate:g}/s done ({result.errors} gate errors)")
-            time.sleep(args.settle)  # let a gate that fell behind drain before the next step
+        # Warm-up: the gate's caches and SQLite's page cache, the bare servers' code paths.
+        for transport in transports:
+            for port in ports[transport]:
+                asyncio.run(runner.run(transport, port, 200, 400))
+        for transport in transports:
+            gate_port, bare_port = ports[transport]
+            for rate in rates:
+                count = max(1, int(rate * args.duration))
+                profiled = rate == args.profile_rate and transport == transports[0]
+                with profiler(gate_pid, args.profile_out if profiled else None, args.duration):
+                    step, result = asyncio.run(runner.run(transport, gate_port, rate, count))
+                inside = inside_gate_ms(gate.database, step)
+                results.append((transport, rate, "dialguard", result, inside))
+                time.sleep(args.settle)
+                _, bare = asyncio.run(runner.run(transport, bare_port, rate, count))
+                results.append((transport, rate, "bare", bare, []))
+                console.print(f"  {transport} {rate:g}/s done ({result.errors} gate errors)")
+                time.sleep(args.settle)  # let a gate that fell behind drain before the next step
     console.print(_table(results, size, args))
     console.print(_verdicts(results))
     return 0
 
 
 def _table(
-    results: list[tuple[float, str, StepResult, list[float]]],
+    results: list[tuple[str, float, str, StepResult, list[float]]],
     size: DataSize,
     args: argparse.Namespace,
 ) -> Table:
     arrivals = "Poisson" if args.poisson else "fixed-interval"
     table = Table(
-        title=f"gate alone over FastAGI, open loop ({arrivals}, {args.duration:g} s per rate); "
-        "latency in ms, connect → verdict line at the client",
+        title=f"gate alone, open loop ({arrivals}, {args.duration:g} s per rate); latency in ms, "
+        "connect → verdict at the client",
         caption=f"data: {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC "
         f"rows (SQL table), {size.history:,} past decisions. ×: over the bare server's. inside: "
         "the decision's own latency_ms (lookups + policy, before the durable write).",
     )
-    columns = ("offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",
+    columns = ("via", "offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",
                "gen lag p99", "errors", "budget denials", "inside p50", "inside p99")  # fmt: skip
     for name in columns:
-        table.add_column(name, justify="left" if name == "server" else "right")
-    bare = {rate: res for rate, server, res, _ in results if server == "bare"}
-    for rate, server, res, inside in results:
+        table.add_column(name, justify="left" if name in ("via", "server") else "right")
+    bare = {(via, rate): res for via, rate, server, res, _ in results if server == "bare"}
+    for via, rate, server, res, inside in results:
         lat = res.latencies_ms
-        base = bare[rate].latencies_ms
+        base = bare[via, rate].latencies_ms
         budget = sum(n for k, n in res.outcomes.items() if k.split(" ")[-1] in BUDGET_REASONS)
         gate_row = server == "dialguard"
         table.add_row(
+            via,
             f"{rate:g}",
             server,
             f"{res.answered_rate:.0f}",
@@ -255,12 +279,12 @@ def _table(
     return table
 
 
-def _verdicts(results: list[tuple[float, str, StepResult, list[float]]]) -> str:
-    lines = ["verdicts of the gate per offered rate:"]
-    for rate, server, res, _ in results:
+def _verdicts(results: list[tuple[str, float, str, StepResult, list[float]]]) -> str:
+    lines = ["verdicts of the gate per transport and offered rate:"]
+    for via, rate, server, res, _ in results:
         if server == "dialguard":
             counts = ", ".join(f"{k} {n}" for k, n in res.outcomes.most_common())
-            lines.append(f"  {rate:g}/s: {counts}")
+            lines.append(f"  {via} {rate:g}/s: {counts}")
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
 """Benchmark 1 (issue 8): SIPp → Asterisk (devkit container) → dialguard, end to end.
 
     .venv/bin/python bench/pbx_e2e.py [--rates 20,50,100,200] [--duration 10] [--hold-ms 0]
-        [--search-max 400] [--resolution 10] [--trial 10] [--soak 600] [--consents 100000]
+        [--search-max 400] [--resolution 10] [--trial 10] [--soak 600 [--soak-rate 100]
+        [--soak-paths gate]] [--consents 100000]
 
 Short calls (INVITE, 200, ACK, hold ``--hold-ms``, BYE; ``bench/sipp/short_call.xml``) at fixed
 offered rates (``sipp -r RATE -m N``, one caller/callee per call from an ``-inf`` CSV), through
@@ -14,7 +15,9 @@ Printed per rate and path: post-dial delay (INVITE → the 200 that follows the 
 answers without ringing) p50/p99 from SIPp's per-call response times (``-trace_rtt``), the
 difference, failed calls (SIPp's failed calls plus 403s). Then, per path, the highest rate with
 zero failures by binary search over trials of ``--trial`` seconds (RFC 7502 style), and with
-``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure).
+``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure),
+or at ``--soak-rate`` (the goal's ``--soak 600 --soak-rate 100``); ``--search-max 0`` skips the
+search.
 
 Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``: verbose logging
 off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
@@ -194,6 +197,10 @@ def main() -> int:
     parser.add_argument("--resolution", type=float, default=10.0)
     parser.add_argument("--trial", type=float, default=10.0, help="seconds per search trial")
     parser.add_argument("--soak", type=float, default=0.0, help="confirm the max rate for S s")
+    parser.add_argument("--soak-rate", type=float, help="soak at this rate, not the max found")
+    parser.add_argument(
+        "--soak-paths", default="gate,no gate", help="comma-separated paths to soak"
+    )
     parser.add_argument("--consents", type=int, default=100_000, help="distinct callees seeded")
     parser.add_argument("--threadpool-max", type=int, default=64)
     parser.add_argument("--keep", action="store_true")
@@ -242,7 +249,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
                 fixed.append(bench.trial(path, rate, args.duration))
                 time.sleep(2)
             console.print(f"  {rate:g}/s done")
-        for path in PATHS:
+        for path in PATHS if args.search_max > 0 else ():
             console.print(f"  searching the highest zero-failure rate, {path}:")
             found[path] = search(
                 functools.partial(_trial_at, bench, path, args.trial),
@@ -251,7 +258,9 @@ def _run(work: Path, args: argparse.Namespace) -> int:
             )
         if args.soak > 0:
             for path in PATHS:
-                rate = found[path][0]
+                if path not in args.soak_paths.split(","):
+                    continue
+                rate = args.soak_rate or found.get(path, (0.0, []))[0]
                 if rate > 0:
                     console.print(f"  soak: {path} at {rate:g}/s for {args.soak:g} s")
                     soaks.append(bench.trial(path, rate, args.soak))
@@ -328,13 +337,17 @@ def _search_table(
     )
     for name in ("path", "max calls/s", "trials", "soak"):
         table.add_column(name, justify="left" if name == "path" else "right")
-    for path, (rate, trials) in found.items():
+    for path in PATHS:
+        rate, trials = found.get(path, (float("nan"), []))
         soak = next((s for s in soaks if s.path == path), None)
         soak_text = "-"
         if soak is not None:
-            soak_text = f"{soak.rate:g}/s × {args.soak:g} s: {soak.failures} failed"
-        table.add_row(path, f"{rate:g}", str(len(trials)), soak_text)
-    gate_rate, bare_rate = found["gate"][0], found["no gate"][0]
+            soak_text = (
+                f"{soak.rate:g}/s × {args.soak:g} s: {soak.calls} calls, {soak.failures} failed, "
+                f"PDD p50 {ms(percentile(soak.pdd_ms, 50))} p99 {ms(percentile(soak.pdd_ms, 99))}"
+            )
+        table.add_row(path, f"{rate:g}" if rate == rate else "-", str(len(trials)), soak_text)
+    gate_rate, bare_rate = found.get("gate", (0.0, []))[0], found.get("no gate", (0.0, []))[0]
     if bare_rate > 0:
         table.caption = f"gate / no gate: {gate_rate / bare_rate:.0%}"
     return table

@@ -59,9 +59,12 @@ class Gate:
         port: int,
         now: str | None = None,
         recording: RecordingPeer | None = None,
+        esl_port: int | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port
+        self.esl_port = esl_port
+        """Where the FreeSWITCH outbound-socket gate listens; None: ESL off."""
         self.recording = recording
         self.now = now
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
@@ -88,6 +91,12 @@ class Gate:
             "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(self.workdir / "audit-checkpoints.jsonl"),
         }
         env |= self._recording_env()
+        if self.esl_port is not None:
+            env |= {
+                "DIALGUARD_ESL_ENABLED": "true",
+                "DIALGUARD_ESL_HOST": LOOPBACK,
+                "DIALGUARD_ESL_PORT": str(self.esl_port),
+            }
         if self.now is not None:
             env["DIALGUARD_NOW"] = self.now
         return env
@@ -248,5 +257,7 @@ class Gate:
 
         try:
             wait_for_listener(self.port, START_TIMEOUT_S, check=alive)
+            if self.esl_port is not None:
+                wait_for_listener(self.esl_port, START_TIMEOUT_S, check=alive)
         except TimeoutError as exc:
             raise GateError(f"dialguard serve: {exc}\n{self.log_tail()}") from None

@@ -87,12 +87,17 @@ def digits_only(raw: str) -> str:
     return "".join(ch for ch in raw if ch.isdigit())
 
 
-@lru_cache(maxsize=100_000)
+_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
 def _country_code_length(e164: str) -> int:
-    try:
-        return len(str(_parsed(e164).country_code))
-    except phonenumbers.NumberParseException:
-        return 0
+    """Country codes are a prefix code (no code begins another), so the first one to three digits
+    that are a code are the code: a set lookup where a parse costs ~15 µs (masking runs for every
+    number of every logged call)."""
+    for length in (1, 2, 3):
+        if e164[1 : 1 + length] in _COUNTRY_CODES:
+            return length
+    return 0
 
 
 def mask(number: str) -> str:

@@ -75,9 +75,10 @@ class AgiRequest:
 
 
 class HeaderParser:
-    """Feed the header block one line at a time (each ending in ``\\n``); the line that ends the
-    block returns the request. Raises :class:`HeaderError` on the first broken rule. A CR is a
-    control character like any other: Asterisk ends lines with LF only."""
+    """Feed the header block one line at a time (each ending in ``\\n``), or whole
+    (:meth:`feed_block`); the line that ends the block returns the request. Raises
+    :class:`HeaderError` on the first broken rule. A CR is a control character like any other:
+    Asterisk ends lines with LF only."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> None:
         self._max_bytes = max_bytes
@@ -86,6 +87,22 @@ class HeaderParser:
         self._values: dict[str, str] = {}
         self.finished = False
         """True once the empty line ending the block has been read (even if it was invalid)."""
+
+    def feed_block(self, block: bytes) -> AgiRequest:
+        """The block as read up to its first blank line (``…\\n\\n``): one read instead of one
+        per line. After an error :attr:`finished` is true, since the whole block has been read,
+        except when the block was empty: then what was read after it belongs to no block."""
+        lines = block.split(b"\n")[:-1]
+        if lines[0] == b"":
+            raise HeaderError("missing-key", "empty header block", 1)
+        try:
+            for line in lines[:-1]:
+                self.feed_line(line + b"\n")
+            request = self.feed_line(b"\n")
+        finally:
+            self.finished = True
+        assert request is not None, "the blank line ends the block"
+        return request
 
     def feed_line(self, line: bytes) -> AgiRequest | None:
         self._line_no += 1

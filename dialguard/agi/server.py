@@ -74,14 +74,11 @@ class AgiServer:
         await self._send(reader, writer, verdict, request.route, expect_reply=True)
 
     async def _read_request(self, reader: asyncio.StreamReader, parser: HeaderParser) -> AgiRequest:
-        while True:
-            try:
-                line = await reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError:
-                raise HeaderError("too-large", "header line exceeds the read limit") from None
-            request = parser.feed_line(line)
-            if request is not None:
-                return request
+        try:
+            block = await reader.readuntil(b"\n\n")
+        except asyncio.LimitOverrunError:
+            raise HeaderError("too-large", "header block exceeds the read limit") from None
+        return parser.feed_block(block)
 
     async def _skip_rest_of_block(self, reader: asyncio.StreamReader, parser: HeaderParser) -> bool:
         """After a bad line, read up to the block's empty line so that the next line we read is

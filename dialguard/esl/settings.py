@@ -1,9 +1,8 @@
-"""``[esl]`` settings: the FreeSWITCH outbound-socket gate.
+"""``[esl]`` settings: the FreeSWITCH outbound-socket gate (``Settings.esl``).
 
-Not yet wired into :class:`dialguard.config.Settings`; the lead adds ``esl: EslSettings`` there
-(every field is a bool, int or str, so ``section.key`` / ``DIALGUARD_ESL_*`` work unchanged).
-Nothing here imports :mod:`dialguard.config`, so config.py can import this module;
-:func:`dialguard.esl.server.check_settings` names a bad key with a ``ConfigError``.
+Every field is a bool, int or str, so ``esl.key`` / ``DIALGUARD_ESL_*`` overrides work like every
+other section's. Nothing here imports :mod:`dialguard.config`, so config.py can import this
+module; :func:`dialguard.esl.server.check_settings` names a bad key with a ``ConfigError``.
 """
 
 from __future__ import annotations

@@ -63,7 +63,12 @@ class CompiledSelect:
 
 class CompiledInsert:
     """``table.insert()`` of many rows (mappings with the same keys, as SQLAlchemy's executemany
-    requires), compiled once per set of keys."""
+    requires), compiled once per set of keys and run as multi-row ``INSERT … VALUES (…), (…)``.
+
+    One statement for the whole batch rather than ``executemany``: the ``sqlite3`` module lets go
+    of the GIL around every step, so a row-by-row insert in the decision log's worker thread
+    waits for the event loop's thread once per row; one statement waits once.
+    """
 
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -78,7 +83,13 @@ class CompiledInsert:
             compiled = self._table.insert().compile(dialect=_DIALECT, column_keys=list(keys))
             found = self._compiled[keys] = (str(compiled), _binds(compiled))
         sql, binds = found
-        conn.executemany(sql, [_positional(binds, row) for row in rows])
+        head, sep, values = sql.partition(" VALUES ")
+        assert sep, f"not an INSERT … VALUES statement: {sql}"
+        per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(binds))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [value for row in chunk for value in _positional(binds, row)]
+            conn.execute(f"{head} VALUES {', '.join([values] * len(chunk))}", params)
 
 
 def _binds(compiled: SQLCompiler) -> list[_Bind]:

@@ -1,25 +1,34 @@
-"""The decision log's group commit on an SQLite file: one worker-thread hop per batch, plain
-``sqlite3``, statements compiled once.
+"""The decision log's group commit on an SQLite file: plain ``sqlite3``, statements compiled once,
+and only the durable part of each transaction off the event loop's thread.
 
-Through SQLAlchemy a batch cost about as much Python as the SQL it ran (statement caching,
-parameter processing per row, result wrapping) — in a thread that holds the GIL against the event
-loop. Here the ``INSERT`` statements of ``decisions`` and ``audit_log`` and the chain-tail query
-are compiled once (:class:`~dialguard.storage.compiled.CompiledInsert`,
-:class:`~dialguard.storage.compiled.CompiledSelect`) from the same tables and column types, the
-rows come from the repositories' own builders (:func:`~dialguard.storage.decisions.decision_row`,
-:func:`~dialguard.storage.audit.chain_rows`), and the transaction is the one every SQLite writer
-uses: ``BEGIN IMMEDIATE`` (the write lock, which also serialises the audit chain), the inserts,
-``COMMIT`` under ``synchronous=FULL``. :meth:`SqliteDecisionWriter.write` returns only after
-``COMMIT`` has returned, so no waiter is resolved before its decision is durable.
-``tests/integration/test_decision_writer.py`` reads what this writes back through the repositories
-and verifies the audit chain.
+A batch is written in two halves. On the event loop's thread, without waiting: ``BEGIN
+IMMEDIATE`` with no busy wait (the write lock, which also serialises the audit chain), the
+``decisions`` rows, the chain's tail and the ``audit_log`` rows. Then ``COMMIT`` — the write to the
+WAL and its fsync under ``synchronous=FULL`` — in the writer's one commit thread, which the event
+loop awaits. The ``sqlite3`` module lets go of the GIL around every statement; a thread running
+the whole transaction took the GIL back from the event loop after each of them, two context
+switches apiece, and that hand-off cost more than the SQL (``bench/gate_alone.py``). Now one
+thread hop per batch remains. When another process holds the write lock (the CLI, a migration),
+the whole transaction runs in the commit thread instead, waiting for the lock there as every
+SQLite writer does.
+
+Through SQLAlchemy a batch cost about as much Python as the SQL it ran; here the ``INSERT``
+statements and the chain-tail query are compiled once (:class:`~dialguard.storage.compiled.
+CompiledInsert`, :class:`~dialguard.storage.compiled.CompiledSelect`) from the same tables and
+column types, and the rows come from the repositories' own builders
+(:func:`~dialguard.storage.decisions.decision_row`, :func:`~dialguard.storage.audit.chain_rows`).
+:meth:`SqliteDecisionWriter.write` returns only after ``COMMIT`` has returned, so no verdict goes
+out before its decision is durable. ``tests/integration/test_decision_writer.py`` reads what this
+writes back through the repositories and verifies the audit chain.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ..policy.model import Decision
 from . import audit, schema
@@ -27,7 +36,7 @@ from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
 from .decisions import decision_row
-from .engine import _on_sqlite_connect
+from .engine import BUSY_TIMEOUT_MS, _on_sqlite_connect
 from .errors import StorageError
 from .store import SqliteFile, Store
 
@@ -35,46 +44,77 @@ _DECISIONS = CompiledInsert(schema.decisions)
 _AUDIT = CompiledInsert(schema.audit_log)
 _AUDIT_TAIL = CompiledSelect(audit.TAIL)
 
+AuditEntry = Callable[[Decision], NewEntry]
+_Rows = list[dict[str, Any]]
+
 
 class SqliteDecisionWriter:
-    """Decisions and their audit entries, one transaction per :meth:`write`, on one connection
-    used by one worker thread at a time (the caller serialises calls)."""
+    """Decisions and their audit entries, one transaction per :meth:`write`; the caller
+    serialises calls (the decision log's single writer task)."""
 
     def __init__(self, file: SqliteFile) -> None:
         conn = sqlite3.connect(file.path, isolation_level=None, check_same_thread=False)
         _on_sqlite_connect(conn, None)
+        conn.execute("PRAGMA busy_timeout=0")  # the event loop's thread never waits for the lock
         self._conn = conn
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="dialguard-commit")
 
-    async def write(
-        self, decisions: Sequence[Decision], audit_entry: Callable[[Decision], NewEntry]
-    ) -> None:
-        """Insert ``decisions`` and append ``audit_entry`` of each to the audit chain; return once
-        durable. The rows are built in the worker thread too, off the event loop's thread."""
-        await asyncio.to_thread(self._write, decisions, audit_entry)
-
-    def _write(
-        self, decisions: Sequence[Decision], audit_entry: Callable[[Decision], NewEntry]
-    ) -> None:
+    async def write(self, decisions: Sequence[Decision], audit_entry: AuditEntry) -> None:
+        """Insert ``decisions`` and append ``audit_entry`` of each to the audit chain, in one
+        transaction; return once it is durable, raise :class:`StorageError` with nothing
+        written if it failed."""
         rows = [decision_row(d) for d in decisions]
         entries = [audit_entry(d) for d in decisions]
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _DECISIONS.run(conn, rows)
-                (last,) = _AUDIT_TAIL.rows(conn, {}) or (None,)
-                _AUDIT.run(conn, audit.chain_rows(entries, last))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:  # COMMIT itself failed (disk full, I/O error)
-                conn.execute("ROLLBACK")
-            raise StorageError(f"database error: {describe(exc)}") from exc
+        loop = asyncio.get_running_loop()
+        if not self._begin_without_waiting():
+            await loop.run_in_executor(self._committer, self._write_waiting, rows, entries)
+            return
+        self._guarded(self._insert, rows, entries)
+        await loop.run_in_executor(self._committer, self._guarded, self._commit)
 
     def close(self) -> None:
+        self._committer.shutdown(wait=True)
         self._conn.close()
+
+    def _begin_without_waiting(self) -> bool:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # or an extended BUSY code
+                return False
+            raise StorageError(f"database error: {describe(exc)}") from exc
+        return True
+
+    def _write_waiting(self, rows: _Rows, entries: list[NewEntry]) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            self._guarded(conn.execute, "BEGIN IMMEDIATE")
+            self._guarded(self._insert, rows, entries)
+            self._guarded(self._commit)
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
+
+    def _insert(self, rows: Sequence[Mapping[str, Any]], entries: list[NewEntry]) -> None:
+        conn = self._conn
+        _DECISIONS.run(conn, rows)
+        (last,) = _AUDIT_TAIL.rows(conn, {}) or (None,)
+        _AUDIT.run(conn, audit.chain_rows(entries, last))
+
+    def _commit(self) -> None:
+        self._conn.execute("COMMIT")
+
+    def _guarded(self, step: Callable[..., Any], *args: Any) -> None:
+        """Run one step of the open transaction; on any failure roll it back, and report an
+        SQLite failure as :class:`StorageError`."""
+        try:
+            step(*args)
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"database error: {describe(exc)}") from exc
+            raise
 
 
 def decision_writer(store: Store) -> SqliteDecisionWriter | None:

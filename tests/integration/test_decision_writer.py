@@ -9,7 +9,9 @@ repositories, and ``audit verify`` must accept the writer's chain.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -159,3 +161,30 @@ async def test_a_failed_write_leaves_nothing_behind(
         writer.close()
     assert [row[1] for row in raw_rows(fast, "decisions", "id")] == ["once", "later"]
     assert [row[4] for row in raw_rows(fast, "audit_log", "seq")] == ["once", "later"]
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
+    stores: tuple[Store, Store], make_decision: Callable[..., Decision]
+) -> None:
+    """The CLI (another process) holding the write lock must not stall calls: the batch waits
+    for the lock in the commit thread while the event loop goes on, then commits."""
+    _, fast = stores
+    file = fast.sqlite_file()
+    assert file is not None
+    writer = SqliteDecisionWriter(file)
+    other = sqlite3.connect(file.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        batch = [make_decision(decision_id="waited")]
+        write = asyncio.create_task(writer.write(batch, audit_entry))
+        started = time.monotonic()
+        await asyncio.sleep(0.3)
+        assert time.monotonic() - started < 0.5  # the loop was not blocked by the lock
+        assert not write.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, 10)
+    finally:
+        other.close()
+        writer.close()
+    assert [row[1] for row in raw_rows(fast, "decisions", "id")] == ["waited"]
+    assert [row[4] for row in raw_rows(fast, "audit_log", "seq")] == ["waited"]

@@ -160,6 +160,33 @@ def test_incremental_parser_returns_on_empty_line_only() -> None:
     assert parser.finished
 
 
+def test_block_parser_reads_what_the_line_parser_reads() -> None:
+    block = (FIXTURES / "asterisk22-outbound.headers").read_bytes()
+    parser = HeaderParser()
+    assert parser.feed_block(block) == parse_header_block(block)
+    assert parser.finished
+
+
+def test_block_parser_error_mid_block_leaves_the_block_finished() -> None:
+    """The whole block was read: the next line is the reply to the denial, so it is awaited."""
+    block = header_block(extra=[("agi_bad", "a\x01b")])
+    parser = HeaderParser()
+    with pytest.raises(HeaderError) as info:
+        parser.feed_block(block)
+    assert info.value.kind == "control-char"
+    assert parser.finished
+
+
+def test_block_parser_empty_block_is_out_of_step() -> None:
+    """An empty first line ends an empty block; what the read brought after it belongs to no
+    block, so no reply can be matched to the denial."""
+    parser = HeaderParser()
+    with pytest.raises(HeaderError) as info:
+        parser.feed_block(b"\nagi_request: x\n\n")
+    assert info.value.kind == "missing-key"
+    assert not parser.finished
+
+
 def _reply(*lines: str) -> tuple[AgiReply | None, ...]:
     parser = ReplyParser()
     return tuple(parser.feed_line(line.encode() + b"\n") for line in lines)
