@@ -213,16 +213,24 @@ def read_blocks(path: Path) -> Iterator[Block]:
 
 
 def _merge(blocks: Iterable[Block], adds: Keys, removes: Keys) -> Iterator[Block]:
-    """Blocks with sorted ``removes`` taken out and sorted ``adds`` put in."""
+    """Blocks with sorted ``removes`` taken out and sorted ``adds`` put in.
+
+    Binary searches into the block's sorted keys, not ``isin``/``union1d``: those hash or sort
+    the whole block again for a change list that is tiny next to it."""
     for block in blocks:
         lo, hi = np.uint64(block.b0 * BUCKET_SPAN), np.uint64(block.b1 * BUCKET_SPAN)
         add = adds[np.searchsorted(adds, lo) : np.searchsorted(adds, hi)]
         rem = removes[np.searchsorted(removes, lo) : np.searchsorted(removes, hi)]
         keys = block.keys
-        if len(rem):
-            keys = keys[~np.isin(keys, rem)]
+        if len(rem) and len(keys):
+            at = np.searchsorted(keys, rem)
+            at = at[at < len(keys)]
+            keys = np.delete(keys, at[keys[at] == rem[: len(at)]])
         if len(add):
-            keys = np.union1d(keys, add)
+            at = np.searchsorted(keys, add)
+            present = at < len(keys)
+            present[present] = keys[at[present]] == add[present]
+            keys = np.insert(keys, at[~present], add[~present])
         yield Block(block.b0, block.b1, keys)
 
 

@@ -71,6 +71,28 @@ def test_compaction_folds_the_journal_into_a_new_generation(path: Path) -> None:
     assert keys == sorted([*BASE[:2], 2_035_550_123, 9_999_999_999])
 
 
+def test_compaction_matches_set_arithmetic_on_a_larger_list(tmp_path: Path) -> None:
+    """Adds already listed, removals never listed, changes at the ends of the list: the compacted
+    generation holds exactly (list - removes) | adds."""
+    rng = np.random.default_rng(8)
+    exchanges = [npa * 10_000_000 + nxx * 10_000 for npa in (201, 212, 646, 917, 989)
+                 for nxx in (234, 456, 789)]  # fmt: skip
+    pool = np.array([base + line for base in exchanges for line in range(10_000)])
+    listed = np.unique(rng.choice(pool, 60_000, replace=False))
+    path = tmp_path / "big.dnc"
+    build_index(listed, path, NANP)
+    adds = {*rng.choice(pool, 3_000).tolist(), int(pool.min()), int(pool.max())}
+    removes = {*rng.choice(listed, 2_000).tolist(), *rng.choice(pool, 500).tolist()}
+    removes |= {int(listed.min()), int(listed.max())}
+    removes -= adds  # one record applies removals first, then additions
+    with DncIndex.open(path) as index:
+        index.apply_changes(adds=sorted(adds), removes=sorted(removes))
+    compact(path)
+    expected = (set(listed.tolist()) - removes) | adds
+    keys = np.concatenate([b.keys for b in read_blocks(path)]).tolist()
+    assert keys == sorted(expected)
+
+
 def test_a_full_import_drops_the_old_journal(path: Path) -> None:
     with DncIndex.open(path) as index:
         index.apply_changes(adds=[2_035_550_123])
