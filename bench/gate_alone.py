@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/gate_alone.py [--rates 100,500,1000,2000] [--duration 10]
         [--transports agi,esl] [--poisson] [--numbers 10000] [--consents 100000]
-        [--dnc 1000000] [--history 200000] [--profile-rate 1000 --profile-out /tmp/gate.svg]
-        [--keep]
+        [--dnc 1000000] [--history 200000] [--national-numbers 250000000]
+        [--profile-rate 1000 --profile-out /tmp/gate.svg] [--keep]
 
 ``dialguard serve`` (its own process, default settings, SQLite, clock frozen at a working hour)
 gets a realistic store: registered numbers spread over 10 tenants, consents, a do-not-call list
-(the SQL table: the national index is not wired into the gate yet) and past decisions as
-frequency history. A bare asyncio FastAGI server (``bench/_agiload.py``: reads the header block,
-sets one variable) is measured in the same run at the same rates as the baseline; over ESL the
+(the SQL table, the tenants' own opt-outs), past decisions as frequency history, and with
+``--national-numbers N`` a national CN mobile registry of N numbers (``bench/dnc_listgen.py``,
+the SQL list's numbers among them) as a memory-mapped index (``policy.national_dnc``). A bare
+asyncio FastAGI server (``bench/_agiload.py``: reads the header block, sets one variable) is
+measured in the same run at the same rates as the baseline; over ESL the
 calls are FreeSWITCH's outbound socket played by the tests' frame-by-frame peer
 (``bench/_eslload.py``), against the gate's ESL listener and a bare ESL server that sets the
 verdict variable. Each call uses a callee not called before in the run, so the frequency caps
@@ -19,6 +21,7 @@ Printed per rate and server: decisions/s achieved, client latency (connect → v
 p50/p99/p99.9/max, the generator's own start lag (it is healthy when small), errors, budget
 denials (``gate.timeout``/``gate.error``), other denials by reason, and for the gate the time
 spent deciding inside it (``latency_ms`` of its decision rows, i.e. before the durable write).
+Last, the gate's resident and peak memory (``VmRSS``/``VmHWM``), the national index included.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -53,11 +58,13 @@ from _common import (  # noqa: E402
     seed_store,
 )
 from _eslload import channel_data, run_esl_step  # noqa: E402
+from dnc_listgen import cn_numbers  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from devkit.gate import Gate  # noqa: E402
 from devkit.net import free_port, wait_for_listener  # noqa: E402
 from dialguard.clock import parse_instant  # noqa: E402
+from dialguard.dncindex import CN_MOBILE, build_index  # noqa: E402
 
 BUDGET_REASONS = ("gate.timeout", "gate.error")
 
@@ -115,6 +122,26 @@ def listening_pid(port: int) -> int:
     return int(found[1])
 
 
+def national_index(path: Path, count: int, listed: list[str]) -> Path:
+    """A CN mobile registry of ``count`` numbers plus ``listed`` (E.164), built at ``path``."""
+    numbers = np.concatenate([cn_numbers(count), [int(n.removeprefix("+86")) for n in listed]])
+    build_index(numbers, path, CN_MOBILE)
+    return path
+
+
+def memory_of(pid: int) -> str:
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    rss, peak, anon, file = (
+        int(fields[key].split()[0]) >> 10 for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile")
+    )
+    return (
+        f"gate memory: resident {rss} MiB (private {anon} MiB, file-backed {file} MiB: the "
+        f"national index and SQLite's shared memory, shared between processes), peak {peak} MiB"
+    )
+
+
 def inside_gate_ms(database: Path, step: int) -> list[float]:
     """``latency_ms`` of the decisions of one step (their call ids are ``<step>.<n>``)."""
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
@@ -164,6 +191,9 @@ def main() -> int:
     parser.add_argument("--consents", type=int, default=DataSize.consents)
     parser.add_argument("--dnc", type=int, default=DataSize.dnc)
     parser.add_argument("--history", type=int, default=DataSize.history)
+    parser.add_argument(
+        "--national-numbers", type=int, default=0, help="national CN registry size (0: none)"
+    )
     parser.add_argument("--profile-rate", type=float, default=1000.0)
     parser.add_argument(
         "--profile-out", type=Path, help="py-spy profile of that step: .svg, or .txt (collapsed)"
@@ -191,7 +221,18 @@ def main() -> int:
 
 
 def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespace) -> int:
-    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=free_port())
+    national = None
+    if args.national_numbers:
+        clock = Stopwatch()
+        _, listed = make_dataset(size)
+        national = national_index(work / "cn-national.dnc", args.national_numbers, listed)
+        console.print(
+            f"national CN registry: {args.national_numbers:,} + {len(listed):,} numbers, "
+            f"{national.stat().st_size >> 20} MiB, built in {clock}"
+        )
+    gate = Gate(
+        work / "gate", free_port(), now=FROZEN_NOW, esl_port=free_port(), national_dnc=national
+    )
     clock = Stopwatch()
     if args.from_db is not None:
         shutil.copyfile(args.from_db, gate.database)
@@ -232,8 +273,10 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
                 results.append((transport, rate, "bare", bare, []))
                 console.print(f"  {transport} {rate:g}/s done ({result.errors} gate errors)")
                 time.sleep(args.settle)  # let a gate that fell behind drain before the next step
+        memory = memory_of(gate_pid)
     console.print(_table(results, size, args))
     console.print(_verdicts(results))
+    console.print(memory)
     return 0
 
 
@@ -247,7 +290,8 @@ def _table(
         title=f"gate alone, open loop ({arrivals}, {args.duration:g} s per rate); latency in ms, "
         "connect → verdict at the client",
         caption=f"data: {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC "
-        f"rows (SQL table), {size.history:,} past decisions. ×: over the bare server's. inside: "
+        f"rows (SQL table), {size.history:,} past decisions, national registry "
+        f"{args.national_numbers:,} numbers. ×: over the bare server's. inside: "
         "the decision's own latency_ms (lookups + policy, before the durable write).",
     )
     columns = ("via", "offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",

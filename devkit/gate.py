@@ -60,11 +60,14 @@ class Gate:
         now: str | None = None,
         recording: RecordingPeer | None = None,
         esl_port: int | None = None,
+        national_dnc: Path | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port
         self.esl_port = esl_port
         """Where the FreeSWITCH outbound-socket gate listens; None: ESL off."""
+        self.national_dnc = national_dnc
+        """A national registry index (``policy.national_dnc``); None: none."""
         self.recording = recording
         self.now = now
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
@@ -91,6 +94,8 @@ class Gate:
             "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(self.workdir / "audit-checkpoints.jsonl"),
         }
         env |= self._recording_env()
+        if self.national_dnc is not None:
+            env["DIALGUARD_POLICY_NATIONAL_DNC"] = str(self.national_dnc)
         if self.esl_port is not None:
             env |= {
                 "DIALGUARD_ESL_ENABLED": "true",
