@@ -20,9 +20,11 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+T = TypeVar("T")
 CALL_TIMEOUT_S = 5.0
 _VERDICT = re.compile(rb"DIALGUARD_VERDICT[= ]\"?(ALLOW|DENY)")
 _REASON = re.compile(rb"DIALGUARD_REASON=([A-Za-z0-9._:-]*)")
@@ -150,6 +152,41 @@ async def _one_call(
         result.latencies_ms.append(latency)
 
 
+OneCall = Callable[[T, float, StepResult], Awaitable[None]]
+"""Place one call for an item, scheduled at a loop time, recording into the step's result."""
+
+
+async def offer(
+    rate: float,
+    items: Iterable[T],
+    count: int,
+    one_call: OneCall[T],
+    *,
+    poisson: bool = False,
+    seed: int = 1,
+) -> StepResult:
+    """Start ``one_call`` for ``count`` items at ``rate`` per second (fixed interval, or Poisson
+    arrivals), whatever happened to the calls before; return once every call has ended."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    result = StepResult(offered_rate=rate, calls=count)
+    tasks: set[asyncio.Task[None]] = set()
+    begin = loop.time() + 0.05
+    at = begin
+    iterator = iter(items)
+    for _ in range(count):
+        item = next(iterator)
+        await asyncio.sleep(max(at - loop.time(), 0.0))  # yields even when behind schedule
+        task = asyncio.create_task(one_call(item, at, result))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        at += rng.expovariate(rate) if poisson else 1 / rate
+    if tasks:
+        await asyncio.gather(*tasks)
+    result.elapsed_s = loop.time() - begin
+    return result
+
+
 async def run_step(
     host: str,
     port: int,
@@ -160,26 +197,12 @@ async def run_step(
     poisson: bool = False,
     seed: int = 1,
 ) -> StepResult:
-    """Offer ``count`` calls at ``rate`` per second (fixed interval, or Poisson arrivals)."""
-    loop = asyncio.get_running_loop()
-    rng = random.Random(seed)
-    result = StepResult(offered_rate=rate, calls=count)
-    tasks: set[asyncio.Task[None]] = set()
-    begin = loop.time() + 0.05
-    at = begin
-    iterator = iter(blocks)
-    for _ in range(count):
-        block = next(iterator)
-        delay = at - loop.time()
-        await asyncio.sleep(max(delay, 0.0))  # yields even when behind schedule
-        task = asyncio.create_task(_one_call(host, port, block, at, result))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        at += rng.expovariate(rate) if poisson else 1 / rate
-    if tasks:
-        await asyncio.gather(*tasks)
-    result.elapsed_s = loop.time() - begin
-    return result
+    """Offer ``count`` FastAGI calls at ``rate`` per second."""
+
+    async def one_call(block: bytes, scheduled: float, result: StepResult) -> None:
+        await _one_call(host, port, block, scheduled, result)
+
+    return await offer(rate, blocks, count, one_call, poisson=poisson, seed=seed)
 
 
 # --- the bare server ---------------------------------------------------------------------
@@ -198,14 +221,22 @@ async def _bare_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
         writer.close()
 
 
-async def serve_bare(port: int) -> None:
-    server = await asyncio.start_server(_bare_connection, "127.0.0.1", port, backlog=1024)
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve_bare(port: int, handler: Handler = _bare_connection) -> None:
+    server = await asyncio.start_server(handler, "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
 
-if __name__ == "__main__":
+def main(handler: Handler = _bare_connection) -> None:
+    """``python bench/<script>.py bare PORT``: serve ``handler`` until interrupted."""
     if len(sys.argv) != 3 or sys.argv[1] != "bare":
-        sys.exit("usage: python bench/_agiload.py bare PORT")
+        sys.exit(f"usage: python {sys.argv[0]} bare PORT")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_bare(int(sys.argv[2])))
+        asyncio.run(serve_bare(int(sys.argv[2]), handler))
+
+
+if __name__ == "__main__":
+    main()

@@ -15,14 +15,11 @@ server here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from _agiload import CALL_TIMEOUT_S, StepResult
+from _agiload import CALL_TIMEOUT_S, StepResult, main, offer
 
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 
@@ -75,26 +72,13 @@ async def run_esl_step(
     poisson: bool = False,
     seed: int = 1,
 ) -> StepResult:
-    """Offer ``count`` calls at ``rate`` per second (fixed interval, or Poisson arrivals)."""
-    loop = asyncio.get_running_loop()
+    """Offer ``count`` outbound-socket calls at ``rate`` per second."""
     fs = FakeFreeSwitch(port, ChannelData.load(FIXTURE), host=host, timeout=CALL_TIMEOUT_S)
-    rng = random.Random(seed)
-    result = StepResult(offered_rate=rate, calls=count)
-    tasks: set[asyncio.Task[None]] = set()
-    begin = loop.time() + 0.05
-    at = begin
-    iterator = iter(channels)
-    for _ in range(count):
-        channel = next(iterator)
-        await asyncio.sleep(max(at - loop.time(), 0.0))  # yields even when behind schedule
-        task = asyncio.create_task(_one_call(fs, channel, at, result))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        at += rng.expovariate(rate) if poisson else 1 / rate
-    if tasks:
-        await asyncio.gather(*tasks)
-    result.elapsed_s = loop.time() - begin
-    return result
+
+    async def one_call(channel: ChannelData, scheduled: float, result: StepResult) -> None:
+        await _one_call(fs, channel, scheduled, result)
+
+    return await offer(rate, channels, count, one_call, poisson=poisson, seed=seed)
 
 
 # --- the bare server ---------------------------------------------------------------------
@@ -115,14 +99,5 @@ async def _bare_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
         writer.close()
 
 
-async def serve_bare(port: int) -> None:
-    server = await asyncio.start_server(_bare_connection, "127.0.0.1", port, backlog=1024)
-    async with server:
-        await server.serve_forever()
-
-
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "bare":
-        sys.exit("usage: python bench/_eslload.py bare PORT")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_bare(int(sys.argv[2])))
+    main(_bare_connection)

@@ -1,7 +1,7 @@
 """Benchmark 2 (issue 8): the gate alone, over FastAGI and ESL, at fixed offered rates, open loop.
 
     .venv/bin/python bench/gate_alone.py [--rates 100,500,1000,2000] [--duration 10]
-        [--transports agi,esl] [--poisson] [--numbers 10000] [--consents 100000]
+        [--transports agi,esl] [--agi-workers 1] [--poisson] [--numbers 10000] [--consents 100000]
         [--dnc 1000000] [--history 200000] [--national-numbers 250000000]
         [--profile-rate 1000 --profile-out /tmp/gate.svg] [--keep]
 
@@ -21,7 +21,8 @@ Printed per rate and server: decisions/s achieved, client latency (connect → v
 p50/p99/p99.9/max, the generator's own start lag (it is healthy when small), errors, budget
 denials (``gate.timeout``/``gate.error``), other denials by reason, and for the gate the time
 spent deciding inside it (``latency_ms`` of its decision rows, i.e. before the durable write).
-Last, the gate's resident and peak memory (``VmRSS``/``VmHWM``), the national index included.
+Last, the resident and peak memory (``VmRSS``/``VmHWM``) of the ``serve`` process, the national
+index included (with ``--agi-workers`` above 1, each worker has its own).
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def main() -> int:
     parser.add_argument("--rates", default="100,500,1000,2000")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
     parser.add_argument("--transports", default="agi,esl", help="agi, esl or both")
+    parser.add_argument("--agi-workers", type=int, default=1, help="agi.workers of the gate")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals (default fixed)")
     parser.add_argument("--numbers", type=int, default=DataSize.numbers)
     parser.add_argument("--consents", type=int, default=DataSize.consents)
@@ -231,7 +233,12 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
             f"{national.stat().st_size >> 20} MiB, built in {clock}"
         )
     gate = Gate(
-        work / "gate", free_port(), now=FROZEN_NOW, esl_port=free_port(), national_dnc=national
+        work / "gate",
+        free_port(),
+        now=FROZEN_NOW,
+        esl_port=free_port(),
+        national_dnc=national,
+        agi_workers=args.agi_workers,
     )
     clock = Stopwatch()
     if args.from_db is not None:
@@ -291,7 +298,8 @@ def _table(
         "connect → verdict at the client",
         caption=f"data: {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC "
         f"rows (SQL table), {size.history:,} past decisions, national registry "
-        f"{args.national_numbers:,} numbers. ×: over the bare server's. inside: "
+        f"{args.national_numbers:,} numbers; {args.agi_workers} FastAGI process(es). ×: over "
+        "the bare server's. inside: "
         "the decision's own latency_ms (lookups + policy, before the durable write).",
     )
     columns = ("via", "offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",

@@ -61,12 +61,15 @@ class Gate:
         recording: RecordingPeer | None = None,
         esl_port: int | None = None,
         national_dnc: Path | None = None,
+        agi_workers: int = 1,
     ) -> None:
         self.workdir = workdir
         self.port = port
         self.esl_port = esl_port
         """Where the FreeSWITCH outbound-socket gate listens; None: ESL off."""
         self.national_dnc = national_dnc
+        self.agi_workers = agi_workers
+        """Processes answering FastAGI (``agi.workers``)."""
         """A national registry index (``policy.national_dnc``); None: none."""
         self.recording = recording
         self.now = now
@@ -86,6 +89,7 @@ class Gate:
             "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{self.database}",
             "DIALGUARD_AGI_HOST": LOOPBACK,
             "DIALGUARD_AGI_PORT": str(self.port),
+            "DIALGUARD_AGI_WORKERS": str(self.agi_workers),
             "DIALGUARD_API_ENABLED": "false",
             "DIALGUARD_ESL_ENABLED": "false",
             # Keys and checkpoints stay in the run directory, never in /etc or /var/lib.
@@ -220,6 +224,13 @@ class Gate:
             self.stop(check=False)
             raise
         return self
+
+    @property
+    def pid(self) -> int:
+        """The ``serve`` process's pid."""
+        if self._proc is None:
+            raise GateError("the gate is not running")
+        return self._proc.pid
 
     def stop(self, check: bool = True) -> None:
         """Stop ``serve`` (SIGTERM, then SIGKILL). With ``check``, a server that had already

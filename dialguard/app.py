@@ -47,9 +47,11 @@ def tenant_regions(settings: Settings) -> Callable[[str], str]:
 
 
 class GateApp:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, *, agi_worker: bool = False) -> None:
         self.settings = settings
         self.clock = clock
+        self.agi_worker = agi_worker
+        """One of the extra processes of ``agi.workers``: FastAGI only, warnings left to serve."""
         self.book = book_from(settings)
         self.pack = self.book.default_pack
         self.national_dnc: NationalDnc | None = None
@@ -62,10 +64,12 @@ class GateApp:
         self.checkpoints: CheckpointTask | None = None
 
     async def start(self) -> None:
-        self._warn_about_clock_and_calendar()
-        self._warn_about_data_regions()
+        primary = not self.agi_worker
+        if primary:
+            self._warn_about_clock_and_calendar()
+            self._warn_about_data_regions()
         self.store = await Store.open(self.settings)
-        if self.settings.recording.enabled:
+        if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
             self.recording = RecordingRuntime(
@@ -73,7 +77,8 @@ class GateApp:
             )
         self.decision_log = DecisionLog(self.store)
         self.decision_log.start()
-        self._start_checkpoints(self.store)
+        if primary:
+            self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
         gate = GateService(
             self.store,
@@ -88,17 +93,18 @@ class GateApp:
             routes = build_routes(gate, self.settings.agi.budget_ms)
             self.agi = AgiServer(self.settings.agi, routes)
             await self.agi.start()
-        if self.settings.esl.enabled:
+        if primary and self.settings.esl.enabled:
             sink = None if self.recording is None else self.recording.sink
             self.esl = EslServer(self.settings.esl, gate, recordings=sink)
             await self.esl.start()
         if self.recording is not None:
             await self.recording.start()
-        if self.settings.api.enabled:
+        if primary and self.settings.api.enabled:
             context = ApiContext.build(self.store, gate, self.settings)
             self.api = ApiServer(self.settings.api, create_app(context))
             await self.api.start()
-        log.info("gate ready", extra={"fields": {"policy_version": self.pack.policy_version}})
+        fields = {"policy_version": self.pack.policy_version, "agi_worker": self.agi_worker}
+        log.info("gate ready", extra={"fields": fields})
 
     async def stop(self) -> None:
         if self.api is not None:

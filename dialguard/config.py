@@ -48,6 +48,10 @@ class AgiSettings:
     """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
     header_timeout_ms: int = 2000
     max_header_bytes: int = 16384
+    workers: int = 1
+    """Processes answering FastAGI on ``port``: ``serve`` itself and ``workers - 1`` more, the
+    kernel spreading connections among them (SO_REUSEPORT). Each decides its calls and makes them
+    durable itself; ESL, the API, recording and audit checkpoints stay in ``serve``."""
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,14 @@ dropped SYN costs the call a one-second retry."""
 
 
 class Listener:
-    def __init__(self, name: str, host: str, port: int, logger: logging.Logger) -> None:
+    def __init__(
+        self, name: str, host: str, port: int, logger: logging.Logger, *, shared: bool = False
+    ) -> None:
         self._name = name
         self._host = host
         self._port = port
+        self._shared = shared
+        """Bind with SO_REUSEPORT: other processes listen on the same port."""
         self._log = logger
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -61,7 +65,7 @@ class Listener:
         extra = {} if limit is None else {"limit": limit}
         self.stopping = False
         self._server = await asyncio.start_server(
-            tracked, self._host, self._port, backlog=BACKLOG, **extra
+            tracked, self._host, self._port, backlog=BACKLOG, reuse_port=self._shared, **extra
         )
         self._log.info(
             f"{self._name} listening", extra={"fields": {"host": self._host, "port": self.port}}

@@ -31,9 +31,11 @@ def fields_of(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class MaskingFormatter(logging.Formatter):
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, process: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.as_json = as_json
+        self.process = process or {}
+        """Fields every line of this process carries (which of several gate processes it is)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -41,6 +43,7 @@ class MaskingFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
+            **self.process,
         }
         call = _call_id.get()
         if call:
@@ -55,9 +58,11 @@ class MaskingFormatter(logging.Formatter):
         return mask_text(line)
 
 
-def configure(level: str = "INFO", fmt: str = "json") -> None:
+def configure(
+    level: str = "INFO", fmt: str = "json", process: dict[str, Any] | None = None
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(MaskingFormatter(as_json=fmt == "json"))
+    handler.setFormatter(MaskingFormatter(as_json=fmt == "json", process=process))
     root = logging.getLogger("dialguard")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

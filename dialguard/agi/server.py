@@ -32,7 +32,8 @@ class AgiServer:
         self._settings = settings
         self._routes = dict(routes)
         self._io_timeout = settings.header_timeout_ms / 1000
-        self._listener = Listener("FastAGI", settings.host, settings.port, log)
+        shared = settings.workers > 1
+        self._listener = Listener("FastAGI", settings.host, settings.port, log, shared=shared)
         self._alert = self._listener.alert
         self.alerts = self._listener.alerts
         """Protocol problems by kind; the first of each kind is logged as an error."""

@@ -8,19 +8,31 @@ import signal
 
 import click
 
+from ..agi.workers import AgiWorkers, exit_with_parent, worker_argv
 from ..app import GateApp
+from ..config import ConfigError
 from ..logs import configure
 from .runtime import run, state
 
 
 @click.command("serve")
+@click.option(
+    "--agi-worker", type=int, default=0, hidden=True, help="Run as agi.workers process N (1…)."
+)
 @click.pass_context
-def command(ctx: click.Context) -> None:
+def command(ctx: click.Context, agi_worker: int) -> None:
     """Run the gate until SIGTERM or SIGINT."""
     cli = state(ctx)
     settings = cli.settings
-    configure(settings.log.level, settings.log.format)
-    app = GateApp(settings, cli.clock)
+    workers = settings.agi.workers
+    if workers < 1:
+        raise ConfigError(f"agi.workers: must be at least 1, got {workers}")
+    if workers > 1 and settings.agi.port == 0:
+        raise ConfigError("agi.workers: several processes need a fixed agi.port, not 0")
+    configure(
+        settings.log.level, settings.log.format, {"worker": agi_worker} if workers > 1 else None
+    )
+    app = GateApp(settings, cli.clock, agi_worker=agi_worker > 0)
 
     async def _serve() -> None:
         stopping = asyncio.Event()
@@ -29,9 +41,20 @@ def command(ctx: click.Context) -> None:
             loop.add_signal_handler(sig, stopping.set)
         await app.start()
         freeze_startup_heap()
+        extra: AgiWorkers | None = None
+        watch: asyncio.Task[None] | None = None
+        if agi_worker:
+            watch = asyncio.create_task(exit_with_parent(stopping))
+        elif settings.agi.enabled and workers > 1:
+            extra = AgiWorkers(worker_argv(cli.config_path, cli.assignments), workers - 1)
+            extra.start()
         try:
             await stopping.wait()
         finally:
+            if watch is not None:
+                watch.cancel()
+            if extra is not None:
+                await extra.stop()
             await app.stop()
 
     run(_serve)

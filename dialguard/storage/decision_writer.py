@@ -1,16 +1,17 @@
 """The decision log's group commit on an SQLite file: plain ``sqlite3``, statements compiled once,
 and only the durable part of each transaction off the event loop's thread.
 
-A batch is written in two halves. On the event loop's thread, without waiting: ``BEGIN
-IMMEDIATE`` with no busy wait (the write lock, which also serialises the audit chain), the
-``decisions`` rows, the chain's tail and the ``audit_log`` rows. Then ``COMMIT`` — the write to the
-WAL and its fsync under ``synchronous=FULL`` — in the writer's one commit thread, which the event
-loop awaits. The ``sqlite3`` module lets go of the GIL around every statement; a thread running
-the whole transaction took the GIL back from the event loop after each of them, two context
-switches apiece, and that hand-off cost more than the SQL (``bench/gate_alone.py``). Now one
-thread hop per batch remains. When another process holds the write lock (the CLI, a migration),
-the whole transaction runs in the commit thread instead, waiting for the lock there as every
-SQLite writer does.
+A batch is written in two halves. On the event loop's thread, without blocking: ``BEGIN
+IMMEDIATE`` (the write lock, which also serialises the audit chain), the ``decisions`` rows, the
+chain's tail and the ``audit_log`` rows. Then ``COMMIT`` — the write to the WAL and its fsync under
+``synchronous=FULL`` — in the writer's one commit thread, which the event loop awaits. The
+``sqlite3`` module lets go of the GIL around every statement; a thread running the whole
+transaction took the GIL back from the event loop after each of them, two context switches apiece,
+and that hand-off cost more than the SQL (``bench/gate_alone.py``). Now one thread hop per batch
+remains. When another process holds the write lock (another gate process of ``agi.workers``, the
+CLI), ``BEGIN IMMEDIATE`` is tried again after a short sleep of the event loop, from 0.2 ms up to
+5 ms between tries: SQLite's own busy handler would block the thread, and sleeps 10 to 100 ms
+between its later tries.
 
 Through SQLAlchemy a batch cost about as much Python as the SQL it ran; here the ``INSERT``
 statements and the chain-tail query are compiled once (:class:`~dialguard.storage.compiled.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,8 +46,10 @@ _DECISIONS = CompiledInsert(schema.decisions)
 _AUDIT = CompiledInsert(schema.audit_log)
 _AUDIT_TAIL = CompiledSelect(audit.TAIL)
 
+LOCK_RETRY_FIRST_S = 0.0002
+LOCK_RETRY_MAX_S = 0.005
+
 AuditEntry = Callable[[Decision], NewEntry]
-_Rows = list[dict[str, Any]]
 
 
 class SqliteDecisionWriter:
@@ -55,7 +59,7 @@ class SqliteDecisionWriter:
     def __init__(self, file: SqliteFile) -> None:
         conn = sqlite3.connect(file.path, isolation_level=None, check_same_thread=False)
         _on_sqlite_connect(conn, None)
-        conn.execute("PRAGMA busy_timeout=0")  # the event loop's thread never waits for the lock
+        conn.execute("PRAGMA busy_timeout=0")  # see _begin: the event loop never blocks on it
         self._conn = conn
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="dialguard-commit")
 
@@ -65,16 +69,23 @@ class SqliteDecisionWriter:
         written if it failed."""
         rows = [decision_row(d) for d in decisions]
         entries = [audit_entry(d) for d in decisions]
-        loop = asyncio.get_running_loop()
-        if not self._begin_without_waiting():
-            await loop.run_in_executor(self._committer, self._write_waiting, rows, entries)
-            return
+        await self._begin()
         self._guarded(self._insert, rows, entries)
+        loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._committer, self._guarded, self._commit)
 
     def close(self) -> None:
         self._committer.shutdown(wait=True)
         self._conn.close()
+
+    async def _begin(self) -> None:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = LOCK_RETRY_FIRST_S
+        while not self._begin_without_waiting():
+            if time.monotonic() >= deadline:
+                raise StorageError(f"database is locked: no write lock within {BUSY_TIMEOUT_MS} ms")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LOCK_RETRY_MAX_S)
 
     def _begin_without_waiting(self) -> bool:
         try:
@@ -84,16 +95,6 @@ class SqliteDecisionWriter:
                 return False
             raise StorageError(f"database error: {describe(exc)}") from exc
         return True
-
-    def _write_waiting(self, rows: _Rows, entries: list[NewEntry]) -> None:
-        conn = self._conn
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        try:
-            self._guarded(conn.execute, "BEGIN IMMEDIATE")
-            self._guarded(self._insert, rows, entries)
-            self._guarded(self._commit)
-        finally:
-            conn.execute("PRAGMA busy_timeout=0")
 
     def _insert(self, rows: Sequence[Mapping[str, Any]], entries: list[NewEntry]) -> None:
         conn = self._conn

@@ -166,8 +166,8 @@ async def test_a_failed_write_leaves_nothing_behind(
 async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
     stores: tuple[Store, Store], make_decision: Callable[..., Decision]
 ) -> None:
-    """The CLI (another process) holding the write lock must not stall calls: the batch waits
-    for the lock in the commit thread while the event loop goes on, then commits."""
+    """The CLI or another gate process holding the write lock must not stall calls: the batch
+    waits for the lock without blocking the event loop, then commits."""
     _, fast = stores
     file = fast.sqlite_file()
     assert file is not None
