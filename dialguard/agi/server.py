@@ -27,6 +27,10 @@ log = logging.getLogger("dialguard.agi")
 _MIN_LINE_LIMIT = 8192  # Asterisk's AGI_BUF_LEN: no reply line is longer
 
 
+class BlockTooLong(HeaderError):
+    """The read limit was reached before the block's empty line: the rest is still unread."""
+
+
 class AgiServer:
     def __init__(self, settings: AgiSettings, routes: Mapping[str, RouteHandler]) -> None:
         self._settings = settings
@@ -58,7 +62,9 @@ class AgiServer:
                 request = await self._read_request(reader, parser)
         except HeaderError as exc:
             self._alert(f"header.{exc.kind}", "bad AGI header block, call denied", error=str(exc))
-            in_step = await self._skip_rest_of_block(reader, parser)
+            in_step = parser.finished
+            if isinstance(exc, BlockTooLong):  # the read stopped short of the block's end
+                in_step = await self._skip_rest_of_block(reader)
             deny = GateVerdict.deny(GATE_BAD_REQUEST)
             await self._send(reader, writer, deny, "", expect_reply=in_step)
             return
@@ -78,14 +84,13 @@ class AgiServer:
         try:
             block = await reader.readuntil(b"\n\n")
         except asyncio.LimitOverrunError:
-            raise HeaderError("too-large", "header block exceeds the read limit") from None
+            raise BlockTooLong("too-large", "header block exceeds the read limit") from None
         return parser.feed_block(block)
 
-    async def _skip_rest_of_block(self, reader: asyncio.StreamReader, parser: HeaderParser) -> bool:
-        """After a bad line, read up to the block's empty line so that the next line we read is
-        the reply to our verdict. False when that is not possible: no reply will be awaited."""
-        if parser.finished:
-            return True
+    async def _skip_rest_of_block(self, reader: asyncio.StreamReader) -> bool:
+        """After a block too long to read whole, read on up to its empty line so that the next
+        line we read is the reply to our verdict. False when that is not possible: no reply
+        will be awaited."""
         budget = self._settings.max_header_bytes
         try:
             async with asyncio.timeout(self._io_timeout):

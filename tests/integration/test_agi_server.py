@@ -244,6 +244,19 @@ async def test_bad_header_block_is_denied_and_alerted_once(
     assert maker.attempts == []
 
 
+async def test_an_empty_header_block_is_denied_without_waiting(
+    asterisk: FakeAsterisk, server: AgiServer, maker: FakeDecisionMaker
+) -> None:
+    """What followed the empty line was read with it and belongs to no block: the denial goes
+    out at once, without waiting for lines that will not come."""
+    started = time.monotonic()
+    call = await asterisk.call(b"\nagi_request: agi://x/outbound\n\n")
+    assert time.monotonic() - started < HEADER_TIMEOUT_MS / 1000 / 2
+    assert call.variables[variables.REASON] == "gate.bad-request"
+    assert server.alerts == {"header.missing-key": 1}
+    assert maker.attempts == []
+
+
 async def test_hangup_line_before_reply(
     asterisk: FakeAsterisk, server: AgiServer, caplog: pytest.LogCaptureFixture
 ) -> None:
