@@ -14,10 +14,11 @@ import pytest
 from test_api_support import CALLEE, CALLER, ApiHarness, api
 
 from dialguard.numbers import mask
+from dialguard.ops import dsr
+from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.rights.requests import DsrStatus
-from dialguard.rights.service import receive_request
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
 
@@ -168,9 +169,7 @@ async def test_a_refused_export_leaves_a_received_request_open_for_the_dsr_role(
     api: ApiHarness,
 ) -> None:
     await _seed(api)
-    received = await receive_request(
-        api.store, "export", CALLEE, by="test", received_at=T0, deadline_days=15
-    )
+    received = await dsr.receive(api.store, Actor("test", T0), "export", CALLEE, deadline_days=15)
     body = {"kind": "export", "number": CALLEE, "request_id": received.id}
     refused = await api.call("POST", "/v1/dsr/requests", token="admin", json=body)
     assert refused.status == 403, refused.body
