@@ -79,7 +79,7 @@ class GateApp:
                 Clock().now,
                 self.settings.numbers.default_region,
             )
-        self.decision_log = DecisionLog(self.store)
+        self.decision_log = DecisionLog(self.store, region=self.settings.numbers.default_region)
         self.decision_log.start()
         if primary:
             self._start_checkpoints(self.store)
