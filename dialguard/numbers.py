@@ -130,47 +130,78 @@ letter, digit or underscore (ids and hashes): what might be a phone number, foun
 search so that text without one costs next to nothing. (Atomic: a run glued to a letter is not
 shortened into a candidate.)"""
 _BARE = re.compile(r"\+?[0-9]{7,15}")
+_RUN = re.compile(r"(?<![0-9])(?<![0-9][.,])[0-9]{7,15}(?![0-9])")
+"""A run of digits in a punctuated candidate, not the fraction of a decimal number."""
 _ASTERISK_UNIQUEID = re.compile(r"[0-9]{9,10}\.[0-9]{1,6}")
 """``1754470000.7``: a channel's epoch and sequence, which can read as a valid number."""
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _CONTEXT = 8
 """Characters either side of a candidate the matcher sees (letters glued on, a time's ``:30``)."""
 
+Span = tuple[int, int, str]
+
 
 def mask_text(text: str, region: str = "CN", keep: Collection[str] = ()) -> str:
-    """Mask every phone number in free text, in any spelling ``phonenumbers`` finds in text
-    (``139 0013 9032``, ``139-0013-9032``, ``+86 (139) 0013-9032``, full-width digits…), and
-    every standalone run of 7–15 digits even when it is no valid number. Numbers in ``keep``
-    (E.164: our own registered access numbers) stay.
+    """Mask every phone number in free text: wherever ``phonenumbers`` finds one in text
+    (``139 0013 9032``, ``139-0013-9032``, ``+86 (139) 0013-9032``, full-width digits…), and every
+    run of 7–15 digits not glued to a Latin letter even when it is no valid number
+    (``8613800138000``). Left alone: numbers in ``keep`` (E.164: our own registered access
+    numbers), UUIDs, Asterisk channel ids (``1754470000.7``), dates and times.
 
     Cost: one regular-expression search when there is nothing like a number; a plain run of
     digits is masked without a parse; only spaced or punctuated candidates go through
     ``phonenumbers.PhoneNumberMatcher`` (default leniency), on a short window around each, whose
     date and time-stamp rules keep ``2026-11-25 10:00`` as it is.
     """
-    spans: list[tuple[int, int, str]] = []
-    windows: list[list[int]] = []
+    spans: list[Span] = []
+    punctuated: list[tuple[int, int]] = []
     for candidate in _CANDIDATE.finditer(text):
         start, end = candidate.span()
         raw = candidate.group()
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if _BARE.fullmatch(raw) and before not in "-." and after not in "-.":
+        if _ASTERISK_UNIQUEID.fullmatch(raw) or _in_uuid(text, start, end):
+            continue
+        if _BARE.fullmatch(raw):
             e164 = try_normalize(raw, region) if keep else None
             if e164 is None or e164 not in keep:
                 spans.append((start, end, mask(raw)))
-        elif not _ASTERISK_UNIQUEID.fullmatch(raw):
-            low, high = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
-            if windows and low <= windows[-1][1]:
-                windows[-1][1] = high
-            else:
-                windows.append([low, high])
-    if not spans and not windows:
-        return text
+        else:
+            punctuated.append((start, end))
+    if punctuated:
+        spans += _punctuated(text, punctuated, region, keep)
+    return _replaced(text, spans) if spans else text
+
+
+def _in_uuid(text: str, start: int, end: int) -> bool:
+    if "-" not in text:
+        return False
+    around = _UUID.finditer(text, max(0, start - 36), min(len(text), end + 36))
+    return any(m.start() < end and start < m.end() for m in around)
+
+
+def _punctuated(
+    text: str, candidates: list[tuple[int, int]], region: str, keep: Collection[str]
+) -> list[Span]:
+    """Spans to mask among spaced or punctuated candidates: what the matcher finds (in windows
+    around them, merged), then any run of 7–15 digits inside a candidate that no match covers."""
+    windows: list[list[int]] = []
+    for start, end in candidates:
+        low, high = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
+        if windows and low <= windows[-1][1]:
+            windows[-1][1] = high
+        else:
+            windows.append([low, high])
+    found: list[Span] = []
+    covered: list[tuple[int, int]] = []
     for low, high in windows:
         for start, end, e164 in _matches(text[low:high], region):
+            covered.append((low + start, low + end))
             if e164 not in keep:
-                spans.append((low + start, low + end, mask(e164)))
-    return _replaced(text, spans)
+                found.append((low + start, low + end, mask(e164)))
+    for start, end in candidates:
+        for run in _RUN.finditer(text, start, end):
+            if not any(a < run.end() and run.start() < b for a, b in covered):
+                found.append((run.start(), run.end(), mask(run.group())))
+    return found
 
 
 @lru_cache(maxsize=4096)
@@ -183,7 +214,7 @@ def _matches(window: str, region: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
-def _replaced(text: str, spans: list[tuple[int, int, str]]) -> str:
+def _replaced(text: str, spans: list[Span]) -> str:
     """``text`` with each span replaced; a span overlapping an earlier one is dropped."""
     pieces: list[str] = []
     at = 0
