@@ -14,24 +14,31 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..audit.evidence import ROW_KEYS, Evidence, evidence, gone, row_digest
 from ..rights.pseudonyms import masked
 from ..storage.records import AuditEntry
 from ..storage.store import Transaction
+from ..views import jsonable
 
 EVIDENTIARY = ("consents", "dnc_entries", "registered_numbers", "decisions")
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts and when; ``region`` reads the national numbers typed in their free text."""
+    """Who acts and when (kept in UTC, as rows store it); ``region`` reads the national numbers
+    typed in their free text."""
 
     name: str
     now: datetime
     region: str = "CN"
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError(f"naive datetime {self.now!r}: an actor acts at an aware instant")
+        object.__setattr__(self, "now", self.now.astimezone(UTC))
 
 
 class Invalid(ValueError):
@@ -64,10 +71,10 @@ async def record(
     evidence: Sequence[Evidence] = (),
     ours: Collection[str] = (),
 ) -> AuditEntry:
-    """Append the entry of ``action`` in ``tx``: subject and detail with every phone number
-    masked but ``ours`` (E.164: the tenant's own registered access numbers), and ``evidence``
-    as given (row keys and digests, never masked)."""
-    plain = masked(dict(detail), actor.region, ours)
+    """Append the entry of ``action`` in ``tx``: subject and detail as JSON (instants in UTC)
+    with every phone number masked but ``ours`` (E.164: the tenant's own registered access
+    numbers), and ``evidence`` as given (row keys and digests, never masked)."""
+    plain = masked(jsonable(dict(detail), utc=True), actor.region, ours)
     if evidence:
         plain["evidence"] = list(evidence)
     about = masked(subject, actor.region, ours)

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from ..policy.model import ConsentRecord
 from ..storage.store import Store
-from ..views import jsonable
 from .audited import Actor, Invalid, Watch, person, record, required_text
 from .tenants import ensure_tenant
 
@@ -52,7 +51,7 @@ async def add_consent(
             actor,
             "consent.add",
             person(tx, callee),
-            {"before": None, "after": jsonable(created)},
+            {"before": None, "after": created},
             evidence=await watch.changes(tx),
         )
     return created
@@ -78,8 +77,8 @@ async def revoke_consent(
         detail = {
             "tenant": tenant,
             "purpose": purpose,
-            "before": jsonable(before),
-            "after": jsonable(after),
+            "before": before,
+            "after": after,
             "revoked": count,
         }
         await record(

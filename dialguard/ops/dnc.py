@@ -16,9 +16,8 @@ from typing import Any
 
 from ..dnc_import import BadLine
 from ..policy.model import DncEntry, DncScope
-from ..storage.records import ImportCounts, Outcome
+from ..storage.records import DncRecord, ImportCounts, Outcome
 from ..storage.store import Store, Transaction
-from ..views import jsonable
 from .audited import Actor, Invalid, Watch, person, record, required_text
 from .tenants import ensure_tenant
 
@@ -39,10 +38,10 @@ def scope_of(tenant: str | None, campaign: str | None) -> DncScope:
 
 async def _live(
     tx: Transaction, number: str, scope: DncScope, tenant: str | None, campaign: str | None
-) -> list[Any]:
-    """The number's live entries on that one list, as audit views (at most one, by the index)."""
+) -> list[DncRecord]:
+    """The number's live entries on that one list, as stored (at most one, by the index)."""
     return [
-        jsonable(r)
+        r
         for r in await tx.dnc.history(number)
         if r.removed_at is None
         and (r.entry.scope, r.entry.tenant, r.entry.campaign) == (scope, tenant, campaign)
@@ -55,9 +54,10 @@ async def _add(
     watch = await Watch.start(tx, [entry.number], ("dnc_entries",))
     before = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
     outcome = await tx.dnc.add(entry)
+    after = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
     detail = {
-        "before": before[0] if before else None,
-        "after": jsonable(entry),
+        "before": before[0].entry if before else None,
+        "after": after[0].entry,
         "outcome": outcome.value,
         **extra,
     }
@@ -156,7 +156,7 @@ async def remove_dnc(
         )
         if removed:
             after = [
-                jsonable(r)
+                r
                 for r in await tx.dnc.history(number)
                 if r.removed_at == actor.now and r.removed_by == actor.name
             ]

@@ -60,7 +60,7 @@ async def _begin(
     if found is None:
         raise UnknownRequest(f"no data-subject request #{request_id}")
     if found.subject_hash != digest or found.kind is not kind:
-        raise Invalid("request_id", f"#{request_id} is not a {kind} request about {mask(number)}")
+        raise Invalid("request_id", f"#{request_id} is not the {kind} request of {mask(number)}")
     if found.status is not DsrStatus.OPEN:
         raise Invalid("request_id", f"#{request_id} is already {found.status}")
     return found

@@ -3,6 +3,7 @@ creation and rotation is audited (key ids and file paths, never key material).""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from ..audit.checkpoint import SigningKey
@@ -11,7 +12,6 @@ from ..recording.keys import create_keyring
 from ..recording.rotation import RotationReport
 from ..recording.vault import Vault
 from ..storage.store import Store
-from ..views import jsonable
 from .audited import Actor, record
 
 
@@ -40,7 +40,7 @@ async def rotate_keys(
             "before": {"key_id": before},
             "after": {"key_id": report.key_id},
             "resumed": resume,
-            **jsonable(report),
+            **asdict(report),
         }
         await record(tx, actor, "keys.rotate", report.key_id, detail)
     return report

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from ..policy.model import NumberType, RegisteredNumber
 from ..storage.records import Outcome
 from ..storage.store import Store
-from ..views import jsonable
 from .audited import Actor, Invalid, Watch, record
 from .tenants import ensure_tenant
 
@@ -58,10 +56,6 @@ class Filing:
         )
 
 
-def _view(registration: RegisteredNumber | None) -> dict[str, Any] | None:
-    return None if registration is None else jsonable(registration)
-
-
 async def register_number(
     store: Store, actor: Actor, filing: Filing
 ) -> tuple[Outcome, RegisteredNumber]:
@@ -74,8 +68,8 @@ async def register_number(
         before = [r for r in await tx.numbers.get(registration.number) if r.tenant == filing.tenant]
         outcome = await tx.numbers.add(registration, at=actor.now)
         detail = {
-            "before": _view(before[0] if before else None),
-            "after": _view(registration),
+            "before": before[0] if before else None,
+            "after": registration,
             "outcome": outcome.value,
         }
         await record(
