@@ -48,12 +48,13 @@ async def _begin(
             deadline=at + timedelta(days=deadline_days),
             by=actor.name,
         )
-        detail = {
-            "request": request.id,
+        after = {
             "kind": kind.value,
+            "status": request.status.value,
             "received": request.received_at,
             "deadline": request.deadline,
         }
+        detail = {"request": request.id, "before": None, "after": after}
         await record(tx, actor, "dsr.receive", person(tx, number), detail)
         return request
     found = await tx.dsr.get(request_id)
@@ -111,7 +112,11 @@ async def export(
         done = await export_subject(
             tx, number, request.id, by=actor.name, now=actor.now, as_role=as_role
         )
-        detail = {"request": request.id, "counts": done.counts}
+        detail = {
+            "request": request.id,
+            "before": {"status": request.status.value},
+            "after": {"status": DsrStatus.COMPLETED.value, "counts": done.counts},
+        }
         await record(tx, actor, "dsr.export", person(tx, number), detail)
     return done
 
@@ -162,7 +167,11 @@ async def erase(
         report = await erasure.erase_subject(
             tx, pack, number, request.id, by=actor.name, now=actor.now
         )
-        detail = {"request": request.id, **report.outcome()}
+        detail = {
+            "request": request.id,
+            "before": {"status": request.status.value},
+            "after": {"status": report.status.value, **report.outcome()},
+        }
         evidence = await watch.changes(tx)
         await record(tx, actor, "dsr.erase", person(tx, number), detail, evidence=evidence)
     return report

@@ -144,5 +144,6 @@ async def record_ingest(store: Store, actor: Actor, result: IngestResult) -> Rec
         return None
     async with store.transaction() as tx:
         view = recording_view(result.recording)
-        await record(tx, actor, "recording.ingest", str(result.recording.id), {"after": view})
+        detail = {"before": None, "after": view}
+        await record(tx, actor, "recording.ingest", str(result.recording.id), detail)
     return result.recording

@@ -20,9 +20,12 @@ MAX_TEXT = 5_000
 """Characters of a text checked on the spot (a script file may be longer)."""
 
 
-def _screened(text: str, check: TextCheck) -> dict[str, Any]:
+def _fingerprint(text: str) -> dict[str, Any]:
+    return {"sha256": _sha256(text), "characters": len(text)}
+
+
+def _verdict(check: TextCheck) -> dict[str, Any]:
     return {
-        "text": {"sha256": _sha256(text), "characters": len(text)},
         "clean": check.clean,
         "packs": list(check.packs),
         "phrase_version": check.phrase_version,
@@ -79,7 +82,8 @@ async def register_script(
             "script_id": script.id,
             "status": script.status.value,
             "file_name": file_name,
-            **_screened(text, check),
+            "text": _fingerprint(text),
+            **_verdict(check),
         }
         await record(
             tx, actor, "scripts.add", f"{tenant}/{campaign}", {"before": None, "after": after}
@@ -90,8 +94,8 @@ async def register_script(
 async def check_text(
     store: Store, actor: Actor, screen: PhraseScreen, *, tenant: str, text: str
 ) -> tuple[Tenant, TextCheck]:
-    """Screen ``text`` for ``tenant`` (nothing is stored but the audit entry ``text.check``).
-    Raises :class:`UnknownTenant`."""
+    """Screen ``text`` for ``tenant`` (nothing is stored but the audit entry ``text.check``:
+    the text as it came in, by fingerprint, and the verdict). Raises :class:`UnknownTenant`."""
     if len(text) > MAX_TEXT:
         raise Invalid("text", f"must be at most {MAX_TEXT} characters")
     async with store.transaction() as tx:
@@ -99,6 +103,11 @@ async def check_text(
         if known is None:
             raise UnknownTenant(tenant)
         check = screen.check(known.industry, text)
-        detail = {"tenant": tenant, "industry": known.industry, **_screened(text, check)}
+        detail = {
+            "tenant": tenant,
+            "industry": known.industry,
+            "before": {"text": _fingerprint(text)},
+            "after": _verdict(check),
+        }
         await record(tx, actor, "text.check", tenant, detail)
     return known, check

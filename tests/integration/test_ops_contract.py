@@ -7,8 +7,9 @@ alike, on the same frozen clock and subject key. The audit entries each appended
 door (host keys, the vault, the sweeps, serve's ingest) is driven through it and, on the other
 side, by calling its :mod:`dialguard.ops` function directly: the door may add nothing.
 
-Every ``evidence`` item must vouch for the row as stored (its digest recomputed from the row), and
-no entry may hold the person's number in any spelling.
+Every ``evidence`` item must vouch for the row as stored (its digest recomputed from the row), every
+change must say what was there before and after, and no entry may hold the person's number in any
+spelling.
 """
 
 from __future__ import annotations
@@ -396,6 +397,10 @@ class Case:
         return "+".join(self.actions) + (f"[{self.note}]" if self.note else "")
 
 
+WITHOUT_BEFORE_AFTER = {"dnc.import.batch", "dnc.import", "dsr.sweep", "recording.export"}
+"""Bulk changes (counts, and the evidence of every row) and an export (it changes nothing
+stored); every other entry says what was there before and what is there after."""
+
 DNC_LIST = f"{SPACED}\n139-0013-9033\nnot a number\n"
 
 CASES = (
@@ -777,6 +782,8 @@ async def test_both_doors_leave_the_same_entries(sides: tuple[Side, Side], case:
         assert tuple(e.action for e in entries) == case.actions, [e.action for e in entries]
         for entry in entries:
             await evidence_checked(side, entry)
+            if entry.action not in WITHOUT_BEFORE_AFTER:
+                assert {"before", "after"} <= entry.detail.keys(), entry.action
         assert leaks(entries, [PERSON]) == []
         results.append(normalised(side, entries, case.volatile))
     assert results[0] == results[1]

@@ -25,6 +25,7 @@ def spellings(e164: str) -> list[str]:
     full_width = national.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     return [
         e164,
+        e164[1:],
         national,
         phonenumbers.format_number(parsed, fmt.INTERNATIONAL),
         phonenumbers.format_number(parsed, fmt.NATIONAL),
@@ -86,6 +87,7 @@ def test_plain_runs_keep_their_old_masked_form() -> None:
 
 def test_a_run_of_digits_that_is_no_valid_number_is_still_masked() -> None:
     assert mask_text("ref 12345678901") == "ref 123****8901"
+    assert mask_text("dg-1764036000.7-8613900139032") == "dg-176****000.7-861****9032"
 
 
 @pytest.mark.parametrize(
