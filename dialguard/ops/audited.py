@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..audit.evidence import ROW_KEYS, Evidence, evidence, gone, row_digest
+from ..audit.evidence import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
 from ..rights.pseudonyms import masked
 from ..storage.records import AuditEntry
 from ..storage.store import Transaction
@@ -117,13 +117,14 @@ def keyed(table: str, rows: Sequence[dict[str, Any]]) -> Rows:
 
 
 def changed(table: str, before: Rows, after: Rows) -> list[Evidence]:
-    """Evidence for each row of ``after`` that is new or differs from ``before`` (in key order),
-    then for each row of ``before`` that is gone."""
+    """Evidence for each row of ``after`` that is new or whose evidentiary fields differ from
+    ``before`` (in key order), then for each row of ``before`` that is gone."""
+    fields = EVIDENCE_FIELDS[table]
     items: list[Evidence] = []
     for key in sorted(after, key=_order):
         row = after[key]
         old = before.get(key)
-        if old is None or row_digest(table, old) != row_digest(table, row):
+        if old is None or any(old[name] != row[name] for name in fields):
             items.append(evidence(table, row))
     items += [gone(table, key) for key in sorted(before.keys() - after.keys(), key=_order)]
     return items

@@ -174,6 +174,28 @@ async def remove_dnc(
     return removed
 
 
+class _Lines:
+    """The good lines of an import, counting and reporting the bad ones as they go by."""
+
+    def __init__(
+        self, items: Iterable[tuple[int, str] | BadLine], on_bad_line: Callable[[BadLine], None]
+    ) -> None:
+        self._items = iter(items)
+        self._on_bad_line = on_bad_line
+        self.bad = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        while True:
+            item = next(self._items)
+            if not isinstance(item, BadLine):
+                return item
+            self.bad += 1
+            self._on_bad_line(item)
+
+
 @dataclass(frozen=True)
 class ImportReport:
     inserted: int
@@ -204,21 +226,11 @@ async def import_dnc(
     if tenant:
         async with store.transaction() as tx:
             await ensure_tenant(tx, actor, tenant)
-    bad = [0]
-
-    def good(all_items: Iterable[tuple[int, str] | BadLine]) -> Iterator[tuple[int, str]]:
-        for item in all_items:
-            if isinstance(item, BadLine):
-                bad[0] += 1
-                on_bad_line(item)
-            else:
-                yield item
-
     scope = scope_of(tenant, None)
+    lines = _Lines(items, on_bad_line)
     counts = ImportCounts()
     batches = 0
-    numbers = good(items)
-    while batch := list(islice(numbers, IMPORT_BATCH)):
+    while batch := list(islice(lines, IMPORT_BATCH)):
         entries = [
             DncEntry(number, scope, tenant, None, source, reason, actor.now, None, actor.name)
             for _, number in batch
@@ -238,7 +250,7 @@ async def import_dnc(
             await record(tx, actor, "dnc.import.batch", label, detail, evidence=evidence)
         counts += added
         on_batch()
-    report = ImportReport(counts.inserted, counts.already_present, bad[0], batches)
+    report = ImportReport(counts.inserted, counts.already_present, lines.bad, batches)
     async with store.transaction() as tx:
         detail = {
             **common,
