@@ -188,3 +188,24 @@ async def test_the_openapi_document_names_the_sensitive_data_refusal(api: ApiHar
     document = (await api.call("GET", "/v1/openapi.json", token=None)).body
     reply = document["paths"]["/v1/dsr/requests"]["post"]["responses"]["403"]
     assert "sensitive_data" in reply["description"]
+
+
+async def test_the_audit_log_read_masks_even_entries_written_before_masking(
+    api: ApiHarness,
+) -> None:
+    """An entry from before masking covered every spelling (written here straight into the
+    chain) still shows no patient's number to an auditor; the tenant's own number stays."""
+    async with api.store.transaction() as tx:
+        await tx.tenants.ensure("clinic", "healthcare")
+        detail = {
+            "callee": CALLEE,
+            "note": f"patient on {CALLEE[3:6]} {CALLEE[6:10]} {CALLEE[10:]}",
+        }
+        await tx.audit.append("legacy", "recording.ingest", CALLEE, detail)
+        await tx.audit.append("legacy", "numbers.add", CALLER, {"after": {"number": CALLER}})
+    reply = await api.call("GET", "/v1/audit", token="auditor", params={"limit": "2"})
+    assert reply.status == 200
+    legacy, ours = reply.body
+    assert legacy["subject"] == mask(CALLEE)
+    assert legacy["detail"] == {"callee": mask(CALLEE), "note": f"patient on {mask(CALLEE)}"}
+    assert (ours["subject"], ours["detail"]["after"]["number"]) == (CALLER, CALLER)
