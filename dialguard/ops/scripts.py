@@ -12,7 +12,7 @@ from ..campaigns.records import CampaignScript, ScriptStatus, TextCheck, hit_vie
 from ..campaigns.screening import PhraseScreen
 from ..storage.errors import UnknownTenant
 from ..storage.records import Tenant
-from ..storage.store import Store
+from ..storage.store import Store, Transaction
 from .audited import Actor, Invalid, record, required_text
 
 CAMPAIGN_LENGTH = 128
@@ -34,6 +34,16 @@ def _verdict(check: TextCheck) -> dict[str, Any]:
             for h in check.hits
         ],
     }
+
+
+async def _screen(
+    tx: Transaction, screen: PhraseScreen, tenant: str, text: str
+) -> tuple[Tenant, TextCheck]:
+    """``text`` screened against the phrase packs of ``tenant``'s industry."""
+    known = await tx.tenants.get(tenant)
+    if known is None:
+        raise UnknownTenant(tenant)
+    return known, screen.check(known.industry, text)
 
 
 def _sha256(text: str) -> str:
@@ -58,10 +68,7 @@ async def register_script(
     if len(campaign) > CAMPAIGN_LENGTH:
         raise Invalid("campaign", f"must be at most {CAMPAIGN_LENGTH} characters")
     async with store.transaction() as tx:
-        known = await tx.tenants.get(tenant)
-        if known is None:
-            raise UnknownTenant(tenant)
-        check = screen.check(known.industry, text)
+        _, check = await _screen(tx, screen, tenant, text)
         script = await tx.scripts.add(
             CampaignScript(
                 id=0,
@@ -99,10 +106,7 @@ async def check_text(
     if len(text) > MAX_TEXT:
         raise Invalid("text", f"must be at most {MAX_TEXT} characters")
     async with store.transaction() as tx:
-        known = await tx.tenants.get(tenant)
-        if known is None:
-            raise UnknownTenant(tenant)
-        check = screen.check(known.industry, text)
+        known, check = await _screen(tx, screen, tenant, text)
         detail = {
             "tenant": tenant,
             "industry": known.industry,

@@ -1,43 +1,20 @@
 """Masking: every spelling of a number that phonenumbers finds in text is masked, nothing else.
 
 Spellings are generated from the number with phonenumbers' own formats and the groupings people
-type, so a new format is one more line here rather than one more special case in the masker.
+type (``tests/number_scan.py``, shared with the chain scans), so a new format is one more line
+there rather than one more special case in the masker.
 """
 
 from __future__ import annotations
 
-import phonenumbers
 import pytest
+from number_scan import spellings
 
 from dialguard.numbers import mask, mask_text
 
 NUMBER = "+8613900139032"
 DIGITS = "13900139032"
 OURS = "+861058001234"
-
-
-def spellings(e164: str) -> list[str]:
-    parsed = phonenumbers.parse(e164, None)
-    national = str(parsed.national_number)
-    cc = str(parsed.country_code)
-    fmt = phonenumbers.PhoneNumberFormat
-    grouped = [national[:3], national[3:7], national[7:]]
-    full_width = national.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
-    return [
-        e164,
-        e164[1:],
-        national,
-        phonenumbers.format_number(parsed, fmt.INTERNATIONAL),
-        phonenumbers.format_number(parsed, fmt.NATIONAL),
-        phonenumbers.format_number(parsed, fmt.RFC3966),
-        " ".join(grouped),
-        "-".join(grouped),
-        ".".join(grouped),
-        f"+{cc}-" + "-".join(grouped),
-        f"00{cc} " + " ".join(grouped),
-        f"({national[:3]}) {national[3:7]}-{national[7:]}",
-        full_width,
-    ]
 
 
 @pytest.mark.parametrize("spelling", spellings(NUMBER))

@@ -28,6 +28,7 @@ def spellings(e164: str) -> list[str]:
     grouped = [national[:3], national[3:7], national[7:]]
     return [
         e164,
+        e164[1:],
         national,
         *(
             phonenumbers.format_number(parsed, f)
