@@ -37,7 +37,10 @@ async def add_consent(call: Call) -> web.Response:
             expires_at=b["expires"],
         )
         await tx.audit.append(
-            call.actor, "consent.add", subject(tx, callee), masked({"after": record})
+            call.actor,
+            "consent.add",
+            subject(tx, callee),
+            {**masked({"after": record}), "evidence": await tx.evidence.changed()},
         )
     return respond(record, status=201)
 
@@ -53,7 +56,12 @@ async def revoke_consent(call: Call) -> web.Response:
             call.actor,
             "consent.revoke",
             subject(tx, callee),
-            {"tenant": tenant, "purpose": purpose, "revoked": count},
+            {
+                "tenant": tenant,
+                "purpose": purpose,
+                "revoked": count,
+                "evidence": await tx.evidence.changed(),
+            },
         )
     return respond({"callee": callee, "tenant": tenant, "purpose": purpose, "revoked": count})
 

@@ -52,7 +52,10 @@ async def add_dnc(call: Call) -> web.Response:
             await tx.tenants.ensure(entry.tenant)
         outcome = await tx.dnc.add(entry)
         await tx.audit.append(
-            call.actor, "dnc.add", subject(tx, entry.number), masked({"after": entry})
+            call.actor,
+            "dnc.add",
+            subject(tx, entry.number),
+            {**masked({"after": entry}), "evidence": await tx.evidence.changed()},
         )
     return respond({"outcome": outcome, "entry": entry})
 
@@ -78,7 +81,12 @@ async def remove_dnc(call: Call) -> web.Response:
                 call.actor,
                 "dnc.remove",
                 subject(tx, number),
-                {"scope": scope.value, "tenant": b["tenant"], "reason": b["reason"]},
+                {
+                    "scope": scope.value,
+                    "tenant": b["tenant"],
+                    "reason": b["reason"],
+                    "evidence": await tx.evidence.changed(),
+                },
             )
     if not removed:
         raise ApiError(404, "not_found", f"{number} has no live {scope} do-not-call entry")

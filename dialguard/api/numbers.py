@@ -37,7 +37,10 @@ async def add_number(call: Call) -> web.Response:
         await tx.tenants.ensure(registration.tenant)
         outcome = await tx.numbers.add(registration)
         await tx.audit.append(
-            call.actor, "numbers.add", registration.number, {"after": jsonable(registration)}
+            call.actor,
+            "numbers.add",
+            registration.number,
+            {"after": jsonable(registration), "evidence": await tx.evidence.changed()},
         )
     return respond({"outcome": outcome, "number": registration})
 

@@ -73,7 +73,10 @@ async def opt_out(call: Call) -> web.Response:
             actor,
             "dnc.optout",
             subject(tx, number),
-            masked({"after": entry, "outcome": outcome, "reference": reference}),
+            {
+                **masked({"after": entry, "outcome": outcome, "reference": reference}),
+                "evidence": await tx.evidence.changed(),
+            },
         )
     return respond({"status": "accepted"}, status=202)
 

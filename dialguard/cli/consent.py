@@ -55,7 +55,10 @@ def add(
                 expires_at=expires,
             )
             await tx.audit.append(
-                cli.actor, "consent.add", subject(tx, number), masked({"after": record})
+                cli.actor,
+                "consent.add",
+                subject(tx, number),
+                {**masked({"after": record}), "evidence": await tx.evidence.changed()},
             )
             return record.consent_id
 
@@ -86,12 +89,18 @@ def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) ->
                 cli.actor,
                 "consent.revoke",
                 subject(tx, number),
-                masked(
-                    {
-                        "before": before,
-                        "after": {"revoked_at": now, "consent_ids": [r.consent_id for r in before]},
-                    }
-                ),
+                {
+                    **masked(
+                        {
+                            "before": before,
+                            "after": {
+                                "revoked_at": now,
+                                "consent_ids": [r.consent_id for r in before],
+                            },
+                        }
+                    ),
+                    "evidence": await tx.evidence.changed(),
+                },
             )
             return count
 

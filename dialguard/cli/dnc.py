@@ -74,7 +74,10 @@ def add(
                 cli.actor,
                 "dnc.add",
                 subject(tx, entry.number),
-                masked({"after": entry, "outcome": outcome}),
+                {
+                    **masked({"after": entry, "outcome": outcome}),
+                    "evidence": await tx.evidence.changed(),
+                },
             )
             return outcome.value
 
@@ -118,7 +121,10 @@ def remove(
                     cli.actor,
                     "dnc.remove",
                     subject(tx, e164),
-                    masked({"before": before, "after": None, "reason": reason}),
+                    {
+                        **masked({"before": before, "after": None, "reason": reason}),
+                        "evidence": await tx.evidence.changed(),
+                    },
                 )
             return removed
 

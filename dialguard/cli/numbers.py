@@ -73,6 +73,7 @@ def add(
                     "before": jsonable(before[0]) if before else None,
                     "after": jsonable(registration),
                     "outcome": outcome.value,
+                    "evidence": await tx.evidence.changed(),
                 },
             )
             return outcome.value

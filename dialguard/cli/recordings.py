@@ -35,7 +35,8 @@ def audit_hook(actor: str, action: str) -> Callable[[Transaction, ChangeT], Awai
     """A ``then`` hook for the recording services: the change as an audit entry, same tx."""
 
     async def then(tx: Transaction, change: ChangeT) -> None:
-        await tx.audit.append(actor, action, str(change.recording_id), jsonable(change))
+        detail = {**jsonable(change), "evidence": await tx.evidence.changed()}
+        await tx.audit.append(actor, action, str(change.recording_id), detail)
 
     return then
 

@@ -11,12 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ..policy.pack import RulePack
-from ..storage.store import Store
+from ..storage.store import Store, Transaction
 from ..views import jsonable
 from .freeswitch import VaultRecordingSink
 from .ingest import Ingestor, IngestResult, Outcome
 from .keys import KeyringError, load_keyring
-from .retention import RetentionPolicy, SweepReport
+from .records import Recording
+from .retention import Deletion, RetentionPolicy
 from .settings import RecordingSettings
 from .vault import Vault
 from .views import recording_view
@@ -50,12 +51,16 @@ class RecordingRuntime:
                 f"recording is enabled but its keyring cannot be loaded: {exc}; "
                 "or set recording.enabled = false to run without recording"
             ) from None
-        self._store = store
         ingestor = Ingestor(
-            store, vault, RetentionPolicy.from_pack(pack), settings.region_for, clock
+            store,
+            vault,
+            RetentionPolicy.from_pack(pack),
+            settings.region_for,
+            clock,
+            then=audit_ingest,
         )
         self.worker = RecordingWorker(
-            settings, store, vault, ingestor, clock, self._audit_ingest, self._audit_retention
+            settings, store, vault, ingestor, clock, _log_ingest, audit_deletion
         )
         self.sink = VaultRecordingSink(self.worker.ingest)
 
@@ -65,24 +70,23 @@ class RecordingRuntime:
     async def stop(self) -> None:
         await self.worker.stop()
 
-    async def _audit_ingest(self, result: IngestResult) -> None:
-        if result.outcome is not Outcome.INGESTED:
-            return
+
+async def audit_ingest(tx: Transaction, rec: Recording) -> None:
+    """The ingest's audit entry, in the transaction that adds the row it vouches for."""
+    detail = {"after": recording_view(rec), "evidence": await tx.evidence.changed()}
+    await tx.audit.append(ACTOR, "recording.ingest", str(rec.id), detail)
+
+
+async def audit_deletion(tx: Transaction, deletion: Deletion) -> None:
+    """A retention deletion's audit entry, in the transaction that tombstones the row."""
+    detail = {**jsonable(deletion), "evidence": await tx.evidence.changed()}
+    await tx.audit.append(ACTOR, "recording.delete", str(deletion.recording_id), detail)
+
+
+async def _log_ingest(result: IngestResult) -> None:
+    if result.outcome is Outcome.INGESTED:
         rec = result.recording
         log.info(
             "recording ingested",
             extra={"fields": {"recording": rec.id, "name": rec.name, "region": rec.region}},
         )
-        async with self._store.transaction() as tx:
-            await tx.audit.append(
-                ACTOR, "recording.ingest", str(rec.id), {"after": recording_view(rec)}
-            )
-
-    async def _audit_retention(self, report: SweepReport) -> None:
-        if not report.deletions:
-            return
-        async with self._store.transaction() as tx:
-            for deletion in report.deletions:
-                await tx.audit.append(
-                    ACTOR, "recording.delete", str(deletion.recording_id), jsonable(deletion)
-                )

@@ -3,7 +3,8 @@ every ``spool_sweep_interval_s``) and the retention sweep (every ``retention_swe
 
 ``start()``/``stop()`` like the other servers; ``stop()`` cancels everything it started. A failing
 sweep is logged once per outage, not once per round (STYLE: decide each dependency's failure
-mode). Results go to the ``on_ingest``/``on_retention`` hooks so the caller can audit them.
+mode). Ingest results go to the ``on_ingest`` hook; each retention deletion to ``on_deletion``,
+in the transaction that makes it, so the caller's audit entry commits with it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..storage.errors import StorageError
 from .ami import EVENTS, RecordingTrigger, active_uniqueids
 from .catalog import HasRecordings, RecordingStore
 from .ingest import Ingestor, IngestResult
-from .retention import SweepReport, sweep
+from .retention import Deletion, sweep
 from .settings import RecordingSettings
 from .spool import sweep_spool
 from .vault import Vault
@@ -39,10 +40,10 @@ class RecordingWorker:
         settings: RecordingSettings,
         store: RecordingStore[HasRecordings],
         vault: Vault,
-        ingestor: Ingestor,
+        ingestor: Ingestor[Any],
         clock: Callable[[], datetime],
         on_ingest: Callable[[IngestResult], Awaitable[None]] = _ignore,
-        on_retention: Callable[[SweepReport], Awaitable[None]] = _ignore,
+        on_deletion: Callable[[Any, Deletion], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -50,7 +51,7 @@ class RecordingWorker:
         self._ingestor = ingestor
         self._clock = clock
         self._on_ingest = on_ingest
-        self._on_retention = on_retention
+        self._on_deletion = on_deletion
         self._trigger = RecordingTrigger(
             Path(settings.spool_dir), self.ingest, settings.hangup_settle_s
         )
@@ -134,7 +135,6 @@ class RecordingWorker:
             log.error("recording %s not ingested: %s", name, error)
 
     async def retention(self) -> None:
-        report = await sweep(self._store, self._vault, self._clock())
+        report = await sweep(self._store, self._vault, self._clock(), then=self._on_deletion)
         for failure in report.failures:
             log.error("recording %s not deleted: %s", failure.recording_id, failure.error)
-        await self._on_retention(report)

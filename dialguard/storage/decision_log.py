@@ -7,13 +7,18 @@ batch. While it commits, new appends queue up for the next batch, so the batch s
 the load by itself. A failed batch hands its exception to every one of its waiters.
 
 The same transaction appends one audit entry per decision (:func:`audit_entry`), so a decision
-is never committed without its place in the tamper-evident log, nor the other way round.
+is never committed without its place in the tamper-evident log, nor the other way round; the
+entry carries the digest of the row as inserted (:mod:`dialguard.audit.evidence`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
+from ..audit.evidence import evidence
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
 from .audit import NewEntry
@@ -25,29 +30,32 @@ _Pending = tuple[Decision, "asyncio.Future[None]"]
 ACTOR = "gate"
 
 
-def audit_entry(decision: Decision) -> NewEntry:
-    """The audit entry of a decision. Numbers are masked (free text too): the hash chain cannot
-    be edited later, so it must never hold what an erasure request would have to remove. The
-    decision row, found by the subject (the decision id), holds them in full."""
-    attempt = decision.attempt
+def audit_entry(row: Mapping[str, Any]) -> NewEntry:
+    """The audit entry of a decision, built from the ``decisions`` row actually inserted
+    (:func:`~dialguard.storage.decisions.decision_row`, after anything that changed it in the
+    transaction), whose evidence digest it carries. Numbers are masked (free text too): the hash
+    chain cannot be edited later, so it must never hold what an erasure request would have to
+    remove. The decision row, found by the subject (the decision id), holds them in full."""
+    decided_at: datetime = row["decided_at"]
     return NewEntry(
         actor=ACTOR,
-        action=f"decision.{decision.verdict.value}",
-        subject=decision.decision_id,
+        action=f"decision.{row['verdict']}",
+        subject=row["decision_id"],
         detail={
-            "caller": mask(decision.caller or attempt.caller),
-            "callee": mask(decision.callee or attempt.callee),
-            "tenant": attempt.tenant,
-            "purpose": attempt.purpose,
-            "direction": attempt.direction.value,
-            "at": decision.decided_at.isoformat(),
+            "caller": mask(row["caller_e164"] or row["caller_raw"]),
+            "callee": mask(row["callee_e164"] or row["callee_raw"]),
+            "tenant": row["tenant"],
+            "purpose": row["purpose"],
+            "direction": row["direction"],
+            "at": decided_at.isoformat(),
             "reasons": [
-                {"code": r.code, "message": mask_text(r.message)} for r in decision.reasons
+                {"code": r["code"], "message": mask_text(r["message"])} for r in row["reasons"]
             ],
-            "consent_ref": decision.consent_ref,
-            "policy_version": decision.policy_version,
+            "consent_ref": row["consent_ref"],
+            "policy_version": row["policy_version"],
+            "evidence": [evidence("decisions", row)],
         },
-        at=decision.decided_at,
+        at=decided_at,
     )
 
 
@@ -116,8 +124,8 @@ class DecisionLog:
                 await self._direct.write(decisions, audit_entry)
             else:
                 async with self._store.transaction() as tx:
-                    await tx.decisions.add_many(decisions)
-                    await tx.audit.append_many([audit_entry(d) for d in decisions])
+                    rows = await tx.decisions.add_many(decisions)
+                    await tx.audit.append_many([audit_entry(row) for row in rows])
         except asyncio.CancelledError:
             for _, done in batch:
                 done.cancel()
