@@ -22,7 +22,7 @@ import binascii
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..keyfiles import KeyFileError, create_key_file, read_key_file
 from ..recording.fsutil import fsync_dir
+from .merkle import MerkleAccumulator
 
 HEADER = "dialguard-audit-checkpoint/v1"
 CREATE_HINT = "dialguard audit init-key"
@@ -60,6 +61,11 @@ class Checkpoint:
     key_id: str
     signature: str
     """Base64 Ed25519 signature over :meth:`signed_text`."""
+    peaks: tuple[tuple[int, str], ...] = ()
+    """The Merkle tree's state at ``tree_size`` (:attr:`.merkle.MerkleAccumulator.peaks`, hex),
+    unsigned: whoever resumes from it checks that it folds to ``root_hash``."""
+    last_hash: str | None = None
+    """The chain hash of entry ``tree_size``, which entry ``tree_size + 1`` must link to."""
 
     def signed_text(self) -> bytes:
         return signed_text(self.tree_size, self.root_hash, self.timestamp, self.key_id)
@@ -72,17 +78,33 @@ class Checkpoint:
         return True
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "v": 1,
-                "tree_size": self.tree_size,
-                "root_hash": self.root_hash,
-                "timestamp": _iso(self.timestamp),
-                "key_id": self.key_id,
-                "signature": self.signature,
-            },
-            separators=(",", ":"),
-        )
+        line: dict[str, object] = {
+            "v": 1,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "timestamp": _iso(self.timestamp),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
+        if self.last_hash is not None:
+            line["peaks"] = [[height, digest] for height, digest in self.peaks]
+            line["last_hash"] = self.last_hash
+        return json.dumps(line, separators=(",", ":"))
+
+    def resume(self) -> tuple[MerkleAccumulator, str] | None:
+        """The tree and chain state at this checkpoint, when the line carries them and they
+        fold to its root; None otherwise (then read the log from its start)."""
+        if self.last_hash is None:
+            return None
+        try:
+            tree = MerkleAccumulator.resume(
+                self.tree_size, [(height, bytes.fromhex(digest)) for height, digest in self.peaks]
+            )
+        except ValueError:
+            return None
+        if tree.root().hex() != self.root_hash:
+            return None
+        return tree, self.last_hash
 
 
 def _iso(at: datetime) -> str:
@@ -103,6 +125,13 @@ class SigningKey:
         text = signed_text(tree_size, root.hex(), timestamp, self.key_id)
         signature = base64.b64encode(self._private.sign(text)).decode()
         return Checkpoint(tree_size, root.hex(), timestamp, self.key_id, signature)
+
+    def sign_tree(self, tree: MerkleAccumulator, timestamp: datetime, last_hash: str) -> Checkpoint:
+        """Sign ``tree``'s root; the line also carries the tree's peaks and ``last_hash`` (the
+        chain hash of its last entry), the state a writer resumes from."""
+        signed = self.sign(tree.size, tree.root(), timestamp)
+        peaks = tuple((height, digest.hex()) for height, digest in tree.peaks)
+        return replace(signed, peaks=peaks, last_hash=last_hash)
 
     @classmethod
     def create(cls, path: Path) -> SigningKey:
@@ -178,6 +207,8 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
                 timestamp=datetime.fromisoformat(data["timestamp"]),
                 key_id=str(data["key_id"]),
                 signature=str(data["signature"]),
+                peaks=tuple((int(h), str(d)) for h, d in data.get("peaks", ())),
+                last_hash=None if data.get("last_hash") is None else str(data["last_hash"]),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointFileError(f"{path}:{number}: not a checkpoint ({exc})") from None
