@@ -52,7 +52,7 @@ class RowLedger:
     """The newest evidence item per row, as the entries name them."""
 
     def __init__(self, directory: Path) -> None:
-        self._conn = sqlite3.connect(directory / "ledger.db", isolation_level=None)
+        self._conn = sqlite3.connect(directory / "ledger.db")
         self._conn.execute("PRAGMA journal_mode=OFF")
         self._conn.execute("PRAGMA synchronous=OFF")
         self._conn.execute(
@@ -73,12 +73,13 @@ class RowLedger:
 
     def flush(self) -> None:
         if self._pending:
-            self._conn.executemany(
-                "INSERT INTO vouched (tbl, key, digest, seq) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (tbl, key) DO UPDATE SET digest = excluded.digest,"
-                " seq = excluded.seq",
-                self._pending,
-            )
+            with self._conn:  # one transaction, not one per row
+                self._conn.executemany(
+                    "INSERT INTO vouched (tbl, key, digest, seq) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (tbl, key) DO UPDATE SET digest = excluded.digest,"
+                    " seq = excluded.seq",
+                    self._pending,
+                )
             self._pending = []
 
     def claim(self, table: str, keys: list[str]) -> dict[str, tuple[str | None, int]]:

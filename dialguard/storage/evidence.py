@@ -10,6 +10,7 @@ instead of failing the whole query: verification names that row and carries on.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -97,13 +98,17 @@ def rows_query(name: str, *where: ColumnElement[bool]) -> Select[Any]:
     return query
 
 
+@functools.cache
+def _plan(name: str) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    table = evidence_table(name)
+    return tuple((column, _converter(table.c[column].type)) for column in _columns(name))
+
+
 def read_row(name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """A row of :func:`rows_query` as the values its digest is taken over."""
-    table = evidence_table(name)
     row: dict[str, Any] = {}
-    for column in _columns(name):
+    for column, convert in _plan(name):
         value = raw[column]
-        convert = _converter(table.c[column].type)
         if value is not None and convert is not None:
             try:
                 value = convert(value)
