@@ -63,7 +63,8 @@ class Checkpoint:
     """Base64 Ed25519 signature over :meth:`signed_text`."""
     peaks: tuple[tuple[int, str], ...] = ()
     """The Merkle tree's state at ``tree_size`` (:attr:`.merkle.MerkleAccumulator.peaks`, hex),
-    unsigned: whoever resumes from it checks that it folds to ``root_hash``."""
+    unsigned: whoever resumes from it checks that it folds to ``root_hash``. Kept only in the
+    resume file (:func:`read_resume_state`), not in every line."""
     last_hash: str | None = None
     """The chain hash of entry ``tree_size``, which entry ``tree_size + 1`` must link to."""
 
@@ -77,7 +78,7 @@ class Checkpoint:
             return False
         return True
 
-    def to_json(self) -> str:
+    def to_json(self, *, with_state: bool = False) -> str:
         line: dict[str, object] = {
             "v": 1,
             "tree_size": self.tree_size,
@@ -86,14 +87,14 @@ class Checkpoint:
             "key_id": self.key_id,
             "signature": self.signature,
         }
-        if self.last_hash is not None:
+        if with_state and self.last_hash is not None:
             line["peaks"] = [[height, digest] for height, digest in self.peaks]
             line["last_hash"] = self.last_hash
         return json.dumps(line, separators=(",", ":"))
 
     def resume(self) -> tuple[MerkleAccumulator, str] | None:
-        """The tree and chain state at this checkpoint, when the line carries them and they
-        fold to its root; None otherwise (then read the log from its start)."""
+        """The tree and chain state at this checkpoint, when it carries them and they fold to
+        its root; None otherwise (then read the log from its start)."""
         if self.last_hash is None:
             return None
         try:
@@ -127,8 +128,8 @@ class SigningKey:
         return Checkpoint(tree_size, root.hex(), timestamp, self.key_id, signature)
 
     def sign_tree(self, tree: MerkleAccumulator, timestamp: datetime, last_hash: str) -> Checkpoint:
-        """Sign ``tree``'s root; the line also carries the tree's peaks and ``last_hash`` (the
-        chain hash of its last entry), the state a writer resumes from."""
+        """Sign ``tree``'s root; the checkpoint also carries the tree's peaks and ``last_hash``
+        (the chain hash of its last entry), the state a writer resumes from."""
         signed = self.sign(tree.size, tree.root(), timestamp)
         peaks = tuple((height, digest.hex()) for height, digest in tree.peaks)
         return replace(signed, peaks=peaks, last_hash=last_hash)
@@ -174,8 +175,16 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return public
 
 
+def resume_path(path: Path) -> Path:
+    """Where the last checkpoint's tree state is kept, next to the checkpoint file."""
+    return path.with_name(path.name + ".tree")
+
+
 def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Append one line and fsync it (and the directory, when the file is new)."""
+    """Append one line and fsync it (and the directory, when the file is new); then, if the
+    checkpoint carries its tree state, replace the resume file with it. Lines stay small (a
+    checkpoint every few seconds adds up); a crash between the two leaves an older resume file,
+    from which a writer catches up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -186,6 +195,58 @@ def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         os.close(fd)
     if new:
         fsync_dir(path.parent)
+    if checkpoint.last_hash is not None:
+        state = resume_path(path)
+        temporary = state.with_name(state.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(checkpoint.to_json(with_state=True))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(state)
+
+
+def read_resume_state(path: Path) -> Checkpoint | None:
+    """The checkpoint in the resume file of checkpoint file ``path``, or None when there is
+    none or it cannot be read (the caller then reads the log from its start)."""
+    try:
+        return _parse(resume_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_last_checkpoint(path: Path) -> Checkpoint | None:
+    """The file's last checkpoint, read from its end (the file grows by a line a checkpoint)."""
+    try:
+        with path.open("rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            size = min(end, 64 * 1024)
+            handle.seek(end - size)
+            tail = handle.read(size)
+    except OSError as exc:
+        raise CheckpointFileError(f"{path}: {exc.strerror}") from None
+    lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        return _parse(lines[-1])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointFileError(f"{path}: last line: not a checkpoint ({exc})") from None
+
+
+def _parse(line: str) -> Checkpoint:
+    data = json.loads(line)
+    checkpoint = Checkpoint(
+        tree_size=int(data["tree_size"]),
+        root_hash=str(data["root_hash"]),
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        key_id=str(data["key_id"]),
+        signature=str(data["signature"]),
+        peaks=tuple((int(h), str(d)) for h, d in data.get("peaks", ())),
+        last_hash=None if data.get("last_hash") is None else str(data["last_hash"]),
+    )
+    if checkpoint.timestamp.tzinfo is None or checkpoint.tree_size < 0:
+        raise ValueError("no time zone, or a negative size")
+    return checkpoint
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
@@ -200,19 +261,7 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            checkpoint = Checkpoint(
-                tree_size=int(data["tree_size"]),
-                root_hash=str(data["root_hash"]),
-                timestamp=datetime.fromisoformat(data["timestamp"]),
-                key_id=str(data["key_id"]),
-                signature=str(data["signature"]),
-                peaks=tuple((int(h), str(d)) for h, d in data.get("peaks", ())),
-                last_hash=None if data.get("last_hash") is None else str(data["last_hash"]),
-            )
+            found.append(_parse(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointFileError(f"{path}:{number}: not a checkpoint ({exc})") from None
-        if checkpoint.timestamp.tzinfo is None or checkpoint.tree_size < 0:
-            raise CheckpointFileError(f"{path}:{number}: not a checkpoint")
-        found.append(checkpoint)
     return found

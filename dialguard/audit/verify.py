@@ -39,6 +39,7 @@ from ..canonical import canonical_json
 from ..config import DatabaseSettings
 from ..storage.audit import GENESIS_HASH, canonical_entry
 from ..storage.engine import WRITE_OPTION, create_engine
+from ..storage.evidence import read_instant
 from .checkpoint import Checkpoint, key_id_of
 from .evidence import EVIDENCE_FIELDS
 from .merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash
@@ -97,15 +98,6 @@ class Progress:
 OnProgress = Callable[[Progress], None]
 
 
-def _instant(value: Any) -> datetime:
-    """SQLite hands back the stored text, PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        raise ValueError(f"not a timestamp: {value!r}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @dataclass
 class _Tree:
     """The Merkle tree and chain as read so far, and what they were at each checkpoint size."""
@@ -125,7 +117,7 @@ class _Tree:
 def _canonical(row: Any) -> bytes:
     return canonical_entry(
         seq=row.seq,
-        at=_instant(row.at),
+        at=read_instant(row.at),
         actor=row.actor,
         action=row.action,
         subject=row.subject,

@@ -1,14 +1,15 @@
 """Writing checkpoints: ``dialguard audit checkpoint`` once, ``dialguard serve`` periodically.
 
 The writer keeps a :class:`~.merkle.MerkleAccumulator` between checkpoints, so each one reads
-only the entries appended since the last; at start it resumes from the state the file's last
-checkpoint line carries (its peaks, which must fold to its signed root, and its last entry's
-hash, which the log must still hold), so a restart does not re-read a log of millions of entries
-on the gate's event loop. It refuses to sign what it can see is wrong (an entry whose hash or
-link does not check out, or a log that no longer matches the file's last checkpoint): a
-signature over a tampered log would launder it. Entries before the resumed checkpoint are not
-re-read; a rewrite of them shows in the resumed entry's hash (the chain) or, if not re-hashed,
-to ``dialguard audit verify``, since a new checkpoint still commits to the original prefix.
+only the entries appended since the last; at start it resumes from the state kept with the
+last checkpoint (its peaks, which must fold to its signed root, and its last entry's hash, which
+the log must still hold: :func:`~.checkpoint.read_resume_state`), so a restart does not re-read
+a log of millions of entries on the gate's event loop. It refuses to sign what it can see is
+wrong (an entry whose hash or link does not check out, or a log that no longer matches the
+file's last checkpoint): a signature over a tampered log would launder it. Entries before the
+resumed checkpoint are not re-read; a rewrite of them shows in the resumed entry's hash (the
+chain) or, if not re-hashed, to ``dialguard audit verify``, since a new checkpoint still
+commits to the original prefix.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from ..clock import Clock
 from ..storage.audit import GENESIS_HASH, entry_hash
 from ..storage.errors import StorageError
 from ..storage.store import Store
-from .checkpoint import Checkpoint, SigningKey, append_checkpoint, read_checkpoints
+from .checkpoint import (
+    Checkpoint,
+    SigningKey,
+    append_checkpoint,
+    read_last_checkpoint,
+    read_resume_state,
+)
 from .merkle import MerkleAccumulator, leaf_hash
 
 log = logging.getLogger("dialguard.audit")
@@ -42,15 +49,27 @@ class CheckpointWriter:
         self._path = path
         self._tree = MerkleAccumulator()
         self._last_hash = GENESIS_HASH
-        previous = read_checkpoints(path) if path.exists() else []
-        self._anchor: Checkpoint | None = previous[-1] if previous else None
+        self._anchor: Checkpoint | None = read_last_checkpoint(path) if path.exists() else None
         self._resumed: tuple[int, str] | None = None
-        state = self._anchor.resume() if self._anchor and self._anchor.verify(key.public) else None
-        if state is not None:
-            self._tree, self._last_hash = state
-            self._resumed = (self._tree.size, self._last_hash)
-            self._anchor = None
+        self._resume(read_resume_state(path))
         self._signed_size = -1
+
+    def _resume(self, state: Checkpoint | None) -> None:
+        """Start from ``state`` (the resume file) if it is ours and consistent with the file's
+        last checkpoint: the same one, or an earlier one (a crash before the resume file was
+        replaced), which the catch-up then checks the last one against."""
+        if state is None or not state.verify(self._key.public):
+            return
+        resumed = state.resume()
+        anchor = self._anchor
+        if resumed is None or anchor is None or anchor.tree_size < state.tree_size:
+            return
+        if anchor.tree_size == state.tree_size and anchor.root_hash != state.root_hash:
+            return
+        self._tree, self._last_hash = resumed
+        self._resumed = (state.tree_size, self._last_hash)
+        if anchor.tree_size == state.tree_size:
+            self._anchor = None
 
     async def _check_resumed(self) -> None:
         """The log still holds the entry the resumed checkpoint ended on, unchanged."""

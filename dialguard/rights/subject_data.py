@@ -167,23 +167,18 @@ class SubjectDataRepository:
         return {name: industry for name, industry in rows}
 
     async def delete_decisions(self, ids: Sequence[int]) -> int:
-        if not ids:
-            return 0
-        deleted = await self._conn.execute(
-            delete(decisions).where(decisions.c.id.in_(ids)).returning(decisions.c.decision_id)
-        )
-        keys = deleted.scalars().all()
-        self._changes.note(decisions.name, keys)
-        return len(keys)
+        return await self._delete(decisions, decisions.c.decision_id, ids)
 
     async def delete_consents(self, ids: Sequence[int]) -> int:
+        return await self._delete(consents, consents.c.id, ids)
+
+    async def _delete(self, table: Table, key: Any, ids: Sequence[int]) -> int:
+        """Delete rows by ``id``, noting them under their evidence ``key``."""
         if not ids:
             return 0
-        deleted = await self._conn.execute(
-            delete(consents).where(consents.c.id.in_(ids)).returning(consents.c.id)
-        )
+        deleted = await self._conn.execute(delete(table).where(table.c.id.in_(ids)).returning(key))
         keys = deleted.scalars().all()
-        self._changes.note(consents.name, keys)
+        self._changes.note(table.name, keys)
         return len(keys)
 
     async def restrict(self, held: Sequence[Held]) -> None:

@@ -42,8 +42,8 @@ def evidence_table(name: str) -> Table:
     return metadata.tables[name]
 
 
-def _instant(value: Any) -> datetime:
-    """SQLite stores naive UTC text, PostgreSQL hands back an aware datetime."""
+def read_instant(value: Any) -> datetime:
+    """A stored timestamp: SQLite's naive UTC text, or PostgreSQL's aware datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
@@ -73,7 +73,7 @@ def _day(value: Any) -> date:
 
 def _converter(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
-        return _instant
+        return read_instant
     if isinstance(column_type, JSON):
         return _json
     if isinstance(column_type, Boolean):

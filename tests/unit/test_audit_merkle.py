@@ -16,6 +16,8 @@ from dialguard.audit.checkpoint import (
     append_checkpoint,
     load_public_key,
     read_checkpoints,
+    read_last_checkpoint,
+    read_resume_state,
 )
 from dialguard.audit.merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash, node_hash, root_of
 from dialguard.keyfiles import KeyFileError
@@ -56,19 +58,23 @@ def test_peaks_that_do_not_make_the_size_are_refused() -> None:
         MerkleAccumulator.resume(7, tree.peaks)
 
 
-def test_a_checkpoint_line_carries_the_state_to_resume_from(tmp_path: Path) -> None:
+def test_the_resume_file_carries_the_last_checkpoint_s_tree(tmp_path: Path) -> None:
     key = SigningKey.create(tmp_path / "k.pem")
-    tree = MerkleAccumulator()
-    for leaf in LEAVES[:13]:
-        tree.append(leaf)
     path = tmp_path / "cp.jsonl"
-    append_checkpoint(path, key.sign_tree(tree, datetime(2026, 1, 1, tzinfo=UTC), "ab" * 32))
-    (line,) = read_checkpoints(path)
-    assert line.verify(key.public)
-    resumed = line.resume()
+    for size in (5, 13):
+        tree = MerkleAccumulator()
+        for leaf in LEAVES[:size]:
+            tree.append(leaf)
+        append_checkpoint(path, key.sign_tree(tree, datetime(2026, 1, 1, tzinfo=UTC), "ab" * 32))
+    lines = read_checkpoints(path)
+    assert [(c.tree_size, c.last_hash, c.peaks) for c in lines] == [(5, None, ()), (13, None, ())]
+    assert read_last_checkpoint(path) == lines[-1]
+    state = read_resume_state(path)
+    assert state is not None and state.verify(key.public) and state.tree_size == 13
+    resumed = state.resume()
     assert resumed is not None and resumed[1] == "ab" * 32
     assert resumed[0].root() == root_of(LEAVES[:13])
-    forged = replace(line, peaks=((3, "00" * 32), (2, "00" * 32), (0, "00" * 32)))
+    forged = replace(state, peaks=((3, "00" * 32), (2, "00" * 32), (0, "00" * 32)))
     assert forged.resume() is None
 
 
