@@ -167,7 +167,14 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None), list, dict})
+"""Types whose values go into the digest unchanged (checked first: the decision log digests
+every decision inside its write transaction)."""
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} in an evidentiary row")
