@@ -52,9 +52,14 @@ class RetentionRules:
         return self.classes.get(retention_class or self.default) or self.classes[self.default]
 
     def held_until(self, row: DecisionRow) -> tuple[datetime, str]:
-        """When ``row``'s retention ends, and on what legal basis it is kept until then."""
+        """When ``row``'s retention ends, and on what legal basis it is kept until then (a
+        class this pack lacks was fixed by the pack in force when the call was decided)."""
         kept = self.for_decision(row.retention_class)
-        return row.retain_until or row.decided_at + timedelta(days=kept.days), kept.legal_basis
+        if row.retain_until is None:
+            return row.decided_at + timedelta(days=kept.days), kept.legal_basis
+        if row.retention_class in self.classes:
+            return row.retain_until, kept.legal_basis
+        return row.retain_until, f"retention class {row.retention_class} of the rule pack in force"
 
 
 @dataclass(frozen=True)
