@@ -15,11 +15,11 @@ import os
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from test_gate_agi import CALLER, WEDNESDAY_10, settings_for
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
@@ -27,7 +27,6 @@ from dialguard.audit import service as audit
 from dialguard.audit.checkpoint import SigningKey
 from dialguard.audit.verify import Progress
 from dialguard.clock import Clock
-from dialguard.config import Settings, load_settings
 from dialguard.policy.model import Decision, NumberType, RegisteredNumber
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.decision_log import audit_entry
@@ -36,28 +35,7 @@ from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
 ENTRIES = int(os.environ.get("DIALGUARD_TEST_VERIFY_ENTRIES", "30000"))
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
-CALLER = "+861088886666"
 WORKERS = 2
-
-
-def settings_for(tmp_path: Path) -> Settings:
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"port": "0"},
-            "api": {"enabled": "false"},
-            "esl": {"enabled": "false"},
-            "recording": {"enabled": "false"},
-            "audit": {
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
-        },
-    )
 
 
 async def large_log(store: Store, make_decision: Callable[..., Decision]) -> None:
