@@ -85,15 +85,19 @@ class GateService:
         """Store a denial the transport made itself (``gate.timeout``, ``gate.error``)."""
         if self.decision_log is None:
             raise RuntimeError("GateService.record_failure needs a running DecisionLog")
+        now = self.clock.now()
+        retention_class, retain_until = self.pack.retention_of(now)
         decision = Decision(
             decision_id=decision_id,
             verdict=Verdict.DENY,
             reasons=(Reason(reason, _FAILURE_MESSAGES.get(reason, "the gate failed closed")),),
             policy_version=self.pack.policy_version,
-            decided_at=self.clock.now(),
+            decided_at=now,
             attempt=attempt,
             caller=try_normalize(attempt.caller, self.default_region),
             callee=try_normalize(attempt.callee, self.default_region),
+            retention_class=retention_class,
+            retain_until=retain_until,
         )
         await self.decision_log.append(decision)
 

@@ -30,6 +30,9 @@ def decision_view(decision: Decision) -> dict[str, Any]:
         "consent_ref": decision.consent_ref,
         "record": decision.record,
         "retention_class": decision.retention_class,
+        "retain_until": None
+        if decision.retain_until is None
+        else decision.retain_until.isoformat(),
         "latency_ms": None if decision.latency_ms is None else round(decision.latency_ms, 3),
     }
 

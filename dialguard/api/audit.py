@@ -11,7 +11,7 @@ from ..rights.pseudonyms import masked
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, count
+from .fields import Field, Flag, count
 from .schemas import array, ref
 
 
@@ -34,13 +34,19 @@ async def audit_tail(call: Call) -> web.Response:
 
 
 async def audit_verify(call: Call) -> web.Response:
-    """Recompute every hash and link, and check the log against the configured checkpoints
-    (like ``audit verify``); ``ok`` is false and ``problems`` name the first bad entries when it
-    was tampered with. 503 when the checkpoint file or key cannot be read."""
-    try:
-        report = await verify(call.context.settings)
-    except (ValueError, OSError) as exc:
-        raise ApiError(503, "cannot_verify", f"cannot verify: {exc}") from None
+    """Recompute every hash and link, check the log against the configured checkpoints and the
+    rows against the entries (like ``audit verify``), in a process of its own, incrementally
+    from the last verified checkpoint unless ``full``; ``ok`` is false and ``problems`` name the
+    bad entries and rows when it was tampered with. 409 while another verification runs; 503
+    when the checkpoint file or key cannot be read."""
+    lock = call.context.verifying
+    if lock.locked():
+        raise ApiError(409, "verifying", "a verification is already running")
+    async with lock:
+        try:
+            report = await verify(call.context.settings, full=bool(call.params["full"]))
+        except (ValueError, OSError) as exc:
+            raise ApiError(503, "cannot_verify", f"cannot verify: {exc}") from None
     return respond({"ok": report.ok, **asdict(report)})
 
 
@@ -59,7 +65,17 @@ ENDPOINTS = (
         "/v1/audit/verify",
         audit_verify,
         Access.AUDIT,
-        "Verify the audit log's hash chain, Merkle root and signed checkpoints",
-        {200: Reply("The verification report", ref("AuditReport"))},
+        "Verify the audit log's hash chain, Merkle root, signed checkpoints and vouched rows",
+        {
+            200: Reply("The verification report", ref("AuditReport")),
+            409: Reply("Another verification is running", ref("Error")),
+        },
+        query=(
+            Field(
+                "full",
+                Flag(),
+                description="Re-read everything (default: from the last verified checkpoint).",
+            ),
+        ),
     ),
 )

@@ -6,9 +6,10 @@ Built once per application by :func:`ApiContext.build`; handlers reach it throug
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..campaigns.screening import PhraseScreen
@@ -28,6 +29,8 @@ class ApiContext:
     optout_by_number: KeyedLimiter
     phrases: PhraseScreen
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
+    verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while an audit verification runs: one at a time (each takes a CPU)."""
 
     @classmethod
     def build(

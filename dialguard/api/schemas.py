@@ -67,6 +67,7 @@ DECISION = record(
         "consent_ref": nullable(STRING),
         "record": BOOL,
         "retention_class": nullable(STRING),
+        "retain_until": nullable(INSTANT),
         "latency_ms": nullable({"type": "number"}),
     }
 )
@@ -162,7 +163,11 @@ AUDIT_REPORT = record(
         "entries": INT,
         "root_hash": STRING,
         "checkpoints_checked": INT,
-        "problems": array(record({"seq": nullable(INT), "message": STRING})),
+        "checked_from": INT,
+        "rows_checked": INT,
+        "problems": array(
+            record({"seq": nullable(INT), "message": STRING, "row": nullable(STRING)})
+        ),
         "notes": array(STRING),
     }
 )

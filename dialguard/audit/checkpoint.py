@@ -22,7 +22,7 @@ import binascii
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..keyfiles import KeyFileError, create_key_file, read_key_file
 from ..recording.fsutil import fsync_dir
+from .merkle import MerkleAccumulator
 
 HEADER = "dialguard-audit-checkpoint/v1"
 CREATE_HINT = "dialguard audit init-key"
@@ -60,6 +61,12 @@ class Checkpoint:
     key_id: str
     signature: str
     """Base64 Ed25519 signature over :meth:`signed_text`."""
+    peaks: tuple[tuple[int, str], ...] = ()
+    """The Merkle tree's state at ``tree_size`` (:attr:`.merkle.MerkleAccumulator.peaks`, hex),
+    unsigned: whoever resumes from it checks that it folds to ``root_hash``. Kept only in the
+    resume file (:func:`read_resume_state`), not in every line."""
+    last_hash: str | None = None
+    """The chain hash of entry ``tree_size``, which entry ``tree_size + 1`` must link to."""
 
     def signed_text(self) -> bytes:
         return signed_text(self.tree_size, self.root_hash, self.timestamp, self.key_id)
@@ -71,18 +78,34 @@ class Checkpoint:
             return False
         return True
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "v": 1,
-                "tree_size": self.tree_size,
-                "root_hash": self.root_hash,
-                "timestamp": _iso(self.timestamp),
-                "key_id": self.key_id,
-                "signature": self.signature,
-            },
-            separators=(",", ":"),
-        )
+    def to_json(self, *, with_state: bool = False) -> str:
+        line: dict[str, object] = {
+            "v": 1,
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "timestamp": _iso(self.timestamp),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
+        if with_state and self.last_hash is not None:
+            line["peaks"] = [[height, digest] for height, digest in self.peaks]
+            line["last_hash"] = self.last_hash
+        return json.dumps(line, separators=(",", ":"))
+
+    def resume(self) -> tuple[MerkleAccumulator, str] | None:
+        """The tree and chain state at this checkpoint, when it carries them and they fold to
+        its root; None otherwise (then read the log from its start)."""
+        if self.last_hash is None:
+            return None
+        try:
+            tree = MerkleAccumulator.resume(
+                self.tree_size, [(height, bytes.fromhex(digest)) for height, digest in self.peaks]
+            )
+        except ValueError:
+            return None
+        if tree.root().hex() != self.root_hash:
+            return None
+        return tree, self.last_hash
 
 
 def _iso(at: datetime) -> str:
@@ -103,6 +126,13 @@ class SigningKey:
         text = signed_text(tree_size, root.hex(), timestamp, self.key_id)
         signature = base64.b64encode(self._private.sign(text)).decode()
         return Checkpoint(tree_size, root.hex(), timestamp, self.key_id, signature)
+
+    def sign_tree(self, tree: MerkleAccumulator, timestamp: datetime, last_hash: str) -> Checkpoint:
+        """Sign ``tree``'s root; the checkpoint also carries the tree's peaks and ``last_hash``
+        (the chain hash of its last entry), the state a writer resumes from."""
+        signed = self.sign(tree.size, tree.root(), timestamp)
+        peaks = tuple((height, digest.hex()) for height, digest in tree.peaks)
+        return replace(signed, peaks=peaks, last_hash=last_hash)
 
     @classmethod
     def create(cls, path: Path) -> SigningKey:
@@ -145,8 +175,16 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return public
 
 
+def resume_path(path: Path) -> Path:
+    """Where the last checkpoint's tree state is kept, next to the checkpoint file."""
+    return path.with_name(path.name + ".tree")
+
+
 def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Append one line and fsync it (and the directory, when the file is new)."""
+    """Append one line and fsync it (and the directory, when the file is new); then, if the
+    checkpoint carries its tree state, replace the resume file with it. Lines stay small (a
+    checkpoint every few seconds adds up); a crash between the two leaves an older resume file,
+    from which a writer catches up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -157,6 +195,58 @@ def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         os.close(fd)
     if new:
         fsync_dir(path.parent)
+    if checkpoint.last_hash is not None:
+        state = resume_path(path)
+        temporary = state.with_name(state.name + ".tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(checkpoint.to_json(with_state=True))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(state)
+
+
+def read_resume_state(path: Path) -> Checkpoint | None:
+    """The checkpoint in the resume file of checkpoint file ``path``, or None when there is
+    none or it cannot be read (the caller then reads the log from its start)."""
+    try:
+        return _parse(resume_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_last_checkpoint(path: Path) -> Checkpoint | None:
+    """The file's last checkpoint, read from its end (the file grows by a line a checkpoint)."""
+    try:
+        with path.open("rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            size = min(end, 64 * 1024)
+            handle.seek(end - size)
+            tail = handle.read(size)
+    except OSError as exc:
+        raise CheckpointFileError(f"{path}: {exc.strerror}") from None
+    lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        return _parse(lines[-1])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointFileError(f"{path}: last line: not a checkpoint ({exc})") from None
+
+
+def _parse(line: str) -> Checkpoint:
+    data = json.loads(line)
+    checkpoint = Checkpoint(
+        tree_size=int(data["tree_size"]),
+        root_hash=str(data["root_hash"]),
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        key_id=str(data["key_id"]),
+        signature=str(data["signature"]),
+        peaks=tuple((int(h), str(d)) for h, d in data.get("peaks", ())),
+        last_hash=None if data.get("last_hash") is None else str(data["last_hash"]),
+    )
+    if checkpoint.timestamp.tzinfo is None or checkpoint.tree_size < 0:
+        raise ValueError("no time zone, or a negative size")
+    return checkpoint
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
@@ -171,17 +261,7 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            checkpoint = Checkpoint(
-                tree_size=int(data["tree_size"]),
-                root_hash=str(data["root_hash"]),
-                timestamp=datetime.fromisoformat(data["timestamp"]),
-                key_id=str(data["key_id"]),
-                signature=str(data["signature"]),
-            )
+            found.append(_parse(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointFileError(f"{path}:{number}: not a checkpoint ({exc})") from None
-        if checkpoint.timestamp.tzinfo is None or checkpoint.tree_size < 0:
-            raise CheckpointFileError(f"{path}:{number}: not a checkpoint")
-        found.append(checkpoint)
     return found

@@ -3,9 +3,9 @@
 ``MTH({d(0)}) = SHA-256(0x00 || d(0))``; for n > 1, with k the largest power of two below n,
 ``MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))``. The distinct prefixes keep a leaf
 from ever passing for an inner node. :class:`MerkleAccumulator` is the writer's incremental form
-(O(log n) state, so a checkpoint task reads only entries appended since the last one); the
-verifier computes roots its own way (:mod:`.verify`), and the tests hold the two to the recursive
-definition.
+(O(log n) state, so a checkpoint task reads only entries appended since the last one, and both
+the writer and the verifier can resume from a checkpoint's :attr:`~MerkleAccumulator.peaks`);
+the tests hold it to the recursive definition.
 """
 
 from __future__ import annotations
@@ -47,9 +47,28 @@ class MerkleAccumulator:
         self._size = 0
         self._peaks: list[tuple[int, bytes]] = []
 
+    @classmethod
+    def resume(cls, size: int, peaks: list[tuple[int, bytes]]) -> MerkleAccumulator:
+        """The accumulator of ``size`` leaves whose state was :attr:`peaks`. Raises ValueError
+        if the heights are not the binary digits of ``size``; whether they are the *right*
+        subtrees is for the caller to check (their :meth:`root` against a signed one)."""
+        heights = [height for height, _ in peaks]
+        expected = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+        if size < 0 or heights != expected:
+            raise ValueError(f"peaks of heights {heights} do not make a tree of {size} leaves")
+        resumed = cls()
+        resumed._size = size
+        resumed._peaks = list(peaks)
+        return resumed
+
     @property
     def size(self) -> int:
         return self._size
+
+    @property
+    def peaks(self) -> list[tuple[int, bytes]]:
+        """(height, hash) of each perfect subtree, largest first: the whole state."""
+        return list(self._peaks)
 
     def append(self, leaf: bytes) -> None:
         height, digest = 0, leaf

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ..config import Settings
 from ..storage.store import Store
-from .checkpoint import Checkpoint, SigningKey, load_public_key, read_checkpoints
-from .verify import VerifyReport, verify_log
+from .checkpoint import Checkpoint, SigningKey
+from .verify import OnProgress, VerifyReport
+from .verify_process import VerifyRequest, run_verification
 from .writer import CheckpointWriter
 
 
@@ -27,13 +28,21 @@ async def verify(
     *,
     checkpoint_file: Path | None = None,
     public_key_file: Path | None = None,
+    full: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> VerifyReport:
     """Verify the log, against ``checkpoint_file`` (default: the configured one, if it exists)
-    with ``public_key_file`` (default: the public half of the configured signing key)."""
+    with ``public_key_file`` (default: the public half of the configured signing key), in a
+    process of its own (:mod:`.verify_process`): incrementally from where the last verification
+    against that file got to, or everything when ``full``. ``on_progress`` hears how far it is
+    (entries then rows, done/total). Raises :class:`~.verify_process.VerificationError` when
+    the checkpoints or key cannot be read."""
     path = checkpoint_file or Path(settings.audit.checkpoint_file)
-    checkpoints: list[Checkpoint] = []
-    public = None
-    if checkpoint_file is not None or path.exists():
-        checkpoints = read_checkpoints(path)
-        public = load_public_key(public_key_file or Path(settings.audit.signing_key_file))
-    return await verify_log(settings.database, checkpoints, public)
+    use_checkpoints = checkpoint_file is not None or path.exists()
+    request = VerifyRequest(
+        settings.database,
+        str(path) if use_checkpoints else None,
+        str(public_key_file or Path(settings.audit.signing_key_file)) if use_checkpoints else None,
+        full,
+    )
+    return await run_verification(request, on_progress)

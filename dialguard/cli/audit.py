@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from ..audit import service
 from ..audit.checkpoint import Checkpoint, SigningKey, public_pem
+from ..audit.verify import Progress as VerifyProgress
+from ..audit.verify import VerifyReport
 from ..ops.keys import init_signing_key
 from ..views import jsonable
 from .runtime import emit_json, run, state
@@ -74,18 +77,48 @@ def checkpoint(ctx: click.Context) -> None:
     type=_FILE,
     help="PEM public key (default: the signing key's).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read the whole log and every row (default: from the last verified checkpoint).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify(
-    ctx: click.Context, checkpoint_file: Path | None, public_key_file: Path | None, as_json: bool
+    ctx: click.Context,
+    checkpoint_file: Path | None,
+    public_key_file: Path | None,
+    full: bool,
+    as_json: bool,
 ) -> None:
-    """Recompute every hash, link, Merkle root and signature; exit 1 naming the first bad entry."""
+    """Recompute every hash, link, Merkle root and signature, and cross-check the rows the
+    entries vouch for; exit 1 naming each bad entry and row. Runs in a process of its own."""
     cli = state(ctx)
-    report = run(
-        lambda: service.verify(
-            cli.settings, checkpoint_file=checkpoint_file, public_key_file=public_key_file
+
+    async def _verify(progress: Progress | None) -> VerifyReport:
+        tasks: dict[str, TaskID] = {}
+
+        def show(step: VerifyProgress) -> None:
+            if progress is None:
+                return
+            if step.phase not in tasks:
+                tasks[step.phase] = progress.add_task(step.phase, total=step.total)
+            progress.update(tasks[step.phase], completed=step.done, total=step.total)
+
+        return await service.verify(
+            cli.settings,
+            checkpoint_file=checkpoint_file,
+            public_key_file=public_key_file,
+            full=full,
+            on_progress=show,
         )
-    )
+
+    if sys.stderr.isatty() and not as_json:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, transient=True) as progress:
+            report = run(lambda: _verify(progress))
+    else:
+        report = run(lambda: _verify(None))
     if as_json:
         emit_json({**jsonable(report), "ok": report.ok})
     else:
@@ -94,7 +127,8 @@ def verify(
         for problem in report.problems:
             click.echo(f"BAD  {problem.message}")
         click.echo(
-            f"{'OK' if report.ok else 'FAILED'}: {report.entries} entries, "
+            f"{'OK' if report.ok else 'FAILED'}: {report.entries} entries (read from "
+            f"{report.checked_from}), {report.rows_checked} rows, "
             f"{report.checkpoints_checked} checkpoint(s), root {report.root_hash}"
         )
     sys.exit(0 if report.ok else 1)

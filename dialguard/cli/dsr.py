@@ -188,6 +188,11 @@ def erase(
     for held in report.held:
         until = held.until.isoformat() if held.until else "end of the legal hold"
         click.echo(f"  restricted {held.table} #{held.id} until {until}: {held.basis}")
+    if report.wal_truncated is False:
+        click.echo(
+            "  the database's write-ahead log is still in use by a reader: the old copies of "
+            "what was erased leave it at its next checkpoint"
+        )
     if report.legacy_audit_entries:
         click.echo(
             f"  {report.legacy_audit_entries} audit entries from before pseudonymisation name "
@@ -207,6 +212,7 @@ def sweep(ctx: click.Context) -> None:
 
     report = run(_sweep)
     click.echo(
-        f"erased {report.decisions_erased} decision(s), masked {report.tombstones_masked} "
-        f"recording tombstone(s), completed {len(report.requests_completed)} request(s)"
+        f"erased {report.decisions_erased} decision(s) and {report.consents_erased} consent "
+        f"record(s), masked {report.tombstones_masked} recording tombstone(s), completed "
+        f"{len(report.requests_completed)} request(s)"
     )

@@ -1,6 +1,7 @@
 """``dialguard init``: create or upgrade the database schema, create the subject-hash key and
-the audit signing key if they do not exist, and the recording keyring when recording is enabled
-and it does not exist yet."""
+the audit signing key if they do not exist, sign a checkpoint of the audit log (so a gate
+started on an upgraded log resumes from it rather than reading the whole log on its event loop),
+and create the recording keyring when recording is enabled and it does not exist yet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import click
 
+from ..audit.checkpoint import Checkpoint
+from ..audit.service import write_checkpoint
+from ..audit.writer import AuditChainBroken
 from ..ops.keys import init_keyring, init_signing_key
 from ..rights.subject_key import SubjectKey
 from ..storage.migrate import init_database
@@ -35,6 +39,22 @@ def _evidence_keys(cli: CliState) -> None:
     click.echo(f"audit signing key {key_id} created at {signing_path}")
 
 
+def _checkpoint(cli: CliState) -> None:
+    async def _sign() -> Checkpoint:
+        async with cli.store() as store:
+            return await write_checkpoint(store, cli.settings, now=cli.clock.now())
+
+    try:
+        written = run(_sign)
+    except AuditChainBroken as exc:
+        click.echo(
+            f"warning: no audit checkpoint signed: {exc}; run `dialguard audit verify --full`",
+            err=True,
+        )
+        return
+    click.echo(f"audit checkpoint of {written.tree_size} entries signed")
+
+
 @click.command("init")
 @click.pass_context
 def command(ctx: click.Context) -> None:
@@ -44,6 +64,7 @@ def command(ctx: click.Context) -> None:
     revision = run(lambda: init_database(settings))
     click.echo(f"database ready at schema revision {revision}")
     _evidence_keys(cli)
+    _checkpoint(cli)
     if not settings.recording.enabled:
         return
     path = Path(settings.recording.keyring_file)

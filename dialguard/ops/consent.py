@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..policy.model import ConsentRecord
 from ..storage.store import Store
-from .audited import Actor, Invalid, Watch, person, record, required_text
+from .audited import Actor, Invalid, person, record, required_text
 from .tenants import ensure_tenant
 
 DEFAULT_CHANNEL = "unspecified"
@@ -36,7 +36,6 @@ async def add_consent(
         raise Invalid("expires", "must be after the time consent was given")
     async with store.transaction() as tx:
         await ensure_tenant(tx, actor, tenant)
-        watch = await Watch.start(tx, [callee], ("consents",))
         created = await tx.consents.add(
             callee,
             tenant,
@@ -52,7 +51,6 @@ async def add_consent(
             "consent.add",
             person(tx, callee),
             {"before": None, "after": created},
-            evidence=await watch.changes(tx),
         )
     return created
 
@@ -65,7 +63,6 @@ async def revoke_consent(
     was live (the request, and that it changed nothing, is evidence too)."""
     tenant = required_text("tenant", tenant)
     async with store.transaction() as tx:
-        watch = await Watch.start(tx, [callee], ("consents",))
         before = [
             c
             for c in await tx.consents.for_callee(callee, tenant)
@@ -81,12 +78,5 @@ async def revoke_consent(
             "after": after,
             "revoked": count,
         }
-        await record(
-            tx,
-            actor,
-            "consent.revoke",
-            person(tx, callee),
-            detail,
-            evidence=await watch.changes(tx),
-        )
+        await record(tx, actor, "consent.revoke", person(tx, callee), detail)
     return count

@@ -18,7 +18,7 @@ from ..dnc_import import BadLine
 from ..policy.model import DncEntry, DncScope
 from ..storage.records import DncRecord, ImportCounts, Outcome
 from ..storage.store import Store, Transaction
-from .audited import Actor, Invalid, Watch, person, record, required_text
+from .audited import Actor, Invalid, person, record, required_text
 from .tenants import ensure_tenant
 
 DEFAULT_SOURCE = "admin"
@@ -51,7 +51,6 @@ async def _live(
 async def _add(
     tx: Transaction, actor: Actor, action: str, entry: DncEntry, extra: dict[str, Any]
 ) -> Outcome:
-    watch = await Watch.start(tx, [entry.number], ("dnc_entries",))
     before = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
     outcome = await tx.dnc.add(entry)
     after = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
@@ -61,8 +60,7 @@ async def _add(
         "outcome": outcome.value,
         **extra,
     }
-    evidence = await watch.changes(tx)
-    await record(tx, actor, action, person(tx, entry.number), detail, evidence=evidence)
+    await record(tx, actor, action, person(tx, entry.number), detail)
     return outcome
 
 
@@ -143,7 +141,6 @@ async def remove_dnc(
     reason = required_text("reason", reason)
     scope = scope_of(tenant, campaign)
     async with store.transaction() as tx:
-        watch = await Watch.start(tx, [number], ("dnc_entries",))
         before = await _live(tx, number, scope, tenant, campaign)
         removed = await tx.dnc.remove(
             number,
@@ -169,8 +166,7 @@ async def remove_dnc(
                 "after": after,
                 "removed": removed,
             }
-            evidence = await watch.changes(tx)
-            await record(tx, actor, "dnc.remove", person(tx, number), detail, evidence=evidence)
+            await record(tx, actor, "dnc.remove", person(tx, number), detail)
     return removed
 
 
@@ -237,7 +233,6 @@ async def import_dnc(
         ]
         batches += 1
         async with store.transaction() as tx:
-            watch = await Watch.start(tx, [e.number for e in entries], ("dnc_entries",))
             added = await tx.dnc.add_many(entries)
             detail = {
                 **common,
@@ -246,8 +241,7 @@ async def import_dnc(
                 "inserted": added.inserted,
                 "unchanged": added.already_present,
             }
-            evidence = await watch.changes(tx)
-            await record(tx, actor, "dnc.import.batch", label, detail, evidence=evidence)
+            await record(tx, actor, "dnc.import.batch", label, detail)
         counts += added
         on_batch()
     report = ImportReport(counts.inserted, counts.already_present, lines.bad, batches)

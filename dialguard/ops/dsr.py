@@ -2,13 +2,14 @@
 handled — export, correction, erasure — each in one transaction with its audit entry.
 
 Entries name the subject by pseudonym only. An erasure's entry carries the evidence of every
-evidentiary row it deleted (consents, DNC entries, decisions past their retention), so the
-chain still vouches for what is left; the sweep's entry likewise for the decisions it erases.
+evidentiary row it deleted or restricted (consents, DNC entries, decisions past their retention,
+recording tombstones scrubbed), so the chain still vouches for what is left; the sweep's entry
+likewise for what it erases.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from ..numbers import mask
@@ -19,7 +20,7 @@ from ..rights.export import Export, export_subject
 from ..rights.requests import DsrKind, DsrRequest, DsrStatus, UnknownRequest
 from ..rights.sensitive import ExportRole
 from ..storage.store import Store, Transaction
-from .audited import Actor, Invalid, Watch, changed, keyed, person, record
+from .audited import Actor, Invalid, person, record
 
 SWEEP_SUBJECT = "restricted-records"
 
@@ -158,12 +159,13 @@ async def erase(
 ) -> erasure.ErasureReport:
     """Erase ``number``'s personal data, restricting what a retention period still covers (see
     :func:`~dialguard.rights.erase.erase_subject`); audited ``dsr.erase`` with what was erased
-    and restricted and the evidence of every evidentiary row deleted."""
+    and restricted and the evidence of every evidentiary row deleted or restricted. Once that
+    has committed, an SQLite database's write-ahead log is truncated, so the erased values'
+    old pages leave the ``-wal`` (the report says whether it could be)."""
     async with store.transaction() as tx:
         request = await _begin(
             tx, actor, DsrKind.ERASE, number, request_id=request_id, deadline_days=deadline_days
         )
-        watch = await Watch.start(tx, [number])
         report = await erasure.erase_subject(
             tx, pack, number, request.id, by=actor.name, now=actor.now
         )
@@ -172,22 +174,19 @@ async def erase(
             "before": {"status": request.status.value},
             "after": {"status": report.status.value, **report.outcome()},
         }
-        evidence = await watch.changes(tx)
-        await record(tx, actor, "dsr.erase", person(tx, number), detail, evidence=evidence)
-    return report
+        await record(tx, actor, "dsr.erase", person(tx, number), detail)
+    return replace(report, wal_truncated=await store.truncate_wal())
 
 
 async def sweep(store: Store, actor: Actor) -> erasure.SweepReport:
     """Erase restricted rows whose retention period has ended (see
     :func:`~dialguard.rights.erase.sweep`); audited ``dsr.sweep``, with the evidence of the
-    decisions erased, when it changed anything."""
+    rows erased and scrubbed, when it changed anything. Then, if it erased anything, the
+    write-ahead log is truncated as after an erasure."""
     async with store.transaction() as tx:
-        expired = await tx.subject_data.expired_restricted_decisions(actor.now)
-        before = keyed("decisions", await tx.evidence_rows.by_ids("decisions", expired))
         report = await erasure.sweep(tx, now=actor.now, by=actor.name)
-        after = keyed("decisions", await tx.evidence_rows.by_ids("decisions", expired))
-        if report.decisions_erased or report.tombstones_masked or report.requests_completed:
-            evidence = changed("decisions", before, after)
-            detail = asdict(report)
-            await record(tx, actor, "dsr.sweep", SWEEP_SUBJECT, detail, evidence=evidence)
+        if report.erased_anything or report.requests_completed:
+            await record(tx, actor, "dsr.sweep", SWEEP_SUBJECT, asdict(report))
+    if report.erased_anything:
+        await store.truncate_wal()
     return report

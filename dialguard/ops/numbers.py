@@ -13,7 +13,7 @@ from datetime import date
 from ..policy.model import NumberType, RegisteredNumber
 from ..storage.records import Outcome
 from ..storage.store import Store
-from .audited import Actor, Invalid, Watch, record
+from .audited import Actor, Invalid, record
 from .tenants import ensure_tenant
 
 DEFAULT_PURPOSES = ("callback",)
@@ -64,7 +64,6 @@ async def register_number(
     registration = filing.registration()
     async with store.transaction() as tx:
         await ensure_tenant(tx, actor, registration.tenant)
-        watch = await Watch.start(tx, [registration.number], ("registered_numbers",))
         before = [r for r in await tx.numbers.get(registration.number) if r.tenant == filing.tenant]
         outcome = await tx.numbers.add(registration, at=actor.now)
         detail = {
@@ -78,7 +77,6 @@ async def register_number(
             "numbers.add",
             registration.number,
             detail,
-            evidence=await watch.changes(tx),
             ours=[registration.number],
         )
     return outcome, registration

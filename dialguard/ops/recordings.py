@@ -1,19 +1,20 @@
 """Recordings: legal holds, retention anchors, exports, retention deletions and ingests.
 
 Each change is audited in the transaction that makes it (the recording services'
-``then`` hooks), so it commits with its entry or not at all. Caller and callee, and the digits
+``then`` hooks, the ingestor's too), so it commits with its entry or not at all, and the entry
+carries the evidence of the ``recordings`` row as it then stands. Caller and callee, and the digits
 in recording names and paths, are masked like every number in the chain.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..recording import retention
-from ..recording.ingest import IngestResult, Outcome
 from ..recording.integrity import ExportResult, export
 from ..recording.records import Recording, RecordingNotFound
 from ..recording.retention import AnchorChange, Deletion, HoldChange, SweepReport
@@ -137,13 +138,15 @@ async def sweep(store: Store, actor: Actor, vault: Vault, *, dry_run: bool = Fal
     return await retention.sweep(store, vault, actor.now, by=actor.name, dry_run=dry_run, then=then)
 
 
-async def record_ingest(store: Store, actor: Actor, result: IngestResult) -> Recording | None:
-    """Audit ``recording.ingest`` for a recording just taken into the vault (None for one that
-    was there already)."""
-    if result.outcome is not Outcome.INGESTED:
-        return None
-    async with store.transaction() as tx:
-        view = recording_view(result.recording)
-        detail = {"before": None, "after": view}
-        await record(tx, actor, "recording.ingest", str(result.recording.id), detail)
-    return result.recording
+def ingest_hook(
+    actor: Callable[[], Actor],
+) -> Callable[[Transaction, Recording], Awaitable[None]]:
+    """The :class:`~dialguard.recording.ingest.Ingestor`'s ``then``: audit ``recording.ingest``
+    (by ``actor()`` at that moment) in the transaction that adds the recording's row, so the row
+    never commits without the entry vouching for it."""
+
+    async def then(tx: Transaction, rec: Recording) -> None:
+        detail = {"before": None, "after": recording_view(rec)}
+        await record(tx, actor(), "recording.ingest", str(rec.id), detail)
+
+    return then

@@ -65,6 +65,7 @@ def _decision(
     consent_ref: str | None = None,
     record: bool = False,
 ) -> Decision:
+    retention_class, retain_until = ctx.pack.retention_of(ctx.now)
     return Decision(
         decision_id=decision_id,
         verdict=verdict,
@@ -76,5 +77,6 @@ def _decision(
         callee=ctx.facts.callee,
         consent_ref=consent_ref,
         record=record,
-        retention_class=ctx.pack.retention_class if record else None,
+        retention_class=retention_class,
+        retain_until=retain_until,
     )

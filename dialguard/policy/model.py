@@ -148,6 +148,11 @@ class Decision:
     consent_ref: str | None = None
     record: bool = False
     retention_class: str | None = None
+    """The pack's retention class in force when the call was decided: how long this decision
+    (and its recording, if any) must be kept, whatever the tenant's industry becomes later."""
+    retain_until: datetime | None = None
+    """``decided_at`` plus that class's period: when an erasure request may remove the decision.
+    None only for decisions stored before dialguard fixed it at decision time."""
     latency_ms: float | None = field(default=None, compare=False)
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,12 @@ class RulePack:
     """Every parameter as merged, by dotted key (``quiet_hours.start``), for ``policy show``."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Which layer (pack, version and file, or the overrides file) set each parameter."""
+
+    def retention_of(self, decided_at: datetime) -> tuple[str, datetime]:
+        """The retention class a decision made under this pack at ``decided_at`` falls in, and
+        when that retention ends."""
+        kept = self.retention[self.retention_class]
+        return kept.name, decided_at + timedelta(days=kept.days)
 
     @property
     def longest_window(self) -> timedelta:

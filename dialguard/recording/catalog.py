@@ -18,6 +18,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..storage._common import insert_ignoring_conflicts
+from ..storage.evidence import Changes
 from ..storage.schema import decisions
 from .records import (
     CallSource,
@@ -80,8 +81,9 @@ def _recording(row: Row[Any]) -> Recording:
 
 
 class RecordingRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, changes: Changes) -> None:
         self._conn = conn
+        self._changes = changes
 
     async def source_for(self, key: str) -> CallSource | None:
         """The latest allowed, recorded decision whose call id (``dg-<uniqueid>``) or decision
@@ -140,7 +142,10 @@ class RecordingRepository:
         }
         query = insert_ignoring_conflicts(self._conn, t).values(**values).returning(t)
         row = (await self._conn.execute(query)).first()
-        return None if row is None else _recording(row)
+        if row is None:
+            return None
+        self._changes.note(t.name, [row.id])
+        return _recording(row)
 
     async def get(self, recording_id: int, *, lock: bool = False) -> Recording | None:
         """``lock=True`` holds the row (``FOR UPDATE``; SQLite's write transaction already
@@ -203,6 +208,7 @@ class RecordingRepository:
 
     async def _update(self, recording_id: int, **values: Any) -> None:
         await self._conn.execute(update(t).where(t.c.id == recording_id).values(**values))
+        self._changes.note(t.name, [recording_id])
 
     async def _event(
         self, recording_id: int, at: datetime, action: EventAction, actor: str, reason: str

@@ -17,17 +17,20 @@ import enum
 import hashlib
 import re
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .catalog import HasRecordings, RecordingStore
 from .fsutil import remove_durably
 from .records import CallSource, NewRecording, Recording
 from .retention import RetentionPolicy
 from .vault import Sealed, Vault
+
+TxT = TypeVar("TxT", bound=HasRecordings)
 
 SPOOL_NAME = re.compile(r"(dg-([A-Za-z0-9][A-Za-z0-9._:-]{0,100}))\.wav")
 """``dg-<uniqueid>.wav`` or ``dg-<decision id>.wav`` as the gate names them (``agi/verdict.py``)."""
@@ -115,15 +118,19 @@ class _NamedLocks:
                 del self._entries[name]
 
 
-class Ingestor:
+class Ingestor(Generic[TxT]):
+    """``then`` runs in the transaction that adds the metadata row (the caller's audit entry,
+    which commits with the row or not at all)."""
+
     def __init__(
         self,
-        store: RecordingStore[HasRecordings],
+        store: RecordingStore[TxT],
         vault: Vault,
         policy: RetentionPolicy,
         region_for: Callable[[str], str],
         clock: Callable[[], datetime],
         checkpoint: Callable[[str], None] = _no_checkpoint,
+        then: Callable[[TxT, Recording], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._vault = vault
@@ -131,6 +138,7 @@ class Ingestor:
         self._region_for = region_for
         self._clock = clock
         self._checkpoint = checkpoint
+        self._then = then
         self._locks = _NamedLocks()
 
     async def ingest(self, spool_file: Path) -> IngestResult:
@@ -179,6 +187,8 @@ class Ingestor:
         )
         async with self._store.transaction() as tx:
             added = await tx.recordings.add(new)
+            if added is not None and self._then is not None:
+                await self._then(tx, added)
             recording = added or await tx.recordings.get_by_name(name)
         assert recording is not None
         self._checkpoint("committed")

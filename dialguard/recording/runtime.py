@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 from ..ops.audited import Actor
-from ..ops.recordings import record_ingest, sweep
+from ..ops.recordings import ingest_hook, sweep
 from ..policy.pack import RulePack
 from ..storage.store import Store
 from .freeswitch import VaultRecordingSink
-from .ingest import Ingestor, IngestResult
+from .ingest import Ingestor, IngestResult, Outcome
 from .keys import KeyringError, load_keyring
 from .retention import RetentionPolicy, SweepReport
 from .settings import RecordingSettings
@@ -57,10 +57,15 @@ class RecordingRuntime:
         self._clock = clock
         self._region = region
         ingestor = Ingestor(
-            store, vault, RetentionPolicy.from_pack(pack), settings.region_for, clock
+            store,
+            vault,
+            RetentionPolicy.from_pack(pack),
+            settings.region_for,
+            clock,
+            then=ingest_hook(self._actor),
         )
         self.worker = RecordingWorker(
-            settings, store, vault, ingestor, clock, self._audit_ingest, self._sweep
+            settings, store, vault, ingestor, clock, _log_ingest, self._sweep
         )
         self.sink = VaultRecordingSink(self.worker.ingest)
 
@@ -70,22 +75,17 @@ class RecordingRuntime:
     async def stop(self) -> None:
         await self.worker.stop()
 
-    async def _audit_ingest(self, result: IngestResult) -> None:
-        ingested = await record_ingest(self._store, self._actor(), result)
-        if ingested is not None:
-            log.info(
-                "recording ingested",
-                extra={
-                    "fields": {
-                        "recording": ingested.id,
-                        "name": ingested.name,
-                        "region": ingested.region,
-                    }
-                },
-            )
-
     async def _sweep(self, now: datetime) -> SweepReport:
         return await sweep(self._store, self._actor(now), self._vault)
 
     def _actor(self, now: datetime | None = None) -> Actor:
         return Actor(ACTOR, now or self._clock(), self._region)
+
+
+async def _log_ingest(result: IngestResult) -> None:
+    if result.outcome is Outcome.INGESTED:
+        rec = result.recording
+        log.info(
+            "recording ingested",
+            extra={"fields": {"recording": rec.id, "name": rec.name, "region": rec.region}},
+        )

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from ..storage.schema import Id, UTCDateTime, metadata, restriction_columns
+from ..storage.schema import Id, UTCDateTime, metadata, restriction_columns, salt_column
 
 recordings = Table(
     "recordings",
@@ -57,6 +57,7 @@ recordings = Table(
     Column("deleted_by", Text),
     Column("deleted_hash", String(64)),
     *restriction_columns(),
+    salt_column(),
     Index(None, "tenant", "ended_at"),
 )
 

@@ -1,5 +1,6 @@
 """Helpers for tests of the recording code (and drills): WAV files like MixMonitor's, and a
-vault, spool and ingestor on a :class:`~dialguard.storage.Store`.
+vault, spool and ingestor on a :class:`~dialguard.storage.Store`, auditing ingests as ``serve``
+does.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..ops.audited import Actor
+from ..ops.recordings import ingest_hook
 from ..policy.pack import load_pack
-from ..storage import Store
+from ..storage import Store, Transaction
 from .ingest import Ingestor
 from .keys import create_keyring, load_keyring
 from .retention import RetentionPolicy
+from .runtime import ACTOR
 from .settings import RecordingSettings
 from .vault import Vault
 
@@ -37,7 +41,7 @@ class Rig:
 
     store: Store
     vault: Vault
-    ingestor: Ingestor
+    ingestor: Ingestor[Transaction]
     spool: Path
     settings: RecordingSettings
 
@@ -67,6 +71,7 @@ def make_rig(
         settings.region_for,
         lambda: now,
         checkpoint or (lambda step: None),
+        then=ingest_hook(lambda: Actor(ACTOR, now)),
     )
     Path(settings.spool_dir).mkdir(parents=True, exist_ok=True)
     return Rig(store, vault, ingestor, Path(settings.spool_dir), settings)

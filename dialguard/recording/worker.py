@@ -40,7 +40,7 @@ class RecordingWorker:
         settings: RecordingSettings,
         store: RecordingStore[HasRecordings],
         vault: Vault,
-        ingestor: Ingestor,
+        ingestor: Ingestor[Any],
         clock: Callable[[], datetime],
         on_ingest: Callable[[IngestResult], Awaitable[None]] = _ignore,
         sweeper: Callable[[datetime], Awaitable[SweepReport]] | None = None,

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import Row, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..audit.evidence import new_salt
 from ..numbers import mask
 from ..recording.tables import recordings
+from ..storage.evidence import Changes
 from ..storage.schema import (
     audit_log,
     consents,
@@ -29,6 +31,8 @@ from ..storage.schema import (
     tenants,
 )
 from .tables import dnc_hashed, dsr_requests
+
+_RESTRICTABLE = (decisions, recordings, consents)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,17 @@ class DecisionRow:
     id: int
     decided_at: datetime
     tenant: str
+    callee: str | None
+    consent_ref: str | None
     retention_class: str | None
+    retain_until: datetime | None
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    id: int
+    tenant: str
+    evidence_ref: str
 
 
 def _plain(row: Row[Any, Any, Any, Any, Any] | Row[Any]) -> dict[str, Any]:
@@ -55,8 +69,11 @@ def _plain(row: Row[Any, Any, Any, Any, Any] | Row[Any]) -> dict[str, Any]:
 
 
 class SubjectDataRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Every change it makes to an evidentiary row is noted for the erasure's audit entry."""
+
+    def __init__(self, conn: AsyncConnection, changes: Changes) -> None:
         self._conn = conn
+        self._changes = changes
 
     async def _rows(self, table: Table, *conditions: Any) -> list[dict[str, Any]]:
         query = select(table).where(*conditions).order_by(*table.primary_key.columns)
@@ -87,9 +104,12 @@ class SubjectDataRepository:
             "audit": await self._rows(audit_log, audit_log.c.subject == audit_subject),
         }
 
-    async def erase_unretained(self, number: str, digest: str, now: datetime) -> dict[str, int]:
-        """Delete what no law requires keeping: consents, contact flags, frequency resets and DNC
-        rows, after copying the live opt-outs to ``dnc_hashed`` so they keep blocking."""
+    async def erase_unretained(
+        self, number: str, digest: str, now: datetime, kept_consents: Sequence[int] = ()
+    ) -> dict[str, int]:
+        """Delete what no law requires keeping: consents (but ``kept_consents``, which retained
+        decisions relied on), contact flags, frequency resets and DNC rows, after copying the
+        live opt-outs to ``dnc_hashed`` so they keep blocking."""
         e = dnc_entries.c
         live = await self._conn.execute(
             select(e.scope, e.tenant, e.campaign, e.added_at, e.expires_at).where(
@@ -102,9 +122,16 @@ class SubjectDataRepository:
         if kept:
             await self._conn.execute(dnc_hashed.insert(), kept)
         counts = {"dnc_kept_by_keyed_hash": len(kept)}
+        c = consents.c
+        for name, table, condition in (
+            ("dnc", dnc_entries, e.number == number),
+            ("consents", consents, (c.callee == number) & c.id.not_in(kept_consents)),
+        ):
+            deleted = await self._conn.execute(delete(table).where(condition).returning(table.c.id))
+            ids = deleted.scalars().all()
+            self._changes.note(table.name, ids)
+            counts[name] = len(ids)
         for name, table, column in (
-            ("dnc", dnc_entries, e.number),
-            ("consents", consents, consents.c.callee),
             ("contact", contacts, contacts.c.number),
             ("frequency_resets", frequency_resets, frequency_resets.c.callee),
         ):
@@ -113,12 +140,25 @@ class SubjectDataRepository:
             ).rowcount
         return counts
 
+    async def consents_of(self, number: str) -> tuple[ConsentRow, ...]:
+        c = consents.c
+        rows = await self._conn.execute(
+            select(c.id, c.tenant, c.evidence_ref).where(c.callee == number).order_by(c.id)
+        )
+        return tuple(ConsentRow(*row) for row in rows)
+
     async def decisions_of(self, number: str) -> tuple[DecisionRow, ...]:
         d = decisions.c
         rows = await self._conn.execute(
-            select(d.id, d.decided_at, d.tenant, d.retention_class).where(
-                (d.caller_e164 == number) | (d.callee_e164 == number)
-            )
+            select(
+                d.id,
+                d.decided_at,
+                d.tenant,
+                d.callee_e164,
+                d.consent_ref,
+                d.retention_class,
+                d.retain_until,
+            ).where((d.caller_e164 == number) | (d.callee_e164 == number))
         )
         return tuple(DecisionRow(*row) for row in rows)
 
@@ -127,12 +167,22 @@ class SubjectDataRepository:
         return {name: industry for name, industry in rows}
 
     async def delete_decisions(self, ids: Sequence[int]) -> int:
+        return await self._delete(decisions, decisions.c.decision_id, ids)
+
+    async def delete_consents(self, ids: Sequence[int]) -> int:
+        return await self._delete(consents, consents.c.id, ids)
+
+    async def _delete(self, table: Table, key: Any, ids: Sequence[int]) -> int:
+        """Delete rows by ``id``, noting them under their evidence ``key``."""
         if not ids:
             return 0
-        return (await self._conn.execute(delete(decisions).where(decisions.c.id.in_(ids)))).rowcount
+        deleted = await self._conn.execute(delete(table).where(table.c.id.in_(ids)).returning(key))
+        keys = deleted.scalars().all()
+        self._changes.note(table.name, keys)
+        return len(keys)
 
     async def restrict(self, held: Sequence[Held]) -> None:
-        for table in (decisions, recordings):
+        for table in _RESTRICTABLE:
             params = [
                 {"b_id": h.id, "b_basis": h.basis, "b_until": h.until}
                 for h in held
@@ -149,6 +199,17 @@ class SubjectDataRepository:
                     ),
                     params,
                 )
+                await self._note(table, [h.id for h in held if h.table == table.name])
+
+    async def _note(self, table: Table, ids: Sequence[int]) -> None:
+        """Note rows by ``id`` under their evidence key (decisions: the decision id)."""
+        if table is decisions:
+            found = await self._conn.execute(
+                select(decisions.c.decision_id).where(decisions.c.id.in_(ids))
+            )
+            self._changes.note(table.name, found.scalars().all())
+        else:
+            self._changes.note(table.name, ids)
 
     async def recordings_of(self, number: str) -> tuple[Row[Any], ...]:
         r = recordings.c
@@ -166,6 +227,8 @@ class SubjectDataRepository:
         condition = r.deleted_at.is_not(None) & which
         rows = (await self._conn.execute(select(r.id, r.caller, r.callee).where(condition))).all()
         for row in rows:
+            # A fresh salt: the old one with the masked row would let the digests of the
+            # unmasked row, kept in the audit chain, be tested against candidate numbers.
             await self._conn.execute(
                 update(recordings)
                 .where(r.id == row.id)
@@ -175,23 +238,26 @@ class SubjectDataRepository:
                     restricted=False,
                     restricted_basis=None,
                     restricted_until=None,
+                    evidence_salt=new_salt(),
                 )
             )
+        self._changes.note(recordings.name, [row.id for row in rows])
         return len(rows)
 
-    async def expired_restricted_decisions(self, now: datetime) -> tuple[int, ...]:
-        d = decisions.c
+    async def expired_restricted(self, table_name: str, now: datetime) -> tuple[int, ...]:
+        """Restricted rows of ``decisions`` or ``consents`` whose retention has ended."""
+        table = decisions if table_name == decisions.name else consents
         rows = await self._conn.execute(
-            select(d.id).where(
-                d.restricted.is_(True)
-                & d.restricted_until.is_not(None)
-                & (d.restricted_until <= now)
+            select(table.c.id).where(
+                table.c.restricted.is_(True)
+                & table.c.restricted_until.is_not(None)
+                & (table.c.restricted_until <= now)
             )
         )
         return tuple(rows.scalars())
 
     async def still_restricted(self, held: Sequence[Held]) -> bool:
-        for table in (decisions, recordings):
+        for table in _RESTRICTABLE:
             ids = [h.id for h in held if h.table == table.name]
             if ids:
                 found = await self._conn.execute(

@@ -23,19 +23,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..canonical import canonical_json as canonical_json
 from ._common import utcnow
 from .records import AuditEntry
 from .schema import audit_log as t
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK = 0x6469616C_61756474  # "dialaudt"
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys, no insignificant whitespace and UTF-8 kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_CHAIN_LOCK)
 
 
 def canonical_entry(
@@ -117,6 +115,15 @@ def chain_rows(new: Sequence[NewEntry], last: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def append_many_sync(conn: Connection, new: Sequence[NewEntry]) -> None:
+    """:meth:`AuditRepository.append_many` on a synchronous connection (migrations)."""
+    if not new:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_CHAIN)
+    conn.execute(t.insert(), chain_rows(new, conn.execute(TAIL).first()))
+
+
 def _entry(row: Row[Any]) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
@@ -150,9 +157,7 @@ class AuditRepository:
         if not new:
             return ()
         if self._conn.dialect.name == "postgresql":
-            await self._conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK}
-            )
+            await self._conn.execute(_LOCK_CHAIN)
         last = (await self._conn.execute(TAIL)).first()
         rows = chain_rows(new, last)
         await self._conn.execute(t.insert(), rows)

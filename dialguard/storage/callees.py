@@ -10,16 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import ConsentRecord, ContactFlags
 from ._common import require_tenants, utcnow
+from .evidence import Changes
 from .records import Outcome, require_e164
 from .schema import consents, contacts
 
 CONSENTS_OF_CALLEE = (
     select(consents)
-    .where((consents.c.callee == bindparam("callee")) & (consents.c.tenant == bindparam("tenant")))
+    .where(
+        (consents.c.callee == bindparam("callee"))
+        & (consents.c.tenant == bindparam("tenant"))
+        & consents.c.restricted.is_(False)
+    )
     .order_by(consents.c.given_at, consents.c.id)
 )
 """``callee``, ``tenant``: every consent record, revoked and expired included, oldest first (the
-call path runs this too, see :mod:`dialguard.storage.facts`)."""
+call path runs this too, see :mod:`dialguard.storage.facts`). Restricted records — kept after
+an erasure request only as the evidence a retained decision relied on — are not among them."""
 
 CONTACT_OF_NUMBER = select(contacts).where(contacts.c.number == bindparam("number"))
 """``number``: its contact flags, if any."""
@@ -43,8 +49,9 @@ def consent_from(row: Any) -> ConsentRecord:
 class ConsentRepository:
     """Consent records are never edited except to stamp ``revoked_at``: each is evidence."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, changes: Changes) -> None:
         self._conn = conn
+        self._changes = changes
 
     async def add(
         self,
@@ -74,6 +81,7 @@ class ConsentRepository:
                 .returning(*consents.c)
             )
         ).one()
+        self._changes.note("consents", [row.id])
         return consent_from(row)
 
     async def revoke(self, callee: str, tenant: str, purpose: str | None, at: datetime) -> int:
@@ -87,8 +95,12 @@ class ConsentRepository:
         )
         if purpose is not None:
             condition = condition & (consents.c.purpose == purpose)
-        result = await self._conn.execute(update(consents).where(condition).values(revoked_at=at))
-        return result.rowcount
+        result = await self._conn.execute(
+            update(consents).where(condition).values(revoked_at=at).returning(consents.c.id)
+        )
+        revoked = result.scalars().all()
+        self._changes.note("consents", revoked)
+        return len(revoked)
 
     async def for_callee(self, callee: str, tenant: str) -> tuple[ConsentRecord, ...]:
         """All of the callee's consent records with ``tenant``, revoked and expired included,

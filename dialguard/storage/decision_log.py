@@ -7,14 +7,19 @@ batch. While it commits, new appends queue up for the next batch, so the batch s
 the load by itself. A failed batch hands its exception to every one of its waiters.
 
 The same transaction appends one audit entry per decision (:func:`audit_entry`), so a decision
-is never committed without its place in the tamper-evident log, nor the other way round.
+is never committed without its place in the tamper-evident log, nor the other way round; the
+entry carries the digest of the row as inserted (:mod:`dialguard.audit.evidence`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import datetime
 from functools import partial
+from typing import Any
 
+from ..audit.evidence import evidence
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
 from .audit import NewEntry
@@ -26,31 +31,36 @@ _Pending = tuple[Decision, "asyncio.Future[None]"]
 ACTOR = "gate"
 
 
-def audit_entry(decision: Decision, region: str = "CN") -> NewEntry:
-    """The audit entry of a decision. Numbers are masked (free text too: reason messages, the
-    consent's evidence reference, what was dialled when it did not parse): the hash chain cannot
-    be edited later, so it must never hold what an erasure request would have to remove. The
-    decision row, found by the subject (the decision id), holds them in full. ``region`` reads
-    national numbers typed in free text."""
-    attempt = decision.attempt
+def audit_entry(row: Mapping[str, Any], region: str = "CN") -> NewEntry:
+    """The audit entry of a decision, built from the ``decisions`` row actually inserted
+    (:func:`~dialguard.storage.decisions.decision_row`, after anything that changed it in the
+    transaction), whose evidence digest it carries. Numbers are masked (free text too: reason
+    messages, the consent's evidence reference, what was dialled when it did not parse): the hash
+    chain cannot be edited later, so it must never hold what an erasure request would have to
+    remove. The decision row, found by the subject (the decision id), holds them in full.
+    ``region`` reads national numbers typed in free text. The evidence item goes in after the
+    masking: a digest is hex, and a run of its digits must not be taken for a phone number."""
+    decided_at: datetime = row["decided_at"]
     return NewEntry(
         actor=ACTOR,
-        action=f"decision.{decision.verdict.value}",
-        subject=decision.decision_id,
+        action=f"decision.{row['verdict']}",
+        subject=row["decision_id"],
         detail={
-            "caller": _masked_number(decision.caller, attempt.caller, region),
-            "callee": _masked_number(decision.callee, attempt.callee, region),
-            "tenant": attempt.tenant,
-            "purpose": attempt.purpose,
-            "direction": attempt.direction.value,
-            "at": decision.decided_at.isoformat(),
+            "caller": _masked_number(row["caller_e164"], row["caller_raw"], region),
+            "callee": _masked_number(row["callee_e164"], row["callee_raw"], region),
+            "tenant": row["tenant"],
+            "purpose": row["purpose"],
+            "direction": row["direction"],
+            "at": decided_at.isoformat(),
             "reasons": [
-                {"code": r.code, "message": mask_text(r.message, region)} for r in decision.reasons
+                {"code": r["code"], "message": mask_text(r["message"], region)}
+                for r in row["reasons"]
             ],
-            "consent_ref": _masked_text(decision.consent_ref, region),
-            "policy_version": decision.policy_version,
+            "consent_ref": _masked_text(row["consent_ref"], region),
+            "policy_version": row["policy_version"],
+            "evidence": [evidence("decisions", row)],
         },
-        at=decision.decided_at,
+        at=decided_at,
     )
 
 
@@ -129,8 +139,8 @@ class DecisionLog:
                 await self._direct.write(decisions, self._entry)
             else:
                 async with self._store.transaction() as tx:
-                    await tx.decisions.add_many(decisions)
-                    await tx.audit.append_many([self._entry(d) for d in decisions])
+                    rows = await tx.decisions.add_many(decisions)
+                    await tx.audit.append_many([self._entry(row) for row in rows])
         except asyncio.CancelledError:
             for _, done in batch:
                 done.cancel()

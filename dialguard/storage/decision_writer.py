@@ -49,7 +49,8 @@ _AUDIT_TAIL = CompiledSelect(audit.TAIL)
 LOCK_RETRY_FIRST_S = 0.0002
 LOCK_RETRY_MAX_S = 0.005
 
-AuditEntry = Callable[[Decision], NewEntry]
+AuditEntry = Callable[[Mapping[str, Any]], NewEntry]
+"""The audit entry of an inserted ``decisions`` row (:func:`.decision_log.audit_entry`)."""
 
 
 class SqliteDecisionWriter:
@@ -68,9 +69,8 @@ class SqliteDecisionWriter:
         transaction; return once it is durable, raise :class:`StorageError` with nothing
         written if it failed."""
         rows = [decision_row(d) for d in decisions]
-        entries = [audit_entry(d) for d in decisions]
         await self._begin()
-        self._guarded(self._insert, rows, entries)
+        self._guarded(self._insert, rows, audit_entry)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._committer, self._guarded, self._commit)
 
@@ -96,11 +96,12 @@ class SqliteDecisionWriter:
             raise StorageError(f"database error: {describe(exc)}") from exc
         return True
 
-    def _insert(self, rows: Sequence[Mapping[str, Any]], entries: list[NewEntry]) -> None:
+    def _insert(self, rows: Sequence[Mapping[str, Any]], audit_entry: AuditEntry) -> None:
+        """The rows, then their audit entries built from those very rows."""
         conn = self._conn
         _DECISIONS.run(conn, rows)
         (last,) = _AUDIT_TAIL.rows(conn, {}) or (None,)
-        _AUDIT.run(conn, audit.chain_rows(entries, last))
+        _AUDIT.run(conn, audit.chain_rows([audit_entry(row) for row in rows], last))
 
     def _commit(self) -> None:
         self._conn.execute("COMMIT")

@@ -16,6 +16,7 @@ from sqlalchemy import Row, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from ..audit.evidence import SALT, new_salt
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
 from .records import FrequencyReset, require_e164
 from .schema import E164, frequency_resets
@@ -30,7 +31,8 @@ def check_decision(decision: Decision) -> None:
 
 
 def decision_row(decision: Decision) -> dict[str, Any]:
-    """The ``decisions`` row of ``decision`` (also inserted by the SQLite decision writer)."""
+    """The ``decisions`` row of ``decision`` (also inserted by the SQLite decision writer), with
+    a fresh evidence salt: the row's audit entry is built from this very mapping."""
     check_decision(decision)
     attempt = decision.attempt
     return {
@@ -54,6 +56,10 @@ def decision_row(decision: Decision) -> dict[str, Any]:
         "latency_ms": decision.latency_ms,
         "record": decision.record,
         "retention_class": decision.retention_class,
+        "retain_until": decision.retain_until,
+        "restricted": False,
+        "restricted_until": None,
+        SALT: new_salt(),
     }
 
 
@@ -79,6 +85,7 @@ def _decision(row: Row[Any]) -> Decision:
         consent_ref=row.consent_ref,
         record=row.record,
         retention_class=row.retention_class,
+        retain_until=row.retain_until,
         latency_ms=row.latency_ms,
     )
 
@@ -114,10 +121,13 @@ class DecisionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_many(self, decisions: Sequence[Decision]) -> None:
-        """Insert decisions in one statement (the group commit of :class:`DecisionLog`)."""
-        if decisions:
-            await self._conn.execute(t.insert(), [decision_row(d) for d in decisions])
+    async def add_many(self, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+        """Insert decisions in one statement (the group commit of :class:`DecisionLog`); returns
+        the rows inserted, which their audit entries vouch for."""
+        rows = [decision_row(d) for d in decisions]
+        if rows:
+            await self._conn.execute(t.insert(), rows)
+        return rows
 
     async def get(self, decision_id: str) -> Decision | None:
         """None also for a restricted decision: only a legal export may read it."""

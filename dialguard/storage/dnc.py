@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..policy.model import DncEntry, DncScope
 from ..rights.tables import dnc_hashed as h
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
+from .evidence import Changes
 from .records import DncRecord, ImportCounts, Outcome, require_e164
 from .schema import dnc_entries as t
 
@@ -144,9 +145,13 @@ def _batches(entries: Iterable[DncEntry], size: int) -> Iterator[list[DncEntry]]
 
 class DncRepository:
     def __init__(
-        self, conn: AsyncConnection, number_hash: Callable[[str], str] | None = None
+        self,
+        conn: AsyncConnection,
+        changes: Changes,
+        number_hash: Callable[[str], str] | None = None,
     ) -> None:
         self._conn = conn
+        self._changes = changes
         self._hash = number_hash
 
     async def add(self, entry: DncEntry) -> Outcome:
@@ -170,7 +175,7 @@ class DncRepository:
             _check(entry)
         await require_tenants(self._conn, {entry.tenant for entry in batch})
         first = min(batch, key=lambda entry: entry.added_at)
-        await self._conn.execute(
+        retired = await self._conn.execute(
             update(t)
             .where(
                 t.c.number.in_(sorted({entry.number for entry in batch}))
@@ -178,13 +183,16 @@ class DncRepository:
                 & (t.c.expires_at <= first.added_at)
             )
             .values(removed_at=first.added_at, removed_by=first.added_by, removal_reason=_EXPIRED)
+            .returning(t.c.id)
         )
+        self._changes.note(t.name, retired.scalars().all())
         inserted = await self._conn.execute(
             insert_ignoring_conflicts(self._conn, t).returning(t.c.id),
             [_row(entry) for entry in batch],
         )
-        count = len(inserted.all())
-        return ImportCounts(inserted=count, already_present=len(batch) - count)
+        ids = inserted.scalars().all()
+        self._changes.note(t.name, ids)
+        return ImportCounts(inserted=len(ids), already_present=len(batch) - len(ids))
 
     async def remove(
         self,
@@ -204,8 +212,11 @@ class DncRepository:
             update(t)
             .where((t.c.number == number) & _same_list(t, scope, tenant, campaign) & _live())
             .values(**values)
+            .returning(t.c.id)
         )
-        removed: int = result.rowcount
+        ids = result.scalars().all()
+        self._changes.note(t.name, ids)
+        removed = len(ids)
         if self._hash is not None:
             hashed = await self._conn.execute(
                 update(h)

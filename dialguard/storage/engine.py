@@ -2,7 +2,9 @@
 
 SQLite: WAL so readers (the call path) never wait for a writer; ``synchronous=FULL`` so a commit
 that let a call through survives a power cut; ``busy_timeout`` so writers from other processes
-(the CLI) queue instead of failing; ``foreign_keys=ON``, which SQLite leaves off by default.
+(the CLI) queue instead of failing; ``foreign_keys=ON``, which SQLite leaves off by default;
+``secure_delete=ON`` so a deleted or overwritten value is zeroed in its page rather than left in
+free space, which erasure relies on (with :func:`truncate_wal` for the old pages in the WAL).
 pysqlite's own transaction handling starts transactions late (after a SELECT has already read), so
 it is switched off and every transaction is begun explicitly: ``BEGIN IMMEDIATE`` for writers, which
 takes the write lock up front and so can never fail half-way on a stale snapshot, and plain
@@ -11,6 +13,7 @@ takes the write lock up front and so can never fail half-way on a stale snapshot
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ _SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -45,6 +49,19 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _on_sqlite_begin(connection: Connection) -> None:
     write = connection.get_execution_options().get(WRITE_OPTION, True)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def truncate_wal(path: Path) -> bool:
+    """Copy every page in ``path``'s write-ahead log into the database file and empty the log
+    (``wal_checkpoint(TRUNCATE)``, waiting up to ``busy_timeout`` for readers and writers).
+    False when it could not complete: a reader still used older pages of the log."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        _on_sqlite_connect(conn, None)
+        (busy, _log, _done) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.close()
+    return bool(busy == 0)
 
 
 def sqlite_file(url: str) -> Path | None:

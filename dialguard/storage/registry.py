@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..policy.model import NumberType, RegisteredNumber
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
 from .errors import UnknownTenant
+from .evidence import Changes
 from .records import Outcome, Tenant, require_e164
 from .schema import registered_numbers, tenants
 
@@ -101,8 +102,9 @@ def _values(reg: RegisteredNumber) -> dict[str, Any]:
 class NumberRepository:
     """One row per (number, tenant); a number registered by two tenants is two rows."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, changes: Changes) -> None:
         self._conn = conn
+        self._changes = changes
 
     async def add(self, reg: RegisteredNumber, *, at: datetime | None = None) -> Outcome:
         """Register ``reg.number`` for ``reg.tenant``, or update that registration."""
@@ -114,21 +116,25 @@ class NumberRepository:
         )
         existing = (await self._conn.execute(select(registered_numbers).where(key))).first()
         if existing is None:
-            await self._conn.execute(
-                registered_numbers.insert().values(
+            created = await self._conn.execute(
+                registered_numbers.insert()
+                .values(
                     number=reg.number,
                     tenant=reg.tenant,
                     created_at=at,
                     updated_at=at,
                     **_values(reg),
                 )
+                .returning(registered_numbers.c.id)
             )
+            self._changes.note(registered_numbers.name, created.scalars().all())
             return Outcome.CREATED
         if registration_from(existing) == reg:
             return Outcome.UNCHANGED
         await self._conn.execute(
             update(registered_numbers).where(key).values(updated_at=at, **_values(reg))
         )
+        self._changes.note(registered_numbers.name, [existing.id])
         return Outcome.UPDATED
 
     async def get(self, number: str) -> tuple[RegisteredNumber, ...]:
@@ -160,5 +166,8 @@ class NumberRepository:
                 & registered_numbers.c.active.is_(True)
             )
             .values(active=False, updated_at=at or utcnow())
+            .returning(registered_numbers.c.id)
         )
-        return result.rowcount > 0
+        ids = result.scalars().all()
+        self._changes.note(registered_numbers.name, ids)
+        return bool(ids)

@@ -33,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from ..audit.evidence import SALT, new_salt
+
 E164 = String(16)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 """SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
@@ -74,6 +76,12 @@ def restriction_columns() -> tuple[Column[bool], Column[str], Column[datetime]]:
         Column("restricted_basis", Text),
         Column("restricted_until", UTCDateTime()),
     )
+
+
+def salt_column() -> Column[str]:
+    """The random salt of a row's evidence digest (:mod:`dialguard.audit.evidence`), made on
+    insert. Nullable only because rows written by older code may lack it."""
+    return Column(SALT, String(32), default=new_salt)
 
 
 metadata = MetaData(
@@ -133,6 +141,7 @@ dnc_entries = Table(
     Column("removed_at", UTCDateTime()),
     Column("removed_by", Text),
     Column("removal_reason", Text),
+    salt_column(),
 )
 DNC_ACTIVE_INDEX = Index(
     "uq_dnc_entries_active",
@@ -159,6 +168,8 @@ consents = Table(
     Column("given_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
+    *restriction_columns(),
+    salt_column(),
     Index(None, "callee", "tenant"),
 )
 
@@ -195,7 +206,9 @@ decisions = Table(
     Column("latency_ms", Float),
     Column("record", Boolean, nullable=False),
     Column("retention_class", String(64)),
+    Column("retain_until", UTCDateTime()),
     *restriction_columns(),
+    salt_column(),
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),

@@ -7,6 +7,8 @@ surfaces as :class:`~dialguard.storage.errors.StorageError`.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,9 +31,9 @@ from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
 from .decisions import DecisionRepository
 from .dnc import DncRepository
-from .engine import WRITE_OPTION, create_engine, sqlite_file
+from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal
 from .errors import StorageError
-from .evidence_rows import EvidenceRowRepository
+from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
 from .registry import NumberRepository, TenantRepository
 
@@ -45,19 +47,21 @@ class Transaction:
 
     def __init__(self, conn: AsyncConnection, subject_key: SubjectKey | None = None) -> None:
         self._subject_key = subject_key
+        changes = Changes()
         self.tenants = TenantRepository(conn)
-        self.numbers = NumberRepository(conn)
-        self.dnc = DncRepository(conn, subject_key.digest if subject_key else None)
-        self.consents = ConsentRepository(conn)
+        self.numbers = NumberRepository(conn, changes)
+        self.dnc = DncRepository(conn, changes, subject_key.digest if subject_key else None)
+        self.consents = ConsentRepository(conn, changes)
         self.contacts = ContactRepository(conn)
         self.decisions = DecisionRepository(conn)
         self.audit = AuditRepository(conn)
-        self.recordings = RecordingRepository(conn)
+        self.evidence = EvidenceRepository(conn, changes)
+        """Evidence items for the audit entry of what this transaction wrote."""
+        self.recordings = RecordingRepository(conn, changes)
         self.tokens = TokenRepository(conn)
         self.dsr = DsrRepository(conn)
-        self.subject_data = SubjectDataRepository(conn)
+        self.subject_data = SubjectDataRepository(conn, changes)
         self.scripts = ScriptRepository(conn)
-        self.evidence_rows = EvidenceRowRepository(conn)
 
     @property
     def subject_key(self) -> SubjectKey:
@@ -117,6 +121,19 @@ class Store:
             return None
         path = sqlite_file(url.render_as_string(hide_password=False))
         return None if path is None else SqliteFile(path, self._subject_key)
+
+    async def truncate_wal(self) -> bool | None:
+        """After an erasure: on an SQLite file, checkpoint the write-ahead log and truncate it
+        (:func:`~dialguard.storage.engine.truncate_wal`), so the old versions of the erased
+        pages leave the ``-wal``; True when done, False when a reader kept it from completing.
+        None for other databases (PostgreSQL keeps dead tuples until VACUUM)."""
+        file = self.sqlite_file()
+        if file is None:
+            return None
+        try:
+            return await asyncio.to_thread(truncate_wal, file.path)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error: {describe(exc)}") from exc
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Transaction]:

@@ -22,7 +22,6 @@ from click.testing import CliRunner
 
 from dialguard.api import ApiContext, create_app
 from dialguard.app import book_from
-from dialguard.audit.evidence import row_digest
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
 from dialguard.config import DatabaseSettings, Settings
@@ -316,8 +315,15 @@ async def ingest_directly(side: Side, actor: Actor) -> None:
     await _call(side)
     spooled = _spooled(side)
     policy = RetentionPolicy.from_pack(load_pack("cn"))
-    ingestor = Ingestor(side.store, open_vault(side.rec), policy, side.rec.region_for, lambda: NOW)
-    await recordings.record_ingest(side.store, actor, await ingestor.ingest(spooled))
+    ingestor = Ingestor(
+        side.store,
+        open_vault(side.rec),
+        policy,
+        side.rec.region_for,
+        lambda: NOW,
+        then=recordings.ingest_hook(lambda: actor),
+    )
+    await ingestor.ingest(spooled)
 
 
 async def token(side: Side) -> None:
@@ -358,22 +364,12 @@ def both(*steps: Step) -> Step:
 
 
 async def evidence_checked(side: Side, entry: AuditEntry) -> None:
-    """Each evidence item vouches for its row as stored now (or for its absence)."""
+    """Each evidence item vouches for its row as stored now, read as verification reads it (or
+    for its absence)."""
     for item in entry.detail.get("evidence", []):
-        table, key, digest = item["table"], item["key"], item["digest"]
         async with side.store.transaction(readonly=True) as tx:
-            if table == "decisions":
-                rows = [
-                    r
-                    for r in await tx.evidence_rows.of_numbers(table, [PERSON, OURS])
-                    if r["decision_id"] == key
-                ]
-            else:
-                rows = await tx.evidence_rows.by_ids(table, [int(key)])
-        if digest is None:
-            assert rows == [], (entry.action, item)
-        else:
-            assert rows and row_digest(table, rows[0]) == digest, (entry.action, item)
+            (now,) = await tx.evidence.of(item["table"], [item["key"]])
+        assert now == item, (entry.action, item)
 
 
 def normalised(side: Side, entries: Sequence[AuditEntry], volatile: Sequence[str]) -> list[Any]:

@@ -14,6 +14,7 @@ import pytest
 from test_api_support import ALLOWED_AT, CALLEE, CALLER, QUIET_AT, ApiHarness, api
 
 from dialguard.logs import MaskingFormatter
+from dialguard.policy.model import DncScope
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
 
@@ -231,3 +232,39 @@ async def test_access_log_masks_numbers(api: ApiHarness, caplog: pytest.LogCaptu
     lines = [MaskingFormatter(as_json=True).format(r) for r in caplog.records]
     assert any('"path": "/v1/dnc"' in line and '"status": 200' in line for line in lines)
     assert not any("13900139000" in line for line in lines)
+
+
+async def test_rows_written_through_the_api_are_vouched_for(api: ApiHarness) -> None:
+    consent = {"callee": "13900139000", "tenant": "acme", "purpose": "callback"}
+    writes = [
+        ("/v1/consents", {**consent, "evidence": "form-9"}),
+        ("/v1/consents/revoke", consent),
+        ("/v1/dnc", {"number": "13900139000", "tenant": "acme", "reason": "asked"}),
+        ("/v1/dnc/remove", {"number": "13900139000", "tenant": "acme", "reason": "mistake"}),
+        ("/v1/numbers", {"number": "01058009999", "tenant": "acme", "purposes": ["callback"]}),
+    ]
+    for path, body in writes:
+        reply = await api.call("POST", path, json=body)
+        assert reply.status in (200, 201), (path, reply.body)
+    reply = await api.call(
+        "POST", "/v1/optout", token=None, json={"number": "13900139001", "channel": "web"}
+    )
+    assert reply.status == 202
+    changes = [e for e in await api.audit_tail(40) if e.action != "api.request"]
+    assert [len(e.detail["evidence"]) for e in changes[-6:]] == [1, 1, 1, 1, 1, 1]
+
+    both = await asyncio.gather(
+        *(api.call("GET", "/v1/audit/verify", token="auditor", params={"full": "true"})
+          for _ in range(2))
+    )  # fmt: skip
+    assert sorted(reply.status for reply in both) == [200, 409]
+    [report] = [reply.body for reply in both if reply.status == 200]
+    assert report["ok"], report["problems"]
+    assert report["rows_checked"] == 6  # 2 numbers, 2 consents, 2 DNC entries
+
+    async with api.store.transaction() as tx:
+        await tx.dnc.remove("+8613900139001", scope=DncScope.GLOBAL, reason="quietly", by="mallory")
+    reply = await api.call("GET", "/v1/audit/verify", token="auditor")
+    problems = reply.body["problems"]
+    assert [p["message"].endswith("(edited)") for p in problems] == [True], problems
+    assert problems[0]["row"].startswith("dnc_entries/")

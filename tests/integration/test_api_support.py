@@ -118,6 +118,7 @@ async def seed(store: Store) -> None:
             channel="web",
             given_at=Clock.from_env({"DIALGUARD_NOW": "2026-01-01T00:00:00+08:00"}).now(),
         )
+        await tx.audit.append("test", "seed", "acme", {"evidence": await tx.evidence.changed()})
 
 
 @pytest.fixture

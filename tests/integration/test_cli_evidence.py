@@ -25,13 +25,40 @@ def test_verify_passes_then_names_the_tampered_entry(dg: Run, tmp_path: Path) ->
 
     with sqlite3.connect(tmp_path / "dg.db") as db:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
-    result = dg("audit", "verify", expect=1)
+    # Verified up to the checkpoint already: by default only what came after is re-read, and
+    # it says so; a full verification re-reads everything.
+    incremental = dg("audit", "verify")
+    assert "OK:" in incremental.stdout and "are not re-read" in incremental.stderr
+    result = dg("audit", "verify", "--full", expect=1)
     assert "BAD  entry 2: contents do not match its hash (modified)" in result.stdout
 
     public = tmp_path / "public.pem"
     public.write_text(dg("audit", "public-key").stdout)
-    result = dg("audit", "verify", "--public-key", str(public), "--json", expect=1)
+    result = dg("audit", "verify", "--full", "--public-key", str(public), "--json", expect=1)
     assert json.loads(result.stdout)["problems"][0]["seq"] == 2
+
+
+def test_rows_written_through_the_cli_are_vouched_for(dg: Run, tmp_path: Path) -> None:
+    seeded(dg)
+    dg("consent", "revoke", CALLEE, "--tenant", "acme")
+    dg("dnc", "add", CALLEE, "--reason", "stop")
+    dg("dnc", "remove", CALLEE, "--reason", "added by mistake")
+    (tmp_path / "list.txt").write_text("13900139000\n13900139001\n")
+    dg("dnc", "import", str(tmp_path / "list.txt"), "--tenant", "acme")
+    dg("audit", "checkpoint")
+    verified = dg("audit", "verify").stdout
+    assert "OK:" in verified and "5 rows" in verified  # number, consent, 3 DNC entries
+    assert "read from 1" in verified
+    assert "read from" in dg("audit", "verify").stdout  # incremental: nothing new
+
+    with sqlite3.connect(tmp_path / "dg.db") as db:
+        db.execute("UPDATE consents SET evidence_ref = 'forged'")
+        db.execute("DELETE FROM dnc_entries WHERE number = '+8613900139001'")
+        (imported,) = db.execute("SELECT max(id) + 1 FROM dnc_entries").fetchone()
+    result = dg("audit", "verify", "--full", expect=1)
+    assert "BAD  row consents/1: not what entry" in result.stdout
+    assert f"BAD  row dnc_entries/{imported}: entry " in result.stdout
+    assert "(deleted)" in result.stdout and DIGITS not in result.stdout
 
 
 def test_erasure_keeps_the_opt_out_and_removes_the_number(dg: Run, tmp_path: Path) -> None:

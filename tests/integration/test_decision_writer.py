@@ -10,6 +10,7 @@ repositories, and ``audit verify`` must accept the writer's chain.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +26,7 @@ from dialguard.audit.settings import AuditSettings
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.policy.model import Decision, Direction, Presentation, Reason, Verdict
 from dialguard.storage import Store, init_database
+from dialguard.storage import decisions as decisions_module
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
 from dialguard.storage.errors import StorageError
@@ -97,14 +99,28 @@ def raw_rows(store: Store, table: str, order: str) -> list[tuple[object, ...]]:
         return conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
 
 
+def same_salts(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Evidence salts are random; make both paths draw the same ones (call before each path)."""
+
+    def restart() -> None:
+        salts = (f"{n:032x}" for n in itertools.count())
+        monkeypatch.setattr(decisions_module, "new_salt", lambda: next(salts))
+
+    return restart
+
+
 async def test_the_writer_stores_what_the_repositories_store(
-    stores: tuple[Store, Store], make_decision: Callable[..., Decision], tmp_path: Path
+    stores: tuple[Store, Store],
+    make_decision: Callable[..., Decision],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reference, fast = stores
     file = fast.sqlite_file()
     assert file is not None
     writer = SqliteDecisionWriter(file)
     written: list[Decision] = []
+    restart_salts = same_salts(monkeypatch)
     try:
         for n, batch in enumerate(batches(make_decision)):
             for store in (reference, fast):
@@ -112,9 +128,11 @@ async def test_the_writer_stores_what_the_repositories_store(
                     await tx.audit.append(
                         "alice", "tenants.add", f"t{n}", {"after": {"n": n}}, at=T0
                     )
+            restart_salts()
             async with reference.transaction() as tx:
-                await tx.decisions.add_many(batch)
-                await tx.audit.append_many([audit_entry(d) for d in batch])
+                rows = await tx.decisions.add_many(batch)
+                await tx.audit.append_many([audit_entry(row) for row in rows])
+            restart_salts()
             await writer.write(batch, audit_entry)
             written.extend(batch)
     finally:

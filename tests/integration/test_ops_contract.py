@@ -7,9 +7,9 @@ alike, on the same frozen clock and subject key. The audit entries each appended
 door (host keys, the vault, the sweeps, serve's ingest) is driven through it and, on the other
 side, by calling its :mod:`dialguard.ops` function directly: the door may add nothing.
 
-Every ``evidence`` item must vouch for the row as stored (its digest recomputed from the row), every
-change must say what was there before and after, and no entry may hold the person's number in any
-spelling.
+Every ``evidence`` item must vouch for the row as stored (its digest recomputed from the row as
+verification reads it), each action must vouch for the tables it writes, every change must say
+what was there before and after, and no entry may hold the person's number in any spelling.
 """
 
 from __future__ import annotations
@@ -76,6 +76,25 @@ class Case:
 WITHOUT_BEFORE_AFTER = {"dnc.import.batch", "dnc.import", "dsr.sweep", "recording.export"}
 """Bulk changes (counts, and the evidence of every row) and an export (it changes nothing
 stored); every other entry says what was there before and what is there after."""
+
+VOUCHES = {
+    "numbers.add": {"registered_numbers"},
+    "dnc.add": {"dnc_entries"},
+    "dnc.remove": {"dnc_entries"},
+    "dnc.optout": {"dnc_entries"},
+    "dnc.import.batch": {"dnc_entries"},
+    "consent.add": {"consents"},
+    "consent.revoke": {"consents"},
+    "recording.hold": {"recordings"},
+    "recording.release": {"recordings"},
+    "recording.anchor": {"recordings"},
+    "recording.delete": {"recordings"},
+    "recording.ingest": {"recordings"},
+    "dsr.erase": {"consents", "decisions", "dnc_entries"},
+    "dsr.sweep": {"decisions"},
+}
+"""The evidentiary tables each action's entry vouches for rows of (in these cases): every row
+it wrote, through either door; any other action writes none."""
 
 DNC_LIST = f"{SPACED}\n139-0013-9033\nnot a number\n"
 
@@ -406,6 +425,8 @@ async def test_both_doors_leave_the_same_entries(sides: tuple[Side, Side], case:
         assert tuple(e.action for e in entries) == case.actions, [e.action for e in entries]
         for entry in entries:
             await evidence_checked(side, entry)
+            vouched = {item["table"] for item in entry.detail.get("evidence", [])}
+            assert vouched == VOUCHES.get(entry.action, set()), entry.action
             if entry.action not in WITHOUT_BEFORE_AFTER:
                 assert {"before", "after"} <= entry.detail.keys(), entry.action
         assert leaks(entries, [PERSON]) == []

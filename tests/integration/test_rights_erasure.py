@@ -79,15 +79,32 @@ def _recording(name: str, decision: Decision, until: datetime) -> NewRecording:
     )
 
 
+def decided(
+    make_decision: Callable[..., Decision],
+    decided_at: datetime,
+    retention_class: str = "default",
+    **kw: Any,
+) -> Decision:
+    """A decision with the retention the engine fixes for ``retention_class`` of the pack in
+    force (the cn-finance overlay picks ``finance``: 5 years)."""
+    days = PACK.retention[retention_class].days
+    return make_decision(
+        decided_at=decided_at,
+        retention_class=retention_class,
+        retain_until=decided_at + timedelta(days=days),
+        **kw,
+    )
+
+
 async def seed(store: Store, make_decision: Callable[..., Decision]) -> dict[str, Decision]:
     """Everything a person leaves behind: an opt-out (and an old one), consent, contact flags,
     a frequency reset, decisions as callee and caller, recordings; audited as the CLI does."""
     decisions = {
-        "old": make_decision(decided_at=NOW - timedelta(days=40)),
-        "recent": make_decision(decided_at=NOW - timedelta(days=1)),
-        "finance": make_decision(decided_at=NOW - timedelta(days=40), tenant="bank"),
-        "as_caller": make_decision(
-            decided_at=NOW - timedelta(days=2), caller=NUMBER, callee="+862161234567"
+        "old": decided(make_decision, NOW - timedelta(days=40)),
+        "recent": decided(make_decision, NOW - timedelta(days=1)),
+        "finance": decided(make_decision, NOW - timedelta(days=40), "finance", tenant="bank"),
+        "as_caller": decided(
+            make_decision, NOW - timedelta(days=2), caller=NUMBER, callee="+862161234567"
         ),
     }
     log = DecisionLog(store)
