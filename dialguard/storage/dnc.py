@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..policy.model import DncEntry, DncScope
 from ..rights.tables import dnc_hashed as h
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
-from .evidence import Changes
+from .evidence import Changes, evidence_columns
 from .records import DncRecord, ImportCounts, Outcome, require_e164
 from .schema import dnc_entries as t
 
@@ -183,16 +183,16 @@ class DncRepository:
                 & (t.c.expires_at <= first.added_at)
             )
             .values(removed_at=first.added_at, removed_by=first.added_by, removal_reason=_EXPIRED)
-            .returning(t.c.id)
+            .returning(*evidence_columns(t.name))
         )
-        self._changes.note(t.name, retired.scalars().all())
+        self._changes.note_rows(t.name, retired.mappings().all())
         inserted = await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, t).returning(t.c.id),
+            insert_ignoring_conflicts(self._conn, t).returning(*evidence_columns(t.name)),
             [_row(entry) for entry in batch],
         )
-        ids = inserted.scalars().all()
-        self._changes.note(t.name, ids)
-        return ImportCounts(inserted=len(ids), already_present=len(batch) - len(ids))
+        rows = inserted.mappings().all()
+        self._changes.note_rows(t.name, rows)
+        return ImportCounts(inserted=len(rows), already_present=len(batch) - len(rows))
 
     async def remove(
         self,

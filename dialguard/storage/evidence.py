@@ -88,13 +88,17 @@ def _columns(name: str) -> tuple[str, ...]:
     return fields if ORDER in fields else (ORDER, *fields)
 
 
+def evidence_columns(name: str) -> list[Any]:
+    """The evidentiary columns (and ``id``) of table ``name``, unprocessed and labelled: what
+    :func:`rows_query` selects, and what a ``RETURNING`` clause gives :meth:`Changes.note_rows`."""
+    table = evidence_table(name)
+    return [type_coerce(table.c[column], NullType()).label(column) for column in _columns(name)]
+
+
 def rows_query(name: str, *where: ColumnElement[bool]) -> Select[Any]:
     """The evidentiary columns (and ``id``) of table ``name``, unprocessed, by ``id``."""
     table = evidence_table(name)
-    selected: list[Any] = [
-        type_coerce(table.c[column], NullType()).label(column) for column in _columns(name)
-    ]
-    query: Select[Any] = select(*selected).where(*where).order_by(table.c[ORDER])
+    query: Select[Any] = select(*evidence_columns(name)).where(*where).order_by(table.c[ORDER])
     return query
 
 
@@ -128,17 +132,29 @@ def key_values(name: str, keys: Iterable[object]) -> list[Any]:
 class Changes:
     """The evidentiary rows a transaction has written so far, by table and key, in order. The
     repositories note every row they insert, update or delete; the audit entry describing the
-    action takes them (:meth:`EvidenceRepository.changed`) and vouches for each as it ends up."""
+    action takes them (:meth:`EvidenceRepository.changed`) and vouches for each as it ends up.
+
+    A statement that writes many rows can hand over the rows themselves, as its ``RETURNING``
+    of :func:`evidence_columns` gave them (:meth:`note_rows`), so they need not be read back; a
+    later :meth:`note` of the same key drops that copy (the row changed again)."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, dict[str, None]] = {}
+        self._keys: dict[str, dict[str, Mapping[Any, Any] | None]] = {}
 
     def note(self, table: str, keys: Iterable[object]) -> None:
+        """Rows written by key, to be read back when the entry is made."""
         evidence_table(table)
         self._keys.setdefault(table, {}).update(dict.fromkeys(str(key) for key in keys))
 
-    def take(self) -> dict[str, list[str]]:
-        taken = {table: list(keys) for table, keys in self._keys.items() if keys}
+    def note_rows(self, table: str, rows: Iterable[Mapping[Any, Any]]) -> None:
+        """Rows written, as stored: a ``RETURNING`` of :func:`evidence_columns` of ``table``."""
+        key = ROW_KEYS[table]
+        self._keys.setdefault(table, {}).update((str(row[key]), row) for row in rows)
+
+    def take(self) -> dict[str, dict[str, Mapping[Any, Any] | None]]:
+        """What was noted since the last call, by table: each key with its row as written, or
+        None when it must be read back."""
+        taken = {table: keys for table, keys in self._keys.items() if keys}
         self._keys = {}
         return taken
 
@@ -156,8 +172,11 @@ class EvidenceRepository:
         ``detail["evidence"]``. Add them after masking the rest of the detail: a digest is hex,
         and a run of its digits must not be taken for a phone number."""
         items: list[Evidence] = []
-        for table, keys in self._changes.take().items():
-            items.extend(await self.of(table, keys))
+        for table, noted in self._changes.take().items():
+            unread = [key for key, raw in noted.items() if raw is None]
+            read = {item["key"]: item for item in await self.of(table, unread)}
+            for key, raw in noted.items():
+                items.append(read[key] if raw is None else evidence(table, read_row(table, raw)))
         return items
 
     async def of(self, table: str, keys: Iterable[object]) -> list[Evidence]:

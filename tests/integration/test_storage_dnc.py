@@ -153,3 +153,22 @@ async def test_bulk_import_rejects_a_bad_row_before_writing_its_batch(store: Sto
         with pytest.raises(ValueError, match=r"expected an E\.164 number"):
             await tx.dnc.add_many([entry(), entry("13800138001")])
         assert await tx.dnc.history(CALLEE) == ()
+
+
+async def test_evidence_of_imported_rows_is_the_rows_as_they_end_the_transaction(
+    store: Store,
+) -> None:
+    """An import hands its inserted rows to the evidence as written (no read back); a row changed
+    again later in the same transaction is vouched for as it ends up, like a verifier reads it."""
+    expiring = entry(expires_at=T0 + timedelta(days=1))
+    async with store.transaction() as tx:
+        await tx.dnc.add(expiring)
+        await tx.evidence.changed()
+        later = T0 + timedelta(days=2)
+        numbers = [CALLEE, *(f"+86138001{n:05d}" for n in range(3))]
+        await tx.dnc.add_many([entry(number, added_at=later) for number in numbers])
+        await tx.dnc.remove(numbers[1], scope=DncScope.GLOBAL, reason="typo", by="bob", at=later)
+        items = await tx.evidence.changed()
+        assert [item["key"] for item in items] == ["1", "2", "3", "4", "5"]  # retired, then new
+        assert items == await tx.evidence.of("dnc_entries", [1, 2, 3, 4, 5])
+        assert await tx.evidence.changed() == []
