@@ -57,6 +57,7 @@ class GateApp:
         self.national_dnc: NationalDnc | None = None
         self.store: Store | None = None
         self.decision_log: DecisionLog | None = None
+        self.gate: GateService | None = None
         self.agi: AgiServer | None = None
         self.esl: EslServer | None = None
         self.api: ApiServer | None = None
@@ -64,6 +65,14 @@ class GateApp:
         self.checkpoints: CheckpointTask | None = None
 
     async def start(self) -> None:
+        """Open and start everything; if a step fails, close what the earlier ones opened."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         primary = not self.agi_worker
         if primary:
             self._warn_about_clock_and_calendar()
@@ -80,7 +89,7 @@ class GateApp:
         if primary:
             self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
-        gate = GateService(
+        self.gate = gate = GateService(
             self.store,
             self.book,
             self.clock,
@@ -117,6 +126,8 @@ class GateApp:
             await self.recording.stop()
         if self.decision_log is not None:
             await self.decision_log.stop()
+        if self.gate is not None:
+            self.gate.close()
         if self.checkpoints is not None:
             await self.checkpoints.stop()
         if self.national_dnc is not None:
