@@ -17,12 +17,15 @@ from .audit.checkpoint import SigningKey
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
 from .config import Settings
+from .dncindex.journal import journal_path
 from .esl.server import EslServer
+from .filemodes import GROUP_READABLE, PRIVATE, wider_than
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
+from .storage.engine import sqlite_file
 from .storage.store import Store
 
 log = logging.getLogger("dialguard.app")
@@ -44,6 +47,37 @@ def tenant_regions(settings: Settings) -> Callable[[str], str]:
     mapping = settings.recording.tenant_region_map()
     default = settings.recording.default_region
     return lambda tenant: mapping.get(tenant, default)
+
+
+def protected_files(settings: Settings) -> list[tuple[Path, int]]:
+    """The files ``serve`` uses that hold personal data or secrets, with the widest mode each
+    may have. Vault files are not listed: they are only ever written 0600 (and walking a vault
+    at every start would take too long)."""
+    private = [
+        Path(settings.dsr.hash_key_file),
+        Path(settings.audit.signing_key_file),
+        Path(settings.audit.checkpoint_file),
+        Path(settings.recording.keyring_file),
+    ]
+    database = sqlite_file(settings.database.url) if settings.is_sqlite else None
+    if database is not None:
+        private += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    group = []
+    for raw in filter(None, (part.strip() for part in settings.policy.national_dnc.split(","))):
+        group += [Path(raw), journal_path(Path(raw))]
+    return [(path, PRIVATE) for path in private] + [(path, GROUP_READABLE) for path in group]
+
+
+def warn_about_file_modes(settings: Settings) -> None:
+    """Files created by dialguard get their modes right; older ones, or ones copied in, may not."""
+    for path, allowed in protected_files(settings):
+        mode = wider_than(path, allowed)
+        if mode is not None:
+            log.warning(
+                "a file holding personal data or a secret is readable by more than its owner "
+                f"(chmod {allowed:o} it)",
+                extra={"fields": {"path": str(path), "mode": f"{mode:o}"}},
+            )
 
 
 class GateApp:
@@ -77,6 +111,7 @@ class GateApp:
         if primary:
             self._warn_about_clock_and_calendar()
             self._warn_about_data_regions()
+            warn_about_file_modes(self.settings)
         self.store = await Store.open(self.settings)
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from ..filemodes import PRIVATE, create_file
+
 T = TypeVar("T")
 
 
@@ -38,16 +40,17 @@ def atomic_write(
     path: Path,
     write: Callable[[BinaryIO], T],
     *,
-    mode: int = 0o600,
+    mode: int = PRIVATE,
     before_rename: Callable[[], None] | None = None,
 ) -> T:
-    """Write ``path`` through ``write(handle)`` so that it appears complete or not at all.
+    """Write ``path`` through ``write(handle)`` so that it appears complete or not at all, with
+    exactly ``mode`` whatever the umask.
 
     ``before_rename`` runs once the temp file is on disk (the crash tests stop there).
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = create_file(temp, os.O_WRONLY, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..config import DatabaseSettings
+from ..filemodes import PRIVATE, ensure_file
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "dialguard_write"
@@ -59,8 +60,9 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
     url = make_url(database.url)
     if url.drivername == "sqlite+aiosqlite":
         path = sqlite_file(database.url)
-        if path is not None:
+        if path is not None:  # created 0600 here: SQLite gives its -wal and -shm the same mode
             path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_file(path, PRIVATE)
         engine = create_async_engine(url, pool_size=database.pool_size)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
