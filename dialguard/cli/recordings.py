@@ -13,9 +13,9 @@ import click
 
 from ..clock import parse_instant
 from ..recording import retention
-from ..recording.integrity import VerifyResult, export, verify
+from ..recording.integrity import ExportRefused, VerifyResult, export, verify
 from ..recording.records import Recording, RecordingNotFound
-from ..recording.runtime import open_vault
+from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
 from ..storage.store import Store, Transaction
@@ -57,7 +57,7 @@ def run_on_store(cli: CliState, job: Callable[[Store], Awaitable[Any]]) -> Any:
 
     try:
         return run(_main)
-    except (RecordingNotFound, RegionViolation) as exc:
+    except (RecordingNotFound, RegionViolation, ExportRefused) as exc:
         fail(str(exc))
 
 
@@ -143,20 +143,18 @@ def show(ctx: click.Context, recording_id: int, as_json: bool) -> None:
 @group.command("export")
 @click.argument("recording_id", metavar="ID", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--force-region",
-    is_flag=True,
-    help="Allow writing into another region's vault root (audited).",
-)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists (audited).")
 @click.pass_context
-def export_recording(ctx: click.Context, recording_id: int, out: Path, force_region: bool) -> None:
-    """Decrypt recording ID to FILE (a WAV), written only if it has the ingested SHA-256."""
+def export_recording(ctx: click.Context, recording_id: int, out: Path, force: bool) -> None:
+    """Decrypt recording ID to FILE (a WAV, mode 0600), written only if it has the ingested
+    SHA-256; never into the vault or a recording spool."""
     cli = state(ctx)
     vault = open_vault(cli.settings.recording)
+    spools = spool_dirs(cli.settings.recording, cli.settings.esl)
 
     async def _export(store: Store) -> str:
         rec = await fetch(store, recording_id)
-        result = await asyncio.to_thread(export, vault, rec, out, force_region=force_region)
+        result = await asyncio.to_thread(export, vault, rec, out, protected=spools, replace=force)
         try:
             async with store.transaction() as tx:
                 detail = jsonable(result) | {"path": str(result.path)}
@@ -164,8 +162,8 @@ def export_recording(ctx: click.Context, recording_id: int, out: Path, force_reg
         except BaseException:
             await asyncio.to_thread(out.unlink, missing_ok=True)  # no export without its audit
             raise
-        forced = f" (into region {result.forced_region}: forced)" if result.forced_region else ""
-        return f"recording {rec.id} -> {out}{forced}, sha256 {result.sha256} verified"
+        replaced = " (replaced)" if result.replaced else ""
+        return f"recording {rec.id} -> {out}{replaced}, sha256 {result.sha256} verified"
 
     click.echo(run_on_store(cli, _export))
 

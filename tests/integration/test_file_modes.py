@@ -81,7 +81,7 @@ async def test_vault_files_exports_and_checkpoints_are_private(
     recording = (await rig.ingestor.ingest(rig.spool / f"dg-{uid}.wav")).recording
     assert mode(rig.vault.path(recording.region, recording.vault_path)) == 0o600
     out = tmp_path / "exports" / "call.wav"
-    export(rig.vault, recording, out)
+    export(rig.vault, recording, out, protected=(rig.spool,))
     assert mode(out) == 0o600
     checkpoints = tmp_path / "audit" / "checkpoints.jsonl"
     append_checkpoint(checkpoints, Checkpoint(1, "00" * 32, NOW, "k", "sig"))

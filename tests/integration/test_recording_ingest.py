@@ -15,12 +15,17 @@ import pytest
 from dialguard.policy.model import Decision
 from dialguard.recording import container
 from dialguard.recording.ingest import IngestResult, NoDecision, Outcome, SpoolConflict
-from dialguard.recording.integrity import Integrity, IntegrityError, export, verify
+from dialguard.recording.integrity import (
+    ExportRefused,
+    Integrity,
+    IntegrityError,
+    export,
+    verify,
+)
 from dialguard.recording.records import Recording
 from dialguard.recording.rotation import rotate
 from dialguard.recording.spool import sweep_spool
 from dialguard.recording.testing import Rig, make_rig, write_wav
-from dialguard.recording.vault import RegionViolation
 from dialguard.recording.worker import RecordingWorker
 from dialguard.storage import Store
 
@@ -71,7 +76,7 @@ async def test_ingest_round_trip(
     out = rig.spool.parent / "exports" / "out.wav"
     result = export(rig.vault, rec, out)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == rec.sha256
-    assert result.forced_region is None
+    assert not result.replaced
 
 
 async def test_verify_tells_tampering_from_substitution(
@@ -92,10 +97,10 @@ async def test_verify_tells_tampering_from_substitution(
     assert verify(rig.vault, rec).status is Integrity.TAMPERED
     path.write_bytes(rig.vault.path(other.region, other.vault_path).read_bytes())
     assert verify(rig.vault, rec).status is Integrity.HASH_MISMATCH
-    out = path.parent / "x.wav"
+    out = rig.spool.parent / "x.wav"
     with pytest.raises(IntegrityError):
         export(rig.vault, rec, out)
-    assert not out.exists() and not list(path.parent.glob(".x.wav.*"))
+    assert not out.exists() and not list(out.parent.glob(".x.wav.*"))
     path.unlink()
     assert verify(rig.vault, rec).status is Integrity.MISSING
 
@@ -108,13 +113,57 @@ async def test_recordings_stay_in_their_region(
     assert rec.region == "eu"
     assert rig.vault.path("eu", rec.vault_path).is_file()
     assert not any(p.is_file() for p in rig.vault.roots["cn"].rglob("*"))
-    into_cn = rig.vault.roots["cn"] / "exports" / "x.wav"
-    with pytest.raises(RegionViolation, match="region 'cn'"):
-        export(rig.vault, rec, into_cn)
-    assert not into_cn.exists()
-    forced = export(rig.vault, rec, into_cn, force_region=True)
-    assert forced.forced_region == "cn" and into_cn.exists()
-    assert export(rig.vault, rec, rig.vault.roots["eu"] / "x.wav").forced_region is None
+
+
+async def test_export_never_writes_into_the_vault_or_a_spool(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    """A decrypted export over another recording's vault file would replace its evidence with
+    plaintext; one in a spool would be ingested as a new recording."""
+    await add_decision(store, make_decision)
+    await add_decision(store, make_decision, call_id="1717383600.43")
+    rec = await ingest_one(rig)
+    other = await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+    victim = rig.vault.path(other.region, other.vault_path)
+    sealed = victim.read_bytes()
+    (tmp_path / "to-vault").symlink_to(rig.vault.roots["cn"])
+    (tmp_path / "to-victim.wav").symlink_to(victim)
+    refused = {
+        "another recording's vault file": victim,
+        "its own region's root": rig.vault.roots["cn"] / "exports" / "x.wav",
+        "another region's root": rig.vault.roots["eu"] / "x.wav",
+        "a directory linked into the vault": tmp_path / "to-vault" / "x.wav",
+        "a link to a vault file": tmp_path / "to-victim.wav",
+        "the spool": rig.spool / "dg-1717383600.99.wav",
+    }
+    for why, out in refused.items():
+        for force in (False, True):
+            with pytest.raises(ExportRefused, match=r"inside the (vault|recording spool)"):
+                export(rig.vault, rec, out, protected=(rig.spool,), replace=force)
+            assert victim.read_bytes() == sealed, why
+    assert not (rig.vault.roots["cn"] / "exports").exists()
+    assert not rig.vault.roots["eu"].exists()
+    assert [p.name for p in rig.spool.iterdir()] == []
+    assert verify(rig.vault, other).status is Integrity.OK
+
+
+async def test_export_replaces_an_existing_file_only_when_told(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    await add_decision(store, make_decision)
+    rec = await ingest_one(rig)
+    out = tmp_path / "exports" / "call.wav"
+    out.parent.mkdir()
+    out.write_bytes(b"someone else's file")
+    dangling = tmp_path / "exports" / "dangling.wav"
+    dangling.symlink_to(tmp_path / "nowhere.wav")
+    for existing in (out, dangling):
+        with pytest.raises(ExportRefused, match="exists"):
+            export(rig.vault, rec, existing)
+    assert out.read_bytes() == b"someone else's file" and not (tmp_path / "nowhere.wav").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["call.wav", "dangling.wav"]
+    result = export(rig.vault, rec, out, replace=True)
+    assert result.replaced and hashlib.sha256(out.read_bytes()).hexdigest() == rec.sha256
 
 
 async def test_ingest_is_idempotent(
