@@ -86,7 +86,7 @@ async def remove_dnc(call: Call) -> web.Response:
 
 
 _SCOPE = (
-    Field("tenant", text(100), description="Tenant scope (default: global)."),
+    Field("tenant", text(64), description="Tenant scope (default: global)."),
     Field("campaign", text(100), description="Campaign scope (needs tenant)."),
 )
 

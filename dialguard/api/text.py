@@ -19,7 +19,7 @@ from ..campaigns.records import hit_view
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, Kind, invalid, text
+from .fields import Field, Kind, invalid, storable, text
 from .schemas import BOOL, STRING, array, nullable, record, ref
 
 MAX_TEXT = 5_000
@@ -33,7 +33,7 @@ class ExactText(Kind):
     def parse(self, name: str, value: Any, region: str) -> Any:
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             raise invalid(name, f"must be a string of at most {MAX_TEXT} characters")
-        return value
+        return storable(name, value, controls=True)
 
 
 async def check_text(call: Call) -> web.Response:
@@ -92,7 +92,7 @@ ENDPOINTS = (
             404: Reply("No such tenant", ref("Error")),
         },
         body=(
-            Field("tenant", text(100), required=True, description="Whose packs apply."),
+            Field("tenant", text(64), required=True, description="Whose packs apply."),
             Field(
                 "text",
                 ExactText({"type": "string", "maxLength": MAX_TEXT}),
