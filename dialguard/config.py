@@ -29,7 +29,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db"
-    """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes."""
+    """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes;
+    off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see ``storage/pgtls.py``)."""
     pool_size: int = 5
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..config import DatabaseSettings
 from ..filemodes import PRIVATE, ensure_file
+from .pgtls import tls_connect_args
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "dialguard_write"
@@ -68,7 +69,8 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     if url.drivername == "postgresql+asyncpg":
-        return create_async_engine(url, pool_size=database.pool_size)
+        url, connect_args = tls_connect_args(url)
+        return create_async_engine(url, pool_size=database.pool_size, connect_args=connect_args)
     raise ValueError(
         f"database.url: unsupported database {url.drivername!r} "
         "(use sqlite+aiosqlite:// or postgresql+asyncpg://)"
