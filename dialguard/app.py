@@ -19,6 +19,7 @@ from .clock import Clock
 from .config import Settings
 from .dncindex.journal import journal_path
 from .esl.server import EslServer
+from .exposure import Reach, reach
 from .filemodes import GROUP_READABLE, PRIVATE, wider_than
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
@@ -59,6 +60,8 @@ def protected_files(settings: Settings) -> list[tuple[Path, int]]:
         Path(settings.audit.checkpoint_file),
         Path(settings.recording.keyring_file),
     ]
+    if settings.api.tls_key_file:
+        private.append(Path(settings.api.tls_key_file))
     database = sqlite_file(settings.database.url) if settings.is_sqlite else None
     if database is not None:
         private += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
@@ -78,6 +81,33 @@ def warn_about_file_modes(settings: Settings) -> None:
                 f"(chmod {allowed:o} it)",
                 extra={"fields": {"path": str(path), "mode": f"{mode:o}"}},
             )
+
+
+def warn_about_cleartext(settings: Settings) -> None:
+    """Say at start what will cross a network in clear: FastAGI or ESL on a public address (the
+    PBXs have no TLS for them), AMI or the admin API beyond loopback without TLS."""
+    for name, section in (("FastAGI", settings.agi), ("ESL", settings.esl)):
+        if section.enabled and reach(section.host) is Reach.PUBLIC:
+            log.warning(
+                f"{name} listens on a public address and has no TLS: every call's numbers and "
+                "verdict cross the network in clear; keep it on loopback or a private link",
+                extra={"fields": {"host": section.host, "port": section.port}},
+            )
+    recording = settings.recording
+    ami_in_clear = recording.enabled and recording.ami_secret and not recording.ami_tls
+    if ami_in_clear and reach(recording.ami_host) is not Reach.LOOPBACK:
+        log.warning(
+            "the AMI connection to Asterisk is not encrypted: its login and every call's events "
+            "cross the network in clear; set recording.ami_tls (Asterisk's TLS manager port)",
+            extra={"fields": {"host": recording.ami_host, "port": recording.ami_port}},
+        )
+    api = settings.api
+    if api.enabled and not api.tls_cert_file and reach(api.host) is not Reach.LOOPBACK:
+        log.warning(
+            "the admin API serves plain HTTP beyond loopback: tokens and personal data cross "
+            "the network in clear; set api.tls_cert_file and api.tls_key_file",
+            extra={"fields": {"host": api.host, "port": api.port}},
+        )
 
 
 class GateApp:
@@ -112,6 +142,7 @@ class GateApp:
             self._warn_about_clock_and_calendar()
             self._warn_about_data_regions()
             warn_about_file_modes(self.settings)
+            warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even

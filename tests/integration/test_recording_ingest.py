@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.tls import write_pki
+from dialguard.config import ConfigError
 from dialguard.policy.model import Decision
 from dialguard.recording import container
 from dialguard.recording.ingest import IngestResult, NoDecision, Outcome, SpoolConflict
@@ -24,6 +28,7 @@ from dialguard.recording.integrity import (
 )
 from dialguard.recording.records import Recording
 from dialguard.recording.rotation import rotate
+from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import sweep_spool
 from dialguard.recording.testing import Rig, make_rig, write_wav
 from dialguard.recording.worker import RecordingWorker
@@ -266,3 +271,68 @@ async def test_worker_sweeps_the_spool_on_start(
     finally:
         await worker.stop()
     assert [r.recording.name for r in results] == [f"dg-{UID}"]
+
+
+async def test_the_ami_connection_can_use_asterisks_tls_manager_port(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    """A fake Asterisk manager that speaks TLS only: the worker logs in over it with the CA
+    given, and the MixMonitorStop event it sends gets the recording ingested."""
+    pki = write_pki(tmp_path / "pki", ("localhost",))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(pki.cert_file, pki.key_file)
+    actions: list[dict[str, str]] = []
+
+    async def manager(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while block := await reader.readuntil(b"\r\n\r\n"):
+                lines = block.decode().strip().split("\r\n")
+                action = dict(line.split(": ", 1) for line in lines)
+                actions.append(action)
+                reply = f"Response: Success\r\nActionID: {action['ActionID']}\r\n\r\n"
+                writer.write(reply.encode())
+                if action["Action"] == "Login":
+                    writer.write(f"Event: MixMonitorStop\r\nUniqueid: {UID}\r\n\r\n".encode())
+
+    await add_decision(store, make_decision)
+    write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    ingested = asyncio.Event()
+
+    async def on_ingest(result: IngestResult) -> None:
+        ingested.set()
+
+    listening = await asyncio.start_server(manager, "127.0.0.1", 0, ssl=server_tls)
+    settings = replace(
+        rig.settings,
+        ami_host="localhost",
+        ami_port=listening.sockets[0].getsockname()[1],
+        ami_secret="s3cret",
+        ami_tls=True,
+        ami_tls_ca_file=str(pki.ca_file),
+        spool_orphan_age_s=3600,  # only the event may ingest it
+        retention_sweep_interval_s=0,
+    )
+    worker = RecordingWorker(
+        settings, rig.store, rig.vault, rig.ingestor, lambda: datetime.now(UTC), on_ingest
+    )
+    await worker.start()
+    try:
+        await asyncio.wait_for(ingested.wait(), timeout=10)
+    finally:
+        await worker.stop()
+        listening.close()
+        await listening.wait_closed()
+    login = actions[0]
+    assert (login["Action"], login["Username"], login["Secret"]) == ("Login", "dialguard", "s3cret")
+    assert not (rig.spool / f"dg-{UID}.wav").exists()
+
+
+def test_ami_tls_settings_are_checked_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^recording\.ami_tls_ca_file: set recording\.ami_tls"):
+        RecordingSettings(ami_tls_ca_file="/etc/ca.pem").ami_tls_context()
+    with pytest.raises(ConfigError, match=r"^recording\.ami_tls_ca_file: cannot load"):
+        RecordingSettings(
+            ami_tls=True, ami_tls_ca_file=str(tmp_path / "none.pem")
+        ).ami_tls_context()
+    assert RecordingSettings().ami_tls_context() is None
