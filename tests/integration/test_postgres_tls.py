@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import fresh_pg_database, settings_for
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from devkit.postgres import TlsPostgres, start, stop
 from devkit.tls import write_pki
-from dialguard.config import Settings
+from dialguard.config import DatabaseSettings, Settings
 from dialguard.storage import Store, init_database
 from dialguard.storage.engine import create_engine
 from dialguard.storage.errors import StorageError
@@ -43,12 +42,11 @@ def server() -> Iterator[TlsPostgres]:
 
 
 @pytest.fixture
-async def database(server: TlsPostgres) -> AsyncIterator[Settings]:
-    """A fresh database on the TLS server, migrated, reached with ``ssl=verify-full``."""
-    async with fresh_pg_database(server.url()) as url:
-        settings = settings_for(url)
-        await init_database(settings)
-        yield settings
+async def database(server: TlsPostgres) -> Settings:
+    """The server's database, migrated (idempotent), reached with ``ssl=verify-full``."""
+    settings = replace(Settings(), database=DatabaseSettings(url=server.url()))
+    await init_database(settings)
+    return settings
 
 
 def on(settings: Settings, url: str) -> Settings:
