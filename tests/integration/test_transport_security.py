@@ -14,10 +14,10 @@ from test_gate_agi import WEDNESDAY_10, settings_for
 
 from devkit.tls import write_pki
 from dialguard.api.server import tls_context
-from dialguard.app import GateApp, warn_about_cleartext
+from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.config import ApiSettings, ConfigError, Settings
-from dialguard.exposure import Reach, reach
+from dialguard.preflight import Reach, reach, warn_about_cleartext
 from dialguard.storage.migrate import init_database
 
 
