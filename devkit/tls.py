@@ -1,4 +1,5 @@
-"""Throwaway certificates for tests and ``./dev test``: a CA and a server certificate it signs.
+"""Throwaway certificates for tests and ``./dev test``: a CA and a server certificate it signs,
+with the key identifiers Python 3.13's default (``VERIFY_X509_STRICT``) requires.
 
 ``python -m devkit.tls DIR [NAME…]`` writes ``ca.crt``, ``server.crt`` and ``server.key`` (mode
 0600) into DIR for the host names and IP addresses given (default ``localhost``).
@@ -72,6 +73,7 @@ def write_pki(directory: Path, names: Sequence[str] = ("localhost",)) -> Pki:
         .not_valid_after(now + VALID_FOR)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(CA_USAGE, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -85,6 +87,10 @@ def write_pki(directory: Path, names: Sequence[str] = ("localhost",)) -> Pki:
         .not_valid_after(now + VALID_FOR)
         .add_extension(_alternative_names(names), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     pki = Pki(directory / "ca.crt", directory / "server.crt", directory / "server.key")
