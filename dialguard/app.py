@@ -85,9 +85,13 @@ class GateApp:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
             self.recording = RecordingRuntime(
-                self.settings.recording, self.store, self.pack, Clock().now
+                self.settings.recording,
+                self.store,
+                self.pack,
+                Clock().now,
+                self.settings.numbers.default_region,
             )
-        self.decision_log = DecisionLog(self.store)
+        self.decision_log = DecisionLog(self.store, region=self.settings.numbers.default_region)
         self.decision_log.start()
         if primary:
             self._start_checkpoints(self.store)

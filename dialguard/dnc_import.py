@@ -1,9 +1,10 @@
-"""Streaming DNC list import: one number per line, CSV with a ``number`` column, or the US
+"""Reading DNC lists for import: one number per line, CSV with a ``number`` column, or the US
 National DNC Registry's flat file (``AAA,PPPPPPP``: area code, comma, seven digits, no header).
 
-The file is read line by line and written in batches, so a 10-million-line list never needs
-10 million rows in memory. Bad lines are reported with their line number and skipped; the good
-ones are imported. Entries already present are left untouched, so re-importing changes nothing.
+The file is read line by line and :func:`dialguard.ops.dnc.import_dnc` writes it in batches, so a
+10-million-line list never needs 10 million rows in memory. Bad lines are reported with their line
+number and skipped; the good ones are imported. Entries already present are left untouched, so
+re-importing changes nothing.
 """
 
 from __future__ import annotations
@@ -11,18 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from .numbers import InvalidNumber, normalize
-from .policy.model import DncEntry, DncScope
-from .storage.records import ImportCounts
-from .storage.store import Store
-
-BATCH_SIZE = 5000
 
 
 class ImportFileError(ValueError):
@@ -98,64 +94,20 @@ def _parse(line_no: int, text: str, region: str) -> tuple[int, str] | BadLine:
         return BadLine(line_no, text.strip()[:80], exc.why)
 
 
-@dataclass(frozen=True)
-class ImportTarget:
-    scope: DncScope
-    tenant: str | None
-    source: str
-    reason: str | None
-    added_by: str
-    expires_at: datetime | None = None
-
-
-async def import_dnc(
-    store: Store,
-    path: Path,
-    target: ImportTarget,
-    region: str,
-    now: datetime,
-    on_bad_line: Callable[[BadLine], None],
-    on_progress: Callable[[int], None] = lambda _: None,
-) -> tuple[ImportCounts, int]:
-    """Import ``path``; returns the counts and the number of bad lines."""
+@contextmanager
+def open_numbers(path: Path) -> Iterator[TextIO]:
+    """``path`` opened for :func:`read_numbers` (UTF-8, a BOM skipped, undecodable bytes
+    replaced so the line is reported bad rather than the file refused); :class:`ImportFileError`
+    naming it when it cannot be opened."""
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise ImportFileError(f"{path}: {exc.strerror}") from None
-    counts = ImportCounts()
-    bad = 0
-    batch: list[DncEntry] = []
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
-        for item in read_numbers(text, path, region):
-            if isinstance(item, BadLine):
-                bad += 1
-                on_bad_line(item)
-                continue
-            batch.append(_entry(item[1], target, now))
-            if len(batch) >= BATCH_SIZE:
-                counts += await _write(store, batch)
-                batch = []
-                on_progress(raw.tell())
-        if batch:
-            counts += await _write(store, batch)
-        on_progress(raw.tell())
-    return counts, bad
+        yield text
 
 
-def _entry(number: str, target: ImportTarget, now: datetime) -> DncEntry:
-    return DncEntry(
-        number=number,
-        scope=target.scope,
-        tenant=target.tenant,
-        campaign=None,
-        source=target.source,
-        reason=target.reason,
-        added_at=now,
-        expires_at=target.expires_at,
-        added_by=target.added_by,
-    )
-
-
-async def _write(store: Store, batch: list[DncEntry]) -> ImportCounts:
-    async with store.transaction() as tx:
-        return await tx.dnc.add_many(batch)
+def parse_numbers(values: Sequence[str], region: str) -> Iterator[tuple[int, str] | BadLine]:
+    """A list of numbers as given (the API's import body): item *n* is "line" *n*."""
+    for line_no, value in enumerate(values, start=1):
+        yield _parse(line_no, value, region)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import fields, is_dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .policy.model import Decision
@@ -34,18 +34,21 @@ def decision_view(decision: Decision) -> dict[str, Any]:
     }
 
 
-def jsonable(value: Any) -> Any:
-    """Dataclasses, dates, enums and sets as plain JSON values (for audit details and --json)."""
+def jsonable(value: Any, *, utc: bool = False) -> Any:
+    """Dataclasses, dates, enums and sets as plain JSON values (for audit details and --json);
+    ``utc``: aware instants in UTC (audit details: one spelling of each instant)."""
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: jsonable(getattr(value, f.name), utc=utc) for f in fields(value)}
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, utc=utc) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, utc=utc) for v in value]
     if isinstance(value, (set, frozenset)):
-        return sorted(jsonable(v) for v in value)
+        return sorted(jsonable(v, utc=utc) for v in value)
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime) and utc and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value

@@ -87,13 +87,15 @@ async def _drop(admin: asyncpg.Connection, name: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings pointing at an empty database of each backend (no schema yet)."""
-    if request.param == "sqlite":
-        yield settings_for(f"sqlite+aiosqlite:///{tmp_path}/db/dialguard.db")
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@asynccontextmanager
+async def empty_database(backend: str, directory: Path) -> AsyncIterator[Settings]:
+    """Settings pointing at an empty database (no schema yet): a file in ``directory``, or a
+    PostgreSQL database of its own, dropped on exit."""
+    if backend == "sqlite":
+        yield settings_for(f"sqlite+aiosqlite:///{directory}/dialguard.db")
         return
     base_url = os.environ.get(PG_URL_ENV)
     if not base_url:
@@ -104,6 +106,25 @@ async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
         )
     async with fresh_pg_database(base_url) as url:
         yield settings_for(url)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings pointing at an empty database of each backend (no schema yet)."""
+    async with empty_database(request.param, tmp_path / "db") as settings:
+        yield settings
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_settings_pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Settings, Settings]]:
+    """Two empty databases of each backend, for comparing two runs of the same thing."""
+    async with (
+        empty_database(request.param, tmp_path / "left-db") as left,
+        empty_database(request.param, tmp_path / "right-db") as right,
+    ):
+        yield left, right
 
 
 @pytest.fixture

@@ -16,11 +16,14 @@ class Access(enum.StrEnum):
     PUBLIC = "public"
     """No token: the public opt-out and the API description."""
     OPERATE = "operate"
-    """Running the gate: tenants, numbers, DNC, consent, frequency, the pre-dial check."""
+    """Running the gate: tenants, numbers, DNC, consent, frequency, the pre-dial check, scripts
+    and text checks, legal holds and retention anchors of recordings."""
     AUDIT = "audit"
     """Reading the evidence: audit log and its verification, decisions, recording metadata."""
     RIGHTS = "rights"
     """Data-subject requests (export, correct, erase)."""
+    ADMIN = "admin"
+    """Who may use the API: creating, listing and revoking tokens."""
 
 
 ALLOWED: Mapping[Access, frozenset[Role]] = {
@@ -28,6 +31,7 @@ ALLOWED: Mapping[Access, frozenset[Role]] = {
     Access.OPERATE: frozenset({Role.ADMIN, Role.OPERATOR}),
     Access.AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Access.RIGHTS: frozenset({Role.ADMIN, Role.DSR}),
+    Access.ADMIN: frozenset({Role.ADMIN}),
 }
 
 

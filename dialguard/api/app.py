@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..rights.pseudonyms import subject
+from ..ops.access import record_request
+from ..ops.audited import Actor, Invalid
 from ..storage.errors import StorageError
 from ..storage.store import MissingSubjectKey
 from ..tokens.tokens import Token
@@ -60,6 +61,8 @@ def error_response(exc: BaseException) -> web.Response:
     if isinstance(exc, StorageError):
         log.warning("api: database unavailable", extra={"fields": {"error": str(exc)}})
         return ApiError(503, "unavailable", "the database is unavailable; retry").response()
+    if isinstance(exc, Invalid):
+        return ApiError(400, "invalid_field", str(exc), exc.field).response()
     if isinstance(exc, ValueError):  # library input errors name what was wrong
         return ApiError(400, "invalid_request", str(exc)).response()
     log.error("api: unexpected error", exc_info=exc)
@@ -121,20 +124,13 @@ async def _parse(
 async def _audit(
     context: ApiContext, endpoint: Endpoint, principal: Token, call: Call | None, status: int
 ) -> None:
-    async with context.store.transaction() as tx:
-        if call is not None and call.subject_number is not None:
-            about = subject(tx, call.subject_number)
-        else:
-            about = call.subject if call is not None else ""
-        await tx.audit.append(
-            actor_of(principal),
-            "api.request",
-            about,
-            {
-                "method": endpoint.method,
-                "route": endpoint.path,
-                "status": status,
-                "token": principal.id,
-                "role": principal.role.value,
-            },
-        )
+    await record_request(
+        context.store,
+        Actor(actor_of(principal), context.clock.now(), context.region),
+        principal,
+        method=endpoint.method,
+        route=endpoint.path,
+        status=status,
+        subject=call.subject if call is not None else "",
+        number=call.subject_number if call is not None else None,
+    )

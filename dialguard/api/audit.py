@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from aiohttp import web
 
 from ..audit.service import verify
+from ..rights.pseudonyms import masked
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
@@ -15,9 +16,21 @@ from .schemas import array, ref
 
 
 async def audit_tail(call: Call) -> web.Response:
-    """The latest entries, oldest first (like ``audit tail --json``)."""
+    """The latest entries, oldest first (like ``audit tail --json``). Numbers are masked in
+    them as they are stored, but for the tenants' own access numbers; this also masks any
+    entry written before masking covered every spelling."""
     async with call.context.store.transaction(readonly=True) as tx:
-        return respond(await tx.audit.tail(call.params["limit"] or 20))
+        entries = await tx.audit.tail(call.params["limit"] or 20)
+        ours = {r.number for r in await tx.numbers.list()}
+    region = call.context.region
+    return respond(
+        [
+            replace(
+                e, subject=masked(e.subject, region, ours), detail=masked(e.detail, region, ours)
+            )
+            for e in entries
+        ]
+    )
 
 
 async def audit_verify(call: Call) -> web.Response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..rights.pseudonyms import masked, subject
+from ..ops import consent as ops
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
-from .fields import Field, Instant, Phone, invalid, text
+from .fields import Field, Instant, Phone, text
 from .schemas import array, ref
 
 
@@ -20,25 +20,18 @@ async def list_consents(call: Call) -> web.Response:
 
 async def add_consent(call: Call) -> web.Response:
     b = call.body
-    callee: str = b["callee"]
-    call.subject_number = callee
-    given = b["given"] or call.context.clock.now()
-    if b["expires"] is not None and b["expires"] <= given:
-        raise invalid("expires", "must be after the time consent was given")
-    async with call.context.store.transaction() as tx:
-        await tx.tenants.ensure(b["tenant"])
-        record = await tx.consents.add(
-            callee,
-            b["tenant"],
-            b["purpose"],
-            evidence_ref=b["evidence"],
-            channel=b["channel"] or "unspecified",
-            given_at=given,
-            expires_at=b["expires"],
-        )
-        await tx.audit.append(
-            call.actor, "consent.add", subject(tx, callee), masked({"after": record})
-        )
+    call.subject_number = b["callee"]
+    record = await ops.add_consent(
+        call.context.store,
+        call.act(),
+        b["callee"],
+        tenant=b["tenant"],
+        purpose=b["purpose"],
+        evidence_ref=b["evidence"],
+        channel=b["channel"],
+        given=b["given"],
+        expires=b["expires"],
+    )
     return respond(record, status=201)
 
 
@@ -47,14 +40,9 @@ async def revoke_consent(call: Call) -> web.Response:
     b = call.body
     callee, tenant, purpose = b["callee"], b["tenant"], b["purpose"]
     call.subject_number = callee
-    async with call.context.store.transaction() as tx:
-        count = await tx.consents.revoke(callee, tenant, purpose, call.context.clock.now())
-        await tx.audit.append(
-            call.actor,
-            "consent.revoke",
-            subject(tx, callee),
-            {"tenant": tenant, "purpose": purpose, "revoked": count},
-        )
+    count = await ops.revoke_consent(
+        call.context.store, call.act(), callee, tenant=tenant, purpose=purpose
+    )
     return respond({"callee": callee, "tenant": tenant, "purpose": purpose, "revoked": count})
 
 

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..policy.model import DncEntry, DncScope
-from ..rights.pseudonyms import masked, subject
+from ..dnc_import import BadLine, parse_numbers
+from ..ops import dnc as ops
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, Instant, Phone, invalid, text
+from .fields import Field, Instant, Phone, text, text_list
 from .schemas import ref
 
-
-def scope_of(tenant: str | None, campaign: str | None) -> DncScope:
-    if campaign and not tenant:
-        raise invalid("campaign", "needs a tenant")
-    if campaign:
-        return DncScope.CAMPAIGN
-    return DncScope.TENANT if tenant else DncScope.GLOBAL
+MAX_IMPORT = 2000
+"""Numbers per import request (a 64 KiB body holds about this many)."""
 
 
 async def check_dnc(call: Call) -> web.Response:
@@ -36,24 +31,16 @@ async def check_dnc(call: Call) -> web.Response:
 async def add_dnc(call: Call) -> web.Response:
     b = call.body
     call.subject_number = b["number"]
-    entry = DncEntry(
-        number=b["number"],
-        scope=scope_of(b["tenant"], b["campaign"]),
+    outcome, entry = await ops.add_dnc(
+        call.context.store,
+        call.act(),
+        b["number"],
         tenant=b["tenant"],
         campaign=b["campaign"],
-        source=b["source"] or "admin",
         reason=b["reason"],
-        added_at=call.context.clock.now(),
-        expires_at=b["expires"],
-        added_by=call.actor,
+        source=b["source"],
+        expires=b["expires"],
     )
-    async with call.context.store.transaction() as tx:
-        if entry.tenant:
-            await tx.tenants.ensure(entry.tenant)
-        outcome = await tx.dnc.add(entry)
-        await tx.audit.append(
-            call.actor, "dnc.add", subject(tx, entry.number), masked({"after": entry})
-        )
     return respond({"outcome": outcome, "entry": entry})
 
 
@@ -62,27 +49,43 @@ async def remove_dnc(call: Call) -> web.Response:
     b = call.body
     number: str = b["number"]
     call.subject_number = number
-    scope = scope_of(b["tenant"], b["campaign"])
-    async with call.context.store.transaction() as tx:
-        removed = await tx.dnc.remove(
-            number,
-            scope=scope,
-            tenant=b["tenant"],
-            campaign=b["campaign"],
-            reason=b["reason"],
-            by=call.actor,
-            at=call.context.clock.now(),
-        )
-        if removed:
-            await tx.audit.append(
-                call.actor,
-                "dnc.remove",
-                subject(tx, number),
-                {"scope": scope.value, "tenant": b["tenant"], "reason": b["reason"]},
-            )
+    scope = ops.scope_of(b["tenant"], b["campaign"])
+    removed = await ops.remove_dnc(
+        call.context.store,
+        call.act(),
+        number,
+        reason=b["reason"],
+        tenant=b["tenant"],
+        campaign=b["campaign"],
+    )
     if not removed:
         raise ApiError(404, "not_found", f"{number} has no live {scope} do-not-call entry")
     return respond({"number": number, "scope": scope, "removed": True})
+
+
+async def import_dnc(call: Call) -> web.Response:
+    """Put a list of numbers on the global list or a tenant's, like ``dnc import``: numbers
+    already listed are left as they are, bad ones are reported by position and skipped."""
+    b = call.body
+    call.subject = b["label"]
+    bad: list[BadLine] = []
+    report = await ops.import_dnc(
+        call.context.store,
+        call.act(),
+        parse_numbers(b["numbers"], call.context.region),
+        label=b["label"],
+        tenant=b["tenant"],
+        source=b["source"],
+        reason=b["reason"],
+        on_bad_line=bad.append,
+    )
+    return respond(
+        {
+            "inserted": report.inserted,
+            "unchanged": report.unchanged,
+            "bad": [{"index": item.line_no - 1, "reason": item.reason} for item in bad],
+        }
+    )
 
 
 _SCOPE = (
@@ -129,6 +132,26 @@ ENDPOINTS = (
             Field("number", Phone(), required=True),
             *_SCOPE,
             Field("reason", text(), required=True, description="Why (kept as evidence)."),
+        ),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/dnc/import",
+        import_dnc,
+        Access.OPERATE,
+        "Put a list of numbers on a do-not-call list (global or a tenant's)",
+        {200: Reply("How many were added, already listed, and which were bad", ref("DncImport"))},
+        body=(
+            Field(
+                "numbers",
+                text_list(MAX_IMPORT, 40),
+                required=True,
+                description="Numbers as dialled; bad ones are reported, not imported.",
+            ),
+            Field("label", text(100), required=True, description="What this list is (audited)."),
+            Field("tenant", text(100), description="Tenant scope (default: global)."),
+            Field("source", text(40), description="Where the list came from. Default: import."),
+            Field("reason", text()),
         ),
     ),
 )

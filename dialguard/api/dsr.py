@@ -1,6 +1,7 @@
 """``/v1/dsr/requests``: data-subject requests (PIPL Art 44–47, GDPR Art 15–18), for the ``dsr``
-role. A thin shell over :mod:`dialguard.rights`: each request is put on the register, handled
-on the spot (or, with ``request_id``, one received earlier is handled) and audited there.
+role. A thin shell over :mod:`dialguard.ops.dsr`: each request is put on the register and
+handled on the spot (or, with ``request_id``, one received earlier is handled; with ``handle:
+false``, it is only received), audited there.
 
 The register names people by pseudonym and masked number only. An export answers with the JSON
 export itself; audio stays in the vault (``dialguard dsr export --audio`` writes it to files).
@@ -15,9 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..rights.correct import correct_contact
-from ..rights.erase import erase_subject
-from ..rights.export import export_subject
+from ..ops import dsr as ops
 from ..rights.requests import DsrKind, UnknownRequest
 from ..rights.sensitive import ExportRefused, ExportRole
 from ..rights.service import list_requests
@@ -25,28 +24,36 @@ from ..views import jsonable
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError, not_found
-from .fields import Field, Flag, Phone, choice, count, invalid
+from .fields import Field, Flag, Instant, Phone, choice, count, invalid
 from .schemas import array, ref
 
 
 async def create_request(call: Call) -> web.Response:
     """Handle an export, correction or erasure now; the answer carries the register entry's id
-    and what was done (the export's data, the correction's before/after, the erasure report)."""
+    and what was done (the export's data, the correction's before/after, the erasure report).
+    With ``handle: false`` the request is only put on the register (received now, or at
+    ``received``), to be handled later by its ``request_id``."""
     b = call.body
     kind = DsrKind(b["kind"])
     number: str = b["number"]
     call.subject_number = number
     if kind is not DsrKind.CORRECT and (b["minor"] is not None or b["guardian"] is not None):
         raise invalid("minor" if b["minor"] is not None else "guardian", "only for correct")
+    handle = b["handle"] is not False
+    if b["received"] is not None and handle:
+        raise invalid("received", "only with handle: false (a request handled now is received now)")
+    if not handle and b["request_id"] is not None:
+        raise invalid("request_id", "only when handling a request")
     ctx = call.context
-    common: dict[str, Any] = {
-        "by": call.actor,
-        "now": ctx.clock.now(),
-        "deadline_days": ctx.settings.dsr.deadline_days,
-        "request_id": b["request_id"],
-    }
+    days = ctx.settings.dsr.deadline_days
     try:
-        request_id, result = await _handle(call, kind, number, common)
+        if handle:
+            request_id, result = await _handle(call, kind, number)
+        else:
+            received = await ops.receive(
+                ctx.store, call.act(), kind, number, deadline_days=days, received=b["received"]
+            )
+            request_id, result = received.id, {}
     except UnknownRequest:
         raise not_found(f"data-subject request #{b['request_id']}") from None
     except ExportRefused as exc:
@@ -56,24 +63,26 @@ async def create_request(call: Call) -> web.Response:
     return respond({"request": request, "result": result})
 
 
-async def _handle(
-    call: Call, kind: DsrKind, number: str, common: dict[str, Any]
-) -> tuple[int, dict[str, Any]]:
+async def _handle(call: Call, kind: DsrKind, number: str) -> tuple[int, dict[str, Any]]:
     b, ctx = call.body, call.context
+    common: dict[str, Any] = {
+        "deadline_days": ctx.settings.dsr.deadline_days,
+        "request_id": b["request_id"],
+    }
     if kind is DsrKind.EXPORT:
         role = call.principal.role.value if call.principal is not None else ""
         as_role = ExportRole(role, ctx.gate.book)
-        export = await export_subject(ctx.store, number, as_role=as_role, **common)
+        export = await ops.export(ctx.store, call.act(), number, as_role=as_role, **common)
         return export.request_id, export.data
     if kind is DsrKind.CORRECT:
         if b["minor"] is None and b["guardian"] is None:
             raise invalid("minor", "a correction needs minor and/or guardian")
-        correction = await correct_contact(
-            ctx.store, number, minor=b["minor"], guardian=b["guardian"], **common
+        correction = await ops.correct(
+            ctx.store, call.act(), number, minor=b["minor"], guardian=b["guardian"], **common
         )
         before, after = jsonable(correction.before), jsonable(correction.after)
         return correction.request_id, {"before": before, "after": after}
-    report = await erase_subject(ctx.store, ctx.gate.pack, number, **common)
+    report = await ops.erase(ctx.store, call.act(), ctx.gate.pack, number, **common)
     return report.request_id, jsonable(report)
 
 
@@ -121,6 +130,17 @@ ENDPOINTS = (
             Field("minor", Flag(), description="correct: the subject is a minor."),
             Field("guardian", Flag(), description="correct: the subject is a minor's guardian."),
             Field("request_id", _REQUEST_ID, description="Handle this received request."),
+            Field(
+                "handle",
+                Flag(),
+                description="false: only put it on the register, to be handled later. "
+                "Default: true.",
+            ),
+            Field(
+                "received",
+                Instant(),
+                description="With handle false: when it was received. Default: now.",
+            ),
         ),
     ),
     Endpoint(

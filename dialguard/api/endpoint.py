@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..ops.audited import Actor
 from ..tokens.tokens import Token
 from ..views import jsonable
 from .access import Access
@@ -44,6 +45,11 @@ class Call:
     @property
     def actor(self) -> str:
         return actor_of(self.principal)
+
+    def act(self, name: str | None = None) -> Actor:
+        """Who acts (``name``, default the token's holder), and now, for an audited operation
+        (:mod:`dialguard.ops`)."""
+        return Actor(name or self.actor, self.context.clock.now(), self.context.region)
 
 
 Handler = Callable[[Call], Awaitable[web.Response]]

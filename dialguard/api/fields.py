@@ -176,13 +176,13 @@ class TextList(Kind):
         return tuple(item.parse(f"{name}[{i}]", v, region) for i, v in enumerate(value))
 
 
-def text_list(max_items: int = 20) -> TextList:
+def text_list(max_items: int = 20, max_length: int = 60) -> TextList:
     return TextList(
         {
             "type": "array",
             "minItems": 1,
             "maxItems": max_items,
-            "items": {"type": "string", "minLength": 1, "maxLength": 60},
+            "items": {"type": "string", "minLength": 1, "maxLength": max_length},
         }
     )
 

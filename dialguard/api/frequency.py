@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..rights.pseudonyms import masked, subject
+from ..ops import frequency as ops
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .fields import Field, Phone, text
@@ -16,16 +16,9 @@ async def reset_frequency(call: Call) -> web.Response:
     b = call.body
     callee, tenant, reason = b["callee"], b["tenant"], b["reason"]
     call.subject_number = callee
-    async with call.context.store.transaction() as tx:
-        reset = await tx.decisions.reset_frequency(
-            callee, tenant, call.context.clock.now(), call.actor, reason
-        )
-        await tx.audit.append(
-            call.actor,
-            "frequency.reset",
-            subject(tx, callee),
-            masked({"tenant": tenant, "reason": reason}),
-        )
+    reset = await ops.reset_frequency(
+        call.context.store, call.act(), callee, tenant=tenant, reason=reason
+    )
     return respond(reset)
 
 

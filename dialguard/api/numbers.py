@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..policy.model import NumberType, RegisteredNumber
-from ..views import jsonable
+from ..ops.numbers import Filing, register_number
+from ..policy.model import NumberType
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .fields import Day, Field, Flag, Phone, choice, text, text_list
@@ -21,29 +21,20 @@ async def list_numbers(call: Call) -> web.Response:
 async def add_number(call: Call) -> web.Response:
     """Register a number for a tenant (re-adding updates the filing), like ``numbers add``."""
     b = call.body
-    registration = RegisteredNumber(
+    filing = Filing(
         number=b["number"],
         tenant=b["tenant"],
-        purposes=frozenset(b["purposes"] or ("callback",)),
-        inbound_enabled=_default(b["inbound"], True),
-        outbound_enabled=_default(b["outbound"], True),
-        number_type=NumberType(b["type"] or NumberType.CALL_CENTRE),
+        purposes=b["purposes"],
+        inbound=b["inbound"],
+        outbound=b["outbound"],
+        number_type=b["type"],
         filing_ref=b["filing_ref"],
         filed_on=b["filed_on"],
-        active=_default(b["active"], True),
+        active=b["active"],
     )
-    call.subject = registration.number
-    async with call.context.store.transaction() as tx:
-        await tx.tenants.ensure(registration.tenant)
-        outcome = await tx.numbers.add(registration)
-        await tx.audit.append(
-            call.actor, "numbers.add", registration.number, {"after": jsonable(registration)}
-        )
+    call.subject = filing.number
+    outcome, registration = await register_number(call.context.store, call.act(), filing)
     return respond({"outcome": outcome, "number": registration})
-
-
-def _default(value: bool | None, default: bool) -> bool:
-    return default if value is None else value
 
 
 ENDPOINTS = (

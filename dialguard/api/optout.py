@@ -13,19 +13,16 @@ import logging
 
 from aiohttp import web
 
-from ..policy.model import DncEntry, DncScope
-from ..rights.pseudonyms import masked, subject
+from ..ops import dnc as ops
 from .access import Access
 from .context import ApiContext
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, Phone, choice, invalid, text
+from .fields import Field, Phone, choice, text
 from .ratelimit import retry_after
 from .schemas import ref
 
 log = logging.getLogger("dialguard.api.optout")
-
-CHANNELS = ("web", "sms", "ivr", "email", "app")
 
 
 def _throttled(wait: float, per: str) -> ApiError:
@@ -47,34 +44,18 @@ def limit_client(request: web.Request, context: ApiContext) -> None:
 async def opt_out(call: Call) -> web.Response:
     b = call.body
     number: str = b["number"]
-    tenant: str | None = b["tenant"]
     channel: str = b["channel"]
-    reference: str | None = b["reference"]
     wait = call.context.optout_by_number.take(number)
     if wait:
         raise _throttled(wait, "number")
-    actor = f"optout:{channel}"
-    entry = DncEntry(
-        number=number,
-        scope=DncScope.TENANT if tenant else DncScope.GLOBAL,
-        tenant=tenant,
-        campaign=None,
-        source=channel,
-        reason=f"opt-out via {channel}" + (f" (ref {reference})" if reference else ""),
-        added_at=call.context.clock.now(),
-        expires_at=None,
-        added_by=actor,
+    await ops.opt_out(
+        call.context.store,
+        call.act(f"optout:{channel}"),
+        number,
+        channel=channel,
+        tenant=b["tenant"],
+        reference=b["reference"],
     )
-    async with call.context.store.transaction() as tx:
-        if tenant is not None and await tx.tenants.get(tenant) is None:
-            raise invalid("tenant", f"unknown tenant {tenant!r}")
-        outcome = await tx.dnc.add(entry)
-        await tx.audit.append(
-            actor,
-            "dnc.optout",
-            subject(tx, number),
-            masked({"after": entry, "outcome": outcome, "reference": reference}),
-        )
     return respond({"status": "accepted"}, status=202)
 
 
@@ -98,7 +79,7 @@ ENDPOINTS = (
         body=(
             Field("number", Phone(), required=True),
             Field("tenant", text(64), description="Only this tenant's calls (default: all)."),
-            Field("channel", choice(CHANNELS), required=True),
+            Field("channel", choice(ops.OPTOUT_CHANNELS), required=True),
             Field("reference", text(100), description="The channel's own id (SMS id, form id)."),
         ),
         guard=limit_client,

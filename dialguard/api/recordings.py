@@ -1,17 +1,24 @@
-"""``/v1/recordings``: recording metadata only, in the shape of ``recordings list/show --json``.
-Audio never leaves through this resource: a data subject gets theirs through a DSR export.
+"""``/v1/recordings``: recording metadata only, in the shape of ``recordings list/show --json``,
+and legal holds and retention anchors (like ``recordings hold/release/anchor``). Audio never
+leaves through this resource: a data subject gets theirs through a DSR export.
 Caller and callee of a tenant whose rule pack marks its data sensitive (healthcare) are masked
 (:mod:`dialguard.rights.sensitive`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
+from ..ops import recordings as ops
+from ..ops.audited import Actor
+from ..recording.records import RecordingNotFound, RecordingStateError
 from ..recording.views import event_view, recording_view
 from ..rights.sensitive import tenant_rules
+from ..storage.store import Store
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
-from .errors import not_found
+from .errors import ApiError, not_found
 from .fields import Field, Flag, Instant, Phone, count, text
 from .schemas import array, ref
 
@@ -42,6 +49,54 @@ async def get_recording(call: Call) -> web.Response:
     return respond(rules.view(recording.tenant, view))
 
 
+async def hold_recording(call: Call) -> web.Response:
+    """Put a recording on legal hold: no retention sweep deletes it until it is released."""
+    return await _change(call, ops.hold)
+
+
+async def release_recording(call: Call) -> web.Response:
+    """Lift a legal hold (the next sweep deletes the recording if its time is up)."""
+    return await _change(call, ops.release)
+
+
+async def anchor_recording(call: Call) -> web.Response:
+    """Record when the retention class's anchor event (a contract's end…) happened: the
+    recording is then kept until that instant plus the class's minimum period."""
+    recording_id: int = call.params["recording_id"]
+    call.subject = str(recording_id)
+    b = call.body
+    try:
+        await ops.set_anchor(call.context.store, call.act(), recording_id, b["at"], b["reason"])
+    except RecordingNotFound:
+        raise not_found(f"recording {recording_id}") from None
+    except RecordingStateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return await get_recording(call)
+
+
+async def _change(
+    call: Call, change: Callable[[Store, Actor, int, str], Awaitable[object]]
+) -> web.Response:
+    recording_id: int = call.params["recording_id"]
+    call.subject = str(recording_id)
+    try:
+        await change(call.context.store, call.act(), recording_id, call.body["reason"])
+    except RecordingNotFound:
+        raise not_found(f"recording {recording_id}") from None
+    except RecordingStateError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return await get_recording(call)
+
+
+_RECORDING_ID = (Field("recording_id", count(1, 2**62), required=True),)
+_REASON = Field("reason", text(), required=True, description="Why (kept in its history).")
+_CHANGED = {
+    200: Reply(
+        "The recording's metadata and custody events, after the change", ref("RecordingDetail")
+    ),
+    409: Reply("Not applicable to the recording as it is (deleted, already held…)", ref("Error")),
+}
+
 ENDPOINTS = (
     Endpoint(
         "GET",
@@ -65,6 +120,39 @@ ENDPOINTS = (
         Access.AUDIT,
         "One recording's metadata and custody events",
         {200: Reply("Metadata and events", ref("RecordingDetail"))},
-        path_params=(Field("recording_id", count(1, 2**62), required=True),),
+        path_params=_RECORDING_ID,
+    ),
+    Endpoint(
+        "POST",
+        "/v1/recordings/{recording_id}/hold",
+        hold_recording,
+        Access.OPERATE,
+        "Put a recording on legal hold",
+        _CHANGED,
+        path_params=_RECORDING_ID,
+        body=(_REASON,),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/recordings/{recording_id}/release",
+        release_recording,
+        Access.OPERATE,
+        "Release a recording's legal hold",
+        _CHANGED,
+        path_params=_RECORDING_ID,
+        body=(_REASON,),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/recordings/{recording_id}/anchor",
+        anchor_recording,
+        Access.OPERATE,
+        "Record when a recording's retention anchor event happened",
+        _CHANGED,
+        path_params=_RECORDING_ID,
+        body=(
+            Field("at", Instant(), required=True, description="When the event happened."),
+            _REASON,
+        ),
     ),
 )

@@ -18,8 +18,10 @@ from . import (
     openapi,
     optout,
     recordings,
+    scripts,
     tenants,
     text,
+    tokens,
 )
 from .endpoint import Endpoint
 
@@ -32,9 +34,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *frequency.ENDPOINTS,
     *check.ENDPOINTS,
     *text.ENDPOINTS,
+    *scripts.ENDPOINTS,
     *decisions.ENDPOINTS,
     *recordings.ENDPOINTS,
     *audit.ENDPOINTS,
     *dsr.ENDPOINTS,
     *optout.ENDPOINTS,
+    *tokens.ENDPOINTS,
 )

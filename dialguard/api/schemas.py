@@ -113,6 +113,14 @@ DNC_CHECK = record({"number": STRING, "listed": BOOL, "entries": array(ref("DncE
 
 DNC_REMOVAL = record({"number": STRING, "scope": STRING, "removed": BOOL})
 
+DNC_IMPORT = record(
+    {
+        "inserted": INT,
+        "unchanged": INT,
+        "bad": array(record({"index": INT, "reason": STRING})),
+    }
+)
+
 CONSENT = record(
     {
         "consent_id": INT,
@@ -222,6 +230,52 @@ DSR_OUTCOME = record({"request": ref("DsrRequest"), "result": {"type": "object"}
 
 OPTOUT_ACCEPTED = record({"status": {"type": "string", "enum": ["accepted"]}})
 
+_ROLE: Schema = {"type": "string", "enum": ["admin", "operator", "auditor", "dsr"]}
+
+TOKEN = record(
+    {
+        "id": STRING,
+        "name": STRING,
+        "role": _ROLE,
+        "created_at": INSTANT,
+        "created_by": STRING,
+        "revoked_at": nullable(INSTANT),
+        "revoked_by": nullable(STRING),
+        "last_used_at": nullable(INSTANT),
+    }
+)
+
+NEW_TOKEN = record({"token": ref("Token"), "secret": STRING})
+
+SCRIPT_HIT = record(
+    {
+        "line": INT,
+        "column": INT,
+        "end_line": INT,
+        "end_column": INT,
+        "phrase": STRING,
+        "pack": STRING,
+        "matched_text": STRING,
+        "note": nullable(STRING),
+    }
+)
+
+SCRIPT = record(
+    {
+        "id": INT,
+        "tenant": STRING,
+        "campaign": STRING,
+        "status": {"type": "string", "enum": ["approved", "refused"]},
+        "sha256": STRING,
+        "file_name": STRING,
+        "phrase_packs": array(STRING),
+        "phrase_version": STRING,
+        "hits": array(ref("Hit")),
+        "registered_at": INSTANT,
+        "registered_by": STRING,
+    }
+)
+
 COMPONENTS: Mapping[str, Schema] = {
     "Error": ERROR,
     "Reason": REASON,
@@ -234,6 +288,7 @@ COMPONENTS: Mapping[str, Schema] = {
     "DncResult": DNC_RESULT,
     "DncCheck": DNC_CHECK,
     "DncRemoval": DNC_REMOVAL,
+    "DncImport": DNC_IMPORT,
     "Consent": CONSENT,
     "ConsentRevocation": CONSENT_REVOCATION,
     "FrequencyReset": FREQUENCY_RESET,
@@ -246,4 +301,8 @@ COMPONENTS: Mapping[str, Schema] = {
     "DsrRequest": DSR_REQUEST,
     "DsrOutcome": DSR_OUTCOME,
     "OptOutAccepted": OPTOUT_ACCEPTED,
+    "Token": TOKEN,
+    "NewToken": NEW_TOKEN,
+    "Hit": SCRIPT_HIT,
+    "Script": SCRIPT,
 }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..ops import tenants as ops
 from ..policy.model import INDUSTRIES
-from ..tenants import upsert_tenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .fields import Field, choice, text
@@ -20,10 +20,9 @@ async def list_tenants(call: Call) -> web.Response:
 async def add_tenant(call: Call) -> web.Response:
     """Create a tenant, or change its industry (``outcome`` says which)."""
     name: str = call.body["name"]
-    industry: str = call.body["industry"] or "general"
+    industry: str = call.body["industry"] or ops.DEFAULT_INDUSTRY
     call.subject = name
-    async with call.context.store.transaction() as tx:
-        outcome = await upsert_tenant(tx, call.actor, name, industry)
+    outcome = await ops.add_tenant(call.context.store, call.act(), name, industry)
     return respond({"name": name, "industry": industry, "outcome": outcome})
 
 

@@ -4,8 +4,8 @@ The text is screened against the phrase packs of the tenant's rule packs (its in
 every jurisdiction) plus the operator's ``policy.phrases_file``, with the matcher campaign
 scripts go through. Always 200: ``clean`` says whether it may be sent or said, ``hits`` give
 every banned phrase with its line and column in the text exactly as sent (never stripped).
-Nothing is stored, and the request is not audited: it changes nothing and names nobody, and an
-SMS gateway checks every message.
+Nothing is stored but the audit entry ``text.check`` (the text's SHA-256 and length, the verdict
+and every hit's phrase and place: :mod:`dialguard.ops.scripts`), next to the request's own.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from typing import Any
 from aiohttp import web
 
 from ..campaigns.records import hit_view
+from ..ops import scripts as ops
+from ..storage.errors import UnknownTenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
 from .fields import Field, Kind, invalid, storable, text
-from .schemas import BOOL, STRING, array, nullable, record, ref
+from .schemas import BOOL, STRING, array, record, ref
 
-MAX_TEXT = 5_000
+MAX_TEXT = ops.MAX_TEXT
 """Characters: even JSON-escaped at 12 bytes each, a request stays under the 64 KiB body limit."""
 
 
@@ -31,19 +33,25 @@ class ExactText(Kind):
     """Text taken as sent: hit positions refer to it, so it is not stripped; may be blank."""
 
     def parse(self, name: str, value: Any, region: str) -> Any:
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise invalid(name, f"must be a string of at most {MAX_TEXT} characters")
+        longest = self.schema["maxLength"]
+        if not isinstance(value, str) or len(value) > longest:
+            raise invalid(name, f"must be a string of at most {longest} characters")
         return storable(name, value, controls=True)
 
 
 async def check_text(call: Call) -> web.Response:
     tenant: str = call.body["tenant"]
     call.subject = tenant
-    async with call.context.store.transaction(readonly=True) as tx:
-        known = await tx.tenants.get(tenant)
-    if known is None:
-        raise ApiError(404, "unknown_tenant", f"no tenant {tenant!r}", "tenant")
-    check = call.context.phrases.check(known.industry, call.body["text"])
+    try:
+        known, check = await ops.check_text(
+            call.context.store,
+            call.act(),
+            call.context.phrases,
+            tenant=tenant,
+            text=call.body["text"],
+        )
+    except UnknownTenant:
+        raise ApiError(404, "unknown_tenant", f"no tenant {tenant!r}", "tenant") from None
     return respond(
         {
             "clean": check.clean,
@@ -56,19 +64,6 @@ async def check_text(call: Call) -> web.Response:
     )
 
 
-_INT = {"type": "integer"}
-HIT = record(
-    {
-        "line": _INT,
-        "column": _INT,
-        "end_line": _INT,
-        "end_column": _INT,
-        "phrase": STRING,
-        "pack": STRING,
-        "matched_text": STRING,
-        "note": nullable(STRING),
-    }
-)
 TEXT_CHECK = record(
     {
         "clean": BOOL,
@@ -76,7 +71,7 @@ TEXT_CHECK = record(
         "industry": STRING,
         "packs": array(STRING),
         "phrase_version": STRING,
-        "hits": array(HIT),
+        "hits": array(ref("Hit")),
     }
 )
 
@@ -100,6 +95,5 @@ ENDPOINTS = (
                 description="The script line, chat message or SMS, as it will be used.",
             ),
         ),
-        audited=False,
     ),
 )

@@ -1,4 +1,5 @@
-"""The audit operations the CLI and the admin API share: keys, checkpoints, verification."""
+"""The audit operations the CLI and the admin API share: checkpoints and verification (the
+signing key's creation is an audited operation, :mod:`dialguard.ops.keys`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,6 @@ from ..storage.store import Store
 from .checkpoint import Checkpoint, SigningKey, load_public_key, read_checkpoints
 from .verify import VerifyReport, verify_log
 from .writer import CheckpointWriter
-
-
-async def init_signing_key(store: Store, settings: Settings, *, by: str) -> SigningKey:
-    """Create the signing key (never over an existing one) and audit its key id."""
-    path = Path(settings.audit.signing_key_file)
-    key = SigningKey.create(path)
-    async with store.transaction() as tx:
-        await tx.audit.append(by, "audit.init-key", key.key_id, {"signing_key_file": str(path)})
-    return key
 
 
 async def write_checkpoint(store: Store, settings: Settings, *, now: datetime) -> Checkpoint:

@@ -58,3 +58,21 @@ class CampaignScript:
     hits: tuple[dict[str, Any], ...]
     registered_at: datetime
     registered_by: str
+
+
+def script_view(script: CampaignScript) -> dict[str, Any]:
+    """A script as JSON without its text (``scripts list --json``, the API; ``scripts show
+    --json`` has the text too)."""
+    return {
+        "id": script.id,
+        "tenant": script.tenant,
+        "campaign": script.campaign,
+        "status": script.status.value,
+        "sha256": script.sha256,
+        "file_name": script.file_name,
+        "phrase_packs": list(script.phrase_packs),
+        "phrase_version": script.phrase_version,
+        "hits": list(script.hits),
+        "registered_at": script.registered_at.isoformat(),
+        "registered_by": script.registered_by,
+    }

@@ -10,6 +10,7 @@ import click
 
 from ..audit import service
 from ..audit.checkpoint import Checkpoint, SigningKey, public_pem
+from ..ops.keys import init_signing_key
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -26,10 +27,11 @@ def group() -> None:
 def init_key(ctx: click.Context) -> None:
     """Create the Ed25519 checkpoint signing key (audit.signing_key_file)."""
     cli = state(ctx)
+    path = Path(cli.settings.audit.signing_key_file)
 
     async def _init() -> SigningKey:
         async with cli.store() as store:
-            return await service.init_signing_key(store, cli.settings, by=cli.actor)
+            return await init_signing_key(store, cli.act(), path)
 
     key = run(_init)
     click.echo(f"signing key {key.key_id} created at {cli.settings.audit.signing_key_file}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..clock import parse_instant
-from ..rights.pseudonyms import masked, subject
+from ..ops.consent import add_consent, revoke_consent
+from ..policy.model import ConsentRecord
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -20,7 +21,9 @@ def group() -> None:
 @click.option("--tenant", required=True)
 @click.option("--purpose", required=True)
 @click.option("--evidence", required=True, help="Reference to the evidence (ticket, recording…).")
-@click.option("--channel", default="unspecified", help="How consent was given (web, ivr, sms…).")
+@click.option(
+    "--channel", default=None, help="How consent was given (web, ivr, sms…). Default: unspecified."
+)
 @click.option("--given", "given_text", default=None, help="ISO 8601 (default: now).")
 @click.option("--expires", "expires_text", default=None, help="ISO 8601 date/time.")
 @click.pass_context
@@ -30,37 +33,35 @@ def add(
     tenant: str,
     purpose: str,
     evidence: str,
-    channel: str,
+    channel: str | None,
     given_text: str | None,
     expires_text: str | None,
 ) -> None:
     """Record CALLEE's consent to calls from TENANT for PURPOSE."""
     cli = state(ctx)
     number = cli.number(callee)
-    given = parse_instant(given_text, "--given") if given_text else cli.clock.now()
+    given = parse_instant(given_text, "--given") if given_text else None
     expires = parse_instant(expires_text, "--expires") if expires_text else None
-    if expires is not None and expires <= given:
-        raise click.BadParameter("must be after the time consent was given", param_hint="--expires")
 
-    async def _add() -> int:
-        async with cli.store() as store, store.transaction() as tx:
-            await tx.tenants.ensure(tenant)
-            record = await tx.consents.add(
+    async def _add() -> ConsentRecord:
+        async with cli.store() as store:
+            return await add_consent(
+                store,
+                cli.act(),
                 number,
-                tenant,
-                purpose,
+                tenant=tenant,
+                purpose=purpose,
                 evidence_ref=evidence,
                 channel=channel,
-                given_at=given,
-                expires_at=expires,
+                given=given,
+                expires=expires,
             )
-            await tx.audit.append(
-                cli.actor, "consent.add", subject(tx, number), masked({"after": record})
-            )
-            return record.consent_id
 
-    consent_id = run(_add)
-    click.echo(f"consent #{consent_id}: {number} → {tenant} for {purpose} (evidence {evidence})")
+    record = run(_add)
+    click.echo(
+        f"consent #{record.consent_id}: {number} → {tenant} for {record.purpose} "
+        f"(evidence {record.evidence_ref})"
+    )
 
 
 @group.command("revoke")
@@ -74,26 +75,8 @@ def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) ->
     number = cli.number(callee)
 
     async def _revoke() -> int:
-        async with cli.store() as store, store.transaction() as tx:
-            now = cli.clock.now()
-            before = [
-                record
-                for record in await tx.consents.for_callee(number, tenant)
-                if record.revoked_at is None and purpose in (None, record.purpose)
-            ]
-            count = await tx.consents.revoke(number, tenant, purpose, now)
-            await tx.audit.append(
-                cli.actor,
-                "consent.revoke",
-                subject(tx, number),
-                masked(
-                    {
-                        "before": before,
-                        "after": {"revoked_at": now, "consent_ids": [r.consent_id for r in before]},
-                    }
-                ),
-            )
-            return count
+        async with cli.store() as store:
+            return await revoke_consent(store, cli.act(), number, tenant=tenant, purpose=purpose)
 
     click.echo(f"{number}: {run(_revoke)} consent record(s) revoked")
 

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from ..clock import parse_instant
-from ..dnc_import import BadLine, ImportTarget, import_dnc
-from ..policy.model import DncEntry, DncScope
-from ..rights.pseudonyms import masked, subject
+from ..dnc_import import BadLine, open_numbers, read_numbers
+from ..ops.dnc import (
+    OPTOUT_CHANNELS,
+    ImportReport,
+    add_dnc,
+    import_dnc,
+    opt_out,
+    remove_dnc,
+    scope_of,
+)
+from ..policy.model import DncEntry
+from ..storage.records import Outcome
 from ..views import jsonable
 from . import national
 from .runtime import emit_json, run, state
-
-
-def _scope(tenant: str | None, campaign: str | None) -> DncScope:
-    if campaign:
-        return DncScope.CAMPAIGN
-    return DncScope.TENANT if tenant else DncScope.GLOBAL
 
 
 @click.group("dnc")
@@ -37,7 +39,11 @@ group.add_command(national.group)
 @click.option("--tenant", default=None, help="Tenant scope (default: global).")
 @click.option("--campaign", default=None, help="Campaign scope (needs --tenant).")
 @click.option("--reason", default=None)
-@click.option("--source", default="admin", help="Where the opt-out came from (callee, web, sms…).")
+@click.option(
+    "--source",
+    default=None,
+    help="Where the opt-out came from (callee, web, sms…). Default: admin.",
+)
 @click.option("--expires", default=None, help="ISO 8601 date/time the entry lapses.")
 @click.pass_context
 def add(
@@ -46,39 +52,51 @@ def add(
     tenant: str | None,
     campaign: str | None,
     reason: str | None,
-    source: str,
+    source: str | None,
     expires: str | None,
 ) -> None:
     """Put NUMBER on the do-not-call list (takes effect for the next call)."""
     cli = state(ctx)
-    if campaign and not tenant:
-        raise click.UsageError("--campaign needs --tenant")
-    entry = DncEntry(
-        number=cli.number(number),
-        scope=_scope(tenant, campaign),
-        tenant=tenant,
-        campaign=campaign,
-        source=source,
-        reason=reason,
-        added_at=cli.clock.now(),
-        expires_at=parse_instant(expires, "--expires") if expires else None,
-        added_by=cli.actor,
-    )
+    e164 = cli.number(number)
+    until = parse_instant(expires, "--expires") if expires else None
 
-    async def _add() -> str:
-        async with cli.store() as store, store.transaction() as tx:
-            if tenant:
-                await tx.tenants.ensure(tenant)
-            outcome = await tx.dnc.add(entry)
-            await tx.audit.append(
-                cli.actor,
-                "dnc.add",
-                subject(tx, entry.number),
-                masked({"after": entry, "outcome": outcome}),
+    async def _add() -> tuple[Outcome, DncEntry]:
+        async with cli.store() as store:
+            return await add_dnc(
+                store,
+                cli.act(),
+                e164,
+                tenant=tenant,
+                campaign=campaign,
+                reason=reason,
+                source=source,
+                expires=until,
             )
-            return outcome.value
 
-    click.echo(f"{entry.number} on the {entry.scope} do-not-call list: {run(_add)}")
+    outcome, entry = run(_add)
+    click.echo(f"{entry.number} on the {entry.scope} do-not-call list: {outcome}")
+
+
+@group.command("optout")
+@click.argument("number")
+@click.option("--channel", required=True, type=click.Choice(OPTOUT_CHANNELS))
+@click.option("--tenant", default=None, help="Only this tenant's calls (default: all).")
+@click.option("--reference", default=None, help="The channel's own id (SMS id, form id…).")
+@click.pass_context
+def optout(
+    ctx: click.Context, number: str, channel: str, tenant: str | None, reference: str | None
+) -> None:
+    """Record NUMBER's own opt-out received through CHANNEL (as the public API does)."""
+    cli = state(ctx)
+    e164 = cli.number(number)
+
+    async def _optout() -> Outcome:
+        async with cli.store() as store:
+            return await opt_out(
+                store, cli.act(), e164, channel=channel, tenant=tenant, reference=reference
+            )
+
+    click.echo(f"{e164}: opt-out via {channel} recorded ({run(_optout)})")
 
 
 @group.command("remove")
@@ -93,37 +111,15 @@ def remove(
     """Remove NUMBER's entry in the given scope; its history is kept."""
     cli = state(ctx)
     e164 = cli.number(number)
-    scope = _scope(tenant, campaign)
+    scope = scope_of(tenant, campaign)
 
     async def _remove() -> int:
-        async with cli.store() as store, store.transaction() as tx:
-            before = [
-                record.entry
-                for record in await tx.dnc.history(e164)
-                if record.removed_at is None
-                and (record.entry.scope, record.entry.tenant, record.entry.campaign)
-                == (scope, tenant, campaign)
-            ]
-            removed = await tx.dnc.remove(
-                e164,
-                scope=scope,
-                tenant=tenant,
-                campaign=campaign,
-                reason=reason,
-                by=cli.actor,
-                at=cli.clock.now(),
+        async with cli.store() as store:
+            return await remove_dnc(
+                store, cli.act(), e164, reason=reason, tenant=tenant, campaign=campaign
             )
-            if removed:
-                await tx.audit.append(
-                    cli.actor,
-                    "dnc.remove",
-                    subject(tx, e164),
-                    masked({"before": before, "after": None, "reason": reason}),
-                )
-            return removed
 
-    removed = run(_remove)
-    if not removed:
+    if not run(_remove):
         click.echo(f"{e164} has no active {scope} entry", err=True)
         sys.exit(1)
     click.echo(f"{e164}: removed from the {scope} do-not-call list")
@@ -173,48 +169,42 @@ def import_file(
     """Import FILE: one number per line, CSV with a `number` column, or the US registry's
     flat file (`AAA,PPPPPPP` lines)."""
     cli = state(ctx)
-    target = ImportTarget(_scope(tenant, None), tenant, source, reason, cli.actor)
 
     def bad_line(item: BadLine) -> None:
         click.echo(f"{file}:{item.line_no}: {item.reason}: {item.text!r}", err=True)
 
     size = file.stat().st_size
+    region = cli.settings.numbers.default_region
 
-    async def _import(progress: Progress | None) -> tuple[int, int, int]:
+    async def _import(progress: Progress | None) -> ImportReport:
         task = progress.add_task("importing", total=size) if progress else None
-
-        def advance(done: int) -> None:
-            if progress is not None and task is not None:
-                progress.update(task, completed=done)
-
-        now: datetime = cli.clock.now()
         async with cli.store() as store:
-            if tenant:
-                async with store.transaction() as tx:
-                    await tx.tenants.ensure(tenant)
-            counts, bad = await import_dnc(
-                store, file, target, cli.settings.numbers.default_region, now, bad_line, advance
-            )
-            async with store.transaction() as tx:
-                await tx.audit.append(
-                    cli.actor,
-                    "dnc.import",
-                    str(file),
-                    {
-                        "inserted": counts.inserted,
-                        "unchanged": counts.already_present,
-                        "bad_lines": bad,
-                        "tenant": tenant,
-                        "source": source,
-                    },
+            with open_numbers(file) as handle:
+
+                def advance() -> None:
+                    if progress is not None and task is not None:
+                        progress.update(task, completed=handle.buffer.tell())
+
+                return await import_dnc(
+                    store,
+                    cli.act(),
+                    read_numbers(handle, file, region),
+                    label=file.name,
+                    tenant=tenant,
+                    source=source,
+                    reason=reason,
+                    on_bad_line=bad_line,
+                    on_batch=advance,
                 )
-        return counts.inserted, counts.already_present, bad
 
     if sys.stderr.isatty():
         columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
         with Progress(*columns, transient=True) as progress:
-            inserted, unchanged, bad = run(lambda: _import(progress))
+            report = run(lambda: _import(progress))
     else:
-        inserted, unchanged, bad = run(lambda: _import(None))
-    click.echo(f"imported {inserted} new, {unchanged} already listed, {bad} bad lines")
-    return 1 if bad else 0
+        report = run(lambda: _import(None))
+    click.echo(
+        f"imported {report.inserted} new, {report.unchanged} already listed, "
+        f"{report.bad_lines} bad lines"
+    )
+    return 1 if report.bad_lines else 0

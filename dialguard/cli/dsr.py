@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from ..clock import parse_instant
+from ..ops import dsr
 from ..recording.runtime import open_vault
 from ..rights import erase as erasure
-from ..rights.correct import correct_contact
-from ..rights.export import export_subject, write_export
+from ..rights.export import write_export
 from ..rights.requests import DsrKind, DsrRequest
-from ..rights.service import list_requests, receive_request
+from ..rights.service import list_requests
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -39,17 +39,17 @@ def receive(ctx: click.Context, kind: str, number: str, received_text: str | Non
     """Put a KIND request about NUMBER on the register, to be handled before its deadline."""
     cli = state(ctx)
     e164 = cli.number(number)
-    received = parse_instant(received_text, "--received") if received_text else cli.clock.now()
+    received = parse_instant(received_text, "--received") if received_text else None
 
     async def _receive() -> DsrRequest:
         async with cli.store() as store:
-            return await receive_request(
+            return await dsr.receive(
                 store,
+                cli.act(),
                 kind,
                 e164,
-                by=cli.actor,
-                received_at=received,
                 deadline_days=cli.settings.dsr.deadline_days,
+                received=received,
             )
 
     request = run(_receive)
@@ -100,11 +100,10 @@ def export(
 
     async def _export() -> list[Path]:
         async with cli.store() as store:
-            result = await export_subject(
+            result = await dsr.export(
                 store,
+                cli.act(),
                 e164,
-                by=cli.actor,
-                now=cli.clock.now(),
                 deadline_days=cli.settings.dsr.deadline_days,
                 request_id=request_id,
             )
@@ -135,14 +134,13 @@ def correct(
 
     async def _correct() -> dict[str, object]:
         async with cli.store() as store:
-            done = await correct_contact(
+            done = await dsr.correct(
                 store,
+                cli.act(),
                 e164,
+                deadline_days=cli.settings.dsr.deadline_days,
                 minor=minor,
                 guardian=guardian,
-                by=cli.actor,
-                now=cli.clock.now(),
-                deadline_days=cli.settings.dsr.deadline_days,
                 request_id=request_id,
             )
         return {
@@ -172,12 +170,11 @@ def erase(
 
     async def _erase() -> erasure.ErasureReport:
         async with cli.store() as store:
-            return await erasure.erase_subject(
+            return await dsr.erase(
                 store,
+                cli.act(),
                 cli.pack,
                 e164,
-                by=cli.actor,
-                now=cli.clock.now(),
                 deadline_days=cli.settings.dsr.deadline_days,
                 request_id=request_id,
             )
@@ -206,7 +203,7 @@ def sweep(ctx: click.Context) -> None:
 
     async def _sweep() -> erasure.SweepReport:
         async with cli.store() as store:
-            return await erasure.sweep(store, now=cli.clock.now(), by=cli.actor)
+            return await dsr.sweep(store, cli.act())
 
     report = run(_sweep)
     click.echo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..rights.pseudonyms import subject
+from ..ops.frequency import reset_frequency
 from .runtime import run, state
 
 
@@ -24,16 +24,8 @@ def reset(ctx: click.Context, callee: str, tenant: str, reason: str) -> None:
     number = cli.number(callee)
 
     async def _reset() -> None:
-        async with cli.store() as store, store.transaction() as tx:
-            reset = await tx.decisions.reset_frequency(
-                number, tenant, cli.clock.now(), cli.actor, reason
-            )
-            await tx.audit.append(
-                cli.actor,
-                "frequency.reset",
-                subject(tx, number),
-                {"tenant": tenant, "reason": reason, "counting_from": reset.at.isoformat()},
-            )
+        async with cli.store() as store:
+            await reset_frequency(store, cli.act(), number, tenant=tenant, reason=reason)
 
     run(_reset)
     click.echo(f"{number}: frequency counters for {tenant} reset")

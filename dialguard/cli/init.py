@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..audit.service import init_signing_key
+from ..ops.keys import init_keyring, init_signing_key
 from ..rights.subject_key import SubjectKey
 from ..storage.migrate import init_database
-from .keys import create_audited_keyring, keyring_created_message
+from .keys import keyring_created_message
 from .runtime import CliState, run, state
 
 
@@ -29,7 +29,7 @@ def _evidence_keys(cli: CliState) -> None:
 
     async def _signing() -> str:
         async with cli.store() as store:
-            return (await init_signing_key(store, cli.settings, by=cli.actor)).key_id
+            return (await init_signing_key(store, cli.act(), signing_path)).key_id
 
     key_id = run(_signing)
     click.echo(f"audit signing key {key_id} created at {signing_path}")
@@ -53,6 +53,6 @@ def command(ctx: click.Context) -> None:
 
     async def _keyring() -> str:
         async with cli.store() as store:
-            return await create_audited_keyring(store, path, cli.actor, cli.clock.now())
+            return await init_keyring(store, cli.act(), path)
 
     click.echo(keyring_created_message(path, run(_keyring)))

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from ..recording import rotation
-from ..recording.keys import create_keyring
-from ..recording.rotation import RotationReport, rewrap_all
+from ..ops.keys import init_keyring, rotate_keys
+from ..recording.rotation import RotationReport
 from ..recording.runtime import open_vault
 from ..storage.store import Store
-from ..views import jsonable
 from .recordings import run_on_store
 from .runtime import CliState, run, state
-
-
-async def create_audited_keyring(store: Store, path: Path, actor: str, now: datetime) -> str:
-    """Create the keyring (never over an existing one) and audit it; returns the key id."""
-    keyring = create_keyring(path, now)
-    async with store.transaction() as tx:
-        await tx.audit.append(actor, "keys.init", keyring.current, {"keyring_file": str(path)})
-    return keyring.current
 
 
 def keyring_created_message(path: Path, key_id: str) -> str:
@@ -48,7 +37,7 @@ def init(ctx: click.Context) -> None:
 
     async def _init() -> str:
         async with cli.store() as store:
-            return await create_audited_keyring(store, path, cli.actor, cli.clock.now())
+            return await init_keyring(store, cli.act(), path)
 
     click.echo(keyring_created_message(path, run(_init)))
 
@@ -82,14 +71,7 @@ def _rotate(cli: CliState, resume: bool) -> RotationReport:
     vault = open_vault(cli.settings.recording)  # fails on a missing or bad keyring first
 
     async def _run(store: Store) -> RotationReport:
-        if resume:
-            report = await rewrap_all(store, vault)
-        else:
-            report = await rotation.rotate(store, vault, path, cli.clock.now())
-        async with store.transaction() as tx:
-            detail = jsonable(report) | {"resumed": resume}
-            await tx.audit.append(cli.actor, "keys.rotate", report.key_id, detail)
-        return report
+        return await rotate_keys(store, cli.act(), vault, path, resume=resume)
 
     result: RotationReport = run_on_store(cli, _run)
     return result

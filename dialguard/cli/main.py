@@ -27,6 +27,7 @@ from . import (
     scripts,
     serve,
     tenants,
+    text,
     tokens,
 )
 from .runtime import EXIT_BAD_INPUT, CliState
@@ -68,6 +69,7 @@ for command in (
     dialplan.group,
     policy.group,
     scripts.group,
+    text.group,
     recordings.group,
     retention.group,
     keys.group,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from ..ops.numbers import Filing, register_number
 from ..policy.model import NumberType, RegisteredNumber
 from ..views import jsonable
 from .runtime import emit_json, run, state
@@ -25,10 +26,18 @@ def group() -> None:
     multiple=True,
     help="A purpose the number is filed for (repeatable). Default: callback.",
 )
-@click.option("--outbound/--no-outbound", default=True, help="Filed with outbound enabled.")
-@click.option("--inbound/--no-inbound", default=True, help="Filed with inbound enabled.")
 @click.option(
-    "--type", "number_type", type=click.Choice([t.value for t in NumberType]), default="call-centre"
+    "--outbound/--no-outbound", default=None, help="Filed with outbound enabled. Default: yes."
+)
+@click.option(
+    "--inbound/--no-inbound", default=None, help="Filed with inbound enabled. Default: yes."
+)
+@click.option(
+    "--type",
+    "number_type",
+    type=click.Choice([t.value for t in NumberType]),
+    default=None,
+    help="Default: call-centre.",
 )
 @click.option("--filed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @click.option("--filing-ref", default=None)
@@ -39,45 +48,33 @@ def add(
     number: str,
     tenant: str,
     purposes: tuple[str, ...],
-    outbound: bool,
-    inbound: bool,
-    number_type: str,
+    outbound: bool | None,
+    inbound: bool | None,
+    number_type: str | None,
     filed_on: datetime | None,
     filing_ref: str | None,
     inactive: bool,
 ) -> None:
     """Register NUMBER for TENANT (re-adding updates the filing)."""
     cli = state(ctx)
-    registration = RegisteredNumber(
+    filing = Filing(
         number=cli.number(number),
         tenant=tenant,
-        purposes=frozenset(purposes or ("callback",)),
-        inbound_enabled=inbound,
-        outbound_enabled=outbound,
-        number_type=NumberType(number_type),
+        purposes=purposes or None,
+        inbound=inbound,
+        outbound=outbound,
+        number_type=number_type,
         filing_ref=filing_ref,
         filed_on=filed_on.date() if filed_on else None,
-        active=not inactive,
+        active=False if inactive else None,
     )
 
     async def _add() -> str:
-        async with cli.store() as store, store.transaction() as tx:
-            await tx.tenants.ensure(tenant)
-            before = [r for r in await tx.numbers.get(registration.number) if r.tenant == tenant]
-            outcome = await tx.numbers.add(registration)
-            await tx.audit.append(
-                cli.actor,
-                "numbers.add",
-                registration.number,
-                {
-                    "before": jsonable(before[0]) if before else None,
-                    "after": jsonable(registration),
-                    "outcome": outcome.value,
-                },
-            )
+        async with cli.store() as store:
+            outcome, _ = await register_number(store, cli.act(), filing)
             return outcome.value
 
-    click.echo(f"{registration.number} ({tenant}): {run(_add)}")
+    click.echo(f"{filing.number} ({tenant}): {run(_add)}")
 
 
 @group.command("list")

@@ -1,5 +1,5 @@
 """``dialguard recordings``: the vault's recordings — list, show, export, verify, and the legal
-hold and retention anchor changes (each audited in the transaction that makes it)."""
+hold and retention anchor changes (audited operations, :mod:`dialguard.ops.recordings`)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,20 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import click
 
 from ..clock import parse_instant
+from ..ops import recordings as ops
 from ..recording import retention
-from ..recording.integrity import ExportRefused, VerifyResult, export, verify
+from ..recording.integrity import ExportRefused, VerifyResult, verify
 from ..recording.records import Recording, RecordingNotFound
 from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
-from ..storage.store import Store, Transaction
-from ..views import jsonable
+from ..storage.store import Store
 from .runtime import CliState, emit_json, fail, run, state
-
-
-class _Change(Protocol):
-    @property
-    def recording_id(self) -> int: ...
-
-
-ChangeT = TypeVar("ChangeT", bound=_Change)
-
-
-def audit_hook(actor: str, action: str) -> Callable[[Transaction, ChangeT], Awaitable[None]]:
-    """A ``then`` hook for the recording services: the change as an audit entry, same tx."""
-
-    async def then(tx: Transaction, change: ChangeT) -> None:
-        await tx.audit.append(actor, action, str(change.recording_id), jsonable(change))
-
-    return then
 
 
 async def fetch(store: Store, recording_id: int) -> Recording:
@@ -153,17 +136,11 @@ def export_recording(ctx: click.Context, recording_id: int, out: Path, force: bo
     spools = spool_dirs(cli.settings.recording, cli.settings.esl)
 
     async def _export(store: Store) -> str:
-        rec = await fetch(store, recording_id)
-        result = await asyncio.to_thread(export, vault, rec, out, protected=spools, replace=force)
-        try:
-            async with store.transaction() as tx:
-                detail = jsonable(result) | {"path": str(result.path)}
-                await tx.audit.append(cli.actor, "recording.export", str(rec.id), detail)
-        except BaseException:
-            await asyncio.to_thread(out.unlink, missing_ok=True)  # no export without its audit
-            raise
+        result = await ops.export_recording(
+            store, cli.act(), vault, recording_id, out, protected=spools, replace=force
+        )
         replaced = " (replaced)" if result.replaced else ""
-        return f"recording {rec.id} -> {out}{replaced}, sha256 {result.sha256} verified"
+        return f"recording {recording_id} -> {out}{replaced}, sha256 {result.sha256} verified"
 
     click.echo(run_on_store(cli, _export))
 
@@ -203,12 +180,10 @@ def verify_recordings(ctx: click.Context, recording_id: int | None, every: bool)
 
 def _change_hold(ctx: click.Context, recording_id: int, reason: str, held: bool) -> None:
     cli = state(ctx)
-    verb = "hold" if held else "release"
-    change = retention.hold if held else retention.release
-    then = audit_hook(cli.actor, f"recording.{verb}")
+    change = ops.hold if held else ops.release
 
     async def _change(store: Store) -> None:
-        await change(store, recording_id, reason, cli.actor, cli.clock.now(), then)
+        await change(store, cli.act(), recording_id, reason)
 
     run_on_store(cli, _change)
     click.echo(f"recording {recording_id}: {'on' if held else 'released from'} legal hold")
@@ -242,13 +217,9 @@ def anchor(ctx: click.Context, recording_id: int, at_text: str, reason: str) -> 
     recording is then kept until that instant plus the class's minimum period."""
     cli = state(ctx)
     anchor_at = parse_instant(at_text, "--at")
-    then = audit_hook(cli.actor, "recording.anchor")
 
     async def _anchor(store: Store) -> retention.AnchorChange:
-        return await retention.set_anchor(
-            store, recording_id, anchor_at, by=cli.actor, at=cli.clock.now(), reason=reason,
-            then=then,
-        )  # fmt: skip
+        return await ops.set_anchor(store, cli.act(), recording_id, anchor_at, reason)
 
     result: retention.AnchorChange = run_on_store(cli, _anchor)
     click.echo(

@@ -7,11 +7,12 @@ import sys
 
 import click
 
+from ..ops.recordings import sweep as sweep_recordings
 from ..recording import retention
 from ..recording.runtime import open_vault
 from ..storage.store import Store
 from ..views import jsonable
-from .recordings import audit_hook, run_on_store
+from .recordings import run_on_store
 from .runtime import emit_json, fail, state
 
 
@@ -31,12 +32,9 @@ def sweep(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     if cli.clock.frozen and not dry_run:
         fail("DIALGUARD_NOW is set: a real sweep runs on the real clock (use --dry-run to preview)")
     vault = open_vault(cli.settings.recording)
-    then = audit_hook(cli.actor, "recording.delete")
 
     async def _sweep(store: Store) -> retention.SweepReport:
-        return await retention.sweep(
-            store, vault, cli.clock.now(), by=cli.actor, dry_run=dry_run, then=then
-        )
+        return await sweep_recordings(store, cli.act(), vault, dry_run=dry_run)
 
     report: retention.SweepReport = run_on_store(cli, _sweep)
     if as_json:

@@ -20,6 +20,7 @@ import click
 from ..clock import Clock
 from ..config import Settings, load_settings, parse_assignments
 from ..numbers import normalize
+from ..ops.audited import Actor
 from ..policy.book import PolicyBook
 from ..policy.pack import RulePack
 from ..storage.store import Store
@@ -61,6 +62,10 @@ class CliState:
     @property
     def actor(self) -> str:
         return self.actor_name or f"cli:{getpass.getuser()}"
+
+    def act(self) -> Actor:
+        """Who acts, and now, for an audited operation (:mod:`dialguard.ops`)."""
+        return Actor(self.actor, self.clock.now(), self.settings.numbers.default_region)
 
     def number(self, raw: str) -> str:
         return normalize(raw, self.settings.numbers.default_region)

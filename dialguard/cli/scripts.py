@@ -7,13 +7,12 @@ A script with a banned phrase is refused (exit 1) and every hit is printed as
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..campaigns.records import CampaignScript
+from ..campaigns.records import CampaignScript, TextCheck, script_view
 from ..campaigns.screening import PhraseScreen
-from ..campaigns.scripts import register_script
+from ..ops.scripts import register_script
 from ..views import jsonable
 from .runtime import emit_json, fail, run, state
 
@@ -44,22 +43,21 @@ def add(ctx: click.Context, file: Path, campaign: str, tenant: str, as_json: boo
         raise click.BadParameter(f"{file}: not UTF-8 ({exc.reason})", param_hint="FILE") from None
     screen = screen_for(ctx)
 
-    async def _add() -> tuple[CampaignScript, Any]:
+    async def _add() -> tuple[CampaignScript, TextCheck]:
         async with cli.store() as store:
             return await register_script(
                 store,
+                cli.act(),
                 screen,
                 tenant=tenant,
                 campaign=campaign,
                 text=text,
                 file_name=file.name,
-                actor=cli.actor,
-                now=cli.clock.now(),
             )
 
     script, check = run(_add)
     if as_json:
-        emit_json(_summary(script))
+        emit_json(script_view(script))
     else:
         for hit in script.hits:
             click.echo(f"{file}:{hit['line']}:{hit['column']}: {hit['phrase']} ({hit['pack']})")
@@ -88,7 +86,7 @@ def list_scripts(
 
     scripts = run(_list)
     if as_json:
-        emit_json([_summary(s) for s in scripts])
+        emit_json([script_view(s) for s in scripts])
         return
     for s in scripts:
         click.echo(
@@ -115,7 +113,7 @@ def show(ctx: click.Context, script_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(jsonable(script))
         return
-    summary = _summary(script)
+    summary = script_view(script)
     for key in ("tenant", "campaign", "status", "file_name", "sha256", "phrase_version"):
         click.echo(f"{key}: {summary[key]}")
     click.echo(f"registered: {summary['registered_at']} by {summary['registered_by']}")
@@ -123,10 +121,3 @@ def show(ctx: click.Context, script_id: int, as_json: bool) -> None:
         click.echo(f"  {hit['line']}:{hit['column']}: {hit['phrase']} ({hit['pack']})")
     click.echo("---")
     click.echo(script.text, nl=not script.text.endswith("\n"))
-
-
-def _summary(script: CampaignScript) -> dict[str, Any]:
-    """Everything but the text (``scripts show --json`` has it)."""
-    view: dict[str, Any] = jsonable(script)
-    del view["text"]
-    return view

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..ops.tenants import add_tenant
 from ..policy.model import INDUSTRIES
-from ..tenants import upsert_tenant
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -24,8 +24,8 @@ def add(ctx: click.Context, name: str, industry: str) -> None:
     cli = state(ctx)
 
     async def _add() -> str:
-        async with cli.store() as store, store.transaction() as tx:
-            return await upsert_tenant(tx, cli.actor, name, industry)
+        async with cli.store() as store:
+            return (await add_tenant(store, cli.act(), name, industry)).value
 
     click.echo(f"{name} ({industry}): {run(_add)}")
 

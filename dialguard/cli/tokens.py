@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..tokens.tokens import Role, Token, create_token, list_tokens, revoke_token
+from ..ops.tokens import create_token, revoke_token
+from ..tokens.tokens import Role, Token, list_tokens
 from ..views import jsonable
 from .runtime import emit_json, run, state
 
@@ -22,12 +23,12 @@ def create(ctx: click.Context, role: str, name: str) -> None:
     """Create a token; its secret is printed once and cannot be shown again."""
     cli = state(ctx)
 
-    async def _create() -> tuple[str, str]:
+    async def _create() -> tuple[Token, str]:
         async with cli.store() as store:
-            return await create_token(store, role, name, by=cli.actor, now=cli.clock.now())
+            return await create_token(store, cli.act(), role, name)
 
-    token_id, secret = run(_create)
-    click.echo(f"token {token_id} ({role}) created; its secret, shown only now:", err=True)
+    token, secret = run(_create)
+    click.echo(f"token {token.id} ({role}) created; its secret, shown only now:", err=True)
     click.echo(secret)
 
 
@@ -60,7 +61,7 @@ def revoke(ctx: click.Context, token_id: str) -> None:
 
     async def _revoke() -> Token:
         async with cli.store() as store:
-            return await revoke_token(store, token_id, by=cli.actor, now=cli.clock.now())
+            return await revoke_token(store, cli.act(), token_id)
 
     token = run(_revoke)
     assert token.revoked_at is not None

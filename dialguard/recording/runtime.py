@@ -1,6 +1,6 @@
 """Recording as ``dialguard serve`` runs it: the vault, ingestor and worker assembled from the
-settings, every ingest and retention deletion appended to the audit log, and the sink the
-FreeSWITCH gate hands finished recordings to. :func:`open_vault` is shared with the CLI.
+settings, every ingest and retention deletion audited (:mod:`dialguard.ops.recordings`), and the
+sink the FreeSWITCH gate hands finished recordings to. :func:`open_vault` is shared with the CLI.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 from ..esl.settings import EslSettings
+from ..ops.audited import Actor
+from ..ops.recordings import record_ingest, sweep
 from ..policy.pack import RulePack
 from ..storage.store import Store
-from ..views import jsonable
 from .freeswitch import VaultRecordingSink
-from .ingest import Ingestor, IngestResult, Outcome
+from .ingest import Ingestor, IngestResult
 from .keys import KeyringError, load_keyring
 from .retention import RetentionPolicy, SweepReport
 from .settings import RecordingSettings
 from .vault import Vault
-from .views import recording_view
 from .worker import RecordingWorker
 
 ACTOR = "dialguard-serve"
@@ -52,7 +52,9 @@ class RecordingRuntime:
         store: Store,
         pack: RulePack,
         clock: Callable[[], datetime],
+        region: str = "CN",
     ) -> None:
+        """``region``: where national numbers typed in free text are read (audit masking)."""
         try:
             vault = open_vault(settings)
         except KeyringError as exc:
@@ -61,11 +63,14 @@ class RecordingRuntime:
                 "or set recording.enabled = false to run without recording"
             ) from None
         self._store = store
+        self._vault = vault
+        self._clock = clock
+        self._region = region
         ingestor = Ingestor(
             store, vault, RetentionPolicy.from_pack(pack), settings.region_for, clock
         )
         self.worker = RecordingWorker(
-            settings, store, vault, ingestor, clock, self._audit_ingest, self._audit_retention
+            settings, store, vault, ingestor, clock, self._audit_ingest, self._sweep
         )
         self.sink = VaultRecordingSink(self.worker.ingest)
 
@@ -76,23 +81,21 @@ class RecordingRuntime:
         await self.worker.stop()
 
     async def _audit_ingest(self, result: IngestResult) -> None:
-        if result.outcome is not Outcome.INGESTED:
-            return
-        rec = result.recording
-        log.info(
-            "recording ingested",
-            extra={"fields": {"recording": rec.id, "name": rec.name, "region": rec.region}},
-        )
-        async with self._store.transaction() as tx:
-            await tx.audit.append(
-                ACTOR, "recording.ingest", str(rec.id), {"after": recording_view(rec)}
+        ingested = await record_ingest(self._store, self._actor(), result)
+        if ingested is not None:
+            log.info(
+                "recording ingested",
+                extra={
+                    "fields": {
+                        "recording": ingested.id,
+                        "name": ingested.name,
+                        "region": ingested.region,
+                    }
+                },
             )
 
-    async def _audit_retention(self, report: SweepReport) -> None:
-        if not report.deletions:
-            return
-        async with self._store.transaction() as tx:
-            for deletion in report.deletions:
-                await tx.audit.append(
-                    ACTOR, "recording.delete", str(deletion.recording_id), jsonable(deletion)
-                )
+    async def _sweep(self, now: datetime) -> SweepReport:
+        return await sweep(self._store, self._actor(now), self._vault)
+
+    def _actor(self, now: datetime | None = None) -> Actor:
+        return Actor(ACTOR, now or self._clock(), self._region)

@@ -3,7 +3,8 @@ every ``spool_sweep_interval_s``) and the retention sweep (every ``retention_swe
 
 ``start()``/``stop()`` like the other servers; ``stop()`` cancels everything it started. A failing
 sweep is logged once per outage, not once per round (STYLE: decide each dependency's failure
-mode). Results go to the ``on_ingest``/``on_retention`` hooks so the caller can audit them.
+mode). Ingests go to the ``on_ingest`` hook and the retention sweep is the caller's ``sweeper``,
+so the caller can audit them (``dialguard serve``: :mod:`dialguard.ops.recordings`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class RecordingWorker:
         ingestor: Ingestor,
         clock: Callable[[], datetime],
         on_ingest: Callable[[IngestResult], Awaitable[None]] = _ignore,
-        on_retention: Callable[[SweepReport], Awaitable[None]] = _ignore,
+        sweeper: Callable[[datetime], Awaitable[SweepReport]] | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -50,7 +51,7 @@ class RecordingWorker:
         self._ingestor = ingestor
         self._clock = clock
         self._on_ingest = on_ingest
-        self._on_retention = on_retention
+        self._sweeper = sweeper
         self._trigger = RecordingTrigger(
             Path(settings.spool_dir), self.ingest, settings.hangup_settle_s
         )
@@ -140,7 +141,10 @@ class RecordingWorker:
             log.error("recording %s not ingested: %s", name, error)
 
     async def retention(self) -> None:
-        report = await sweep(self._store, self._vault, self._clock())
+        now = self._clock()
+        if self._sweeper is None:
+            report = await sweep(self._store, self._vault, now)
+        else:
+            report = await self._sweeper(now)
         for failure in report.failures:
             log.error("recording %s not deleted: %s", failure.recording_id, failure.error)
-        await self._on_retention(report)

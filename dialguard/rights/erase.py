@@ -6,8 +6,9 @@ terms they were ingested with, and legal holds) are kept but restricted: exclude
 and the call path, usable only for storage and legal claims, and erased by :func:`sweep` once
 their period ends. A person who had opted out stays blocked through a keyed hash of the number.
 
-Audit entries name the person by keyed hash, never by number, so erasure never has to touch the
-hash chain. The trade-off: reading the audit log needs the subject key to tell whose entry it is.
+Audit entries name the person by keyed hash and mask every number, so erasure never has to touch
+the hash chain. The trade-off: reading the audit log needs the subject key to tell whose entry it
+is. Registering, auditing and the evidence of the rows erased are :mod:`dialguard.ops.dsr`'s.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..policy.pack import RetentionClass, RulePack
-from ..storage.store import Store, Transaction
-from .requests import DsrKind, DsrStatus
-from .service import begin_request
+from ..storage.store import Transaction
+from .requests import DsrStatus
 from .subject_data import Held
 
 ACTOR_SWEEP = "dsr-sweep"
@@ -52,6 +52,16 @@ class ErasureReport:
     held: tuple[Held, ...]
     legacy_audit_entries: int
     """Audit entries naming the raw number, from before pseudonymisation (immutable)."""
+
+    def outcome(self) -> dict[str, Any]:
+        """What was erased and restricted, as the register and the audit entry keep it."""
+        return {
+            "erased": self.erased,
+            "restricted": [
+                {**asdict(h), "until": h.until and h.until.isoformat()} for h in self.held
+            ],
+            "legacy_audit_entries": self.legacy_audit_entries,
+        }
 
 
 async def _held_decisions(
@@ -86,52 +96,25 @@ async def _held_recordings(tx: Transaction, number: str) -> tuple[list[Held], li
 
 
 async def erase_subject(
-    store: Store,
-    pack: RulePack,
-    number: str,
-    *,
-    by: str,
-    now: datetime,
-    deadline_days: int,
-    request_id: int | None = None,
+    tx: Transaction, pack: RulePack, number: str, request_id: int, *, by: str, now: datetime
 ) -> ErasureReport:
-    """Erase ``number``'s personal data in one transaction, restricting what must be kept
-    (retention classes from ``pack``, see :class:`RetentionRules`)."""
+    """Erase ``number``'s personal data in ``tx``, restricting what must be kept (retention
+    classes from ``pack``, see :class:`RetentionRules`), and finish request ``request_id``
+    (auditing it is :mod:`dialguard.ops.dsr`'s)."""
     rules = RetentionRules.from_pack(pack)
-    async with store.transaction() as tx:
-        request = await begin_request(
-            tx,
-            DsrKind.ERASE,
-            number,
-            request_id=request_id,
-            by=by,
-            now=now,
-            deadline_days=deadline_days,
-        )
-        digest = tx.subject_key.digest(number)
-        erased = await tx.subject_data.erase_unretained(number, digest, now)
-        held_decisions, expired = await _held_decisions(tx, rules, number, now)
-        held_recordings, tombstones = await _held_recordings(tx, number)
-        held = (*held_decisions, *held_recordings)
-        erased["decisions"] = await tx.subject_data.delete_decisions(expired)
-        erased["recording_tombstones_masked"] = await tx.subject_data.scrub_tombstones(tombstones)
-        await tx.subject_data.restrict(held)
-        legacy = await tx.subject_data.legacy_audit_entries(number)
-        status = DsrStatus.RESTRICTED if held else DsrStatus.COMPLETED
-        outcome = _outcome(erased, held, legacy)
-        await tx.dsr.finish(request.id, status, at=now, by=by, outcome=outcome)
-        await tx.audit.append(
-            by, "dsr.erase", tx.subject_key.subject(number), {"request": request.id, **outcome}
-        )
-    return ErasureReport(request.id, status, erased, held, legacy)
-
-
-def _outcome(erased: dict[str, int], held: tuple[Held, ...], legacy: int) -> dict[str, Any]:
-    return {
-        "erased": erased,
-        "restricted": [{**asdict(h), "until": h.until and h.until.isoformat()} for h in held],
-        "legacy_audit_entries": legacy,
-    }
+    digest = tx.subject_key.digest(number)
+    erased = await tx.subject_data.erase_unretained(number, digest, now)
+    held_decisions, expired = await _held_decisions(tx, rules, number, now)
+    held_recordings, tombstones = await _held_recordings(tx, number)
+    held = (*held_decisions, *held_recordings)
+    erased["decisions"] = await tx.subject_data.delete_decisions(expired)
+    erased["recording_tombstones_masked"] = await tx.subject_data.scrub_tombstones(tombstones)
+    await tx.subject_data.restrict(held)
+    legacy = await tx.subject_data.legacy_audit_entries(number)
+    status = DsrStatus.RESTRICTED if held else DsrStatus.COMPLETED
+    report = ErasureReport(request_id, status, erased, held, legacy)
+    await tx.dsr.finish(request_id, status, at=now, by=by, outcome=report.outcome())
+    return report
 
 
 @dataclass(frozen=True)
@@ -141,25 +124,19 @@ class SweepReport:
     requests_completed: tuple[int, ...]
 
 
-async def sweep(store: Store, *, now: datetime, by: str = ACTOR_SWEEP) -> SweepReport:
+async def sweep(tx: Transaction, *, now: datetime, by: str = ACTOR_SWEEP) -> SweepReport:
     """Erase restricted rows whose retention period has ended, and close erasure requests that
     have nothing restricted left. Recording audio is deleted by the retention sweep; this masks
-    the numbers on the tombstones it leaves. Audited when it changed anything."""
-    async with store.transaction() as tx:
-        expired = await tx.subject_data.expired_restricted_decisions(now)
-        erased = await tx.subject_data.delete_decisions(expired)
-        masked = await tx.subject_data.scrub_tombstones()
-        completed: list[int] = []
-        for request in await tx.dsr.list(status=DsrStatus.RESTRICTED):
-            held = [
-                Held(h["table"], h["id"], h["basis"], None) for h in request.outcome["restricted"]
-            ]
-            if not await tx.subject_data.still_restricted(held):
-                await tx.dsr.finish(
-                    request.id, DsrStatus.COMPLETED, at=now, by=by, outcome=request.outcome
-                )
-                completed.append(request.id)
-        report = SweepReport(erased, masked, tuple(completed))
-        if erased or masked or completed:
-            await tx.audit.append(by, "dsr.sweep", "restricted-records", asdict(report))
-    return report
+    the numbers on the tombstones it leaves."""
+    expired = await tx.subject_data.expired_restricted_decisions(now)
+    erased = await tx.subject_data.delete_decisions(expired)
+    masked = await tx.subject_data.scrub_tombstones()
+    completed: list[int] = []
+    for request in await tx.dsr.list(status=DsrStatus.RESTRICTED):
+        held = [Held(h["table"], h["id"], h["basis"], None) for h in request.outcome["restricted"]]
+        if not await tx.subject_data.still_restricted(held):
+            await tx.dsr.finish(
+                request.id, DsrStatus.COMPLETED, at=now, by=by, outcome=request.outcome
+            )
+            completed.append(request.id)
+    return SweepReport(erased, masked, tuple(completed))

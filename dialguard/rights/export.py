@@ -15,11 +15,10 @@ from typing import Any, BinaryIO
 
 from ..recording.fsutil import atomic_write
 from ..recording.vault import Vault
-from ..storage.store import Store
+from ..storage.store import Transaction
 from ..views import jsonable
-from .requests import DsrKind, DsrStatus
+from .requests import DsrStatus
 from .sensitive import ExportRole
-from .service import begin_request
 
 FORMAT = "dialguard-subject-export/1"
 
@@ -28,52 +27,41 @@ FORMAT = "dialguard-subject-export/1"
 class Export:
     request_id: int
     data: dict[str, Any]
+    counts: dict[str, int]
+    """Rows exported, per kind."""
 
 
 async def export_subject(
-    store: Store,
+    tx: Transaction,
     number: str,
+    request_id: int,
     *,
     by: str,
     now: datetime,
-    deadline_days: int,
-    request_id: int | None = None,
     as_role: ExportRole | None = None,
 ) -> Export:
-    """Collect the export and close the request (audited); writing it out is the caller's job
-    (:func:`write_export` for a file, or an API response).
+    """Collect everything held about ``number`` and complete request ``request_id`` with the
+    counts; writing it out is the caller's job (:func:`write_export` for a file, or an API
+    response), auditing it :mod:`dialguard.ops.dsr`'s.
 
     ``as_role`` (the API) checks the requester's role against the packs of every tenant the
     export holds records of; :class:`~dialguard.rights.sensitive.ExportRefused` then rolls the
     whole transaction back, so a received request stays open and nothing is marked exported.
     None (the CLI: the operator on the gate host) exports everything."""
-    async with store.transaction() as tx:
-        request = await begin_request(
-            tx,
-            DsrKind.EXPORT,
-            number,
-            request_id=request_id,
-            by=by,
-            now=now,
-            deadline_days=deadline_days,
-        )
-        key = tx.subject_key
-        held = await tx.subject_data.export(number, key.digest(number), key.subject(number))
-        if as_role is not None:
-            await as_role.check(tx, held)
-        counts = {name: len(rows) for name, rows in held.items()}
-        await tx.dsr.finish(request.id, DsrStatus.COMPLETED, at=now, by=by, outcome=counts)
-        await tx.audit.append(
-            by, "dsr.export", key.subject(number), {"request": request.id, "counts": counts}
-        )
+    key = tx.subject_key
+    held = await tx.subject_data.export(number, key.digest(number), key.subject(number))
+    if as_role is not None:
+        await as_role.check(tx, held)
+    counts = {name: len(rows) for name, rows in held.items()}
+    await tx.dsr.finish(request_id, DsrStatus.COMPLETED, at=now, by=by, outcome=counts)
     data = {
         "format": FORMAT,
         "subject": number,
-        "request": request.id,
+        "request": request_id,
         "generated_at": now.isoformat(),
         **jsonable(held),
     }
-    return Export(request.id, data)
+    return Export(request_id, data, counts)
 
 
 def write_export(export: Export, out: Path, vault: Vault | None = None) -> list[Path]:

@@ -13,6 +13,7 @@ is never committed without its place in the tamper-evident log, nor the other wa
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
@@ -25,36 +26,48 @@ _Pending = tuple[Decision, "asyncio.Future[None]"]
 ACTOR = "gate"
 
 
-def audit_entry(decision: Decision) -> NewEntry:
-    """The audit entry of a decision. Numbers are masked (free text too): the hash chain cannot
+def audit_entry(decision: Decision, region: str = "CN") -> NewEntry:
+    """The audit entry of a decision. Numbers are masked (free text too: reason messages, the
+    consent's evidence reference, what was dialled when it did not parse): the hash chain cannot
     be edited later, so it must never hold what an erasure request would have to remove. The
-    decision row, found by the subject (the decision id), holds them in full."""
+    decision row, found by the subject (the decision id), holds them in full. ``region`` reads
+    national numbers typed in free text."""
     attempt = decision.attempt
     return NewEntry(
         actor=ACTOR,
         action=f"decision.{decision.verdict.value}",
         subject=decision.decision_id,
         detail={
-            "caller": mask(decision.caller or attempt.caller),
-            "callee": mask(decision.callee or attempt.callee),
+            "caller": _masked_number(decision.caller, attempt.caller, region),
+            "callee": _masked_number(decision.callee, attempt.callee, region),
             "tenant": attempt.tenant,
             "purpose": attempt.purpose,
             "direction": attempt.direction.value,
             "at": decision.decided_at.isoformat(),
             "reasons": [
-                {"code": r.code, "message": mask_text(r.message)} for r in decision.reasons
+                {"code": r.code, "message": mask_text(r.message, region)} for r in decision.reasons
             ],
-            "consent_ref": decision.consent_ref,
+            "consent_ref": _masked_text(decision.consent_ref, region),
             "policy_version": decision.policy_version,
         },
         at=decision.decided_at,
     )
 
 
+def _masked_number(e164: str | None, raw: str, region: str) -> str:
+    return mask(e164) if e164 is not None else mask_text(raw, region)
+
+
+def _masked_text(text: str | None, region: str) -> str | None:
+    return None if text is None else mask_text(text, region)
+
+
 class DecisionLog:
-    def __init__(self, store: Store, *, max_batch: int = 500) -> None:
+    def __init__(self, store: Store, *, max_batch: int = 500, region: str = "CN") -> None:
+        """``region``: where national numbers typed in free text are read (audit masking)."""
         self._store = store
         self._max_batch = max_batch
+        self._entry = partial(audit_entry, region=region)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -116,11 +129,11 @@ class DecisionLog:
         try:
             decisions = [decision for decision, _ in batch]
             if self._direct is not None:  # SQLite: the whole transaction in one thread hop
-                await self._direct.write(decisions, audit_entry)
+                await self._direct.write(decisions, self._entry)
             else:
                 async with self._store.transaction() as tx:
                     await tx.decisions.add_many(decisions)
-                    await tx.audit.append_many([audit_entry(d) for d in decisions])
+                    await tx.audit.append_many([self._entry(d) for d in decisions])
         except asyncio.CancelledError:
             for _, done in batch:
                 done.cancel()

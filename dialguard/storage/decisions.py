@@ -151,6 +151,15 @@ class DecisionRepository:
         params = {"callee": callee, "tenant": tenant, "since": since}
         return tuple((await self._conn.execute(RECENT_ALLOWED, params)).scalars())
 
+    async def last_reset(self, callee: str, tenant: str) -> datetime | None:
+        """When ``callee``'s counters for ``tenant`` were last reset; None: never."""
+        require_e164(callee)
+        latest = select(func.max(frequency_resets.c.at)).where(
+            (frequency_resets.c.callee == callee) & (frequency_resets.c.tenant == tenant)
+        )
+        found: datetime | None = (await self._conn.execute(latest)).scalar()
+        return found
+
     async def reset_frequency(
         self, callee: str, tenant: str, at: datetime, by: str, reason: str
     ) -> FrequencyReset:

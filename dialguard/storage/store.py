@@ -31,6 +31,7 @@ from .decisions import DecisionRepository
 from .dnc import DncRepository
 from .engine import WRITE_OPTION, create_engine, sqlite_file
 from .errors import StorageError
+from .evidence_rows import EvidenceRowRepository
 from .migrate import check_revision
 from .registry import NumberRepository, TenantRepository
 
@@ -56,6 +57,7 @@ class Transaction:
         self.dsr = DsrRepository(conn)
         self.subject_data = SubjectDataRepository(conn)
         self.scripts = ScriptRepository(conn)
+        self.evidence_rows = EvidenceRowRepository(conn)
 
     @property
     def subject_key(self) -> SubjectKey:

@@ -1,4 +1,5 @@
-"""SQL for ``api_tokens``; the rules (hashing, audit) are in :mod:`.tokens`."""
+"""SQL for ``api_tokens``; the rules are in :mod:`.tokens` (secrets, hashing) and
+:mod:`dialguard.ops.tokens` (the audited changes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""API tokens: created with a role, stored hashed, shown once, revocable; every change audited.
+"""API tokens: created with a role, stored hashed, shown once, revocable (creating and revoking
+them are audited operations, :mod:`dialguard.ops.tokens`).
 
 A secret reads ``dgt_<id>_<43 base64url characters>``: the id finds the row, the random part (32
 bytes) is checked against its stored SHA-256 with a constant-time compare. A plain SHA-256 (not a
@@ -15,20 +16,21 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..storage.store import Store
 from .model import Role, Token, UnknownToken
 
 __all__ = [
+    "NewSecret",
     "Role",
     "Token",
     "UnknownToken",
     "authenticate",
-    "create_token",
     "list_tokens",
+    "new_secret",
     "parse_secret",
-    "revoke_token",
 ]
 
 PREFIX = "dgt_"
@@ -44,40 +46,19 @@ def _digest(random_part: bytes) -> str:
     return hashlib.sha256(random_part).hexdigest()
 
 
-async def create_token(
-    store: Store, role: Role | str, name: str, *, by: str, now: datetime
-) -> tuple[str, str]:
-    """A new token for ``role``; returns ``(token_id, secret)``. The secret exists only in this
-    return value: print it once, it cannot be recovered."""
-    role = Role(role)
+@dataclass(frozen=True)
+class NewSecret:
+    """A fresh token's id, its secret (to show once) and the digest stored in its place."""
+
+    token_id: str
+    secret: str
+    digest: str
+
+
+def new_secret() -> NewSecret:
     token_id = secrets.token_hex(8)
     random_part = secrets.token_bytes(32)
-    secret = f"{PREFIX}{token_id}_{_encode(random_part)}"
-    async with store.transaction() as tx:
-        token = await tx.tokens.add(token_id, name, role, _digest(random_part), by, now)
-        await tx.audit.append(
-            by, "tokens.create", token_id, {"after": {"name": name, "role": token.role.value}}
-        )
-    return token_id, secret
-
-
-async def revoke_token(store: Store, token_id: str, *, by: str, now: datetime) -> Token:
-    """Revoke ``token_id`` (effective for the next request); revoking twice changes nothing.
-    Raises :class:`UnknownToken`."""
-    async with store.transaction() as tx:
-        before = await tx.tokens.get(token_id)
-        if before is None:
-            raise UnknownToken(f"no API token {token_id!r}")
-        if await tx.tokens.revoke(token_id, by, now):
-            await tx.audit.append(
-                by,
-                "tokens.revoke",
-                token_id,
-                {"before": {"revoked_at": None}, "after": {"revoked_at": now.isoformat()}},
-            )
-        after = await tx.tokens.get(token_id)
-    assert after is not None
-    return after
+    return NewSecret(token_id, f"{PREFIX}{token_id}_{_encode(random_part)}", _digest(random_part))
 
 
 async def list_tokens(store: Store) -> tuple[Token, ...]:

@@ -121,6 +121,55 @@ async def test_a_write_is_audited_with_who_and_what_without_the_number(api: ApiH
         assert "13900139000" not in json.dumps(entry.detail) + entry.subject
 
 
+async def test_a_filing_update_is_audited_with_what_it_replaced(api: ApiHarness) -> None:
+    filing = {"number": CALLER, "tenant": "acme", "filing_ref": "MIIT-2026-002", "inbound": False}
+    reply = await api.call("POST", "/v1/numbers", token="operator", json=filing)
+    assert (reply.status, reply.body["outcome"]) == (200, "updated")
+    change = (await api.audit_tail(2))[0]
+    assert (change.action, change.subject) == ("numbers.add", CALLER)
+    assert change.detail["before"]["filing_ref"] == "MIIT-2026-001"
+    assert change.detail["before"]["inbound_enabled"] is True
+    assert change.detail["after"]["filing_ref"] == "MIIT-2026-002"
+    assert change.detail["after"]["inbound_enabled"] is False
+    (item,) = change.detail["evidence"]
+    assert item["table"] == "registered_numbers" and item["digest"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/v1/consents",
+            {
+                "callee": CALLEE,
+                "tenant": "acme",
+                "purpose": "callback",
+                "evidence": "form-1",
+                "given": "2026-11-25T10:00:00+08:00",
+                "expires": "2026-11-25T09:00:00+08:00",
+            },
+            "expires",
+        ),
+        ("/v1/dnc", {"number": CALLEE, "campaign": "renewals"}, "campaign"),
+        ("/v1/dnc/import", {"numbers": [CALLEE], "label": "x", "tenant": "t" * 65}, "tenant"),
+        (
+            "/v1/dsr/requests",
+            {"kind": "export", "number": CALLEE, "handle": False, "request_id": 1},
+            "request_id",
+        ),
+    ],
+)
+async def test_an_operation_refusing_input_names_the_field(
+    api: ApiHarness, path: str, body: dict[str, object], field: str
+) -> None:
+    before = len(await api.audit_tail(1000))
+    reply = await api.call("POST", path, json=body)
+    assert reply.status == 400, reply.body
+    assert reply.body["error"]["field"] == field
+    entries = await api.audit_tail(1000)
+    assert [e.action for e in entries[before:]] == ["api.request"]
+
+
 async def test_reads_and_refusals_are_audited_too(api: ApiHarness) -> None:
     await api.call("GET", "/v1/decisions", token="auditor")
     await api.call("GET", "/v1/decisions", token="operator")

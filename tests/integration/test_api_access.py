@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from test_api_support import ALLOWED_AT, CALLEE, CALLER, ApiHarness, api
 
+from dialguard.ops import dsr
+from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, DncEntry, DncScope, Verdict
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
-from dialguard.rights.service import receive_request
+from dialguard.tokens.tokens import Role
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
 
@@ -25,9 +27,11 @@ PUBLIC = None
 OPERATE = frozenset({"admin", "operator"})
 AUDIT = frozenset({"admin", "auditor"})
 RIGHTS = frozenset({"admin", "dsr"})
+ADMIN = frozenset({"admin"})
 ROLES = ("admin", "operator", "auditor", "dsr")
 BAD_TOKENS = (None, "invalid", "revoked")
 DECISION_ID = "00000000-0000-4000-8000-000000000001"
+TOKEN_ID = "0123456789abcdef"
 OTHER = "+8613900139000"
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
@@ -76,11 +80,29 @@ async def _dnc_entry(api: ApiHarness) -> None:
 
 
 async def _dsr_request(api: ApiHarness) -> None:
-    await receive_request(api.store, "export", OTHER, by="test", received_at=T0, deadline_days=15)
+    await dsr.receive(api.store, Actor("test", T0), "export", OTHER, deadline_days=15)
 
 
 async def _refill_buckets(api: ApiHarness) -> None:
     api.monotonic.now += 10**7
+
+
+async def _token(api: ApiHarness) -> None:
+    async with api.store.transaction() as tx:
+        await tx.tokens.add(TOKEN_ID, "to revoke", Role.AUDITOR, "0" * 64, "test", T0)
+
+
+async def _set_hold(api: ApiHarness, held: bool) -> None:
+    async with api.store.transaction() as tx:
+        await tx.recordings.set_hold(1, held, "test", "test", T0)
+
+
+async def _release(api: ApiHarness) -> None:
+    await _set_hold(api, False)
+
+
+async def _hold(api: ApiHarness) -> None:
+    await _set_hold(api, True)
 
 
 CASES = (
@@ -126,6 +148,37 @@ CASES = (
         json={"caller": CALLER, "callee": CALLEE, "tenant": "acme", "at": ALLOWED_AT},
     ),
     Case("POST", "/v1/text/check", OPERATE, json={"tenant": "acme", "text": "hello"}),
+    Case("POST", "/v1/dnc/import", OPERATE, json={"numbers": [OTHER], "label": "crm"}),
+    Case("GET", "/v1/scripts", OPERATE, params={"tenant": "acme"}),
+    Case(
+        "POST",
+        "/v1/scripts",
+        OPERATE,
+        json={"tenant": "acme", "campaign": "renewals", "text": "hello"},
+    ),
+    Case(
+        "POST",
+        "/v1/recordings/{recording_id}/hold",
+        OPERATE,
+        json={"reason": "litigation"},
+        setup=_recording,
+        before_each=_release,
+    ),
+    Case(
+        "POST",
+        "/v1/recordings/{recording_id}/release",
+        OPERATE,
+        json={"reason": "case closed"},
+        setup=_recording,
+        before_each=_hold,
+    ),
+    Case(
+        "POST",
+        "/v1/recordings/{recording_id}/anchor",
+        OPERATE,
+        json={"at": "2026-12-31T00:00:00+08:00", "reason": "contract ended"},
+        setup=_recording,
+    ),
     Case("GET", "/v1/decisions", AUDIT, params={"callee": CALLEE}),
     Case("GET", "/v1/decisions/{decision_id}", AUDIT, setup=_decision),
     Case("GET", "/v1/recordings", AUDIT),
@@ -135,9 +188,17 @@ CASES = (
     Case("GET", "/v1/dsr/requests", RIGHTS, params={"open_only": "true"}),
     Case("POST", "/v1/dsr/requests", RIGHTS, json={"kind": "export", "number": OTHER}),
     Case("GET", "/v1/dsr/requests/{request_id}", RIGHTS, setup=_dsr_request),
+    Case("GET", "/v1/tokens", ADMIN),
+    Case("POST", "/v1/tokens", ADMIN, json={"role": "auditor", "name": "ci"}),
+    Case("POST", "/v1/tokens/{token_id}/revoke", ADMIN, setup=_token),
 )
 
-_PATH_VALUES = {"decision_id": DECISION_ID, "recording_id": "1", "request_id": "1"}
+_PATH_VALUES = {
+    "decision_id": DECISION_ID,
+    "recording_id": "1",
+    "request_id": "1",
+    "token_id": TOKEN_ID,
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)

@@ -14,10 +14,11 @@ import pytest
 from test_api_support import CALLEE, CALLER, ApiHarness, api
 
 from dialguard.numbers import mask
+from dialguard.ops import dsr
+from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.rights.requests import DsrStatus
-from dialguard.rights.service import receive_request
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
 
@@ -168,9 +169,7 @@ async def test_a_refused_export_leaves_a_received_request_open_for_the_dsr_role(
     api: ApiHarness,
 ) -> None:
     await _seed(api)
-    received = await receive_request(
-        api.store, "export", CALLEE, by="test", received_at=T0, deadline_days=15
-    )
+    received = await dsr.receive(api.store, Actor("test", T0), "export", CALLEE, deadline_days=15)
     body = {"kind": "export", "number": CALLEE, "request_id": received.id}
     refused = await api.call("POST", "/v1/dsr/requests", token="admin", json=body)
     assert refused.status == 403, refused.body
@@ -189,3 +188,24 @@ async def test_the_openapi_document_names_the_sensitive_data_refusal(api: ApiHar
     document = (await api.call("GET", "/v1/openapi.json", token=None)).body
     reply = document["paths"]["/v1/dsr/requests"]["post"]["responses"]["403"]
     assert "sensitive_data" in reply["description"]
+
+
+async def test_the_audit_log_read_masks_even_entries_written_before_masking(
+    api: ApiHarness,
+) -> None:
+    """An entry from before masking covered every spelling (written here straight into the
+    chain) still shows no patient's number to an auditor; the tenant's own number stays."""
+    async with api.store.transaction() as tx:
+        await tx.tenants.ensure("clinic", "healthcare")
+        detail = {
+            "callee": CALLEE,
+            "note": f"patient on {CALLEE[3:6]} {CALLEE[6:10]} {CALLEE[10:]}",
+        }
+        await tx.audit.append("legacy", "recording.ingest", CALLEE, detail)
+        await tx.audit.append("legacy", "numbers.add", CALLER, {"after": {"number": CALLER}})
+    reply = await api.call("GET", "/v1/audit", token="auditor", params={"limit": "2"})
+    assert reply.status == 200
+    legacy, ours = reply.body
+    assert legacy["subject"] == mask(CALLEE)
+    assert legacy["detail"] == {"callee": mask(CALLEE), "note": f"patient on {mask(CALLEE)}"}
+    assert (ours["subject"], ours["detail"]["after"]["number"]) == (CALLER, CALLER)

@@ -18,12 +18,14 @@ from dialguard.api import ApiContext, ApiServer, create_app
 from dialguard.app import book_from
 from dialguard.clock import Clock
 from dialguard.config import ApiSettings, Settings
+from dialguard.ops.audited import Actor
+from dialguard.ops.tokens import create_token, revoke_token
 from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.rights.settings import DsrSettings
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
 from dialguard.storage import Store, init_database
-from dialguard.tokens.tokens import Role, create_token, revoke_token
+from dialguard.tokens.tokens import Role
 
 CALLER = "+861058001234"
 CALLEE = "+8613800138000"
@@ -132,14 +134,15 @@ async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness
     session = aiohttp.ClientSession()
     try:
         harness = ApiHarness(f"http://127.0.0.1:{server.port}", session, store, settings, monotonic)
+        by = Actor("test", clock.now())
         for role in Role:
             _, harness.tokens[role.value] = await create_token(
-                store, role, f"test-{role.value}", by="test", now=clock.now()
+                store, by, role, f"test-{role.value}"
             )
-        revoked_id, harness.tokens["revoked"] = await create_token(
-            store, Role.ADMIN, "test-revoked", by="test", now=clock.now()
+        revoked, harness.tokens["revoked"] = await create_token(
+            store, by, Role.ADMIN, "test-revoked"
         )
-        await revoke_token(store, revoked_id, by="test", now=clock.now())
+        await revoke_token(store, by, revoked.id)
         harness.tokens["invalid"] = "dgt_0123456789abcdef_" + "A" * 43
         yield harness
     finally:

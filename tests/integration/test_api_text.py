@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from test_api_support import ApiHarness, api
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
@@ -42,3 +45,28 @@ async def test_unknown_tenant_and_who_may_ask(api: ApiHarness) -> None:
     assert (await api.call("POST", "/v1/text/check", token=None, json=body)).status == 401
     too_long = {"tenant": "acme", "text": "字" * 5001}
     assert (await api.call("POST", "/v1/text/check", json=too_long)).status == 400
+
+
+async def test_every_screening_is_audited_without_its_words(api: ApiHarness) -> None:
+    async with api.store.transaction() as tx:
+        await tx.tenants.set_industry("acme", "finance")
+    text = "保本保息, call me on 139 0013 9032"
+    reply = await api.call(
+        "POST", "/v1/text/check", token="operator", json={"tenant": "acme", "text": text}
+    )
+    assert reply.status == 200
+    screening, access = (await api.audit_tail(2))[-2:]
+    assert (screening.action, screening.subject) == ("text.check", "acme")
+    assert screening.actor.startswith("api:test-operator#")
+    assert screening.detail["before"] == {
+        "text": {"sha256": hashlib.sha256(text.encode()).hexdigest(), "characters": len(text)}
+    }
+    assert screening.detail["after"]["clean"] is False
+    assert {h["phrase"] for h in screening.detail["after"]["hits"]} >= {"保本保息"}
+    assert (access.action, access.detail["route"], access.detail["status"]) == (
+        "api.request",
+        "/v1/text/check",
+        200,
+    )
+    stored = json.dumps([screening.detail, access.detail], ensure_ascii=False)
+    assert "call me" not in stored and "9032" not in stored

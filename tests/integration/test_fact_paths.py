@@ -18,6 +18,8 @@ import pytest
 
 from dialguard.campaigns.records import CampaignScript, ScriptStatus
 from dialguard.config import DatabaseSettings, Settings
+from dialguard.ops import dsr
+from dialguard.ops.audited import Actor
 from dialguard.policy.model import (
     CallAttempt,
     ContactFlags,
@@ -30,7 +32,6 @@ from dialguard.policy.model import (
     Verdict,
 )
 from dialguard.policy.pack import load_pack
-from dialguard.rights.erase import erase_subject
 from dialguard.rights.settings import DsrSettings
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage import Store, init_database, lookup_facts
@@ -151,7 +152,7 @@ async def seed(store: Store, make_decision: Callable[..., Decision]) -> None:
             )
         await tx.decisions.add_many(history)
         await tx.decisions.reset_frequency(RESET, "acme", NOW - timedelta(hours=3), "t", "asked")
-    await erase_subject(store, load_pack("cn"), ERASED, by="dpo", now=NOW, deadline_days=15)
+    await dsr.erase(store, Actor("dpo", NOW), load_pack("cn"), ERASED, deadline_days=15)
 
 
 async def test_the_sqlite_call_path_reads_what_the_repositories_read(

@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from dialguard.config import Settings
+from dialguard.ops import dsr
+from dialguard.ops.audited import Actor
 from dialguard.policy.model import ConsentRecord, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.recording.testing import make_rig, write_wav
-from dialguard.rights.erase import erase_subject, sweep
-from dialguard.rights.export import export_subject, write_export
+from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
 from dialguard.rights.requests import DsrStatus
 from dialguard.rights.settings import DsrSettings
@@ -32,6 +33,7 @@ NUMBER = "+8613800138000"
 DIGITS = "13800138000"
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 PACK = load_pack("cn")
+DPO = Actor("dpo", NOW)
 
 
 @pytest.fixture
@@ -172,7 +174,7 @@ async def test_erasure_leaves_the_number_only_in_restricted_records(
     decisions = await seed(store, make_decision)
     assert await raw_number_rows(settings)
 
-    report = await erase_subject(store, PACK, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    report = await dsr.erase(store, DPO, PACK, NUMBER, deadline_days=15)
 
     assert await raw_number_rows(settings) == []
     assert report.status is DsrStatus.RESTRICTED
@@ -195,7 +197,7 @@ async def test_an_erased_person_who_opted_out_stays_blocked(
 ) -> None:
     store, _ = rights
     await seed(store, make_decision)
-    await erase_subject(store, PACK, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    await dsr.erase(store, DPO, PACK, NUMBER, deadline_days=15)
     async with store.transaction(readonly=True) as tx:
         kept = await tx.dnc.matching(NUMBER, "acme", None, NOW + timedelta(days=400))
         assert [(e.number, e.scope) for e in kept] == [(NUMBER, DncScope.GLOBAL)]
@@ -211,18 +213,18 @@ async def test_the_sweep_erases_restricted_records_when_their_period_ends(
 ) -> None:
     store, settings = rights
     await seed(store, make_decision)
-    report = await erase_subject(store, PACK, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    report = await dsr.erase(store, DPO, PACK, NUMBER, deadline_days=15)
 
-    first = await sweep(store, now=NOW + timedelta(days=31))
+    first = await dsr.sweep(store, Actor("dsr-sweep", NOW + timedelta(days=31)))
     assert first.decisions_erased == 2 and first.requests_completed == ()
-    later = await sweep(store, now=NOW + timedelta(days=6 * 365))
+    later = await dsr.sweep(store, Actor("dsr-sweep", NOW + timedelta(days=6 * 365)))
     assert later.decisions_erased == 1 and later.requests_completed == ()
     async with store.transaction() as tx:
         (live,) = [h.id for h in report.held if h.table == "recordings"]
         await tx.recordings.tombstone(
             live, "retention-sweep", NOW + timedelta(days=30), None, "end"
         )
-    last = await sweep(store, now=NOW + timedelta(days=6 * 365))
+    last = await dsr.sweep(store, Actor("dsr-sweep", NOW + timedelta(days=6 * 365)))
     assert last.tombstones_masked == 1 and last.requests_completed == (report.request_id,)
 
     engine = create_engine(settings.database)
@@ -240,14 +242,14 @@ async def test_export_holds_everything_including_restricted_records(
 ) -> None:
     store, _ = rights
     await seed(store, make_decision)
-    before = await export_subject(store, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    before = await dsr.export(store, DPO, NUMBER, deadline_days=15)
     counts = {name: len(rows) for name, rows in before.data.items() if isinstance(rows, list)}
     assert counts["dnc"] == 2 and counts["consents"] == 1 and counts["contact"] == 1
     assert counts["decisions"] == 4 and counts["recordings"] == 2
     assert counts["audit"] == 3  # dnc.add, consent.add, dsr.receive
 
-    await erase_subject(store, PACK, NUMBER, by="dpo", now=NOW, deadline_days=15)
-    after = await export_subject(store, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    await dsr.erase(store, DPO, PACK, NUMBER, deadline_days=15)
+    after = await dsr.export(store, DPO, NUMBER, deadline_days=15)
     assert all(row["restricted"] for row in after.data["decisions"])
     assert len(after.data["dnc_kept_after_erasure"]) == 1
     assert after.data["consents"] == [] and after.data["dnc"] == []
@@ -264,7 +266,7 @@ async def test_opening_without_the_subject_key_fails_once_opt_outs_depend_on_it(
 ) -> None:
     store, settings = rights
     await seed(store, make_decision)
-    await erase_subject(store, PACK, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    await dsr.erase(store, DPO, PACK, NUMBER, deadline_days=15)
     lose(Path(settings.dsr.hash_key_file))
     with pytest.raises(StorageError, match="restore it from backup"):
         await Store.open(settings)
@@ -285,7 +287,7 @@ async def test_export_with_audio_decrypts_the_recordings(
     wav = write_wav(rig.spool / "dg-c-1.wav", 1)
     await rig.ingestor.ingest(rig.spool / "dg-c-1.wav")
 
-    export = await export_subject(store, NUMBER, by="dpo", now=NOW, deadline_days=15)
+    export = await dsr.export(store, DPO, NUMBER, deadline_days=15)
     out = tmp_path / "out" / "subject.json"
     written = write_export(export, out, rig.vault)
     (name,) = [r["name"] for r in export.data["recordings"]]

@@ -7,31 +7,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dialguard.ops.audited import Actor
+from dialguard.ops.tokens import create_token, revoke_token
 from dialguard.storage import Store
-from dialguard.tokens.tokens import (
-    Role,
-    UnknownToken,
-    authenticate,
-    create_token,
-    list_tokens,
-    parse_secret,
-    revoke_token,
-)
+from dialguard.tokens.tokens import Role, UnknownToken, authenticate, list_tokens, parse_secret
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 async def test_create_authenticate_revoke(store: Store) -> None:
-    token_id, secret = await create_token(store, "auditor", "ci", by="alice", now=T0)
+    created, secret = await create_token(store, Actor("alice", T0), "auditor", "ci")
+    token_id = created.id
     token = await authenticate(store, secret, now=T0)
     assert token is not None and token.id == token_id and token.role is Role.AUDITOR
     assert (await list_tokens(store))[0].last_used_at == T0
 
-    revoked = await revoke_token(store, token_id, by="bob", now=T0 + timedelta(hours=1))
+    revoked = await revoke_token(store, Actor("bob", T0 + timedelta(hours=1)), token_id)
     assert revoked.revoked_by == "bob"
     assert await authenticate(store, secret, now=T0 + timedelta(hours=2)) is None
     with pytest.raises(UnknownToken):
-        await revoke_token(store, "0" * 16, by="bob", now=T0)
+        await revoke_token(store, Actor("bob", T0), "0" * 16)
 
     async with store.transaction(readonly=True) as tx:
         entries = await tx.audit.tail(10)
@@ -43,7 +38,7 @@ async def test_create_authenticate_revoke(store: Store) -> None:
 
 
 async def test_wrong_malformed_and_unknown_secrets_are_refused(store: Store) -> None:
-    _, secret = await create_token(store, Role.ADMIN, "", by="alice", now=T0)
+    _, secret = await create_token(store, Actor("alice", T0), Role.ADMIN)
     middle = 30
     other = "A" if secret[middle] != "A" else "B"
     non_canonical = secret[:-1] + ("B" if secret[-1] == "A" else "A")
@@ -59,7 +54,8 @@ async def test_wrong_malformed_and_unknown_secrets_are_refused(store: Store) -> 
 
 
 async def test_only_the_hash_of_the_random_part_is_stored(store: Store) -> None:
-    token_id, secret = await create_token(store, "dsr", "portal", by="alice", now=T0)
+    created, secret = await create_token(store, Actor("alice", T0), "dsr", "portal")
+    token_id = created.id
     parsed = parse_secret(secret)
     assert parsed is not None and parsed[0] == token_id
     async with store.transaction(readonly=True) as tx:
@@ -69,7 +65,7 @@ async def test_only_the_hash_of_the_random_part_is_stored(store: Store) -> None:
 
 
 async def test_last_used_is_refreshed_at_most_once_a_minute(store: Store) -> None:
-    _, secret = await create_token(store, "operator", "", by="alice", now=T0)
+    _, secret = await create_token(store, Actor("alice", T0), "operator")
     await authenticate(store, secret, now=T0)
     await authenticate(store, secret, now=T0 + timedelta(seconds=30))
     assert (await list_tokens(store))[0].last_used_at == T0

@@ -1,0 +1,92 @@
+"""Consent: evidence that a callee agreed to be called by a tenant for a purpose.
+
+Each record is evidence and is never edited except to stamp ``revoked_at``; both changes are
+audited with the records before and after (numbers masked) and the ``consents`` rows' evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..policy.model import ConsentRecord
+from ..storage.store import Store
+from .audited import Actor, Invalid, Watch, person, record, required_text
+from .tenants import ensure_tenant
+
+DEFAULT_CHANNEL = "unspecified"
+
+
+async def add_consent(
+    store: Store,
+    actor: Actor,
+    callee: str,
+    *,
+    tenant: str,
+    purpose: str,
+    evidence_ref: str,
+    channel: str | None = None,
+    given: datetime | None = None,
+    expires: datetime | None = None,
+) -> ConsentRecord:
+    """Record ``callee``'s consent (given now unless ``given``); audited ``consent.add``."""
+    purpose = required_text("purpose", purpose)
+    evidence_ref = required_text("evidence", evidence_ref)
+    given_at = given or actor.now
+    if expires is not None and expires <= given_at:
+        raise Invalid("expires", "must be after the time consent was given")
+    async with store.transaction() as tx:
+        await ensure_tenant(tx, actor, tenant)
+        watch = await Watch.start(tx, [callee], ("consents",))
+        created = await tx.consents.add(
+            callee,
+            tenant,
+            purpose,
+            evidence_ref=evidence_ref,
+            channel=(channel or "").strip() or DEFAULT_CHANNEL,
+            given_at=given_at,
+            expires_at=expires,
+        )
+        await record(
+            tx,
+            actor,
+            "consent.add",
+            person(tx, callee),
+            {"before": None, "after": created},
+            evidence=await watch.changes(tx),
+        )
+    return created
+
+
+async def revoke_consent(
+    store: Store, actor: Actor, callee: str, *, tenant: str, purpose: str | None = None
+) -> int:
+    """Revoke ``callee``'s live consents to ``tenant`` for ``purpose`` (None: every purpose),
+    effective for the next call; returns how many. Audited ``consent.revoke`` even when none
+    was live (the request, and that it changed nothing, is evidence too)."""
+    tenant = required_text("tenant", tenant)
+    async with store.transaction() as tx:
+        watch = await Watch.start(tx, [callee], ("consents",))
+        before = [
+            c
+            for c in await tx.consents.for_callee(callee, tenant)
+            if c.revoked_at is None and purpose in (None, c.purpose)
+        ]
+        count = await tx.consents.revoke(callee, tenant, purpose, actor.now)
+        revoked = {c.consent_id for c in before}
+        after = [c for c in await tx.consents.for_callee(callee, tenant) if c.consent_id in revoked]
+        detail = {
+            "tenant": tenant,
+            "purpose": purpose,
+            "before": before,
+            "after": after,
+            "revoked": count,
+        }
+        await record(
+            tx,
+            actor,
+            "consent.revoke",
+            person(tx, callee),
+            detail,
+            evidence=await watch.changes(tx),
+        )
+    return count

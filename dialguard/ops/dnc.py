@@ -1,0 +1,263 @@
+"""Do-not-call lists: add, remove, the public opt-out and list imports.
+
+An opt-out is immediate and permanent; a removal needs a reason and keeps the history. Every
+change is audited with the entries before and after (numbers masked, free text included) and the
+evidence of each ``dnc_entries`` row it created or changed — an expired entry retired by a new
+one included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from ..dnc_import import BadLine
+from ..policy.model import DncEntry, DncScope
+from ..storage.records import DncRecord, ImportCounts, Outcome
+from ..storage.store import Store, Transaction
+from .audited import Actor, Invalid, Watch, person, record, required_text
+from .tenants import ensure_tenant
+
+DEFAULT_SOURCE = "admin"
+OPTOUT_CHANNELS = ("web", "sms", "ivr", "email", "app")
+IMPORT_BATCH = 5000
+"""Entries per import transaction (each with its own audit entry and evidence)."""
+
+
+def scope_of(tenant: str | None, campaign: str | None) -> DncScope:
+    """The list an entry belongs to: a campaign's (needs its tenant), a tenant's, or global."""
+    if campaign and not tenant:
+        raise Invalid("campaign", "needs a tenant")
+    if campaign:
+        return DncScope.CAMPAIGN
+    return DncScope.TENANT if tenant else DncScope.GLOBAL
+
+
+async def _live(
+    tx: Transaction, number: str, scope: DncScope, tenant: str | None, campaign: str | None
+) -> list[DncRecord]:
+    """The number's live entries on that one list, as stored (at most one, by the index)."""
+    return [
+        r
+        for r in await tx.dnc.history(number)
+        if r.removed_at is None
+        and (r.entry.scope, r.entry.tenant, r.entry.campaign) == (scope, tenant, campaign)
+    ]
+
+
+async def _add(
+    tx: Transaction, actor: Actor, action: str, entry: DncEntry, extra: dict[str, Any]
+) -> Outcome:
+    watch = await Watch.start(tx, [entry.number], ("dnc_entries",))
+    before = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
+    outcome = await tx.dnc.add(entry)
+    after = await _live(tx, entry.number, entry.scope, entry.tenant, entry.campaign)
+    detail = {
+        "before": before[0].entry if before else None,
+        "after": after[0].entry,
+        "outcome": outcome.value,
+        **extra,
+    }
+    evidence = await watch.changes(tx)
+    await record(tx, actor, action, person(tx, entry.number), detail, evidence=evidence)
+    return outcome
+
+
+async def add_dnc(
+    store: Store,
+    actor: Actor,
+    number: str,
+    *,
+    tenant: str | None = None,
+    campaign: str | None = None,
+    reason: str | None = None,
+    source: str | None = None,
+    expires: datetime | None = None,
+) -> tuple[Outcome, DncEntry]:
+    """Put ``number`` on a list (effective for the next call); an entry already live there is
+    left as it is (``unchanged``). Audited ``dnc.add``."""
+    entry = DncEntry(
+        number=number,
+        scope=scope_of(tenant, campaign),
+        tenant=tenant,
+        campaign=campaign,
+        source=(source or "").strip() or DEFAULT_SOURCE,
+        reason=reason,
+        added_at=actor.now,
+        expires_at=expires,
+        added_by=actor.name,
+    )
+    async with store.transaction() as tx:
+        if tenant:
+            await ensure_tenant(tx, actor, tenant)
+        outcome = await _add(tx, actor, "dnc.add", entry, {})
+    return outcome, entry
+
+
+async def opt_out(
+    store: Store,
+    actor: Actor,
+    number: str,
+    *,
+    channel: str,
+    tenant: str | None = None,
+    reference: str | None = None,
+) -> Outcome:
+    """A callee's own opt-out, from ``channel`` (a web form, an SMS, the IVR…): on the global
+    list, or ``tenant``'s (which must exist). Audited ``dnc.optout`` with the channel's
+    ``reference`` (masked)."""
+    if channel not in OPTOUT_CHANNELS:
+        raise Invalid("channel", f"must be one of {', '.join(OPTOUT_CHANNELS)}")
+    entry = DncEntry(
+        number=number,
+        scope=DncScope.TENANT if tenant else DncScope.GLOBAL,
+        tenant=tenant,
+        campaign=None,
+        source=channel,
+        reason=f"opt-out via {channel}" + (f" (ref {reference})" if reference else ""),
+        added_at=actor.now,
+        expires_at=None,
+        added_by=actor.name,
+    )
+    async with store.transaction() as tx:
+        if tenant is not None and await tx.tenants.get(tenant) is None:
+            raise Invalid("tenant", f"unknown tenant {tenant!r}")
+        extra = {"channel": channel, "reference": reference}
+        return await _add(tx, actor, "dnc.optout", entry, extra)
+
+
+async def remove_dnc(
+    store: Store,
+    actor: Actor,
+    number: str,
+    *,
+    reason: str,
+    tenant: str | None = None,
+    campaign: str | None = None,
+) -> int:
+    """Take ``number``'s live entry off one list, keeping it as history; returns how many were
+    removed (0: none was live, nothing is audited). Audited ``dnc.remove``."""
+    reason = required_text("reason", reason)
+    scope = scope_of(tenant, campaign)
+    async with store.transaction() as tx:
+        watch = await Watch.start(tx, [number], ("dnc_entries",))
+        before = await _live(tx, number, scope, tenant, campaign)
+        removed = await tx.dnc.remove(
+            number,
+            scope=scope,
+            tenant=tenant,
+            campaign=campaign,
+            reason=reason,
+            by=actor.name,
+            at=actor.now,
+        )
+        if removed:
+            after = [
+                r
+                for r in await tx.dnc.history(number)
+                if r.removed_at == actor.now and r.removed_by == actor.name
+            ]
+            detail = {
+                "scope": scope.value,
+                "tenant": tenant,
+                "campaign": campaign,
+                "reason": reason,
+                "before": before,
+                "after": after,
+                "removed": removed,
+            }
+            evidence = await watch.changes(tx)
+            await record(tx, actor, "dnc.remove", person(tx, number), detail, evidence=evidence)
+    return removed
+
+
+class _Lines:
+    """The good lines of an import, counting and reporting the bad ones as they go by."""
+
+    def __init__(
+        self, items: Iterable[tuple[int, str] | BadLine], on_bad_line: Callable[[BadLine], None]
+    ) -> None:
+        self._items = iter(items)
+        self._on_bad_line = on_bad_line
+        self.bad = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        while True:
+            item = next(self._items)
+            if not isinstance(item, BadLine):
+                return item
+            self.bad += 1
+            self._on_bad_line(item)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    inserted: int
+    unchanged: int
+    bad_lines: int
+    batches: int
+
+
+async def import_dnc(
+    store: Store,
+    actor: Actor,
+    items: Iterable[tuple[int, str] | BadLine],
+    *,
+    label: str,
+    tenant: str | None = None,
+    source: str | None = None,
+    reason: str | None = None,
+    on_bad_line: Callable[[BadLine], None] = lambda _: None,
+    on_batch: Callable[[], None] = lambda: None,
+) -> ImportReport:
+    """Import numbers (``(line_no, e164)`` items, bad lines reported and skipped) onto the
+    global list or ``tenant``'s, in transactions of :data:`IMPORT_BATCH` entries. Each batch is
+    audited ``dnc.import.batch`` with the evidence of its rows, in its own transaction; the whole
+    import ``dnc.import`` at the end. ``label`` names what was imported (a file name)."""
+    label = required_text("label", label)
+    source = (source or "").strip() or "import"
+    common = {"label": label, "tenant": tenant, "source": source, "reason": reason}
+    if tenant:
+        async with store.transaction() as tx:
+            await ensure_tenant(tx, actor, tenant)
+    scope = scope_of(tenant, None)
+    lines = _Lines(items, on_bad_line)
+    counts = ImportCounts()
+    batches = 0
+    while batch := list(islice(lines, IMPORT_BATCH)):
+        entries = [
+            DncEntry(number, scope, tenant, None, source, reason, actor.now, None, actor.name)
+            for _, number in batch
+        ]
+        batches += 1
+        async with store.transaction() as tx:
+            watch = await Watch.start(tx, [e.number for e in entries], ("dnc_entries",))
+            added = await tx.dnc.add_many(entries)
+            detail = {
+                **common,
+                "batch": batches,
+                "lines": [batch[0][0], batch[-1][0]],
+                "inserted": added.inserted,
+                "unchanged": added.already_present,
+            }
+            evidence = await watch.changes(tx)
+            await record(tx, actor, "dnc.import.batch", label, detail, evidence=evidence)
+        counts += added
+        on_batch()
+    report = ImportReport(counts.inserted, counts.already_present, lines.bad, batches)
+    async with store.transaction() as tx:
+        detail = {
+            **common,
+            "batches": batches,
+            "inserted": report.inserted,
+            "unchanged": report.unchanged,
+            "bad_lines": report.bad_lines,
+        }
+        await record(tx, actor, "dnc.import", label, detail)
+    return report
