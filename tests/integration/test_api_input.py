@@ -112,6 +112,8 @@ async def test_a_tenant_name_longer_than_its_column_is_a_400_on_every_backend(
     for path, body, field in [
         ("/v1/dnc", {**DNC, "tenant": name}, "tenant"),
         ("/v1/tenants", {"name": name}, "name"),
+        ("/v1/dnc/import", {"numbers": [CALLEE], "label": "list", "tenant": name}, "tenant"),
+        ("/v1/scripts", {"tenant": name, "campaign": "spring", "text": "Hello"}, "tenant"),
     ]:
         reply = await api.call("POST", path, json=body)
         assert reply.status == 400, reply.body
