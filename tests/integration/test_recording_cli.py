@@ -130,6 +130,15 @@ def test_export_refuses_the_vault_the_spool_and_an_existing_file_without_force(
         more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
     )  # fmt: skip
     assert "inside the recording spool" in into_spool.stderr and not list(spool.iterdir())
+    for alias, target in [("to-vault", victim.parent), ("to-spool", spool)]:
+        (tmp_path / alias).symlink_to(target, target_is_directory=True)
+        name = victim.name if alias == "to-vault" else "dg-y.wav"
+        through = dg(
+            "recordings", "export", str(first), "--out", str(tmp_path / alias / name), "--force",
+            expect=2, more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
+        )  # fmt: skip
+        assert "inside the" in through.stderr, through.stderr
+    assert victim.read_bytes() == sealed and not list(spool.iterdir())
 
     out = tmp_path / "call.wav"
     out.write_bytes(b"keep me")
