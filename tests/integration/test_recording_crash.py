@@ -98,12 +98,15 @@ async def test_sigkill_after_each_step_loses_and_duplicates_nothing(
     assert len(rows) <= 1 and len(vault_files) <= 1
     temps = list(rig.vault.roots["cn"].rglob(".*.tmp"))
     state = (bool(rows), bool(temps), bool(vault_files), spool_file.exists())
-    assert state == {
-        "sealed": (False, True, False, True),
-        "renamed": (False, False, True, True),
-        "committed": (True, False, True, True),
-        "removed": (True, False, True, False),
-    }[step]
+    assert (
+        state
+        == {
+            "sealed": (False, True, False, True),
+            "renamed": (False, False, True, True),
+            "committed": (True, False, True, True),
+            "removed": (True, False, True, False),
+        }[step]
+    )
 
     assert await run_child(db_settings, tmp_path, "none") == 0
     async with rig.store.transaction(readonly=True) as tx:
