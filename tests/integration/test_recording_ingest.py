@@ -60,6 +60,15 @@ async def ingest_one(rig: Rig, name: str = f"dg-{UID}", seconds: float = 1.5) ->
     return result.recording
 
 
+async def two_recordings(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> tuple[Recording, Recording]:
+    """Two calls' recordings in the vault, of different lengths."""
+    await add_decision(store, make_decision)
+    await add_decision(store, make_decision, call_id="1717383600.43")
+    return await ingest_one(rig), await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+
+
 async def test_ingest_round_trip(
     rig: Rig, store: Store, make_decision: Callable[..., Decision]
 ) -> None:
@@ -87,10 +96,7 @@ async def test_ingest_round_trip(
 async def test_verify_tells_tampering_from_substitution(
     rig: Rig, store: Store, make_decision: Callable[..., Decision]
 ) -> None:
-    await add_decision(store, make_decision)
-    await add_decision(store, make_decision, call_id="1717383600.43")
-    rec = await ingest_one(rig)
-    other = await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+    rec, other = await two_recordings(rig, store, make_decision)
     path = rig.vault.path(rec.region, rec.vault_path)
     original = path.read_bytes()
 
@@ -125,10 +131,7 @@ async def test_export_never_writes_into_the_vault_or_a_spool(
 ) -> None:
     """A decrypted export over another recording's vault file would replace its evidence with
     plaintext; one in a spool would be ingested as a new recording."""
-    await add_decision(store, make_decision)
-    await add_decision(store, make_decision, call_id="1717383600.43")
-    rec = await ingest_one(rig)
-    other = await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+    rec, other = await two_recordings(rig, store, make_decision)
     victim = rig.vault.path(other.region, other.vault_path)
     sealed = victim.read_bytes()
     (tmp_path / "to-vault").symlink_to(rig.vault.roots["cn"])
@@ -252,6 +255,15 @@ async def test_worker_sweeps_the_spool_on_start(
 ) -> None:
     await add_decision(store, make_decision)
     write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    settings = replace(
+        rig.settings, spool_sweep_interval_s=0, spool_orphan_age_s=0, retention_sweep_interval_s=0
+    )
+    results = await run_worker_until_ingest(rig, settings)
+    assert [r.recording.name for r in results] == [f"dg-{UID}"]
+
+
+async def run_worker_until_ingest(rig: Rig, settings: RecordingSettings) -> list[IngestResult]:
+    """Run a recording worker with ``settings`` until it has ingested something; what it did."""
     done = asyncio.Event()
     results: list[IngestResult] = []
 
@@ -259,9 +271,6 @@ async def test_worker_sweeps_the_spool_on_start(
         results.append(result)
         done.set()
 
-    settings = replace(
-        rig.settings, spool_sweep_interval_s=0, spool_orphan_age_s=0, retention_sweep_interval_s=0
-    )
     worker = RecordingWorker(
         settings, rig.store, rig.vault, rig.ingestor, lambda: datetime.now(UTC), on_ingest
     )
@@ -270,7 +279,7 @@ async def test_worker_sweeps_the_spool_on_start(
         await asyncio.wait_for(done.wait(), timeout=10)
     finally:
         await worker.stop()
-    assert [r.recording.name for r in results] == [f"dg-{UID}"]
+    return results
 
 
 async def test_the_ami_connection_can_use_asterisks_tls_manager_port(
@@ -297,11 +306,6 @@ async def test_the_ami_connection_can_use_asterisks_tls_manager_port(
 
     await add_decision(store, make_decision)
     write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
-    ingested = asyncio.Event()
-
-    async def on_ingest(result: IngestResult) -> None:
-        ingested.set()
-
     listening = await asyncio.start_server(manager, "127.0.0.1", 0, ssl=server_tls)
     settings = replace(
         rig.settings,
@@ -313,14 +317,9 @@ async def test_the_ami_connection_can_use_asterisks_tls_manager_port(
         spool_orphan_age_s=3600,  # only the event may ingest it
         retention_sweep_interval_s=0,
     )
-    worker = RecordingWorker(
-        settings, rig.store, rig.vault, rig.ingestor, lambda: datetime.now(UTC), on_ingest
-    )
-    await worker.start()
     try:
-        await asyncio.wait_for(ingested.wait(), timeout=10)
+        await run_worker_until_ingest(rig, settings)
     finally:
-        await worker.stop()
         listening.close()
         await listening.wait_closed()
     login = actions[0]
