@@ -69,7 +69,7 @@ class ApiSettings:
     optout_number_per_hour: int = 6
     """…and the rate that bucket refills at."""
     tls_cert_file: str = ""
-    """PEM certificate chain: with ``tls_key_file`` the API (and the console on it) serves HTTPS
+    """PEM certificate chain: with ``tls_key_file`` the API server (every route on it) serves HTTPS
     only. Without them it serves plain HTTP, and ``serve`` warns if ``host`` is not loopback."""
     tls_key_file: str = ""
     """PEM private key of ``tls_cert_file`` (mode 0600)."""
