@@ -20,6 +20,7 @@ from .config import Settings
 from .esl.server import EslServer
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
+from .preflight import warn_about_cleartext, warn_about_file_modes
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -57,6 +58,7 @@ class GateApp:
         self.national_dnc: NationalDnc | None = None
         self.store: Store | None = None
         self.decision_log: DecisionLog | None = None
+        self.gate: GateService | None = None
         self.agi: AgiServer | None = None
         self.esl: EslServer | None = None
         self.api: ApiServer | None = None
@@ -64,10 +66,20 @@ class GateApp:
         self.checkpoints: CheckpointTask | None = None
 
     async def start(self) -> None:
+        """Open and start everything; if a step fails, close what the earlier ones opened."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         primary = not self.agi_worker
         if primary:
             self._warn_about_clock_and_calendar()
             self._warn_about_data_regions()
+            warn_about_file_modes(self.settings)
+            warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
@@ -84,7 +96,7 @@ class GateApp:
         if primary:
             self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
-        gate = GateService(
+        self.gate = gate = GateService(
             self.store,
             self.book,
             self.clock,
@@ -121,6 +133,8 @@ class GateApp:
             await self.recording.stop()
         if self.decision_log is not None:
             await self.decision_log.stop()
+        if self.gate is not None:
+            self.gate.close()
         if self.checkpoints is not None:
             await self.checkpoints.stop()
         if self.national_dnc is not None:

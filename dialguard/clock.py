@@ -12,13 +12,27 @@ class ClockError(ValueError):
     pass
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Instants a person may give are in ``[EARLIEST, LATEST)``: nearer the ends of Python's range,
+converting an offset to UTC or adding a retention period overflows, and the databases disagree."""
+
+
 def parse_instant(text: str, name: str = "time") -> datetime:
-    """An ISO 8601 instant; without an offset it is taken as UTC."""
+    """An ISO 8601 instant; without an offset it is taken as UTC. Outside the years 1900–8999
+    it is refused like a malformed one, naming ``name``."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ClockError(f"{name}: not an ISO 8601 date/time: {text!r}") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        in_range = EARLIEST <= value < LATEST
+    except OverflowError:  # an offset that takes it past year 1 or 9999 in UTC
+        in_range = False
+    if not in_range:
+        raise ClockError(f"{name}: {text!r} is out of range (years 1900 to 8999)")
+    return value
 
 
 @dataclass(frozen=True)

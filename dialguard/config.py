@@ -29,7 +29,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db"
-    """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes."""
+    """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes;
+    off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see ``storage/pgtls.py``)."""
     pool_size: int = 5
 
 
@@ -67,6 +68,11 @@ class ApiSettings:
     """Opt-outs for one number at once, whoever sends them…"""
     optout_number_per_hour: int = 6
     """…and the rate that bucket refills at."""
+    tls_cert_file: str = ""
+    """PEM certificate chain: with ``tls_key_file`` the API server (every route on it) serves HTTPS
+    only. Without them it serves plain HTTP, and ``serve`` warns if ``host`` is not loopback."""
+    tls_key_file: str = ""
+    """PEM private key of ``tls_cert_file`` (mode 0600)."""
 
 
 @dataclass(frozen=True)

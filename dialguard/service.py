@@ -1,7 +1,8 @@
 """The gate service: look the facts up, let the pure policy decide, make the decision durable.
 
 Every transport (FastAGI, ESL, the admin API, ``dialguard check``) calls :meth:`GateService.decide`
-or :meth:`GateService.dry_run`; none of them decides anything itself.
+or :meth:`GateService.dry_run`; none of them decides anything itself. The service opens its own
+fact reader (on SQLite, a connection of its own): whoever builds it calls :meth:`close`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class GateService:
         """Where a tenant's recordings are stored, for packs that require a data region."""
         self.national_dnc = national_dnc
         self._facts = fact_reader(store)
+
+    def close(self) -> None:
+        """Close the fact reader's connection; the store, book and log belong to the caller."""
+        self._facts.close()
 
     async def facts_for(self, attempt: CallAttempt, now: datetime) -> Facts:
         caller = try_normalize(attempt.caller, self.default_region)

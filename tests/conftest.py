@@ -61,7 +61,10 @@ def settings_for(url: str) -> Settings:
 async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
     """A new, empty database next to the one ``base_url`` names; dropped on exit."""
     url = make_url(base_url)
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    query = dict(url.query)  # asyncpg reads libpq's name for the TLS mode in a DSN
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    admin_dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
     name = f"dgtest_{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(admin_dsn)
     try:

@@ -59,7 +59,7 @@ ENDPOINTS = (
         body=(
             Field("caller", RawPhone(), required=True, description="Caller ID to present."),
             Field("callee", RawPhone(), required=True, description="Number to be called."),
-            Field("tenant", text(100), description="Default: default."),
+            Field("tenant", text(64), description="Default: default."),
             Field("purpose", text(60), description="Default: callback."),
             Field("campaign", text(100)),
             Field("at", Instant(), description="Instant to decide for. Default: now."),

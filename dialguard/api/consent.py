@@ -56,7 +56,7 @@ ENDPOINTS = (
         {200: Reply("Consent records, revoked ones included", array(ref("Consent")))},
         query=(
             Field("callee", Phone(), required=True),
-            Field("tenant", text(100), required=True),
+            Field("tenant", text(64), required=True),
         ),
     ),
     Endpoint(
@@ -68,7 +68,7 @@ ENDPOINTS = (
         {201: Reply("The consent record", ref("Consent"))},
         body=(
             Field("callee", Phone(), required=True),
-            Field("tenant", text(100), required=True),
+            Field("tenant", text(64), required=True),
             Field("purpose", text(60), required=True),
             Field("evidence", text(), required=True, description="Ticket, recording, form id…"),
             Field("channel", text(40), description="How consent was given (web, ivr, sms…)."),
@@ -85,7 +85,7 @@ ENDPOINTS = (
         {200: Reply("How many records were revoked", ref("ConsentRevocation"))},
         body=(
             Field("callee", Phone(), required=True),
-            Field("tenant", text(100), required=True),
+            Field("tenant", text(64), required=True),
             Field("purpose", text(60), description="Only this purpose (default: every one)."),
         ),
     ),

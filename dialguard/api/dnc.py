@@ -89,7 +89,7 @@ async def import_dnc(call: Call) -> web.Response:
 
 
 _SCOPE = (
-    Field("tenant", text(100), description="Tenant scope (default: global)."),
+    Field("tenant", text(64), description="Tenant scope (default: global)."),
     Field("campaign", text(100), description="Campaign scope (needs tenant)."),
 )
 
@@ -149,7 +149,7 @@ ENDPOINTS = (
                 description="Numbers as dialled; bad ones are reported, not imported.",
             ),
             Field("label", text(100), required=True, description="What this list is (audited)."),
-            Field("tenant", text(100), description="Tenant scope (default: global)."),
+            Field("tenant", text(64), description="Tenant scope (default: global)."),
             Field("source", text(40), description="Where the list came from. Default: import."),
             Field("reason", text()),
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,9 @@ from ..numbers import InvalidNumber, normalize
 from .errors import ApiError
 
 _PHONE_PATTERN = r"^[0-9+()\-. /]{1,40}$"
+_NO_CONTROLS = "^[^\u0000-\u001f\u007f-\u009f]*$"
+MAX_JSON_DEPTH = 8
+"""Deepest nesting a request body may have: every declared field is a scalar or a list of them."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,20 @@ class Kind(abc.ABC):
         """The value to hand to the handler, or an :class:`ApiError` (400) naming ``name``."""
 
 
+def storable(name: str, value: str, *, controls: bool = False) -> str:
+    """``value`` if every character can be stored and logged as text: no unpaired surrogate
+    (JSON lets ``"\\ud800"`` through; UTF-8 cannot encode it), no NUL (PostgreSQL refuses it),
+    and unless ``controls`` no other control character either (names and reasons are one line)."""
+    for position, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cs" or char == "\x00" or (category == "Cc" and not controls):
+            raise invalid(name, f"must not contain the character {char!r} (at {position})")
+    return value
+
+
 @dataclass(frozen=True)
 class Text(Kind):
-    """Free text, stripped; blank is treated as invalid rather than as absent."""
+    """Free text on one line, stripped; blank is treated as invalid rather than as absent."""
 
     def parse(self, name: str, value: Any, region: str) -> Any:
         longest = self.schema.get("maxLength", 200)
@@ -43,11 +58,13 @@ class Text(Kind):
             raise invalid(name, "must be a string")
         if not value.strip() or len(value) > longest:
             raise invalid(name, f"must be 1–{longest} characters, not blank")
-        return value.strip()
+        return storable(name, value.strip())
 
 
 def text(max_length: int = 200) -> Text:
-    return Text({"type": "string", "minLength": 1, "maxLength": max_length})
+    return Text(
+        {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": _NO_CONTROLS}
+    )
 
 
 @dataclass(frozen=True)
@@ -218,13 +235,33 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 saying why it is not one. (The body's size
     is capped by the application's ``client_max_size``: 413 beyond it.)"""
     raw = await request.read()
+    too_deep = ApiError(
+        400, "invalid_json", f"request body is nested more than {MAX_JSON_DEPTH} levels deep"
+    )
     try:
         value = json.loads(raw)
+    except RecursionError:  # the parser recurses per level; 64 KiB can nest 32,000 deep
+        raise too_deep from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_json", "request body must be a JSON object")
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise too_deep
     return value
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (without recursing)."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def query(request: web.Request) -> dict[str, str]:

@@ -32,7 +32,7 @@ ENDPOINTS = (
         {200: Reply("The reset, as recorded", ref("FrequencyReset"))},
         body=(
             Field("callee", Phone(), required=True),
-            Field("tenant", text(100), required=True),
+            Field("tenant", text(64), required=True),
             Field("reason", text(), required=True, description="Why (audited)."),
         ),
     ),

@@ -45,7 +45,7 @@ ENDPOINTS = (
         Access.OPERATE,
         "List registered access numbers",
         {200: Reply("Registrations, by tenant and number", array(ref("RegisteredNumber")))},
-        query=(Field("tenant", text(100), description="Only this tenant's numbers."),),
+        query=(Field("tenant", text(64), description="Only this tenant's numbers."),),
     ),
     Endpoint(
         "POST",
@@ -56,7 +56,7 @@ ENDPOINTS = (
         {200: Reply("What was done, and the registration", ref("NumberResult"))},
         body=(
             Field("number", Phone(), required=True),
-            Field("tenant", text(100), required=True),
+            Field("tenant", text(64), required=True),
             Field("purposes", text_list(), description="Filed purposes. Default: [callback]."),
             Field("inbound", Flag(), description="Filed with inbound enabled. Default: true."),
             Field("outbound", Flag(), description="Filed with outbound enabled. Default: true."),

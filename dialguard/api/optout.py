@@ -78,7 +78,7 @@ ENDPOINTS = (
         },
         body=(
             Field("number", Phone(), required=True),
-            Field("tenant", text(100), description="Only this tenant's calls (default: all)."),
+            Field("tenant", text(64), description="Only this tenant's calls (default: all)."),
             Field("channel", choice(ops.OPTOUT_CHANNELS), required=True),
             Field("reference", text(100), description="The channel's own id (SMS id, form id)."),
         ),

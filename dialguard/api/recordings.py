@@ -107,7 +107,7 @@ ENDPOINTS = (
         {200: Reply("Recordings", array(ref("Recording")))},
         query=(
             Field("callee", Phone(), description="Only calls to this number."),
-            Field("tenant", text(100)),
+            Field("tenant", text(64)),
             Field("since", Instant(), description="Calls that ended at or after this instant."),
             Field("limit", count(1, 10_000), description="Default: 50."),
             Field("include_deleted", Flag(), description="Also deleted ones' tombstones."),

@@ -56,7 +56,7 @@ ENDPOINTS = (
         "List campaign scripts",
         {200: Reply("Scripts, oldest first", array(ref("Script")))},
         query=(
-            Field("tenant", text(100), description="Only this tenant's."),
+            Field("tenant", text(64), description="Only this tenant's."),
             Field("campaign", text(128), description="Only this campaign's."),
         ),
     ),
@@ -71,7 +71,7 @@ ENDPOINTS = (
             404: Reply("No such tenant", ref("Error")),
         },
         body=(
-            Field("tenant", text(100), required=True, description="Whose packs apply."),
+            Field("tenant", text(64), required=True, description="Whose packs apply."),
             Field("campaign", text(128), required=True),
             Field(
                 "text",

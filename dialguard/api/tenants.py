@@ -43,7 +43,7 @@ ENDPOINTS = (
         "Create a tenant or change its industry",
         {200: Reply("What was done", ref("TenantResult"))},
         body=(
-            Field("name", text(100), required=True),
+            Field("name", text(64), required=True),
             Field("industry", choice(INDUSTRIES), description="Default: general."),
         ),
     ),

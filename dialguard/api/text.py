@@ -21,7 +21,7 @@ from ..storage.errors import UnknownTenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, Kind, invalid, text
+from .fields import Field, Kind, invalid, storable, text
 from .schemas import BOOL, STRING, array, record, ref
 
 MAX_TEXT = ops.MAX_TEXT
@@ -36,7 +36,7 @@ class ExactText(Kind):
         longest = self.schema["maxLength"]
         if not isinstance(value, str) or len(value) > longest:
             raise invalid(name, f"must be a string of at most {longest} characters")
-        return value
+        return storable(name, value, controls=True)
 
 
 async def check_text(call: Call) -> web.Response:
@@ -87,7 +87,7 @@ ENDPOINTS = (
             404: Reply("No such tenant", ref("Error")),
         },
         body=(
-            Field("tenant", text(100), required=True, description="Whose packs apply."),
+            Field("tenant", text(64), required=True, description="Whose packs apply."),
             Field(
                 "text",
                 ExactText({"type": "string", "maxLength": MAX_TEXT}),

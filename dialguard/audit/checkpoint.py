@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..filemodes import PRIVATE, open_file
 from ..keyfiles import KeyFileError, create_key_file, read_key_file
 from ..recording.fsutil import fsync_dir
 from .merkle import MerkleAccumulator
@@ -187,7 +188,7 @@ def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     from which a writer catches up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = open_file(path, os.O_WRONLY | os.O_APPEND, PRIVATE)
     try:
         os.write(fd, checkpoint.to_json().encode() + b"\n")
         os.fsync(fd)

@@ -65,6 +65,7 @@ def command(
             try:
                 decision = await gate.dry_run(attempt, at)
             finally:
+                gate.close()
                 national.close()
         if as_json:
             emit_json(decision_view(decision))

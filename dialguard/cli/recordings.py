@@ -14,9 +14,9 @@ import click
 from ..clock import parse_instant
 from ..ops import recordings as ops
 from ..recording import retention
-from ..recording.integrity import VerifyResult, verify
+from ..recording.integrity import ExportRefused, VerifyResult, verify
 from ..recording.records import Recording, RecordingNotFound
-from ..recording.runtime import open_vault
+from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
 from ..storage.store import Store
@@ -40,7 +40,7 @@ def run_on_store(cli: CliState, job: Callable[[Store], Awaitable[Any]]) -> Any:
 
     try:
         return run(_main)
-    except (RecordingNotFound, RegionViolation) as exc:
+    except (RecordingNotFound, RegionViolation, ExportRefused) as exc:
         fail(str(exc))
 
 
@@ -126,23 +126,21 @@ def show(ctx: click.Context, recording_id: int, as_json: bool) -> None:
 @group.command("export")
 @click.argument("recording_id", metavar="ID", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--force-region",
-    is_flag=True,
-    help="Allow writing into another region's vault root (audited).",
-)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists (audited).")
 @click.pass_context
-def export_recording(ctx: click.Context, recording_id: int, out: Path, force_region: bool) -> None:
-    """Decrypt recording ID to FILE (a WAV), written only if it has the ingested SHA-256."""
+def export_recording(ctx: click.Context, recording_id: int, out: Path, force: bool) -> None:
+    """Decrypt recording ID to FILE (a WAV, mode 0600), written only if it has the ingested
+    SHA-256; never into the vault or a recording spool."""
     cli = state(ctx)
     vault = open_vault(cli.settings.recording)
+    spools = spool_dirs(cli.settings.recording, cli.settings.esl)
 
     async def _export(store: Store) -> str:
         result = await ops.export_recording(
-            store, cli.act(), vault, recording_id, out, force_region=force_region
+            store, cli.act(), vault, recording_id, out, protected=spools, replace=force
         )
-        forced = f" (into region {result.forced_region}: forced)" if result.forced_region else ""
-        return f"recording {recording_id} -> {out}{forced}, sha256 {result.sha256} verified"
+        replaced = " (replaced)" if result.replaced else ""
+        return f"recording {recording_id} -> {out}{replaced}, sha256 {result.sha256} verified"
 
     click.echo(run_on_store(cli, _export))
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..filemodes import GROUP_READABLE, create_file
 from .codec import Block, decode, encode, sorted_blocks
 from .format import (
     BUCKET_SPAN,
@@ -76,7 +77,8 @@ def _write_file(
     lengths = np.zeros(BUCKETS, dtype=np.int64)
     data_crc = 0
     count = 0
-    with tmp.open("wb") as handle:
+    tmp.unlink(missing_ok=True)  # left by a crashed build of a process with the same pid
+    with os.fdopen(create_file(tmp, os.O_WRONLY, GROUP_READABLE), "wb") as handle:
         handle.seek(DATA_POS)
         for block in blocks:
             encoded = encode(block)

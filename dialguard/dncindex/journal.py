@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..filemodes import GROUP_READABLE, open_file
 from .format import CorruptIndexError
 
 JOURNAL_MAGIC = b"DGDNCJL\x00"
@@ -69,7 +70,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._fd = open_file(path, os.O_RDWR, GROUP_READABLE)
         except PermissionError:  # a gate that may read but not write: writes will fail
             self._fd = os.open(path, os.O_RDONLY)
         try:

@@ -9,7 +9,7 @@ in recording names and paths, are masked like every number in the chain.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,16 +86,20 @@ async def export_recording(
     recording_id: int,
     out: Path,
     *,
-    force_region: bool = False,
+    protected: Sequence[Path] = (),
+    replace: bool = False,
 ) -> ExportResult:
-    """Decrypt a recording to ``out`` (written only if it has the ingested SHA-256); audited
-    ``recording.export``. If the entry cannot be written the file is removed: no export
-    without its audit."""
+    """Decrypt a recording to ``out`` (mode 0600, written only if it has the ingested SHA-256;
+    never inside the vault or a ``protected`` spool, never over an existing file unless
+    ``replace``); audited ``recording.export``. If the entry cannot be written the file is
+    removed: no export without its audit."""
     async with store.transaction(readonly=True) as tx:
         found = await tx.recordings.get(recording_id)
     if found is None:
         raise RecordingNotFound(f"no recording {recording_id}")
-    result = await asyncio.to_thread(export, vault, found, out, force_region=force_region)
+    result = await asyncio.to_thread(
+        export, vault, found, out, protected=protected, replace=replace
+    )
     try:
         async with store.transaction() as tx:
             detail = {
@@ -104,7 +108,7 @@ async def export_recording(
                 "path": str(result.path),
                 "sha256": result.sha256,
                 "region": found.region,
-                "forced_region": result.forced_region,
+                "replaced": result.replaced,
             }
             await record(tx, actor, "recording.export", str(found.id), detail)
     except BaseException:

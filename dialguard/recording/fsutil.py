@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from ..filemodes import PRIVATE, create_file
+
 T = TypeVar("T")
 
 
@@ -38,16 +40,20 @@ def atomic_write(
     path: Path,
     write: Callable[[BinaryIO], T],
     *,
-    mode: int = 0o600,
+    mode: int = PRIVATE,
     before_rename: Callable[[], None] | None = None,
+    replace: bool = True,
 ) -> T:
-    """Write ``path`` through ``write(handle)`` so that it appears complete or not at all.
+    """Write ``path`` through ``write(handle)`` so that it appears complete or not at all, with
+    exactly ``mode`` whatever the umask.
 
-    ``before_rename`` runs once the temp file is on disk (the crash tests stop there).
+    ``before_rename`` runs once the temp file is on disk (the crash tests stop there). With
+    ``replace=False`` an existing ``path`` (even a dangling symlink) is left as it is and
+    ``FileExistsError`` raised: the file is linked into place, which never replaces a name.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = create_file(temp, os.O_WRONLY, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)
@@ -55,7 +61,11 @@ def atomic_write(
             os.fsync(handle.fileno())
         if before_rename is not None:
             before_rename()
-        os.replace(temp, path)
+        if replace:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+            temp.unlink()
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,7 +20,7 @@ from .container import Tampered
 from .fsutil import atomic_write
 from .keys import UnknownKey
 from .records import Recording, RecordingStateError
-from .vault import RegionViolation, Vault
+from .vault import Vault
 
 
 class Integrity(enum.StrEnum):
@@ -81,35 +82,66 @@ class ExportResult:
     recording_id: int
     path: Path
     sha256: str
-    forced_region: str | None
-    """The other region the file was written into because ``force_region`` was given: the caller
-    must audit this."""
+    replaced: bool
+    """An existing file was replaced (``replace=True``): the caller audits it."""
+
+
+class ExportRefused(PermissionError):
+    """An output path an export must not write; the message names it and why."""
+
+
+def refuse_protected(out_path: Path, vault: Vault, protected: Sequence[Path]) -> None:
+    """Refuse an output path that is, its symlinks resolved, inside a vault region's root (a
+    plaintext file there could take a recording's place) or one of the ``protected`` directories
+    (the PBX spools: a file there would be ingested as a recording)."""
+    resolved = out_path.resolve()
+    region = vault.region_of(resolved)
+    if region is not None:
+        raise ExportRefused(
+            f"{out_path} is inside the vault of region {region!r} ({vault.roots[region]}): "
+            "decrypted audio never goes into the vault; choose a path outside it"
+        )
+    for directory in protected:
+        root = directory.resolve()
+        if resolved == root or root in resolved.parents:
+            raise ExportRefused(
+                f"{out_path} is inside the recording spool {directory}: files there are "
+                "ingested as recordings; choose a path outside it"
+            )
 
 
 def export(
-    vault: Vault, recording: Recording, out_path: Path, *, force_region: bool = False
+    vault: Vault,
+    recording: Recording,
+    out_path: Path,
+    *,
+    protected: Sequence[Path] = (),
+    replace: bool = False,
 ) -> ExportResult:
     """Decrypt to ``out_path`` (a WAV, mode 0600), written only if the hash matches.
 
-    Writing into another region's vault root is refused (:class:`RegionViolation`) unless
-    ``force_region``; failing verification raises :class:`IntegrityError` and leaves no file.
+    Refused (:class:`ExportRefused`) inside the vault or a ``protected`` directory
+    (:func:`refuse_protected`), and over an existing file unless ``replace``; failing
+    verification raises :class:`IntegrityError` and leaves no file.
     """
     if recording.deleted:
         raise RecordingStateError(f"recording {recording.id} was deleted at {recording.deleted_at}")
-    target_region = vault.region_of(out_path)
-    forced = None
-    if target_region is not None and target_region != recording.region:
-        if not force_region:
-            raise RegionViolation(
-                f"{out_path} is in region {target_region!r}; recording {recording.id} belongs "
-                f"to {recording.region!r} (force to override; it will be audited)"
-            )
-        forced = target_region
+    refuse_protected(out_path, vault, protected)
+    existed = out_path.exists() or out_path.is_symlink()
+    if existed and not replace:
+        raise _exists(out_path)
 
     def write(handle: BinaryIO) -> None:
         result = _decrypt_into(vault, recording, handle)
         if not result.ok:
             raise IntegrityError(result)
 
-    atomic_write(out_path, write)
-    return ExportResult(recording.id, out_path, recording.sha256, forced)
+    try:
+        atomic_write(out_path, write, replace=replace)
+    except FileExistsError:  # created since the check above
+        raise _exists(out_path) from None
+    return ExportResult(recording.id, out_path, recording.sha256, existed)
+
+
+def _exists(out_path: Path) -> ExportRefused:
+    return ExportRefused(f"{out_path} exists; refusing to replace it (force to replace)")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from ..esl.settings import EslSettings
 from ..ops.audited import Actor
 from ..ops.recordings import ingest_hook, sweep
 from ..policy.pack import RulePack
@@ -25,6 +26,15 @@ from .worker import RecordingWorker
 ACTOR = "dialguard-serve"
 
 log = logging.getLogger("dialguard.recording")
+
+
+def spool_dirs(recording: RecordingSettings, esl: EslSettings) -> tuple[Path, ...]:
+    """The directories the PBXs record into, which the gate ingests from: no export goes there.
+    (``esl.recordings_dir`` counts when it is a path rather than a FreeSWITCH variable.)"""
+    found = [Path(recording.spool_dir)]
+    if Path(esl.recordings_dir).is_absolute():
+        found.append(Path(esl.recordings_dir))
+    return tuple(found)
 
 
 def open_vault(settings: RecordingSettings) -> Vault:

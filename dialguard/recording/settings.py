@@ -9,6 +9,7 @@ which name the bad key.
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,23 @@ class RecordingSettings:
     ami_username: str = "dialguard"
     ami_secret: str = ""
     """Empty: no AMI listener; recordings are then found by the spool sweep only."""
+    ami_tls: bool = False
+    """Connect to Asterisk's TLS manager port (``manager.conf``: ``tlsenable = yes``, usually on
+    5039; set ``ami_port`` to it), checking its certificate and that it names ``ami_host``.
+    Without it the login and every call's events cross the network in clear."""
+    ami_tls_ca_file: str = ""
+    """PEM CA that signed Asterisk's manager certificate (empty: the system's CAs)."""
+
+    def ami_tls_context(self) -> ssl.SSLContext | None:
+        """The client context for the AMI connection, None without ``ami_tls``."""
+        if not self.ami_tls:
+            if self.ami_tls_ca_file:
+                raise _error("recording.ami_tls_ca_file: set recording.ami_tls = true to use it")
+            return None
+        try:
+            return ssl.create_default_context(cafile=self.ami_tls_ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise _error(f"recording.ami_tls_ca_file: cannot load ({exc})") from None
 
     def regions_map(self) -> dict[str, Path]:
         roots = {name: Path(root) for name, root in _pairs("regions", self.regions).items()}

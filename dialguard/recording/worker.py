@@ -55,6 +55,8 @@ class RecordingWorker:
         self._trigger = RecordingTrigger(
             Path(settings.spool_dir), self.ingest, settings.hangup_settle_s
         )
+        self._ami_tls = settings.ami_tls_context()
+        """Built here, before anything listens: a bad CA file stops the start."""
         self._manager: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: set[str] = set()
@@ -63,7 +65,11 @@ class RecordingWorker:
         s = self._settings
         if s.ami_secret:
             self._manager = Manager(
-                host=s.ami_host, port=s.ami_port, username=s.ami_username, secret=s.ami_secret
+                host=s.ami_host,
+                port=s.ami_port,
+                username=s.ami_username,
+                secret=s.ami_secret,
+                ssl=self._ami_tls or False,
             )
             for event in EVENTS:
                 self._manager.register_event(event, self._trigger.on_event)

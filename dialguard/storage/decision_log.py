@@ -23,7 +23,7 @@ from ..audit.evidence import evidence
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
 from .audit import NewEntry
-from .decision_writer import decision_writer
+from .decision_writer import SqliteDecisionWriter, decision_writer
 from .decisions import check_decision
 from .store import Store
 
@@ -82,7 +82,8 @@ class DecisionLog:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._commits = 0
-        self._direct = decision_writer(store)
+        self._direct: SqliteDecisionWriter | None = None
+        """Opened by :meth:`start`, closed by :meth:`stop`."""
 
     @property
     def commits(self) -> int:
@@ -93,6 +94,7 @@ class DecisionLog:
         if self._worker is not None:
             raise RuntimeError("DecisionLog already started")
         self._stopping = False
+        self._direct = decision_writer(self._store)
         self._worker = asyncio.create_task(self._run(), name="dialguard-decision-log")
 
     async def stop(self) -> None:
@@ -107,6 +109,7 @@ class DecisionLog:
             self._worker = None
             if self._direct is not None:
                 self._direct.close()
+                self._direct = None
 
     async def append(self, decision: Decision) -> None:
         """Return once ``decision`` is committed; raise what the commit raised if it failed.

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..config import DatabaseSettings
+from ..filemodes import PRIVATE, ensure_file
+from .pgtls import tls_connect_args
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "dialguard_write"
@@ -76,14 +78,16 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
     url = make_url(database.url)
     if url.drivername == "sqlite+aiosqlite":
         path = sqlite_file(database.url)
-        if path is not None:
+        if path is not None:  # created 0600 here: SQLite gives its -wal and -shm the same mode
             path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_file(path, PRIVATE)
         engine = create_async_engine(url, pool_size=database.pool_size)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     if url.drivername == "postgresql+asyncpg":
-        return create_async_engine(url, pool_size=database.pool_size)
+        url, connect_args = tls_connect_args(url)
+        return create_async_engine(url, pool_size=database.pool_size, connect_args=connect_args)
     raise ValueError(
         f"database.url: unsupported database {url.drivername!r} "
         "(use sqlite+aiosqlite:// or postgresql+asyncpg://)"

@@ -13,7 +13,7 @@ from ._common import insert_ignoring_conflicts, require_tenants, utcnow
 from .errors import UnknownTenant
 from .evidence import Changes
 from .records import Outcome, Tenant, require_e164
-from .schema import registered_numbers, tenants
+from .schema import TENANT_NAME_MAX, registered_numbers, tenants
 
 TENANT_BY_NAME = select(tenants).where(tenants.c.name == bindparam("name"))
 """``name``: the tenant (the call path runs this too, see :mod:`dialguard.storage.facts`)."""
@@ -39,8 +39,8 @@ class TenantRepository:
         self, name: str, industry: str = "general", *, at: datetime | None = None
     ) -> Tenant:
         """The tenant called ``name``, created (with ``industry``) if it does not exist yet."""
-        if not name:
-            raise ValueError("tenant name must not be empty")
+        if not name or len(name) > TENANT_NAME_MAX:
+            raise ValueError(f"tenant name must be 1–{TENANT_NAME_MAX} characters, got {len(name)}")
         await self._conn.execute(
             insert_ignoring_conflicts(self._conn, tenants).values(
                 name=name, industry=industry, created_at=at or utcnow()

@@ -36,6 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from ..audit.evidence import SALT, new_salt
 
 E164 = String(16)
+TENANT_NAME_MAX = 64
 Id = BigInteger().with_variant(Integer(), "sqlite")
 """SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
 
@@ -97,7 +98,7 @@ tenants = Table(
     "tenants",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("name", String(64), nullable=False, unique=True),
+    Column("name", String(TENANT_NAME_MAX), nullable=False, unique=True),
     Column("industry", String(64), nullable=False, server_default="general"),
     Column("created_at", UTCDateTime(), nullable=False),
 )

@@ -64,7 +64,8 @@ REGION = "CN"
 
 @dataclass
 class Side:
-    """One database and its ways in: the CLI's environment, an API client, the store."""
+    """One database and its ways in: the CLI's environment, an API client (over ``gate``, which
+    the side closes), the store."""
 
     base: Path
     store: Store
@@ -72,6 +73,7 @@ class Side:
     env: dict[str, str]
     client: TestClient[Any, Any]
     admin: str
+    gate: GateService
     rec: RecordingSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,7 +124,7 @@ async def _side(base: Path, url: str, subject_key: Path) -> Side:
         "DIALGUARD_RECORDING_KEYRING_FILE": str(base / "keys.json"),
         "DIALGUARD_RECORDING_REGIONS": f"cn={base / 'vault-cn'}",
     }
-    side = Side(base, store, settings, env, client, admin)
+    side = Side(base, store, settings, env, client, admin, gate)
     await _seed(side)
     return side
 
@@ -159,6 +161,7 @@ async def sides(
 async def _close(sides: Sequence[Side]) -> None:
     for side in sides:
         await side.client.close()
+        side.gate.close()
         await side.store.close()
 
 

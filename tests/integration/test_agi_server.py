@@ -155,6 +155,27 @@ async def test_unknown_route_is_denied(asterisk: FakeAsterisk, server: AgiServer
     assert server.alerts["route.unknown"] == 3
 
 
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "text"])
+async def test_a_hostile_route_name_is_logged_on_one_masked_line(
+    asterisk: FakeAsterisk, caplog: pytest.LogCaptureFixture, as_json: bool
+) -> None:
+    """What the dialplan (or whoever reaches the port) puts in the script name is logged with
+    the alert (control bytes never pass the header parser): it must not forge fields in the
+    text format, nor leak a number."""
+    route = 'x level=critical event="forged" 13800138000'
+    caplog.set_level(logging.INFO, "dialguard.agi")
+    call = await asterisk.call(header_block(route))
+    assert call.variables[variables.REASON] == "gate.unknown-route"
+    (alert,) = [r for r in caplog.records if r.getMessage() == "unknown AGI route, call denied"]
+    line = MaskingFormatter(as_json=as_json).format(alert)
+    assert len(line.splitlines()) == 1 and "13800138000" not in line
+    if as_json:
+        assert json.loads(line)["route"] == 'x level=critical event="forged" 138****8000'
+    else:
+        assert line.endswith(' route="x level=critical event=\\"forged\\" 138****8000"')
+        assert " level=error logger=dialguard.agi " in line
+
+
 async def test_budget_exceeded_denies_within_budget(
     asterisk: FakeAsterisk, maker: FakeDecisionMaker
 ) -> None:

@@ -149,4 +149,5 @@ async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness
     finally:
         await session.close()
         await server.stop()
+        gate.close()
         await store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from test_cli import CALLEE, WEDNESDAY_10, Run, check_json, dg, seeded
@@ -23,7 +24,7 @@ def test_verify_passes_then_names_the_tampered_entry(dg: Run, tmp_path: Path) ->
     assert [e["action"] for e in tail] == ["consent.add", "dnc.add"]
     assert tail[1]["subject"].startswith("n:") and DIGITS not in json.dumps(tail)
 
-    with sqlite3.connect(tmp_path / "dg.db") as db:
+    with closing(sqlite3.connect(tmp_path / "dg.db")) as db, db:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     # Verified up to the checkpoint already: by default only what came after is re-read, and
     # it says so; a full verification re-reads everything.
@@ -71,7 +72,7 @@ def test_erasure_keeps_the_opt_out_and_removes_the_number(dg: Run, tmp_path: Pat
     assert "LISTED" in dg("dnc", "check", CALLEE, expect=1).stdout
     decision = check_json(dg, "--at", WEDNESDAY_10, expect=1)
     assert "callee.dnc" in [r["code"] for r in decision["reasons"]]  # type: ignore[index]
-    with sqlite3.connect(tmp_path / "dg.db") as db:
+    with closing(sqlite3.connect(tmp_path / "dg.db")) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
             columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]

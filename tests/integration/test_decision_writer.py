@@ -14,6 +14,7 @@ import itertools
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -95,7 +96,7 @@ def batches(make_decision: Callable[..., Decision]) -> list[list[Decision]]:
 def raw_rows(store: Store, table: str, order: str) -> list[tuple[object, ...]]:
     file = store.sqlite_file()
     assert file is not None
-    with sqlite3.connect(file.path) as conn:
+    with closing(sqlite3.connect(file.path)) as conn:
         return conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
 
 

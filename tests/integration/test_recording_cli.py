@@ -45,9 +45,9 @@ def dg(tmp_path: Path) -> Run:
     (tmp_path / "dialguard.toml").write_text("")
 
     def run(
-        *args: str, expect: int = 0, now: str | None = None
+        *args: str, expect: int = 0, now: str | None = None, more_env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        extra = {} if now is None else {"DIALGUARD_NOW": now}
+        extra = ({} if now is None else {"DIALGUARD_NOW": now}) | (more_env or {})
         result = subprocess.run(
             [sys.executable, "-m", "dialguard", *args],
             env=env | extra,
@@ -113,6 +113,42 @@ def test_verify_names_tampered_and_missing_recordings(
     exported = dg("recordings", "export", str(tampered), "--out", str(tmp_path / "t.wav"), expect=1)
     assert "tampered" in exported.stderr and not (tmp_path / "t.wav").exists()
     assert "no recording 99" in dg("recordings", "verify", "99", expect=2).stderr
+
+
+def test_export_refuses_the_vault_the_spool_and_an_existing_file_without_force(
+    dg: Run, tmp_path: Path, make_decision: Callable[..., Decision]
+) -> None:
+    first, second = ingest(tmp_path, [make_decision(record=True, call_id=uid) for uid in UIDS[:2]])
+    victim = vault_file(dg, second, tmp_path)
+    sealed = victim.read_bytes()
+    into_vault = dg("recordings", "export", str(first), "--out", str(victim), "--force", expect=2)
+    assert "inside the vault of region 'cn'" in into_vault.stderr
+    assert victim.read_bytes() == sealed
+    spool = tmp_path / "spool"
+    into_spool = dg(
+        "recordings", "export", str(first), "--out", str(spool / "dg-x.wav"), expect=2,
+        more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
+    )  # fmt: skip
+    assert "inside the recording spool" in into_spool.stderr and not list(spool.iterdir())
+    for alias, target in [("to-vault", victim.parent), ("to-spool", spool)]:
+        (tmp_path / alias).symlink_to(target, target_is_directory=True)
+        name = victim.name if alias == "to-vault" else "dg-y.wav"
+        through = dg(
+            "recordings", "export", str(first), "--out", str(tmp_path / alias / name), "--force",
+            expect=2, more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
+        )  # fmt: skip
+        assert "inside the" in through.stderr, through.stderr
+    assert victim.read_bytes() == sealed and not list(spool.iterdir())
+
+    out = tmp_path / "call.wav"
+    out.write_bytes(b"keep me")
+    assert "exists" in dg("recordings", "export", str(first), "--out", str(out), expect=2).stderr
+    assert out.read_bytes() == b"keep me"
+    replaced = dg("recordings", "export", str(first), "--out", str(out), "--force")
+    assert "(replaced)" in replaced.stdout and out.read_bytes() != b"keep me"
+    audited = json.loads(dg("audit", "tail", "--json").stdout)
+    exports = [e for e in audited if e["action"] == "recording.export"]
+    assert [e["detail"]["replaced"] for e in exports] == [True]
 
 
 def test_sweep_dry_run_deletes_nothing_and_holds_are_audited(

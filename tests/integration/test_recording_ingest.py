@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,15 +14,23 @@ from pathlib import Path
 
 import pytest
 
+from devkit.tls import write_pki
+from dialguard.config import ConfigError
 from dialguard.policy.model import Decision
 from dialguard.recording import container
 from dialguard.recording.ingest import IngestResult, NoDecision, Outcome, SpoolConflict
-from dialguard.recording.integrity import Integrity, IntegrityError, export, verify
+from dialguard.recording.integrity import (
+    ExportRefused,
+    Integrity,
+    IntegrityError,
+    export,
+    verify,
+)
 from dialguard.recording.records import Recording
 from dialguard.recording.rotation import rotate
+from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import sweep_spool
 from dialguard.recording.testing import Rig, make_rig, write_wav
-from dialguard.recording.vault import RegionViolation
 from dialguard.recording.worker import RecordingWorker
 from dialguard.storage import Store
 
@@ -50,6 +60,15 @@ async def ingest_one(rig: Rig, name: str = f"dg-{UID}", seconds: float = 1.5) ->
     return result.recording
 
 
+async def two_recordings(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision]
+) -> tuple[Recording, Recording]:
+    """Two calls' recordings in the vault, of different lengths."""
+    await add_decision(store, make_decision)
+    await add_decision(store, make_decision, call_id="1717383600.43")
+    return await ingest_one(rig), await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+
+
 async def test_ingest_round_trip(
     rig: Rig, store: Store, make_decision: Callable[..., Decision]
 ) -> None:
@@ -71,16 +90,13 @@ async def test_ingest_round_trip(
     out = rig.spool.parent / "exports" / "out.wav"
     result = export(rig.vault, rec, out)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == rec.sha256
-    assert result.forced_region is None
+    assert not result.replaced
 
 
 async def test_verify_tells_tampering_from_substitution(
     rig: Rig, store: Store, make_decision: Callable[..., Decision]
 ) -> None:
-    await add_decision(store, make_decision)
-    await add_decision(store, make_decision, call_id="1717383600.43")
-    rec = await ingest_one(rig)
-    other = await ingest_one(rig, "dg-1717383600.43", seconds=0.5)
+    rec, other = await two_recordings(rig, store, make_decision)
     path = rig.vault.path(rec.region, rec.vault_path)
     original = path.read_bytes()
 
@@ -92,10 +108,10 @@ async def test_verify_tells_tampering_from_substitution(
     assert verify(rig.vault, rec).status is Integrity.TAMPERED
     path.write_bytes(rig.vault.path(other.region, other.vault_path).read_bytes())
     assert verify(rig.vault, rec).status is Integrity.HASH_MISMATCH
-    out = path.parent / "x.wav"
+    out = rig.spool.parent / "x.wav"
     with pytest.raises(IntegrityError):
         export(rig.vault, rec, out)
-    assert not out.exists() and not list(path.parent.glob(".x.wav.*"))
+    assert not out.exists() and not list(out.parent.glob(".x.wav.*"))
     path.unlink()
     assert verify(rig.vault, rec).status is Integrity.MISSING
 
@@ -108,13 +124,54 @@ async def test_recordings_stay_in_their_region(
     assert rec.region == "eu"
     assert rig.vault.path("eu", rec.vault_path).is_file()
     assert not any(p.is_file() for p in rig.vault.roots["cn"].rglob("*"))
-    into_cn = rig.vault.roots["cn"] / "exports" / "x.wav"
-    with pytest.raises(RegionViolation, match="region 'cn'"):
-        export(rig.vault, rec, into_cn)
-    assert not into_cn.exists()
-    forced = export(rig.vault, rec, into_cn, force_region=True)
-    assert forced.forced_region == "cn" and into_cn.exists()
-    assert export(rig.vault, rec, rig.vault.roots["eu"] / "x.wav").forced_region is None
+
+
+async def test_export_never_writes_into_the_vault_or_a_spool(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    """A decrypted export over another recording's vault file would replace its evidence with
+    plaintext; one in a spool would be ingested as a new recording."""
+    rec, other = await two_recordings(rig, store, make_decision)
+    victim = rig.vault.path(other.region, other.vault_path)
+    sealed = victim.read_bytes()
+    (tmp_path / "to-vault").symlink_to(rig.vault.roots["cn"])
+    (tmp_path / "to-victim.wav").symlink_to(victim)
+    refused = {
+        "another recording's vault file": victim,
+        "its own region's root": rig.vault.roots["cn"] / "exports" / "x.wav",
+        "another region's root": rig.vault.roots["eu"] / "x.wav",
+        "a directory linked into the vault": tmp_path / "to-vault" / "x.wav",
+        "a link to a vault file": tmp_path / "to-victim.wav",
+        "the spool": rig.spool / "dg-1717383600.99.wav",
+    }
+    for why, out in refused.items():
+        for force in (False, True):
+            with pytest.raises(ExportRefused, match=r"inside the (vault|recording spool)"):
+                export(rig.vault, rec, out, protected=(rig.spool,), replace=force)
+            assert victim.read_bytes() == sealed, why
+    assert not (rig.vault.roots["cn"] / "exports").exists()
+    assert not rig.vault.roots["eu"].exists()
+    assert [p.name for p in rig.spool.iterdir()] == []
+    assert verify(rig.vault, other).status is Integrity.OK
+
+
+async def test_export_replaces_an_existing_file_only_when_told(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    await add_decision(store, make_decision)
+    rec = await ingest_one(rig)
+    out = tmp_path / "exports" / "call.wav"
+    out.parent.mkdir()
+    out.write_bytes(b"someone else's file")
+    dangling = tmp_path / "exports" / "dangling.wav"
+    dangling.symlink_to(tmp_path / "nowhere.wav")
+    for existing in (out, dangling):
+        with pytest.raises(ExportRefused, match="exists"):
+            export(rig.vault, rec, existing)
+    assert out.read_bytes() == b"someone else's file" and not (tmp_path / "nowhere.wav").exists()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["call.wav", "dangling.wav"]
+    result = export(rig.vault, rec, out, replace=True)
+    assert result.replaced and hashlib.sha256(out.read_bytes()).hexdigest() == rec.sha256
 
 
 async def test_ingest_is_idempotent(
@@ -198,6 +255,15 @@ async def test_worker_sweeps_the_spool_on_start(
 ) -> None:
     await add_decision(store, make_decision)
     write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    settings = replace(
+        rig.settings, spool_sweep_interval_s=0, spool_orphan_age_s=0, retention_sweep_interval_s=0
+    )
+    results = await run_worker_until_ingest(rig, settings)
+    assert [r.recording.name for r in results] == [f"dg-{UID}"]
+
+
+async def run_worker_until_ingest(rig: Rig, settings: RecordingSettings) -> list[IngestResult]:
+    """Run a recording worker with ``settings`` until it has ingested something; what it did."""
     done = asyncio.Event()
     results: list[IngestResult] = []
 
@@ -205,9 +271,6 @@ async def test_worker_sweeps_the_spool_on_start(
         results.append(result)
         done.set()
 
-    settings = replace(
-        rig.settings, spool_sweep_interval_s=0, spool_orphan_age_s=0, retention_sweep_interval_s=0
-    )
     worker = RecordingWorker(
         settings, rig.store, rig.vault, rig.ingestor, lambda: datetime.now(UTC), on_ingest
     )
@@ -216,4 +279,59 @@ async def test_worker_sweeps_the_spool_on_start(
         await asyncio.wait_for(done.wait(), timeout=10)
     finally:
         await worker.stop()
-    assert [r.recording.name for r in results] == [f"dg-{UID}"]
+    return results
+
+
+async def test_the_ami_connection_can_use_asterisks_tls_manager_port(
+    rig: Rig, store: Store, make_decision: Callable[..., Decision], tmp_path: Path
+) -> None:
+    """A fake Asterisk manager that speaks TLS only: the worker logs in over it with the CA
+    given, and the MixMonitorStop event it sends gets the recording ingested."""
+    pki = write_pki(tmp_path / "pki", ("localhost",))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(pki.cert_file, pki.key_file)
+    actions: list[dict[str, str]] = []
+
+    async def manager(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while block := await reader.readuntil(b"\r\n\r\n"):
+                lines = block.decode().strip().split("\r\n")
+                action = dict(line.split(": ", 1) for line in lines)
+                actions.append(action)
+                reply = f"Response: Success\r\nActionID: {action['ActionID']}\r\n\r\n"
+                writer.write(reply.encode())
+                if action["Action"] == "Login":
+                    writer.write(f"Event: MixMonitorStop\r\nUniqueid: {UID}\r\n\r\n".encode())
+
+    await add_decision(store, make_decision)
+    write_wav(rig.spool / f"dg-{UID}.wav", 0.2)
+    listening = await asyncio.start_server(manager, "127.0.0.1", 0, ssl=server_tls)
+    settings = replace(
+        rig.settings,
+        ami_host="localhost",
+        ami_port=listening.sockets[0].getsockname()[1],
+        ami_secret="s3cret",
+        ami_tls=True,
+        ami_tls_ca_file=str(pki.ca_file),
+        spool_orphan_age_s=3600,  # only the event may ingest it
+        retention_sweep_interval_s=0,
+    )
+    try:
+        await run_worker_until_ingest(rig, settings)
+    finally:
+        listening.close()
+        await listening.wait_closed()
+    login = actions[0]
+    assert (login["Action"], login["Username"], login["Secret"]) == ("Login", "dialguard", "s3cret")
+    assert not (rig.spool / f"dg-{UID}.wav").exists()
+
+
+def test_ami_tls_settings_are_checked_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^recording\.ami_tls_ca_file: set recording\.ami_tls"):
+        RecordingSettings(ami_tls_ca_file="/etc/ca.pem").ami_tls_context()
+    with pytest.raises(ConfigError, match=r"^recording\.ami_tls_ca_file: cannot load"):
+        RecordingSettings(
+            ami_tls=True, ami_tls_ca_file=str(tmp_path / "none.pem")
+        ).ami_tls_context()
+    assert RecordingSettings().ami_tls_context() is None

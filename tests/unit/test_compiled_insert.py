@@ -4,8 +4,10 @@ would be exceeded, values converted by the columns' own types."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, Table, Text
 
 from dialguard.storage.compiled import CompiledInsert
@@ -23,18 +25,23 @@ events = Table(
 AT = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
 
-def _connection() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", isolation_level=None)  # no implicit BEGIN in the trace
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT, flag INTEGER, at TEXT)")
-    return conn
+@pytest.fixture
+def conn() -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(":memory:", isolation_level=None)  # no implicit BEGIN in the trace
+    try:
+        connection.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT, flag INTEGER, at TEXT)"
+        )
+        yield connection
+    finally:
+        connection.close()
 
 
 def _rows(n: int) -> list[dict[str, object]]:
     return [{"name": f"e{i}", "flag": i % 2 == 0, "at": AT} for i in range(n)]
 
 
-def test_a_batch_is_one_statement_with_the_columns_types_applied() -> None:
-    conn = _connection()
+def test_a_batch_is_one_statement_with_the_columns_types_applied(conn: sqlite3.Connection) -> None:
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     CompiledInsert(events).run(conn, _rows(3))
@@ -48,8 +55,9 @@ def test_a_batch_is_one_statement_with_the_columns_types_applied() -> None:
     ]
 
 
-def test_a_batch_over_the_variable_limit_is_split_and_nothing_is_lost() -> None:
-    conn = _connection()
+def test_a_batch_over_the_variable_limit_is_split_and_nothing_is_lost(
+    conn: sqlite3.Connection,
+) -> None:
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)  # 3 columns: 3 rows a statement
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
@@ -59,8 +67,7 @@ def test_a_batch_over_the_variable_limit_is_split_and_nothing_is_lost() -> None:
     assert names == [f"e{i}" for i in range(10)]
 
 
-def test_no_rows_runs_nothing() -> None:
-    conn = _connection()
+def test_no_rows_runs_nothing(conn: sqlite3.Connection) -> None:
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     CompiledInsert(events).run(conn, [])
