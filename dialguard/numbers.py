@@ -84,10 +84,6 @@ def place_of(e164: str) -> str:
     return str(pn_geocoder.description_for_number(_parsed(e164), "en"))
 
 
-def digits_only(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isdigit())
-
-
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 

@@ -17,7 +17,8 @@ from .clock import Clock
 from .national_dnc import NationalDnc
 from .numbers import time_zones, try_normalize
 from .policy.book import PolicyBook
-from .policy.engine import evaluate, is_emergency
+from .policy.emergency import is_emergency
+from .policy.engine import evaluate
 from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.decision_log import DecisionLog

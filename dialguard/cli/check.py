@@ -6,7 +6,7 @@ import click
 
 from ..clock import parse_instant
 from ..national_dnc import NationalDnc
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..service import GateService
 from ..views import decision_view

@@ -4,22 +4,19 @@ The pack is the one :meth:`~.book.PolicyBook.for_callee` selected for this call 
 subdivision, industry overlay, overrides already merged); the engine does not know about layers.
 
 Every rule is evaluated, in a fixed order, and every objection becomes a reason; any reason on
-an outbound call denies it. Emergency numbers are allowed before any rule runs.
+an outbound call denies it. Emergency numbers (:mod:`.emergency`: the pack's list, exactly as
+dialled) are allowed before any rule runs.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ..numbers import digits_only
 from .context import RuleContext, valid_consent
+from .emergency import is_emergency
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .pack import RulePack
 from .rules import OUTBOUND_RULES, InboundCallerId
-
-
-def is_emergency(callee: str, pack: RulePack) -> bool:
-    return digits_only(callee) in pack.emergency_numbers
 
 
 def evaluate(
