@@ -5,7 +5,8 @@ subdivision, industry overlay, overrides already merged); the engine does not kn
 
 Every rule is evaluated, in a fixed order, and every objection becomes a reason; any reason on
 an outbound call denies it. Emergency numbers (:mod:`.emergency`: the pack's list, exactly as
-dialled) are allowed before any rule runs.
+dialled) are allowed before any rule runs. A denial that time alone lifts carries
+``next_allowed_at`` (:mod:`.next_allowed`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from .context import RuleContext, valid_consent
 from .emergency import is_emergency
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
+from .next_allowed import next_allowed_at
 from .pack import RulePack
 from .rules import OUTBOUND_RULES, InboundCallerId
 
@@ -42,6 +44,7 @@ def evaluate(
         reasons,
         consent_ref=consent.evidence_ref if consent else None,
         record=verdict is Verdict.ALLOW and pack.record_outbound,
+        next_allowed=next_allowed_at(ctx, OUTBOUND_RULES) if reasons else None,
     )
 
 
@@ -61,6 +64,7 @@ def _decision(
     reasons: tuple[Reason, ...],
     consent_ref: str | None = None,
     record: bool = False,
+    next_allowed: datetime | None = None,
 ) -> Decision:
     retention_class, retain_until = ctx.pack.retention_of(ctx.now)
     return Decision(
@@ -76,4 +80,5 @@ def _decision(
         record=record,
         retention_class=retention_class,
         retain_until=retain_until,
+        next_allowed_at=next_allowed,
     )

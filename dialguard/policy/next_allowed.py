@@ -1,0 +1,59 @@
+"""When would a denied call pass? ``next_allowed_at`` for denials that time alone lifts.
+
+Only some rules can be satisfied by waiting: quiet hours, holiday periods, frequency windows and a
+consent that is valid only from a later instant. Each of them says when it stops objecting
+(``lifts_at``); the answer is the earliest instant at which *every* rule passes with the same
+facts. Those instants interact (a frequency window that ends inside quiet hours, quiet hours that
+end on a holiday), so the search moves to the latest instant any objecting rule names and asks all
+rules again, until none objects (that instant is the answer) or one objects that time will not
+lift (no answer: a DNC entry, an unregistered caller ID, a consent that expires first, a calendar
+year that is missing). The search is bounded in steps and in time.
+
+Pure like the rules: it reads nothing but the :class:`~.context.RuleContext` and its ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from .context import Rule, RuleContext
+
+MAX_STEPS = 32
+"""Moves of the search; each one crosses a quiet period, a holiday or a window."""
+HORIZON = timedelta(days=400)
+"""No answer further out than this: the facts (and the calendar) will have changed."""
+
+
+@runtime_checkable
+class TimeBoundRule(Protocol):
+    def evaluate(self, ctx: RuleContext) -> tuple[object, ...]: ...
+
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """The earliest instant after ``ctx.now`` at which this rule stops objecting with the
+        same facts, or None when time alone will not make it stop."""
+        ...
+
+
+def next_allowed_at(ctx: RuleContext, rules: tuple[Rule, ...]) -> datetime | None:
+    """The earliest instant from ``ctx.now`` at which ``rules`` all pass with ``ctx``'s facts,
+    in the callee's (first) time zone; None when time alone will not get there."""
+    at = ctx.now
+    for _ in range(MAX_STEPS):
+        probe = ctx if at == ctx.now else replace(ctx, now=at)
+        lifts: list[datetime] = []
+        for rule in rules:
+            if not rule.evaluate(probe):
+                continue
+            lifted = rule.lifts_at(probe) if isinstance(rule, TimeBoundRule) else None
+            if lifted is None or lifted <= at:
+                return None
+            lifts.append(lifted)
+        if not lifts:
+            return None if at == ctx.now else at.astimezone(ZoneInfo(ctx.callee_zones()[0]))
+        at = max(lifts)
+        if at - ctx.now > HORIZON:
+            return None
+    return None
