@@ -84,3 +84,5 @@ def _print(view: dict[str, object]) -> None:
         click.echo(f"  - {reason['code']}: {reason['message']}")
     if view["consent_ref"]:
         click.echo(f"  consent: {view['consent_ref']}")
+    if view["next_allowed_at"]:
+        click.echo(f"  next allowed at: {view['next_allowed_at']} (callee's local time)")
