@@ -164,6 +164,7 @@ def _check_decision(row: dict[str, Any], case: Case, call: Call, where: str) -> 
         "callee": try_normalize(call.callee) or call.callee,
         "tenant": case.tenant,
         "purpose": "callback",
+        "next_allowed_at": call.next_allowed,
     }
     actual = {key: row.get(key) for key in expected}
     assert actual == expected, f"{where}: decision {row}"

@@ -177,3 +177,26 @@ async def test_the_packs_emergency_number_is_allowed_through_the_gate(gate: Gate
     record = await fake(gate).call(header_block(args=("110", "acme", "callback")))
     assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
     assert record.variables["DIALGUARD_REASON"] == "emergency.bypass"
+
+
+async def test_a_denial_time_lifts_sets_next_allowed_on_the_channel(
+    tmp_path: Path, store: Store
+) -> None:
+    """22:00 at the callee: quiet hours until 09:00 tomorrow, told to the dialplan in
+    DIALGUARD_NEXT_ALLOWED; a denial that waiting does not lift leaves it empty."""
+    app = GateApp(settings_for(tmp_path), Clock(WEDNESDAY_10.replace(hour=22)))
+    await app.start()
+    try:
+        quiet = await fake(app).call(header_block(callerid="01088886666"))
+        unregistered = await fake(app).call(header_block(callerid="01099990000"))
+    finally:
+        await app.stop()
+    assert quiet.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert quiet.variables["DIALGUARD_REASON"] == "time.quiet_hours"
+    assert quiet.variables["DIALGUARD_NEXT_ALLOWED"] == "2026-11-26T09:00:00+08:00"
+    assert unregistered.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert unregistered.variables["DIALGUARD_NEXT_ALLOWED"] == ""
+    async with store.transaction() as tx:
+        stored = await tx.decisions.get(quiet.variables["DIALGUARD_DECISION_ID"])
+    assert stored is not None and stored.next_allowed_at is not None
+    assert stored.next_allowed_at.isoformat() == "2026-11-26T09:00:00+08:00"
