@@ -119,15 +119,17 @@ class EslCall:
         else:
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
         self._raise_failure()
+        allowed = False
         if self._down.is_set():
             log.info(
                 "call ended during the decision; decision kept", extra={"fields": self._fields()}
             )
         else:
-            await self._apply(self._verdict, channel)
-        await self._linger_out()
+            allowed = await self._apply(self._verdict, channel)
+        await self._linger_out(allowed)
 
-    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> None:
+    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
+        """Send the verdict; True when the call was transferred (it may now last hours)."""
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
         await self._command(cmd.set_variable(cmd.REASON, verdict.reason))
         await self._command(cmd.set_variable(cmd.DECISION_ID, verdict.decision_id))
@@ -144,16 +146,25 @@ class EslCall:
             context = self._settings.allowed_context
             await self._command(cmd.transfer(channel.attempt.callee, context))
         log.info("verdict sent", extra={"fields": self._fields()})
+        return allow
 
-    async def _linger_out(self) -> None:
-        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE (bounded), then hand over
-        the recording. An allowed call may last hours: only the tail is bounded."""
-        await self._down.wait()
+    async def _linger_out(self, allowed: bool) -> None:
+        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE, then hand over the
+        recording. An allowed call may last hours: only its tail is bounded. After a DENY (or a
+        call that ended during the decision) the whole wait is: the hangup was sent, so a peer
+        still silent after ``linger_timeout_ms`` is not going to say more, and keeping its
+        socket would let a quiet peer hold connections forever."""
+        if allowed:
+            await self._down.wait()
         try:
             async with asyncio.timeout(self._settings.linger_timeout_ms / 1000):
                 await self._finished.wait()
         except TimeoutError:
-            self._alert("event.no-hangup-complete", "no CHANNEL_HANGUP_COMPLETE after hangup")
+            self._alert(
+                "event.no-hangup-complete",
+                "no CHANNEL_HANGUP_COMPLETE in time, closing",
+                **self._fields(),
+            )
         await self._deliver_recording()
         self._raise_failure()
 

@@ -164,6 +164,11 @@ class FsSession:
         """Plays FreeSWITCH's media thread: writes the file ``record_session`` names."""
         self.record = CallRecord()
         self._recording_path = ""
+        self.quiet = False
+        """Play a peer that goes silent once the call is over: it still answers commands, but
+        sends no event or disconnect notice and never closes its side."""
+        self.record_file_path: str | None = None
+        """What RECORD_STOP names as ``Record-File-Path`` instead of the file it recorded."""
 
     async def send(self, data: bytes) -> None:
         with contextlib.suppress(ConnectionError):
@@ -251,11 +256,12 @@ class FsSession:
     async def end_call(self, cause: str, *, answered: bool) -> None:
         """What FreeSWITCH sends when the channel is over: RECORD_STOP for a recording, the
         linger notice, CHANNEL_HANGUP_COMPLETE."""
+        if self.quiet:
+            return
         uuid = self.channel.get("Unique-ID")
         if self._recording_path:
-            await self.send(
-                self.channel.event("RECORD_STOP", ("Record-File-Path", self._recording_path))
-            )
+            path = self.record_file_path or self._recording_path
+            await self.send(self.channel.event("RECORD_STOP", ("Record-File-Path", path)))
         await self.send(disconnect_notice(uuid, linger=True, channel_name="sofia/internal/1001"))
         await self.send(
             self.channel.event(

@@ -1,0 +1,148 @@
+"""ESL peers that misbehave after the verdict: one that goes quiet after a DENY, one that opens
+more sockets than ``esl.max_connections_per_peer``. Every wait is on the socket itself, bounded
+by ``asyncio.timeout``; none sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialguard.esl.server import EslServer
+from dialguard.esl.settings import EslSettings
+from dialguard.esl.testing import ChannelData, FakeFreeSwitch, FsSession
+from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
+CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
+LINGER_MS = 300
+SLACK_S = 2.0
+"""Closing takes a few event-loop turns after the bound; a loaded machine gets this much more."""
+
+
+@dataclass
+class Maker:
+    deny: str | None = None
+
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        return None
+
+    async def decide(self, attempt: CallAttempt) -> Decision:
+        return Decision(
+            decision_id=str(uuid.uuid4()),
+            verdict=Verdict.DENY if self.deny else Verdict.ALLOW,
+            reasons=(Reason(self.deny, "denied by the test"),) if self.deny else (),
+            policy_version="test-1",
+            decided_at=T0,
+            attempt=attempt,
+            caller=None,
+            callee=None,
+            record=False,
+        )
+
+
+Start = Callable[..., Awaitable[tuple[EslServer, FakeFreeSwitch]]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    servers: list[EslServer] = []
+
+    async def run(maker: Any, **settings: Any) -> tuple[EslServer, FakeFreeSwitch]:
+        server = EslServer(EslSettings(port=0, **settings), maker)
+        await server.start()
+        servers.append(server)
+        return server, FakeFreeSwitch(server.port, CHANNEL)
+
+    yield run
+    for server in servers:
+        await server.stop()
+
+
+async def test_a_peer_quiet_after_a_deny_is_closed_within_the_linger_timeout(
+    start: Start,
+) -> None:
+    server, fs = await start(Maker(deny="dnc.global"), linger_timeout_ms=LINGER_MS)
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(LINGER_MS / 1000 + SLACK_S):
+        session = await fs.connect()
+        session.quiet = True  # answers the hangup, then says nothing and keeps its socket
+        await session.answer()
+        while await session.answer():
+            if session.record.hangup_cause is not None:
+                break
+        sent_hangup = loop.time()
+        assert await session.read_command() is None  # dialguard closed its side
+        waited = loop.time() - sent_hangup
+        await session.close()
+    assert session.record.variables["dialguard_verdict"] == "DENY"
+    assert session.record.hangup_cause == "CALL_REJECTED"
+    assert waited >= LINGER_MS / 1000 * 0.9
+    await server.wait_idle()
+    assert server.alerts["event.no-hangup-complete"] == 1
+    assert server.connections == {}
+
+
+async def _held(fs: FakeFreeSwitch) -> FsSession:
+    """A socket the server counts: its ``connect`` has been read, not yet answered."""
+    session = await fs.connect()
+    assert await session.read_command() == ("connect", {})
+    return session
+
+
+async def _finish(session: FsSession) -> str:
+    await session.send(session.channel.connect_reply())
+    record = await session.converse()
+    return record.variables["dialguard_verdict"]
+
+
+async def test_the_socket_over_the_per_peer_limit_is_refused_at_once(start: Start) -> None:
+    server, fs = await start(Maker(), max_connections_per_peer=3)
+    async with asyncio.timeout(SLACK_S):  # well under command_timeout_ms: not a timeout
+        held = [await _held(fs) for _ in range(3)]
+        assert server.connections == {"127.0.0.1": 3}
+        extra = await fs.connect()
+        assert await extra.read_command() is None
+        await extra.close()
+    assert server.alerts["connection.peer-limit"] == 1
+    async with asyncio.timeout(10):
+        assert await asyncio.gather(*(_finish(s) for s in held)) == ["ALLOW"] * 3
+        await server.wait_idle()
+        assert server.connections == {}
+        assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
+
+
+async def test_refusals_are_logged_once_per_burst(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, fs = await start(Maker(), max_connections_per_peer=2)
+
+    async def burst(refused: int) -> None:
+        held = [await _held(fs) for _ in range(2)]
+        for _ in range(refused):
+            extra = await fs.connect()
+            assert await extra.read_command() is None
+            await extra.close()
+        assert await asyncio.gather(*(_finish(s) for s in held)) == ["ALLOW"] * 2
+        await server.wait_idle()
+
+    with caplog.at_level(logging.INFO, logger="dialguard.esl"):
+        async with asyncio.timeout(10):
+            await burst(refused=5)
+            await burst(refused=2)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "peer holds esl.max_connections_per_peer sockets: refusing more"
+    ] * 2
+    ends = [r for r in caplog.records if r.getMessage().startswith("peer back under")]
+    assert [r.__dict__["fields"]["refused"] for r in ends] == [5, 2]
+    assert server.alerts["connection.peer-limit"] == 7
