@@ -26,7 +26,7 @@ from ..agi.gate import DecisionGate, DecisionMaker
 from ..config import ConfigError
 from ..listener import Listener
 from .commands import PATH
-from .recording import NullRecordingSink, RecordingSink
+from .recording import RecordingSink
 from .session import EslCall
 from .settings import EslSettings
 
@@ -71,7 +71,8 @@ class EslServer:
         check_settings(settings)
         self._settings = settings
         self._gate = DecisionGate(maker, settings.budget_ms)
-        self._sink: RecordingSink = recordings or NullRecordingSink()
+        self._sink = recordings
+        """None: recordings stay where FreeSWITCH wrote them."""
         self._listener = Listener("ESL outbound socket", settings.host, settings.port, log)
         self._alert = self._listener.alert
         self.alerts = self._listener.alerts
@@ -80,7 +81,6 @@ class EslServer:
         """Sockets open per peer address."""
         self._refused: dict[str, int] = {}
         """Peers in a burst of refused connections: how many so far."""
-        self._check_recordings = recordings is not None
 
     @property
     def port(self) -> int:
@@ -89,7 +89,7 @@ class EslServer:
 
     async def start(self) -> None:
         if (
-            self._check_recordings
+            self._sink is not None
             and not PurePosixPath(self._settings.recordings_dir).is_absolute()
         ):
             log.warning(

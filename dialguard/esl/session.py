@@ -36,7 +36,7 @@ from .parser import (
     Frame,
     Limits,
 )
-from .recording import RecordingSink, event_time, is_ours
+from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
 from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
@@ -60,7 +60,7 @@ class EslCall:
         writer: asyncio.StreamWriter,
         settings: EslSettings,
         gate: DecisionGate,
-        sink: RecordingSink,
+        sink: RecordingSink | None,
         alert: Alert,
     ) -> None:
         self._reader = reader
@@ -169,7 +169,9 @@ class EslCall:
         self._raise_failure()
 
     async def _deliver_recording(self) -> None:
-        if not self._recording or self._verdict is None:
+        """Hand the finished file to the sink, if it is one the gate may take (see
+        :func:`~dialguard.esl.recording.recording_file`); anything else is logged and left."""
+        if not self._recording or self._verdict is None or self._sink is None:
             return
         stop = self._record_stop
         if stop is None:
@@ -182,13 +184,18 @@ class EslCall:
         ended = event_time(done, "Caller-Channel-Hangup-Time") or event_time(
             stop, "Event-Date-Timestamp"
         )
+        named = stop.get("Record-File-Path")
+        try:
+            path = await asyncio.to_thread(recording_file, named, self._settings.recordings_dir)
+        except UnsafeRecordingPath as exc:
+            log.warning(
+                "RECORD_STOP names a file the gate does not take; left where it is",
+                extra={"fields": {"path": named[:300], "why": str(exc), **self._fields()}},
+            )
+            return
         try:
             await self._sink.recording_finished(
-                self._verdict.decision_id,
-                self._uniqueid,
-                stop.get("Record-File-Path"),
-                started,
-                ended,
+                self._verdict.decision_id, self._uniqueid, str(path), started, ended
             )
         except Exception as exc:  # the vault's failure must not take the server with it
             self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])

@@ -167,8 +167,8 @@ class FsSession:
         self.quiet = False
         """Play a peer that goes silent once the call is over: it still answers commands, but
         sends no event or disconnect notice and never closes its side."""
-        self.record_file_path: str | None = None
-        """What RECORD_STOP names as ``Record-File-Path`` instead of the file it recorded."""
+        self.record_file_path: Callable[[str], str] | None = None
+        """Plays a hostile peer: maps the file recorded to what RECORD_STOP names instead."""
 
     async def send(self, data: bytes) -> None:
         with contextlib.suppress(ConnectionError):
@@ -260,7 +260,9 @@ class FsSession:
             return
         uuid = self.channel.get("Unique-ID")
         if self._recording_path:
-            path = self.record_file_path or self._recording_path
+            path = self._recording_path
+            if self.record_file_path is not None:
+                path = self.record_file_path(path)
             await self.send(self.channel.event("RECORD_STOP", ("Record-File-Path", path)))
         await self.send(disconnect_notice(uuid, linger=True, channel_name="sofia/internal/1001"))
         await self.send(

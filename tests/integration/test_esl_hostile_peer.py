@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ SLACK_S = 2.0
 @dataclass
 class Maker:
     deny: str | None = None
+    record: bool = False
 
     async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
         return None
@@ -46,7 +48,7 @@ class Maker:
             attempt=attempt,
             caller=None,
             callee=None,
-            record=False,
+            record=self.record and not self.deny,
         )
 
 
@@ -57,8 +59,10 @@ Start = Callable[..., Awaitable[tuple[EslServer, FakeFreeSwitch]]]
 async def start() -> AsyncIterator[Start]:
     servers: list[EslServer] = []
 
-    async def run(maker: Any, **settings: Any) -> tuple[EslServer, FakeFreeSwitch]:
-        server = EslServer(EslSettings(port=0, **settings), maker)
+    async def run(
+        maker: Any, sink: Any = None, **settings: Any
+    ) -> tuple[EslServer, FakeFreeSwitch]:
+        server = EslServer(EslSettings(port=0, **settings), maker, sink)
         await server.start()
         servers.append(server)
         return server, FakeFreeSwitch(server.port, CHANNEL)
@@ -146,3 +150,91 @@ async def test_refusals_are_logged_once_per_burst(
     ends = [r for r in caplog.records if r.getMessage().startswith("peer back under")]
     assert [r.__dict__["fields"]["refused"] for r in ends] == [5, 2]
     assert server.alerts["connection.peer-limit"] == 7
+
+
+@dataclass
+class ListSink:
+    paths: list[str] = field(default_factory=list)
+
+    async def recording_finished(
+        self,
+        decision_id: str,
+        uniqueid: str,
+        path: str,
+        started: datetime | None,
+        ended: datetime | None,
+    ) -> None:
+        self.paths.append(path)
+
+
+def _outside(recorded: Path, secret: Path) -> str:
+    secret.rename(secret.with_name(recorded.name))  # the name the gate expects, elsewhere
+    return str(secret.with_name(recorded.name))
+
+
+def _dot_dot(recorded: Path, secret: Path) -> str:
+    target = _outside(recorded, secret)
+    return f"{recorded.parent}/../{Path(target).parent.name}/{recorded.name}"
+
+
+def _symlink(recorded: Path, secret: Path) -> str:
+    recorded.symlink_to(secret)
+    return str(recorded)
+
+
+def _fifo(recorded: Path, secret: Path) -> str:
+    os.mkfifo(recorded)
+    return str(recorded)
+
+
+HOSTILE = {"outside": _outside, "dot-dot": _dot_dot, "symlink": _symlink, "fifo": _fifo}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+async def test_record_stop_naming_a_file_it_may_not_take_leaves_it_alone(
+    start: Start, tmp_path: Path, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    secret = tmp_path / "home" / "secret"
+    secret.parent.mkdir()
+    secret.write_bytes(b"13912345678 is my number")
+    sink = ListSink()
+    server, fs = await start(Maker(record=True), sink=sink, recordings_dir=str(recordings))
+    named: list[str] = []
+
+    async with asyncio.timeout(10):
+        session = await fs.connect()
+
+        def hostile(recorded: str) -> str:
+            named.append(HOSTILE[case](Path(recorded), secret))
+            return named[0]
+
+        session.record_file_path = hostile
+        with caplog.at_level(logging.WARNING, logger="dialguard.esl"):
+            await session.answer()
+            record = await session.converse()
+            await server.wait_idle()
+    assert record.variables["dialguard_verdict"] == "ALLOW"
+    assert sink.paths == []
+    left = [p for p in (secret, *secret.parent.iterdir(), *recordings.iterdir()) if p.exists()]
+    assert left, "the file RECORD_STOP named was removed"
+    assert all(p.read_bytes() == b"13912345678 is my number" for p in left if p.is_file())
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "RECORD_STOP names a file the gate does not take; left where it is"
+    ]
+    assert warnings[0].__dict__["fields"]["path"] == named[0]
+
+
+async def test_record_stop_naming_its_own_file_is_handed_over(start: Start, tmp_path: Path) -> None:
+    sink = ListSink()
+    _, fs = await start(Maker(record=True), sink=sink, recordings_dir=str(tmp_path))
+    fs.write_recording = _write_wav
+    record = await fs.call()
+    name = record.variables["dialguard_recording"]
+    assert sink.paths == [f"{tmp_path}/{name}.wav"]
+
+
+def _write_wav(path: Path) -> None:
+    path.write_bytes(b"RIFF")
