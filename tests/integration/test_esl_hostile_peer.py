@@ -20,6 +20,7 @@ import pytest
 from dialguard.esl.server import EslServer
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch, FsSession
+from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
@@ -125,6 +126,27 @@ async def test_the_socket_over_the_per_peer_limit_is_refused_at_once(start: Star
         assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
 
 
+async def test_concurrent_connects_never_exceed_the_limit(start: Start) -> None:
+    server, fs = await start(Maker(), max_connections_per_peer=5)
+
+    async def attempt() -> FsSession | None:
+        session = await fs.connect()
+        if await session.read_command() is None:
+            await session.close()
+            return None
+        return session
+
+    async with asyncio.timeout(10):
+        results = await asyncio.gather(*(attempt() for _ in range(40)))
+        held = [s for s in results if s is not None]
+        assert len(held) == 5
+        assert server.connections == {"127.0.0.1": 5}
+        assert server.alerts["connection.peer-limit"] == 35
+        assert await asyncio.gather(*(_finish(s) for s in held)) == ["ALLOW"] * 5
+        await server.wait_idle()
+    assert server.connections == {}
+
+
 async def test_refusals_are_logged_once_per_burst(
     start: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -196,7 +218,7 @@ async def test_record_stop_naming_a_file_it_may_not_take_leaves_it_alone(
 ) -> None:
     recordings = tmp_path / "recordings"
     recordings.mkdir()
-    secret = tmp_path / "home" / "secret"
+    secret = tmp_path / "13912345678" / "secret"
     secret.parent.mkdir()
     secret.write_bytes(b"13912345678 is my number")
     sink = ListSink()
@@ -225,6 +247,10 @@ async def test_record_stop_naming_a_file_it_may_not_take_leaves_it_alone(
         "RECORD_STOP names a file the gate does not take; left where it is"
     ]
     assert warnings[0].__dict__["fields"]["path"] == named[0]
+    for as_json in (True, False):
+        line = MaskingFormatter(as_json).format(warnings[0])
+        assert "13912345678" not in line
+        assert ("139****5678" in line) is ("13912345678" in named[0])
 
 
 async def test_record_stop_naming_its_own_file_is_handed_over(start: Start, tmp_path: Path) -> None:
