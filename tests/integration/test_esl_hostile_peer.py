@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from dialguard.esl.server import EslServer
+from dialguard.config import ConfigError, load_settings
+from dialguard.esl.server import EslServer, check_settings
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch, FsSession
 from dialguard.logs import MaskingFormatter
@@ -264,3 +265,14 @@ async def test_record_stop_naming_its_own_file_is_handed_over(start: Start, tmp_
 
 def _write_wav(path: Path) -> None:
     path.write_bytes(b"RIFF")
+
+
+def test_the_per_peer_limit_is_a_setting_with_env_override(tmp_path: Path) -> None:
+    config = tmp_path / "dialguard.toml"
+    config.write_text("[esl]\nmax_connections_per_peer = 3\n", encoding="utf-8")
+    assert load_settings(config, environ={}).esl.max_connections_per_peer == 3
+    env = {"DIALGUARD_ESL_MAX_CONNECTIONS_PER_PEER": "7"}
+    assert load_settings(config, environ=env).esl.max_connections_per_peer == 7
+    assert EslSettings().max_connections_per_peer == 1000
+    with pytest.raises(ConfigError, match=r"^esl\.max_connections_per_peer: must be positive$"):
+        check_settings(EslSettings(max_connections_per_peer=0))
