@@ -113,6 +113,12 @@ async def test_allowed_call_is_durable_before_the_verdict(gate: GateApp, store: 
         (header_block(callerid="01099990000"), "callerid.unregistered"),
         (header_block(callingpres=32), "callerid.hidden"),
         (header_block(callerid="anonymous"), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "user")), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "header")), "callerid.hidden"),
+        (
+            header_block(args=("13800138000", "acme", "callback", "", "none", "id")),
+            "callerid.hidden",
+        ),
         (header_block(args=("13900139000", "acme", "callback")), "consent.missing"),
         (header_block(args=("13800138000", "acme", "marketing")), "purpose.not_filed"),
         (header_block(args=("not-a-number", "acme", "callback")), "callee.invalid"),
@@ -200,3 +206,12 @@ async def test_a_denial_time_lifts_sets_next_allowed_on_the_channel(
         stored = await tx.decisions.get(quiet.variables["DIALGUARD_DECISION_ID"])
     assert stored is not None and stored.next_allowed_at is not None
     assert stored.next_allowed_at.isoformat() == "2026-11-26T09:00:00+08:00"
+
+
+@pytest.mark.parametrize("privacy", [("", "", ""), ("none", "", ""), ("session", "critical", "")])
+async def test_privacy_none_or_session_does_not_hide_the_caller(
+    gate: GateApp, privacy: tuple[str, ...]
+) -> None:
+    args = ("13800138000", "acme", "callback", "", *privacy)
+    record = await fake(gate).call(header_block(args=args))
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW", record.variables
