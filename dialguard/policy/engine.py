@@ -34,8 +34,11 @@ def evaluate(
             Reason("emergency.bypass", "emergency number: always allowed"),
         )
         return _decision(ctx, decision_id, Verdict.ALLOW, reasons)
-    reasons = tuple(reason for rule in OUTBOUND_RULES for reason in rule.evaluate(ctx))
+    objections = [(rule, rule.evaluate(ctx)) for rule in OUTBOUND_RULES]
+    reasons = tuple(reason for _, found in objections for reason in found)
     verdict = Verdict.DENY if reasons else Verdict.ALLOW
+    blocking = tuple(rule for rule, found in objections if found)
+    retry = next_allowed_at(ctx, OUTBOUND_RULES, blocking) if blocking else None
     consent = valid_consent(ctx)
     return _decision(
         ctx,
@@ -44,7 +47,7 @@ def evaluate(
         reasons,
         consent_ref=consent.evidence_ref if consent else None,
         record=verdict is Verdict.ALLOW and pack.record_outbound,
-        next_allowed=next_allowed_at(ctx, OUTBOUND_RULES) if reasons else None,
+        next_allowed=retry,
     )
 
 

@@ -37,23 +37,31 @@ class TimeBoundRule(Protocol):
         ...
 
 
-def next_allowed_at(ctx: RuleContext, rules: tuple[Rule, ...]) -> datetime | None:
+def next_allowed_at(
+    ctx: RuleContext, rules: tuple[Rule, ...], objecting: tuple[Rule, ...] | None = None
+) -> datetime | None:
     """The earliest instant from ``ctx.now`` at which ``rules`` all pass with ``ctx``'s facts,
-    in the callee's (first) time zone; None when time alone will not get there."""
+    in the callee's (first) time zone; None when time alone will not get there. ``objecting``:
+    the rules that object at ``ctx.now``, when the caller has just evaluated them."""
     at = ctx.now
+    probe = ctx
+    blocking = objecting if objecting is not None else _objecting(probe, rules)
     for _ in range(MAX_STEPS):
-        probe = ctx if at == ctx.now else replace(ctx, now=at)
+        if not blocking:
+            return None if at == ctx.now else at.astimezone(ZoneInfo(ctx.callee_zones()[0]))
         lifts: list[datetime] = []
-        for rule in rules:
-            if not rule.evaluate(probe):
-                continue
+        for rule in blocking:
             lifted = rule.lifts_at(probe) if isinstance(rule, TimeBoundRule) else None
             if lifted is None or lifted <= at:
                 return None
             lifts.append(lifted)
-        if not lifts:
-            return None if at == ctx.now else at.astimezone(ZoneInfo(ctx.callee_zones()[0]))
         at = max(lifts)
         if at - ctx.now > HORIZON:
             return None
+        probe = replace(ctx, now=at)
+        blocking = _objecting(probe, rules)
     return None
+
+
+def _objecting(ctx: RuleContext, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    return tuple(rule for rule in rules if rule.evaluate(ctx))
