@@ -14,9 +14,10 @@ Pure like the rules: it reads nothing but the :class:`~.context.RuleContext` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .context import Rule, RuleContext
@@ -27,8 +28,9 @@ HORIZON = timedelta(days=400)
 """No answer further out than this: the facts (and the calendar) will have changed."""
 
 
-@runtime_checkable
 class TimeBoundRule(Protocol):
+    """A rule that time alone can satisfy: it also says when it stops objecting."""
+
     def evaluate(self, ctx: RuleContext) -> tuple[object, ...]: ...
 
     def lifts_at(self, ctx: RuleContext) -> datetime | None:
@@ -42,16 +44,23 @@ def next_allowed_at(
 ) -> datetime | None:
     """The earliest instant from ``ctx.now`` at which ``rules`` all pass with ``ctx``'s facts,
     in the callee's (first) time zone; None when time alone will not get there. ``objecting``:
-    the rules that object at ``ctx.now``, when the caller has just evaluated them."""
+    the rules that object at ``ctx.now``, when the caller has just evaluated them.
+
+    Between steps only the time-bound rules are asked (the others did not object at ``now``);
+    every rule is asked again at the instant found, and any objection there means None."""
+    timed = tuple(rule for rule in rules if _lifts_of(rule) is not None)
     at = ctx.now
     probe = ctx
     blocking = objecting if objecting is not None else _objecting(probe, rules)
     for _ in range(MAX_STEPS):
         if not blocking:
-            return None if at == ctx.now else at.astimezone(ZoneInfo(ctx.callee_zones()[0]))
+            if at == ctx.now or _objecting(probe, rules):
+                return None
+            return at.astimezone(ZoneInfo(ctx.callee_zones()[0]))
         lifts: list[datetime] = []
         for rule in blocking:
-            lifted = rule.lifts_at(probe) if isinstance(rule, TimeBoundRule) else None
+            lifts_at = _lifts_of(rule)
+            lifted = lifts_at(probe) if lifts_at is not None else None
             if lifted is None or lifted <= at:
                 return None
             lifts.append(lifted)
@@ -59,8 +68,15 @@ def next_allowed_at(
         if at - ctx.now > HORIZON:
             return None
         probe = replace(ctx, now=at)
-        blocking = _objecting(probe, rules)
+        blocking = _objecting(probe, timed)
     return None
+
+
+def _lifts_of(rule: Rule) -> Callable[[RuleContext], datetime | None] | None:
+    """The rule's ``lifts_at`` when it is a :class:`TimeBoundRule` (an attribute lookup: an
+    ``isinstance`` on a runtime protocol costs tens of microseconds)."""
+    found: Callable[[RuleContext], datetime | None] | None = getattr(rule, "lifts_at", None)
+    return found
 
 
 def _objecting(ctx: RuleContext, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
