@@ -3,7 +3,6 @@ store, and turning library errors into exit status 2 with a message naming what 
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
@@ -13,17 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from ..clock import Clock
 from ..config import Settings, load_settings, parse_assignments
-from ..numbers import normalize
-from ..ops.audited import Actor
-from ..policy.book import PolicyBook
-from ..policy.pack import RulePack
-from ..storage.store import Store
+
+if TYPE_CHECKING:
+    # Imported where used: `dialguard --help` must not load SQLAlchemy or the rule packs.
+    from ..ops.audited import Actor
+    from ..policy.book import PolicyBook
+    from ..policy.pack import RulePack
+    from ..storage.store import Store
 
 T = TypeVar("T")
 
@@ -43,6 +44,8 @@ class CliState:
 
     @cached_property
     def book(self) -> PolicyBook:
+        from ..policy.book import PolicyBook
+
         policy = self.settings.policy
         return PolicyBook.load(
             policy.pack,
@@ -65,13 +68,19 @@ class CliState:
 
     def act(self) -> Actor:
         """Who acts, and now, for an audited operation (:mod:`dialguard.ops`)."""
+        from ..ops.audited import Actor
+
         return Actor(self.actor, self.clock.now(), self.settings.numbers.default_region)
 
     def number(self, raw: str) -> str:
+        from ..numbers import normalize
+
         return normalize(raw, self.settings.numbers.default_region)
 
     @asynccontextmanager
     async def store(self) -> AsyncIterator[Store]:
+        from ..storage.store import Store
+
         store = await Store.open(self.settings)
         try:
             yield store
@@ -87,6 +96,8 @@ def state(ctx: click.Context) -> CliState:
 
 
 def run(factory: Callable[[], Awaitable[T]]) -> T:
+    import asyncio  # not at the top: `dialguard --help` has no event loop to run
+
     async def _main() -> T:
         return await factory()
 
