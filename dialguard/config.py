@@ -166,6 +166,20 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return values
 
 
+def setting_naming(settings: Settings, path: str) -> str | None:
+    """The ``section.key`` whose value names the file ``path`` (a key file, the SQLite file in
+    ``database.url``, a root in a ``name=path`` list), for messages; None if none does."""
+    if len(path) < 2:
+        return None
+    for section in fields(settings):
+        values = getattr(settings, section.name)
+        for key in fields(values):
+            value = getattr(values, key.name)
+            if isinstance(value, str) and path in value:
+                return f"{section.name}.{key.name}"
+    return None
+
+
 def parse_assignments(assignments: list[str]) -> dict[str, dict[str, str]]:
     """``["agi.port=4574"]`` → ``{"agi": {"port": "4574"}}``; names the bad one."""
     values: dict[str, dict[str, str]] = {}
@@ -189,16 +203,34 @@ def load_settings(
     settings = Settings()
     explicit = path is not None or "DIALGUARD_CONFIG" in env
     config_path = path or Path(env.get("DIALGUARD_CONFIG", str(DEFAULT_CONFIG_PATH)))
-    if config_path.exists():
-        try:
-            with config_path.open("rb") as handle:
-                data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_path}: {exc}") from None
+    data = _read_config(config_path, explicit)
+    if data is not None:
         settings = _apply(settings, data, str(config_path))
-    elif explicit:
-        raise ConfigError(f"config file {config_path} does not exist")
     settings = _apply(settings, _env_values(env), "environment")
     if cli:
         settings = _apply(settings, cli, "command line")
     return settings
+
+
+def _read_config(path: Path, explicit: bool) -> dict[str, Any] | None:
+    """The TOML file's tables; None when the default file is absent. A file that exists but cannot
+    be read (a directory, no permission on it or on ``/etc/dialguard``) is an error naming it: it
+    is not silently skipped, which would run on defaults the operator did not choose."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(
+                f"config file {path} does not exist (given by --config or DIALGUARD_CONFIG)"
+            ) from None
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror or exc}; run as a user who may read "
+            "it (e.g. in the group that owns it), or give another file with --config"
+        ) from None

@@ -12,6 +12,7 @@ and add one line to :data:`COMMANDS` (name, module, attribute, the first sentenc
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from ..config import setting_naming
 from .runtime import EXIT_BAD_INPUT, CliState
 
 
@@ -75,8 +77,30 @@ def load_command(name: str) -> click.Command:
     return command
 
 
+class EnvironmentProblem(click.ClickException):
+    """What the machine lacks (a database that cannot be opened, a file that cannot be read or
+    written): one line naming it and what to do, exit status 2, no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
 class LazyGroup(click.Group):
     """A group whose commands are the :data:`COMMANDS` table, each imported when invoked."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..storage.errors import StorageError
+
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            raise EnvironmentProblem(str(exc)) from exc
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise EnvironmentProblem(os_problem(exc, ctx.find_object(CliState))) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -94,6 +118,25 @@ class LazyGroup(click.Group):
         ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def os_problem(exc: OSError, cli_state: CliState | None) -> str:
+    """``exc`` as one line: the file, the setting naming it (when one does), why, what to do."""
+    reason = exc.strerror or str(exc)
+    if not exc.filename:
+        return reason
+    path = str(exc.filename)
+    settings = None if cli_state is None else cli_state.__dict__.get("settings")
+    setting = None if settings is None else setting_naming(settings, path)
+    where = f"{path} ({setting})" if setting else path
+    elsewhere = f"set {setting} to another path" if setting else "use another path"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"run as a user who may use it, or {elsewhere}"
+    elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        hint = f"create its directory first (install -d {Path(path).parent}), or {elsewhere}"
+    else:
+        hint = elsewhere
+    return f"{where}: {reason}; {hint}"
 
 
 def _late_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:

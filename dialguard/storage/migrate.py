@@ -22,8 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..config import Settings
-from ._common import describe
-from .engine import create_engine
+from .engine import create_engine, unreachable
 from .errors import SchemaOutOfDate, StorageError
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ async def init_database(settings: Settings) -> str:
         async with engine.begin() as connection:
             return await connection.run_sync(_upgrade)
     except (SQLAlchemyError, OSError) as exc:
-        raise StorageError(f"cannot migrate the database: {describe(exc)}") from exc
+        raise StorageError(unreachable("migrate", settings, exc)) from exc
     finally:
         await engine.dispose()
 

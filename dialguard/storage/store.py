@@ -31,7 +31,7 @@ from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
 from .decisions import DecisionRepository
 from .dnc import DncRepository
-from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal
+from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
 from .errors import StorageError
 from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
@@ -104,7 +104,7 @@ class Store:
                 await _require_no_hashed_dnc(engine, key_path)
         except (SQLAlchemyError, OSError) as exc:
             await engine.dispose()
-            raise StorageError(f"cannot open the database: {describe(exc)}") from exc
+            raise StorageError(unreachable("open", settings, exc)) from exc
         except BaseException:
             await engine.dispose()
             raise
