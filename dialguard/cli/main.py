@@ -120,6 +120,26 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def option_variables() -> set[str]:
+    """Every ``DIALGUARD_<COMMAND>_<SUBCOMMAND>_<OPTION>`` variable click reads (it imports every
+    command: asked only when the environment has a ``DIALGUARD_*`` name no setting has)."""
+    names: set[str] = set()
+
+    def walk(command: click.Command, prefix: str) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and param.allow_from_autoenv and param.name:
+                names.add(f"{prefix}_{param.name.upper()}")
+            if isinstance(param.envvar, str):
+                names.add(param.envvar)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{prefix}_{name.upper().replace('-', '_')}")
+
+    for name in COMMANDS:
+        walk(load_command(name), f"DIALGUARD_{name.upper().replace('-', '_')}")
+    return names
+
+
 def os_problem(exc: OSError, cli_state: CliState | None) -> str:
     """``exc`` as one line: the file, the setting naming it (when one does), why, what to do."""
     reason = exc.strerror or str(exc)
@@ -229,7 +249,7 @@ def cli(
     ctx: click.Context, config: Path | None, assignments: tuple[str, ...], actor: str | None
 ) -> None:
     """dialguard: compliance gate for Asterisk and FreeSWITCH call centres."""
-    ctx.obj = CliState(config, assignments, actor)
+    ctx.obj = CliState(config, assignments, actor, option_variables=option_variables)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,11 +36,17 @@ class CliState:
     config_path: Path | None
     assignments: tuple[str, ...]
     actor_name: str | None = None
+    option_variables: Callable[[], Collection[str]] | None = None
+    """The CLI's ``DIALGUARD_*`` option variables (asked only for a name no setting has)."""
     _clock: Clock = field(default_factory=Clock.from_env)
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path, cli=parse_assignments(list(self.assignments)))
+        return load_settings(
+            self.config_path,
+            cli=parse_assignments(list(self.assignments)),
+            other_variables=self.option_variables,
+        )
 
     @cached_property
     def book(self) -> PolicyBook:
