@@ -140,11 +140,20 @@ class GateApp:
         if self.recording is not None:
             await self.recording.start()
         if primary and self.settings.api.enabled:
-            context = ApiContext.build(self.store, gate, self.settings)
+            context = ApiContext.build(self.store, gate, self.settings, listeners=self.listeners)
             self.api = ApiServer(self.settings.api, create_app(context))
             await listen("api", self.settings.api.host, self.settings.api.port, self.api.start)
         fields = {"policy_version": self.pack.policy_version, "agi_worker": self.agi_worker}
         log.info("gate ready", extra={"fields": fields})
+
+    def listeners(self) -> dict[str, bool | None]:
+        """Each transport: serving, not serving (it should), or None when disabled."""
+        agi, esl = self.settings.agi, self.settings.esl
+        serving_esl = self.esl is not None and self.esl.serving
+        return {
+            "agi": (self.agi is not None and self.agi.serving) if agi.enabled else None,
+            "esl": serving_esl if esl.enabled and not self.agi_worker else None,
+        }
 
     async def stop(self) -> None:
         if self.api is not None:

@@ -73,6 +73,10 @@ class EslServer:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
 
+    @property
+    def serving(self) -> bool:
+        return self._listener.serving
+
     async def start(self) -> None:
         await self._listener.start(self._connection)
 

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -112,6 +112,15 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """One round trip that reads the database (``GET /health``): :class:`StorageError` when
+        it cannot be reached or read."""
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"database error: {describe(exc)}") from exc
 
     def sqlite_file(self) -> SqliteFile | None:
         """The database file and subject key when this store is an SQLite file; None for
