@@ -20,6 +20,10 @@ from ..storage.store import Store
 from .ratelimit import KeyedLimiter
 
 
+def _no_listeners() -> Mapping[str, bool | None]:
+    return {}
+
+
 @dataclass(frozen=True)
 class ApiContext:
     store: Store
@@ -31,7 +35,7 @@ class ApiContext:
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while an audit verification runs: one at a time (each takes a CPU)."""
-    listeners: Callable[[], Mapping[str, bool | None]] = field(default=lambda: {})
+    listeners: Callable[[], Mapping[str, bool | None]] = _no_listeners
     """The gate's listeners by name (``agi``, ``esl``): serving, not serving, or None when
     disabled (``GET /health``); :class:`~dialguard.app.GateApp` gives its own."""
 
@@ -60,7 +64,7 @@ class ApiContext:
                 gate.book,
                 Path(settings.policy.phrases_file) if settings.policy.phrases_file else None,
             ),
-            **({} if listeners is None else {"listeners": listeners}),
+            listeners=_no_listeners if listeners is None else listeners,
         )
 
     @property
