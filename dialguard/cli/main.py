@@ -55,6 +55,9 @@ COMMANDS: dict[str, Entry] = {
     "retention": Entry("retention", "group", "Recording retention."),
     "scripts": Entry("scripts", "group", "Campaign scripts and their banned-phrase check."),
     "serve": Entry("serve", "command", "Run the gate until SIGTERM or SIGINT."),
+    "status": Entry(
+        "status", "command", "Ask the running gate whether it is healthy (GET /health)."
+    ),
     "tenants": Entry("tenants", "group", "Tenants and their industry."),
     "text": Entry(
         "text", "group", "Banned-phrase checks of texts (script lines, chat messages, SMS)."
