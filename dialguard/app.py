@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from .agi.optout import OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
@@ -106,7 +107,8 @@ class GateApp:
             self.national_dnc,
         )
         if self.settings.agi.enabled:
-            routes = build_routes(gate, self.settings.agi.budget_ms)
+            optout = OptOutRoute(self.store, self.clock, self.settings.numbers.default_region)
+            routes = build_routes(gate, self.settings.agi.budget_ms, optout)
             self.agi = AgiServer(self.settings.agi, routes)
             await self.agi.start()
         if primary and self.settings.esl.enabled:
