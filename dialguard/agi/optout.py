@@ -46,33 +46,44 @@ class OptOutAnswer:
         return command("EXEC", "Set", f"{variables.OPTOUT}={self.reason}")
 
 
-class OptOutRoute:
+class KeypadOptOut:
+    """Runs the shared operation for a transport (this route, the ESL gate's DTMF events):
+    returns :data:`OPTED_OUT` once the entry is stored, else the failure code. Never raises."""
+
     def __init__(self, store: Store, clock: Clock, region: str) -> None:
         self._store = store
         self._clock = clock
         self._region = region
 
-    async def __call__(self, request: AgiRequest) -> OptOutAnswer:
-        decision_id = request.arg(1)
+    async def __call__(self, decision_id: str) -> str:
         if not decision_id or not SAFE_VALUE.fullmatch(decision_id):
-            return OptOutAnswer(GATE_BAD_REQUEST, new_decision_id())
+            return GATE_BAD_REQUEST
         actor = Actor(ACTOR, self._clock.now(), self._region)
+        fields: dict[str, str] = {"decision_id": decision_id}
         try:
             async with asyncio.timeout(OPTOUT_TIMEOUT_S):
                 outcome, tenant = await keypad_opt_out(self._store, actor, decision_id)
         except Invalid as exc:
-            log.warning("keypad opt-out refused: %s", exc, extra={"fields": {"id": decision_id}})
-            return OptOutAnswer(GATE_BAD_REQUEST, decision_id)
+            log.warning("keypad opt-out refused: %s", exc, extra={"fields": fields})
+            return GATE_BAD_REQUEST
         except TimeoutError:
-            log.error("keypad opt-out not stored in time", extra={"fields": {"id": decision_id}})
-            return OptOutAnswer(GATE_TIMEOUT, decision_id)
+            log.error("keypad opt-out not stored in time", extra={"fields": fields})
+            return GATE_TIMEOUT
         except Exception as exc:  # the callee must not be told "done" for an unstored opt-out
-            log.error(
-                "keypad opt-out failed",
-                extra={"fields": {"id": decision_id, "error": repr(exc)[:300]}},
-                exc_info=True,
-            )
-            return OptOutAnswer(GATE_ERROR, decision_id)
-        fields = {"decision_id": decision_id, "tenant": tenant, "outcome": outcome.value}
+            fields["error"] = repr(exc)[:300]
+            log.error("keypad opt-out failed", extra={"fields": fields})
+            return GATE_ERROR
+        fields |= {"tenant": tenant, "outcome": outcome.value}
         log.info("callee opted out by keypad", extra={"fields": fields})
-        return OptOutAnswer(OPTED_OUT, decision_id)
+        return OPTED_OUT
+
+
+class OptOutRoute:
+    def __init__(self, optout: KeypadOptOut) -> None:
+        self._optout = optout
+
+    async def __call__(self, request: AgiRequest) -> OptOutAnswer:
+        decision_id = request.arg(1)
+        reason = await self._optout(decision_id)
+        safe_id = decision_id if decision_id and SAFE_VALUE.fullmatch(decision_id) else ""
+        return OptOutAnswer(reason, safe_id or new_decision_id())
