@@ -1,5 +1,6 @@
 """In the call itself, through a real Asterisk running the shipped snippet and the real gate:
-the callee's keypad opt-out (RFC 2833 DTMF from SIPp) lists them at once."""
+the callee's keypad opt-out (RFC 2833 DTMF from SIPp) lists them at once; the STIR/SHAKEN
+verstat a carrier puts on an inbound caller ID reaches the policy."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ CALLER = "01062345678"
 CALLEE = "13800138000"
 CALLEE_E164 = "+8613800138000"
 CALL_TIMEOUT_S = 30.0
+US_DID = "+12025550143"
+FOREIGN_CALLER = "+12125550100"
 
 
 def _gate(asterisk: AsteriskContainer, workdir: Path) -> Gate:
@@ -72,3 +75,42 @@ def test_keypad_optout_denies_the_next_call(asterisk: AsteriskContainer, tmp_pat
     assert detail["after"]["source"] == KEYPAD_SOURCE, detail
     assert detail["after"]["tenant"] == TENANT, detail
     assert "13800138000" not in json.dumps(optouts[0]), optouts[0]
+
+
+@pytest.mark.parametrize(
+    ("verstat", "scenario", "sip", "verdict", "reason"),
+    [
+        ("TN-Validation-Failed", "refused", 403, "deny", "callerid.verification_failed"),
+        ("TN-Validation-Passed", "allowed", 200, "allow", None),
+    ],
+)
+def test_inbound_verstat_through_asterisk(
+    asterisk: AsteriskContainer,
+    tmp_path: Path,
+    verstat: str,
+    scenario: str,
+    sip: int,
+    verdict: str,
+    reason: str | None,
+) -> None:
+    """The carrier's verstat in P-Asserted-Identity reaches the gate through the snippet; the
+    US pack (the called DID is American) refuses a failed verification."""
+    gate = _gate(asterisk, tmp_path / "gate")
+    with gate:
+        result = run_scenario(
+            SCENARIOS_DIR / f"in_call/inbound_verstat_{scenario}.xml",
+            port=asterisk.sip_port,
+            service=US_DID,
+            keys={"caller": FOREIGN_CALLER, "verstat": verstat},
+            timeout_s=CALL_TIMEOUT_S,
+            workdir=tmp_path / "call",
+        )
+    context = f"sipp: {result.errors[-1500:]}\n{asterisk.log_tail(30)}\n{gate.log_tail(15)}"
+    assert (result.final_codes, result.exit_code) == ((sip,), 0), context
+    (row,) = gate.decisions(callee=US_DID)
+    codes = [r["code"] for r in row["reasons"]]
+    assert (row["verdict"], row["direction"], codes[:1]) == (
+        verdict,
+        "inbound",
+        [reason] if reason else [],
+    ), row

@@ -1,5 +1,6 @@
-"""The callee's keypad opt-out on the ESL gate: a DTMF event on the socket's channel after an
-ALLOW runs the shared opt-out, plays the confirmation only once it is stored, hangs up."""
+"""In the call on the ESL gate. The keypad opt-out: a DTMF event on the socket's channel after an
+ALLOW runs the shared opt-out, plays the confirmation only once it is stored, hangs up. And the
+channel's direction and STIR/SHAKEN verstat as the ESL gate reads them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import pytest
 from test_esl_server import CHANNEL, FakeMaker
 
 from dialguard.config import ConfigError
+from dialguard.esl.channel import channel_from
 from dialguard.esl.server import EslServer
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import FakeFreeSwitch, FsSession, reply
+from dialguard.policy.model import VERSTAT_FAILED as FAILED
+from dialguard.policy.model import VERSTAT_NONE as NONE
 
 
 @dataclass
@@ -139,3 +143,34 @@ async def test_no_opt_out_on_a_denied_call_or_with_the_key_off(servers: list[Esl
 def test_bad_optout_settings_are_refused(key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"esl.{key}"):
         EslServer(EslSettings(port=0, **{key: value}), FakeMaker())
+
+
+@pytest.mark.parametrize(
+    ("extra", "direction", "verstat"),
+    [
+        ({}, "outbound", None),
+        (
+            {
+                "variable_dialguard_direction": "inbound",
+                "variable_sip_verstat": "TN-Validation-Failed",
+            },
+            "inbound",
+            FAILED,
+        ),
+        (
+            {
+                "variable_dialguard_direction": "inbound",
+                "variable_dialguard_verstat": "No-TN-Validation",
+            },
+            "inbound",
+            NONE,
+        ),
+        ({"variable_sip_verstat": "TN-Validation-Passed-A"}, "outbound", None),  # _detailed form
+    ],
+)
+def test_direction_and_verstat_from_the_channel(
+    extra: dict[str, str], direction: str, verstat: str | None
+) -> None:
+    headers = {k: v.decode() for k, v in CHANNEL.with_(**extra).headers}
+    attempt = channel_from(headers).attempt
+    assert (attempt.direction.value, attempt.verstat) == (direction, verstat)
