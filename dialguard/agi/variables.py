@@ -17,6 +17,9 @@ RECORDING = "DIALGUARD_RECORDING"
 OPTOUT = "DIALGUARD_OPTOUT"
 """Set by the ``optout`` route: ``callee.optout`` once the callee's keypad opt-out is stored,
 else the gate's failure code (no confirmation is played then)."""
+NEXT_ALLOWED = "DIALGUARD_NEXT_ALLOWED"
+"""On a denial that time alone lifts: the earliest instant the same call would pass, ISO 8601
+with the callee's UTC offset (``2026-11-26T09:00:00+08:00``); else empty."""
 
 ALLOW = "ALLOW"
 DENY = "DENY"

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..agi.gate import DecisionGate
-from ..agi.verdict import GATE_BAD_REQUEST, GateVerdict
+from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Verdict
 from . import commands as cmd
@@ -149,6 +149,10 @@ class EslCall:
         await self._command(cmd.set_variable(cmd.DECISION_ID, verdict.decision_id))
         if allow and verdict.recording:
             await self._command(cmd.set_variable(cmd.RECORDING, verdict.recording))
+        if not allow and verdict.next_allowed:
+            await self._command(
+                cmd.set_variable(cmd.NEXT_ALLOWED, verdict.next_allowed, INSTANT_VALUE)
+            )
         await self._command(cmd.set_variable(cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
         # From here the callee's key counts: its DTMF event may come before the reply to the
         # transfer is handled (the reader dispatches both in one go).
