@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from .agi.optout import KeypadOptOut, OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
@@ -129,13 +130,14 @@ class GateApp:
             tenant_regions(self.settings),
             self.national_dnc,
         )
+        optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
-            routes = build_routes(gate, self.settings.agi.budget_ms)
+            routes = build_routes(gate, self.settings.agi.budget_ms, OptOutRoute(optout))
             self.agi = AgiServer(self.settings.agi, routes)
             await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
         if primary and self.settings.esl.enabled:
             sink = None if self.recording is None else self.recording.sink
-            self.esl = EslServer(self.settings.esl, gate, recordings=sink)
+            self.esl = EslServer(self.settings.esl, gate, recordings=sink, optout=optout)
             await listen("esl", self.settings.esl.host, self.settings.esl.port, self.esl.start)
         if self.recording is not None:
             await self.recording.start()

@@ -38,7 +38,12 @@ PATH = re.compile(r"(?:\$\$\{[A-Za-z0-9_]+\}|/?[A-Za-z0-9._-]+)(?:/[A-Za-z0-9._-
 _LINE_BREAKERS = re.compile(r"[\r\n\x00]")
 _PRINTABLE = re.compile(r"[ -~]*")
 
-SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP")
+SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
+"""What ``playback`` may play: a tone, or a file path as :data:`PATH`."""
+OPTOUT_KEY = re.compile(r"[0-9*#]?")
+NORMAL_CLEARING = "NORMAL_CLEARING"
+
+SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
 
 
 class UnsafeArgument(ValueError):
@@ -83,6 +88,10 @@ def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -
 def record_session(directory: str, recording: str) -> bytes:
     path = f"{checked('recordings_dir', directory, PATH)}/{checked('recording', recording)}.wav"
     return execute("record_session", path)
+
+
+def playback(sound: str) -> bytes:
+    return execute("playback", checked("sound", sound, SOUND))
 
 
 def transfer(destination: str, context: str) -> bytes:

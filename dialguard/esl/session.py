@@ -1,10 +1,12 @@
 """One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
 
 The conversation: ``connect`` (its reply is the channel data), ``linger``, ``myevents``, ``event
-plain CHANNEL_HANGUP_COMPLETE RECORD_STOP``; the decision; the verdict's commands; then we linger
-until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
-release the channel. Each command waits for its ``command/reply``; replies come back in command
-order, so the oldest pending command takes the next reply.
+plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``; the decision; the verdict's commands; then we
+linger until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
+release the channel. While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of
+an allowed call runs the callee's keypad opt-out, the confirmation and a hangup. Each command
+waits for its ``command/reply``; replies come back in command order, so the oldest pending
+command takes the next reply.
 
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
@@ -18,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..agi.gate import DecisionGate
@@ -43,6 +45,10 @@ log = logging.getLogger("dialguard.esl")
 
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
+OptOut = Callable[[str], Awaitable[str]]
+"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.agi.optout.
+KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
+OPTED_OUT = "callee.optout"
 
 
 class PeerGone(Exception):
@@ -62,6 +68,7 @@ class EslCall:
         gate: DecisionGate,
         sink: RecordingSink | None,
         alert: Alert,
+        optout: OptOut | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -84,6 +91,10 @@ class EslCall:
         self._recording = ""
         self._record_stop: Event | None = None
         self._hangup_complete: Event | None = None
+        self._optout = optout if settings.optout_key else None
+        self._optout_task: asyncio.Task[None] | None = None
+        """Started by the first opt-out key after an ALLOW; at most one per call."""
+        self._allowed = False
 
     async def run(self) -> None:
         reader_task = asyncio.create_task(self._read_loop())
@@ -101,7 +112,10 @@ class EslCall:
             log.debug("FreeSWITCH went away: %r", exc, extra={"fields": self._fields()})
         finally:
             reader_task.cancel()
-            await asyncio.wait({reader_task})
+            tasks: set[asyncio.Task[None]] = {reader_task}
+            if self._optout_task is not None:
+                tasks.add(self._optout_task)  # bounded: the op and two commands
+            await asyncio.wait(tasks)
 
     async def _converse(self) -> None:
         connected = await self._command(cmd.CONNECT)
@@ -140,6 +154,9 @@ class EslCall:
                 cmd.set_variable(cmd.NEXT_ALLOWED, verdict.next_allowed, INSTANT_VALUE)
             )
         await self._command(cmd.set_variable(cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
+        # From here the callee's key counts: its DTMF event may come before the reply to the
+        # transfer is handled (the reader dispatches both in one go).
+        self._allowed = allow
         if not allow or channel is None:
             await self._command(cmd.hangup(cmd.CALL_REJECTED))
         else:
@@ -151,6 +168,20 @@ class EslCall:
             await self._command(cmd.transfer(channel.attempt.callee, context))
         log.info("verdict sent", extra={"fields": self._fields()})
         return allow
+
+    async def _opt_out(self, optout: OptOut, decision_id: str) -> None:
+        """The callee pressed the opt-out key: store it, confirm only if stored, hang up."""
+        reason = await optout(decision_id)
+        try:
+            if reason == OPTED_OUT:
+                await self._command(cmd.playback(self._settings.optout_confirm))
+            else:
+                self._alert(
+                    "optout.not-stored", "keypad opt-out NOT stored", why=reason, **self._fields()
+                )
+            await self._command(cmd.hangup(cmd.NORMAL_CLEARING))
+        except (PeerGone, ConnectionError, TimeoutError, CommandRefused) as exc:
+            log.debug("could not confirm the opt-out: %r", exc, extra={"fields": self._fields()})
 
     async def _linger_out(self, allowed: bool) -> None:
         """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE, then hand over the
@@ -272,6 +303,17 @@ class EslCall:
             self._finished.set()
         elif event.name == "RECORD_STOP" and self._recording and is_ours(event, self._recording):
             self._record_stop = event
+        elif event.name == "DTMF":
+            self._on_dtmf(event)
+
+    def _on_dtmf(self, event: Event) -> None:
+        """Only the socket's own channel (``myevents``), only after the ALLOW, only once."""
+        verdict, optout = self._verdict, self._optout
+        if optout is None or verdict is None or not self._allowed or self._optout_task:
+            return
+        if event.get("DTMF-Digit") != self._settings.optout_key or self._down.is_set():
+            return
+        self._optout_task = asyncio.create_task(self._opt_out(optout, verdict.decision_id))
 
     def _end_of_input(self) -> None:
         """Nothing more will be read: wake every waiter."""

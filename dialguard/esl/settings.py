@@ -37,3 +37,10 @@ class EslSettings:
     a regular file directly in this directory, nothing else."""
     allowed_context: str = "dialguard_allowed"
     """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""
+    optout_key: str = "9"
+    """DTMF digit that opts the callee out during an allowed call (a ``DTMF`` event on the
+    socket's channel): the number goes on the tenant's do-not-call list, ``optout_confirm``
+    plays, the call is hung up. Empty: no keypad opt-out."""
+    optout_confirm: str = "tone_stream://%(500,0,440)"
+    """What FreeSWITCH's ``playback`` plays once the opt-out is stored: your prompt file (an
+    absolute path or one under ``$${sounds_dir}``), or this tone."""

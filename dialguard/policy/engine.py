@@ -54,8 +54,10 @@ def evaluate(
 def _inbound(ctx: RuleContext, decision_id: str) -> Decision:
     flags = InboundCallerId().evaluate(ctx)
     codes = {flag.code for flag in flags}
-    refused = ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound) or (
-        "callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound
+    refused = (
+        ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound)
+        or ("callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound)
+        or ("callerid.verification_failed" in codes and ctx.pack.unverified_inbound == "refuse")
     )
     return _decision(ctx, decision_id, Verdict.DENY if refused else Verdict.ALLOW, flags)
 

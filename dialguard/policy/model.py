@@ -56,6 +56,17 @@ class CallAttempt:
     direction: Direction = Direction.OUTBOUND
     campaign: str | None = None
     call_id: str | None = None
+    verstat: str | None = None
+    """The caller ID's STIR/SHAKEN verification as the PBX reports it: one of :data:`VERSTATS`,
+    or None when the trunk gave none."""
+
+
+VERSTAT_PASSED = "TN-Validation-Passed"
+VERSTAT_FAILED = "TN-Validation-Failed"
+VERSTAT_NONE = "No-TN-Validation"
+VERSTATS = frozenset({VERSTAT_PASSED, VERSTAT_FAILED, VERSTAT_NONE})
+"""The ``verstat`` values of ATIS-1000074 / 3GPP TS 24.229 a terminating network puts on the
+caller's identity; transports pass these and nothing else."""
 
 
 @dataclass(frozen=True, slots=True)

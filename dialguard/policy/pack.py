@@ -87,6 +87,10 @@ class RulePack:
     retention_class: str
     retention: Mapping[str, RetentionClass]
     require_approved_script: bool = True
+    unverified_inbound: str = "ignore"
+    """``inbound.verification``: what a caller ID whose STIR/SHAKEN verification failed (verstat
+    ``TN-Validation-Failed``) does to an inbound call: ``refuse`` it, ``flag`` it (allowed, with
+    ``callerid.verification_failed``) or ``ignore`` it (the default)."""
     emergency_prefixes: frozenset[str] = frozenset()
     """Prefixes (a national or trunk prefix) that may precede an emergency number as dialled;
     :mod:`.emergency` is the one place that decides what an emergency call is."""
@@ -114,6 +118,19 @@ class RulePack:
     @property
     def longest_window(self) -> timedelta:
         return max((w.window for w in self.frequency), default=timedelta(0))
+
+
+VERIFICATION_ACTIONS = ("refuse", "flag", "ignore")
+
+
+def _verification(reader: _Reader) -> str:
+    action = reader.opt("inbound.verification", str, "ignore")
+    if action not in VERIFICATION_ACTIONS:
+        raise PackError(
+            f"{reader.origin}: 'inbound.verification' must be one of "
+            f"{', '.join(VERIFICATION_ACTIONS)}, not {action!r}"
+        )
+    return str(action)
 
 
 class _Reader:
@@ -272,6 +289,7 @@ def build_pack(
         frequency=_frequency(reader),
         refuse_spoofed_inbound=reader.get("inbound.refuse_spoofed", bool),
         refuse_invalid_inbound=reader.get("inbound.refuse_invalid", bool),
+        unverified_inbound=_verification(reader),
         record_outbound=reader.get("recording.outbound", bool),
         retention_class=retention_class,
         retention=retention,

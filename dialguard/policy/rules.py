@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .context import Rule, RuleContext, holds, valid_consent
-from .model import Presentation, Reason
+from .model import VERSTAT_FAILED, Presentation, Reason
 from .safeguards import ContactRestriction, DataResidency, ScriptApproved, SmsConfirmation
 
 
@@ -295,6 +295,13 @@ class InboundCallerId:
             return (Reason("callerid.invalid", f"caller ID {ctx.attempt.caller!r} is not valid"),)
         if any(reg.active for reg in ctx.facts.caller_registrations):
             return (Reason("callerid.spoofed", "inbound call presents one of our own numbers"),)
+        if ctx.attempt.verstat == VERSTAT_FAILED and ctx.pack.unverified_inbound != "ignore":
+            return (
+                Reason(
+                    "callerid.verification_failed",
+                    f"the caller ID failed STIR/SHAKEN verification (verstat {VERSTAT_FAILED})",
+                ),
+            )
         return ()
 
 

@@ -116,7 +116,7 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
         "connect",
         "linger",
         "myevents",
-        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP",
+        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF",
     ]
     assert record.variables["dialguard_verdict"] == "ALLOW"
     assert record.variables["dialguard_reason"] == ""
