@@ -15,7 +15,7 @@ from ..numbers import digits_only
 from .context import RuleContext, valid_consent
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .pack import RulePack
-from .rules import OUTBOUND_RULES, InboundCallerId
+from .rules import OUTBOUND_RULES, InboundCallerId, InboundEnabled
 
 
 def is_emergency(callee: str, pack: RulePack) -> bool:
@@ -49,10 +49,12 @@ def evaluate(
 
 
 def _inbound(ctx: RuleContext, decision_id: str) -> Decision:
-    flags = InboundCallerId().evaluate(ctx)
+    flags = InboundCallerId().evaluate(ctx) + InboundEnabled().evaluate(ctx)
     codes = {flag.code for flag in flags}
-    refused = ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound) or (
-        "callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound
+    refused = (
+        ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound)
+        or ("callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound)
+        or "callee.inbound_disabled" in codes
     )
     return _decision(ctx, decision_id, Verdict.DENY if refused else Verdict.ALLOW, flags)
 
