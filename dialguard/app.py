@@ -104,6 +104,7 @@ class GateApp:
             self.decision_log,
             tenant_regions(self.settings),
             self.national_dnc,
+            self.settings.database.region or None,
         )
         if self.settings.agi.enabled:
             routes = build_routes(gate, self.settings.agi.budget_ms)

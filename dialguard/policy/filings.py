@@ -90,3 +90,51 @@ def report_deadline(
         if is_working_day(calendar, day):
             left -= 1
     return day
+
+
+class Change(enum.StrEnum):
+    FILED = "filed"
+    """The registration's first version: the filing itself."""
+    CHANGED = "changed"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class FilingChange:
+    """One version of a registration's filing, as recorded (``numbers history``)."""
+
+    change_id: int
+    change: Change
+    terms: RegisteredNumber
+    """The terms from ``terms.effective_from``; ``terms.filed_on``: when this change was
+    reported to the regulator (None: not yet)."""
+    recorded_at: datetime
+    recorded_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    change: FilingChange
+    changed_on: date
+    deadline: date
+    reported_on: date | None
+    """None: still not reported."""
+
+
+def overdue(
+    changes: Iterable[FilingChange], calendar: HolidayCalendar, today: date
+) -> tuple[Overdue, ...]:
+    """Changes (not first filings) reported after their deadline, or not reported and past it:
+    ``changed_on`` is the Beijing day the change took effect (or was recorded, without one)."""
+    found = []
+    for item in changes:
+        if item.change is Change.FILED:
+            continue
+        since = item.terms.effective_from or item.recorded_at
+        changed_on = filing_day(since)
+        deadline = report_deadline(calendar, changed_on)
+        reported = item.terms.filed_on
+        late = today > deadline if reported is None else reported > deadline
+        if late:
+            found.append(Overdue(item, changed_on, deadline, reported))
+    return tuple(found)
