@@ -274,10 +274,12 @@ class NumberRepository:
         await self._conn.execute(
             update(number_filings).where(number_filings.c.id == change_id).values(filed_on=filed_on)
         )
-        rows = await self._conn.execute(
-            select(number_filings).where(number_filings.c.id == change_id)
-        )
-        row = rows.first()
+        return await self.change(change_id)
+
+    async def change(self, change_id: int) -> FilingChange | None:
+        """One recorded version, by its id (``numbers history``)."""
+        query = select(number_filings).where(number_filings.c.id == change_id)
+        row = (await self._conn.execute(query)).first()
         return None if row is None else change_from(row)
 
     async def history(self, number: str) -> tuple[FilingChange, ...]:
