@@ -20,7 +20,12 @@ from .config import Settings
 from .esl.server import EslServer
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
-from .preflight import warn_about_cleartext, warn_about_file_modes
+from .preflight import (
+    warn_about_cleartext,
+    warn_about_file_modes,
+    warn_about_filings,
+    warn_about_residency,
+)
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -81,6 +86,8 @@ class GateApp:
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
+        if primary:
+            await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
@@ -180,6 +187,9 @@ class GateApp:
     def _warn_about_data_regions(self) -> None:
         """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
         (``data.residency``); say so once at start rather than only in each denial."""
+        warn_about_residency(
+            self.settings, self.book.data_regions(), self.settings.recording.tenant_region_map()
+        )
         configured = set(self.settings.recording.regions_map())
         for pack, region in sorted(self.book.data_regions().items()):
             if region not in configured:
