@@ -6,6 +6,7 @@ at the call's instant."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,11 +17,13 @@ from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp, book_from
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
+from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.ops.audited import Actor
 from dialguard.ops.numbers import Filing, register_number
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
+ESL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"
 BEIJING = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)
 CALLEE = "13800138000"
@@ -138,3 +141,38 @@ async def test_inbound_to_a_number_not_filed_for_inbound_is_refused(gate: GateAp
     open_ = header_block("inbound", callerid="13700137000", args=("+8695555", "bank1"))
     record = await asterisk.call(open_)
     assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
+
+
+@pytest.mark.parametrize(
+    ("caller", "reason"),
+    [("95555", ""), ("+8695555", ""), ("008695555", ""), ("96588", "callerid.other_tenant")],
+)
+async def test_access_codes_through_freeswitch(
+    tmp_path: Path, store: Store, caller: str, reason: str
+) -> None:
+    """The same numbers as FreeSWITCH presents them over the Event Socket (no recording: the
+    verdict is the point here)."""
+    settings = settings_for(tmp_path)
+    settings = replace(
+        settings,
+        agi=replace(settings.agi, enabled=False),
+        esl=replace(settings.esl, enabled=True, port=0),
+    )
+    app = GateApp(settings, Clock(WEDNESDAY_10))
+    await app.start()
+    try:
+        assert app.esl is not None
+        base = ChannelData.load(ESL_FIXTURES / "connect-reply.esl")
+        channel = base.with_(
+            caller=caller,
+            callee=CALLEE,
+            tenant="bank1",
+            purpose="callback",
+            uniqueid="6f9c1f8e-0000-4000-8000-000000000001",
+        )
+        record = await FakeFreeSwitch(app.esl.port, base).call(channel)
+        await app.esl.wait_idle()
+    finally:
+        await app.stop()
+    assert record.variables["dialguard_reason"] == reason
+    assert record.variables["dialguard_verdict"] == ("DENY" if reason else "ALLOW")
