@@ -155,8 +155,8 @@ ENDPOINTS = (
             Field(
                 "effective_from",
                 Instant(),
-                description="When these terms take effect. Default: a new registration from "
-                "the start of filed_on (Beijing time), else now.",
+                description="When these terms take effect. Default: a change from now; a new "
+                "registration from the start of filed_on (Beijing time), else as registered.",
             ),
             Field("expires_on", Day(), description="Last day (Beijing time) the filing is valid."),
         ),

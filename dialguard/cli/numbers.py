@@ -76,8 +76,8 @@ def _within(raw: str) -> timedelta:
 @click.option(
     "--effective-from",
     default=None,
-    help="Day (Beijing time) or ISO instant these terms take effect. Default: a new "
-    "registration from --filed-on, else now.",
+    help="Day (Beijing time) or ISO instant these terms take effect. Default: a change from "
+    "now; a new registration from --filed-on, else as registered.",
 )
 @click.option("--expires-on", type=_DAY, default=None, help="Last day the filing is valid.")
 @click.option("--inactive", is_flag=True, help="Register the number as not in service.")

@@ -32,8 +32,9 @@ DEFAULT_PURPOSES = ("callback",)
 class Filing:
     """A registration (or a new version of one) as requested; ``number`` as typed. ``None``
     takes the default (``purposes``: callback; inbound, outbound and active: true;
-    ``number_type``: the class's default, else call-centre; ``effective_from``: a first filing
-    from the start of ``filed_on`` in Beijing time, else now)."""
+    ``number_type``: the class's default, else call-centre; ``effective_from``: a change from
+    now, a new registration from the start of ``filed_on`` in Beijing time; without either, no
+    effective instant is recorded and the filing is in force at any instant, as before).""""
 
     number: str
     tenant: str
@@ -112,9 +113,10 @@ async def register_number(
         before = await tx.numbers.get(found.number)
         held = before[0] if before and before[0].tenant == filing.tenant else None
         effective = _instant(filing.effective_from)
-        if effective is None:
-            first = held is None and filing.filed_on is not None
-            effective = start_of(filing.filed_on) if first and filing.filed_on else actor.now
+        if effective is None and held is not None:
+            effective = actor.now
+        elif effective is None and filing.filed_on is not None:
+            effective = start_of(filing.filed_on)
         registration = filing.registration(found, effective)
         outcome = await tx.numbers.add(registration, at=actor.now, by=actor.name)
         detail = {
