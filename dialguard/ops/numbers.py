@@ -34,7 +34,7 @@ class Filing:
     takes the default (``purposes``: callback; inbound, outbound and active: true;
     ``number_type``: the class's default, else call-centre; ``effective_from``: a change from
     now, a new registration from the start of ``filed_on`` in Beijing time; without either, no
-    effective instant is recorded and the filing is in force at any instant, as before).""""
+    effective instant is recorded and the filing is in force at any instant, as before)."""
 
     number: str
     tenant: str
