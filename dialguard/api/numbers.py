@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from ..numbers import InvalidNumber
 from ..ops import numbers as ops
 from ..policy.model import NumberType
 from ..storage.registry import NumberHeld
@@ -22,6 +23,10 @@ _NUMBER = Field(
     required=True,
     description="E.164, national, or an access code of the pack's classes (95555, 10658001).",
 )
+
+
+def _invalid(exc: InvalidNumber) -> ApiError:
+    return ApiError(400, "invalid_number", f"number: {exc}", "number")
 
 
 async def list_numbers(call: Call) -> web.Response:
@@ -55,6 +60,8 @@ async def add_number(call: Call) -> web.Response:
         )
     except NumberHeld as exc:
         raise ApiError(409, "number_held", str(exc), "number") from None
+    except InvalidNumber as exc:
+        raise _invalid(exc) from None
     call.subject = registration.number
     return respond({"outcome": outcome, "number": registration})
 
@@ -64,14 +71,17 @@ async def end_number(call: Call) -> web.Response:
     ``POST /v1/numbers`` for the new tenant."""
     b = call.body
     call.subject = b["number"]
-    ended = await ops.end_number(
-        call.context.store,
-        call.act(),
-        b["number"],
-        b["tenant"],
-        call.context.gate.numbering,
-        b["filed_on"],
-    )
+    try:
+        ended = await ops.end_number(
+            call.context.store,
+            call.act(),
+            b["number"],
+            b["tenant"],
+            call.context.gate.numbering,
+            b["filed_on"],
+        )
+    except InvalidNumber as exc:
+        raise _invalid(exc) from None
     call.subject = ended.number
     return respond({"ended": ended})
 
@@ -79,9 +89,12 @@ async def end_number(call: Call) -> web.Response:
 async def number_history(call: Call) -> web.Response:
     number: str = call.params["number"]
     call.subject = number
-    found = await ops.number_history(
-        call.context.store, number, call.context.gate.numbering, call.context.region
-    )
+    try:
+        found = await ops.number_history(
+            call.context.store, number, call.context.gate.numbering, call.context.region
+        )
+    except InvalidNumber as exc:
+        raise _invalid(exc) from None
     return respond(found)
 
 

@@ -58,5 +58,8 @@ async def test_the_lifecycle_through_the_api(api: ApiHarness) -> None:
     soon = await api.call("GET", "/v1/numbers/expiring", params={"within_days": "30"})
     assert [(r["number"], r["expires_on"]) for r in soon.body] == [("+8695555", str(IN_20_DAYS))]
     assert (await api.call("GET", "/v1/numbers/expiring", params={"within_days": "10"})).body == []
+    bad = await api.call("POST", "/v1/numbers", json={"number": "9555", "tenant": "bank1"})
+    assert (bad.status, bad.body["error"]["code"]) == (400, "invalid_number")
+    assert bad.body["error"]["field"] == "number" and "'9555'" in bad.body["error"]["message"]
     listed = await api.call("GET", "/v1/numbers", params={"ended": "true"})
     assert len(listed.body) == 3
