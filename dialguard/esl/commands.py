@@ -21,6 +21,9 @@ REASON = "dialguard_reason"
 DECISION_ID = "dialguard_decision_id"
 RECORDING = "dialguard_recording"
 """Base name of the recording dialguard started (``dg-<decision id>``), else unset."""
+NEXT_ALLOWED = "dialguard_next_allowed"
+"""On a denial that time alone lifts: when the same call would pass (ISO 8601 with the callee's
+offset), set before the verdict; else unset."""
 ALLOW = "ALLOW"
 DENY = "DENY"
 CALL_REJECTED = "CALL_REJECTED"
@@ -72,8 +75,9 @@ def execute(app: str, arg: str) -> bytes:
     )
 
 
-def set_variable(name: str, value: str) -> bytes:
-    return execute("set", f"{checked('variable', name, VARIABLE_NAME)}={checked(name, value)}")
+def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -> bytes:
+    checked_name = checked("variable", name, VARIABLE_NAME)
+    return execute("set", f"{checked_name}={checked(name, value, allowed)}")
 
 
 def record_session(directory: str, recording: str) -> bytes:
