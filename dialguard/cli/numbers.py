@@ -21,8 +21,9 @@ _DURATION = re.compile(r"^\s*(\d{1,4})\s*([dwh])\s*$")
 
 @click.group("numbers")
 def group() -> None:
-    """Access numbers filed with the regulator (码号): E.164 numbers and China's access codes
-    (95xxx, 96xxx, 12xxx, 100xx, 106 ports, 400/800)."""
+    """Access numbers filed with the regulator (码号).
+
+    E.164 numbers and China's access codes (95xxx, 96xxx, 12xxx, 100xx, 106 ports, 400/800)."""
 
 
 def _effective(raw: str | None) -> datetime | date | None:
