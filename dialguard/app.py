@@ -23,7 +23,12 @@ from .config import ConfigError, Settings
 from .esl.server import EslServer
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
-from .preflight import warn_about_cleartext, warn_about_file_modes
+from .preflight import (
+    warn_about_cleartext,
+    warn_about_file_modes,
+    warn_about_filings,
+    warn_about_residency,
+)
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -106,6 +111,8 @@ class GateApp:
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
+        if primary:
+            await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
@@ -129,6 +136,7 @@ class GateApp:
             self.decision_log,
             tenant_regions(self.settings),
             self.national_dnc,
+            self.settings.database.region or None,
         )
         optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
@@ -214,6 +222,9 @@ class GateApp:
     def _warn_about_data_regions(self) -> None:
         """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
         (``data.residency``); say so once at start rather than only in each denial."""
+        warn_about_residency(
+            self.settings, self.book.data_regions(), self.settings.recording.tenant_region_map()
+        )
         configured = set(self.settings.recording.regions_map())
         for pack, region in sorted(self.book.data_regions().items()):
             if region not in configured:
