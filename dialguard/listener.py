@@ -46,6 +46,11 @@ class Listener:
             raise RuntimeError(f"{self._name} is not started")
         return int(self._server.sockets[0].getsockname()[1])
 
+    @property
+    def active(self) -> int:
+        """Connections (calls) in flight now."""
+        return len(self._tasks)
+
     async def start(self, handler: Handler, limit: int | None = None) -> None:
         async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()

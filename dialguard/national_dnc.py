@@ -9,10 +9,11 @@ fails closed (``gate.error``) rather than being let through unchecked.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .dncindex import DncIndex
+from .metrics import DncIndexState
 from .policy.model import DncEntry, DncScope
 
 
@@ -51,6 +52,20 @@ class NationalDnc:
             if index.contains(callee)
         )
 
+    def states(self) -> list[DncIndexState]:
+        """Each registry's generation and when its file was last replaced (metrics)."""
+        return [
+            DncIndexState(name, index.generation, _mtime(index.path))
+            for name, index in self._indexes.items()
+        ]
+
     def close(self) -> None:
         for index in self._indexes.values():
             index.close()
+
+
+def _mtime(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:  # replaced under us this instant: report it as new
+        return datetime.now(UTC)

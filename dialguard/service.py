@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from .clock import Clock
+from .metrics import GateMetrics
 from .national_dnc import NationalDnc
 from .numbers import time_zones, try_normalize
 from .policy.book import PolicyBook
@@ -40,6 +41,8 @@ class GateService:
         decision_log: DecisionLog | None = None,
         tenant_region: Callable[[str], str] | None = None,
         national_dnc: NationalDnc | None = None,
+        *,
+        metrics: GateMetrics | None = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -52,6 +55,8 @@ class GateService:
         self.tenant_region = tenant_region
         """Where a tenant's recordings are stored, for packs that require a data region."""
         self.national_dnc = national_dnc
+        self.metrics = metrics
+        """Counts each stored decision and each of the gate's own denials (``GET /metrics``)."""
         self._facts = fact_reader(store)
 
     def close(self) -> None:
@@ -104,7 +109,11 @@ class GateService:
             retention_class=retention_class,
             retain_until=retain_until,
         )
+        if self.metrics is not None:
+            self.metrics.failed(reason)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
 
     async def decide(self, attempt: CallAttempt) -> Decision:
         """Decide a live call; returns only once the decision is durably stored."""
@@ -112,4 +121,6 @@ class GateService:
             raise RuntimeError("GateService.decide needs a running DecisionLog")
         decision = await self.dry_run(attempt)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
         return decision

@@ -47,6 +47,11 @@ class AgiServer:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
 
+    @property
+    def connections(self) -> int:
+        """Calls in flight on this listener (metrics)."""
+        return self._listener.active
+
     async def start(self) -> None:
         limit = max(self._settings.max_header_bytes, _MIN_LINE_LIMIT)
         await self._listener.start(self._serve, limit=limit)

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..campaigns.screening import PhraseScreen
 from ..clock import Clock
 from ..config import Settings
+from ..metrics import GateMetrics
 from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
@@ -29,6 +30,8 @@ class ApiContext:
     optout_by_number: KeyedLimiter
     phrases: PhraseScreen
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
+    metrics: GateMetrics | None = None
+    """The running gate's metrics (``GET /metrics``); None: the route answers 404."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while an audit verification runs: one at a time (each takes a CPU)."""
 
@@ -39,6 +42,8 @@ class ApiContext:
         gate: GateService,
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        metrics: GateMetrics | None = None,
     ) -> ApiContext:
         """``monotonic`` drives the rate limits' refill (tests step it by hand)."""
         api = settings.api
@@ -46,6 +51,7 @@ class ApiContext:
             store=store,
             gate=gate,
             settings=settings,
+            metrics=metrics,
             optout_by_client=KeyedLimiter(
                 api.optout_client_burst, api.optout_client_per_hour, now=monotonic
             ),

@@ -266,3 +266,13 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointFileError(f"{path}:{number}: not a checkpoint ({exc})") from None
     return found
+
+
+def last_checkpoint_at(path: Path) -> datetime | None:
+    """When the last checkpoint in ``path`` was signed; None when there is none or it cannot be
+    read (metrics: an absent age is alerted on like a stale one)."""
+    try:
+        last = read_last_checkpoint(path) if path.exists() else None
+    except CheckpointFileError:
+        return None
+    return None if last is None else last.timestamp

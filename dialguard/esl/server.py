@@ -73,6 +73,11 @@ class EslServer:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
 
+    @property
+    def connections(self) -> int:
+        """Calls in flight on this listener (metrics)."""
+        return self._listener.active
+
     async def start(self) -> None:
         await self._listener.start(self._connection)
 
