@@ -213,6 +213,8 @@ decisions = Table(
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),
+    # The console's and the quarterly report's counts per tenant and time range (covering).
+    Index(None, "tenant", "decided_at", "verdict", "first_reason"),
 )
 
 frequency_resets = Table(
@@ -238,6 +240,8 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # A decision's (or any subject's) entries, for the console's decision page.
+    Index(None, "subject"),
 )
 
 # Tables other packages own in this same database register themselves on ``metadata``; importing

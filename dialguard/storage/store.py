@@ -29,6 +29,7 @@ from ..tokens.repository import TokenRepository
 from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
+from .console import ConsoleQueries
 from .decisions import DecisionRepository
 from .dnc import DncRepository
 from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal
@@ -62,6 +63,8 @@ class Transaction:
         self.dsr = DsrRepository(conn)
         self.subject_data = SubjectDataRepository(conn, changes)
         self.scripts = ScriptRepository(conn)
+        self.console = ConsoleQueries(conn)
+        """Range counts and keyset pages of decisions (console, quarterly report)."""
 
     @property
     def subject_key(self) -> SubjectKey:

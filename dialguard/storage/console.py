@@ -1,0 +1,179 @@
+"""Read-only questions the compliance console and the quarterly report ask of the decision log.
+
+Every query is bounded by a time range and served by an index: ``(tenant, decided_at, verdict,
+first_reason)`` covers the overview's counts (an index-only scan on SQLite), ``decided_at`` the
+all-tenant ones, ``callee_e164`` an exact callee; listings page by keyset (``decided_at``, ``id``)
+rather than OFFSET, so page 500 costs what page 1 does. Hours are UTC hours (the caller shifts
+them into local time): bucketing by a local zone in SQL would defeat the index on both backends.
+Restricted rows (erasure under retention) are left out, as in every listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..policy.model import Decision, Verdict
+from .decisions import _decision
+from .schema import audit_log
+from .schema import decisions as t
+
+
+@dataclass(frozen=True)
+class DecisionFilter:
+    start: datetime
+    end: datetime
+    """Half-open: ``start <= decided_at < end``."""
+    tenant: str | None = None
+    verdict: Verdict | None = None
+    reason: str | None = None
+    """The decision's first (deciding) reason code."""
+    caller: str | None = None
+    callee: str | None = None
+    """E.164, exact."""
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after (older than) this row."""
+
+    decided_at: datetime
+    row_id: int
+
+
+@dataclass(frozen=True)
+class HourCount:
+    hour: datetime
+    """The UTC hour (aware) the decisions fall in."""
+    verdict: str
+    reason: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class GateHealth:
+    decided: int
+    timeouts: int
+    errors: int
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+class ConsoleQueries:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    def _where(self, f: DecisionFilter) -> ColumnElement[bool]:
+        terms: list[ColumnElement[bool]] = [
+            t.c.decided_at >= f.start,
+            t.c.decided_at < f.end,
+            t.c.restricted.is_(False),
+        ]
+        if f.tenant is not None:
+            terms.append(t.c.tenant == f.tenant)
+        if f.verdict is not None:
+            terms.append(t.c.verdict == Verdict(f.verdict).value)
+        if f.reason is not None:
+            terms.append(t.c.first_reason == f.reason)
+        if f.caller is not None:
+            terms.append(t.c.caller_e164 == f.caller)
+        if f.callee is not None:
+            terms.append(t.c.callee_e164 == f.callee)
+        if f.campaign is not None:
+            terms.append(t.c.campaign == f.campaign)
+        return and_(*terms)
+
+    async def by_hour(self, f: DecisionFilter) -> list[HourCount]:
+        """Decisions per UTC hour, verdict and first reason."""
+        hour = self._hour()
+        query = (
+            select(hour.label("hour"), t.c.verdict, t.c.first_reason, func.count().label("n"))
+            .where(self._where(f))
+            .group_by(hour, t.c.verdict, t.c.first_reason)
+        )
+        return [
+            HourCount(_as_hour(row.hour), row.verdict, row.first_reason, int(row.n))
+            for row in await self._conn.execute(query)
+        ]
+
+    def _hour(self) -> ColumnElement[Any]:
+        if self._conn.dialect.name == "postgresql":
+            return func.date_trunc("hour", func.timezone("UTC", t.c.decided_at))
+        return func.substr(t.c.decided_at, 1, 13)  # "YYYY-MM-DD HH" of the stored UTC text
+
+    async def top(self, f: DecisionFilter, column: str, limit: int = 10) -> list[tuple[str, int]]:
+        """The values of ``column`` (``caller_e164``, ``campaign``) most often denied."""
+        col = t.c[column]
+        n = func.count().label("n")
+        query = (
+            select(col, n)
+            .where(self._where(f) & (t.c.verdict == Verdict.DENY.value) & col.is_not(None))
+            .group_by(col)
+            .order_by(n.desc(), col)
+            .limit(limit)
+        )
+        return [(str(row[0]), int(row[1])) for row in await self._conn.execute(query)]
+
+    async def health(self, f: DecisionFilter) -> GateHealth:
+        where = self._where(f)
+        gate = func.sum(case((t.c.first_reason == "gate.timeout", 1), else_=0))
+        errors = func.sum(case((t.c.first_reason == "gate.error", 1), else_=0))
+        row = (await self._conn.execute(select(func.count(), gate, errors).where(where))).one()
+        decided = int(row[0])
+        timed = where & t.c.latency_ms.is_not(None)
+        measured = int(
+            (await self._conn.execute(select(func.count()).where(timed))).scalar_one() or 0
+        )
+        return GateHealth(
+            decided=decided,
+            timeouts=int(row[1] or 0),
+            errors=int(row[2] or 0),
+            p50_ms=await self._percentile(timed, measured, 0.50),
+            p99_ms=await self._percentile(timed, measured, 0.99),
+        )
+
+    async def _percentile(self, where: ColumnElement[bool], count: int, q: float) -> float | None:
+        if count == 0:
+            return None
+        offset = min(count - 1, int(q * count))
+        query = select(t.c.latency_ms).where(where).order_by(t.c.latency_ms).offset(offset)
+        value = (await self._conn.execute(query.limit(1))).scalar()
+        return None if value is None else float(value)
+
+    async def page(
+        self, f: DecisionFilter, after: Cursor | None, limit: int = 50
+    ) -> tuple[list[tuple[int, Decision]], Cursor | None]:
+        """One page, newest first, and the cursor of the next (None on the last page)."""
+        where = self._where(f)
+        if after is not None:
+            where = where & or_(
+                t.c.decided_at < after.decided_at,
+                and_(t.c.decided_at == after.decided_at, t.c.id < after.row_id),
+            )
+        query = (
+            select(t).where(where).order_by(t.c.decided_at.desc(), t.c.id.desc()).limit(limit + 1)
+        )
+        rows = list(await self._conn.execute(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        decisions = [(int(row.id), _decision(row)) for row in rows]
+        if not more or not rows:
+            return decisions, None
+        return decisions, Cursor(rows[-1].decided_at, int(rows[-1].id))
+
+    async def audit_entries(self, subject: str) -> Sequence[Any]:
+        """The audit entries about ``subject`` (a decision id), oldest first."""
+        query = select(audit_log).where(audit_log.c.subject == subject).order_by(audit_log.c.seq)
+        return list(await self._conn.execute(query))
+
+
+def _as_hour(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.strptime(str(value), "%Y-%m-%d %H").replace(tzinfo=UTC)
