@@ -17,6 +17,7 @@ from .audit.checkpoint import SigningKey, last_checkpoint_at
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
 from .config import Settings
+from .console import add_console
 from .esl.server import EslServer
 from .metrics import GateMetrics, Probes
 from .national_dnc import NationalDnc
@@ -126,7 +127,9 @@ class GateApp:
         if primary and self.settings.api.enabled:
             self.metrics.watch(self._probes())
             context = ApiContext.build(self.store, gate, self.settings, metrics=self.metrics)
-            self.api = ApiServer(self.settings.api, create_app(context))
+            api = create_app(context)
+            add_console(api, context)
+            self.api = ApiServer(self.settings.api, api)
             await self.api.start()
         fields = {"policy_version": self.pack.policy_version, "agi_worker": self.agi_worker}
         log.info("gate ready", extra={"fields": fields})

@@ -19,6 +19,9 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import Decision, Verdict
+from ..recording.catalog import _recording
+from ..recording.records import Recording
+from ..recording.tables import recordings
 from .decisions import _decision
 from .schema import audit_log
 from .schema import decisions as t
@@ -166,6 +169,41 @@ class ConsoleQueries:
         if not more or not rows:
             return decisions, None
         return decisions, Cursor(rows[-1].decided_at, int(rows[-1].id))
+
+    async def recording_of(self, decision_id: str) -> int | None:
+        """The id of the recording of the call ``decision_id`` allowed, if any was ingested."""
+        query = select(recordings.c.id).where(recordings.c.decision_id == decision_id)
+        return (await self._conn.execute(query.order_by(recordings.c.id).limit(1))).scalar()
+
+    async def recordings_expiring(
+        self, now: datetime, until: datetime, limit: int = 200
+    ) -> list[Recording]:
+        """Live recordings whose retention ends between ``now`` and ``until``, soonest first
+        (those on hold are kept past it, and listed by :meth:`recordings_on_hold`)."""
+        r = recordings.c
+        query = (
+            select(recordings)
+            .where(
+                r.deleted_at.is_(None)
+                & r.legal_hold.is_(False)
+                & r.retain_until.is_not(None)
+                & (r.retain_until >= now)
+                & (r.retain_until < until)
+            )
+            .order_by(r.retain_until, r.id)
+            .limit(limit)
+        )
+        return [_recording(row) for row in await self._conn.execute(query)]
+
+    async def recordings_on_hold(self, limit: int = 200) -> list[Recording]:
+        r = recordings.c
+        query = (
+            select(recordings)
+            .where(r.deleted_at.is_(None) & r.legal_hold.is_(True))
+            .order_by(r.hold_at, r.id)
+            .limit(limit)
+        )
+        return [_recording(row) for row in await self._conn.execute(query)]
 
     async def audit_entries(self, subject: str) -> Sequence[Any]:
         """The audit entries about ``subject`` (a decision id), oldest first."""
