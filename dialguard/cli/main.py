@@ -23,6 +23,7 @@ from . import (
     numbers,
     policy,
     recordings,
+    report,
     retention,
     scripts,
     serve,
@@ -77,6 +78,7 @@ for command in (
     dsr.group,
     tokens.group,
     serve.command,
+    report.group,
 ):
     cli.add_command(command)
 

@@ -36,6 +36,7 @@ from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal
 from .errors import StorageError
 from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
+from .quarterly import QuarterlyQueries
 from .registry import NumberRepository, TenantRepository
 
 
@@ -65,6 +66,8 @@ class Transaction:
         self.scripts = ScriptRepository(conn)
         self.console = ConsoleQueries(conn)
         """Range counts and keyset pages of decisions (console, quarterly report)."""
+        self.quarterly = QuarterlyQueries(conn)
+        """What the quarterly self-assessment counts."""
 
     @property
     def subject_key(self) -> SubjectKey:
