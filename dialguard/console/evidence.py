@@ -121,7 +121,7 @@ async def verification_progress(view: View) -> web.StreamResponse:
 async def stop_jobs(app: web.Application) -> None:
     """``serve`` stopping: end a verification in flight (its child process is killed)."""
     for job in app[CONSOLE].jobs.values():
-        if job.task is not None and not job.task.done():
+        if isinstance(job, VerifyJob) and job.task is not None and not job.task.done():
             job.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await job.task

@@ -17,6 +17,7 @@ import pytest
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
+from dialguard.audit.checkpoint import SigningKey
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
@@ -97,6 +98,7 @@ async def seed(settings: Settings) -> None:
 async def gate(tmp_path: Path) -> AsyncIterator[GateApp]:
     settings = settings_for(tmp_path)
     await seed(settings)
+    SigningKey.create(tmp_path / "audit-signing.key")
     app = GateApp(settings, Clock(NOW))
     await app.start()
     assert app.agi is not None
@@ -280,3 +282,35 @@ async def test_verification_needs_the_form_secret_and_runs(gate: GateApp) -> Non
     assert json.loads(body)["ok"] is False
     assert 'id="verify-result">TAMPERED: 3 problems' in html
     assert "row registered_numbers/1: no entry vouches for it" in html
+
+
+async def test_quarterly_report_from_the_console_is_signed(gate: GateApp, tmp_path: Path) -> None:
+    from dialguard.reports.signature import verify
+
+    session = await signed_in(gate, Role.AUDITOR)
+    async with session:
+        _, html = await get(session, f"{base(gate)}/console/report")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html)[1]  # type: ignore[index]
+        form = {"csrf": csrf, "tenant": "acme", "quarter": "2026Q4", "lang": "en"}
+        url = f"{base(gate)}/console/report"
+        async with session.post(url, data=form, allow_redirects=False) as response:
+            assert response.status == 303
+        bad = {**form, "quarter": "2026Q9"}
+        async with session.post(url, data=bad, allow_redirects=False) as response:
+            assert response.status == 400
+            assert "expected YEARQn" in await response.text()
+        _, html = await get(session, url)
+        links = re.findall(r'href="(/console/report/[^"]+)"', html)
+        assert sorted(link.rsplit("/", 1)[1] for link in links) == [
+            "dialguard-quarterly-acme-2026Q4-en.html",
+            "dialguard-quarterly-acme-2026Q4-en.html.sig",
+        ]
+        files = {}
+        for link in links:
+            async with session.get(f"{base(gate)}{link}") as response:
+                assert "attachment" in response.headers["Content-Disposition"]
+                files[link.rsplit("/", 1)[1]] = await response.read()
+    name = "dialguard-quarterly-acme-2026Q4-en.html"
+    public = SigningKey.load(tmp_path / "audit-signing.key").public
+    assert verify(files[name], files[name + ".sig"].decode(), public).sha256
+    assert b'id="decided">3<' in files[name]
