@@ -14,8 +14,15 @@ def when(value: datetime | None, zone: Any = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
+def localiso(value: str | None, zone: Any) -> str:
+    """An ISO 8601 instant from a JSON view, in the console's zone."""
+    if not value:
+        return "—"
+    return when(datetime.fromisoformat(value), zone)
+
+
 def ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} ms"
 
 
-FILTERS = {"when": when, "ms": ms}
+FILTERS = {"when": when, "localiso": localiso, "ms": ms}

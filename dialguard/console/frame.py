@@ -96,6 +96,7 @@ class View:
             "nav": [(name, href) for name, href, roles in NAV if role in roles],
             "path": self.request.path,
             "zone": self.state.zone.key,
+            "tz": self.state.zone,
         }
 
 
