@@ -101,10 +101,14 @@ class ConsoleQueries:
             .where(self._where(f))
             .group_by(hour, t.c.verdict, t.c.first_reason)
         )
-        return [
-            HourCount(_as_hour(row.hour), row.verdict, row.first_reason, int(row.n))
-            for row in await self._conn.execute(query)
-        ]
+        hours: dict[Any, datetime] = {}  # each hour's text parsed once, not once per group
+        out = []
+        for row in await self._conn.execute(query):
+            hour = hours.get(row.hour)
+            if hour is None:
+                hour = hours[row.hour] = _as_hour(row.hour)
+            out.append(HourCount(hour, row.verdict, row.first_reason, int(row.n)))
+        return out
 
     def _hour(self) -> ColumnElement[Any]:
         if self._conn.dialect.name == "postgresql":
@@ -227,4 +231,5 @@ def _percentile(spread: list[tuple[float, int]], q: float) -> float | None:
 def _as_hour(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.strptime(str(value), "%Y-%m-%d %H").replace(tzinfo=UTC)
+    text = str(value)  # "YYYY-MM-DD HH" (strptime costs ten times this, per group)
+    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)
