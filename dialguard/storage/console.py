@@ -104,10 +104,10 @@ class ConsoleQueries:
         hours: dict[Any, datetime] = {}  # each hour's text parsed once, not once per group
         out = []
         for row in await self._conn.execute(query):
-            hour = hours.get(row.hour)
-            if hour is None:
-                hour = hours[row.hour] = _as_hour(row.hour)
-            out.append(HourCount(hour, row.verdict, row.first_reason, int(row.n)))
+            at = hours.get(row.hour)
+            if at is None:
+                at = hours[row.hour] = _as_hour(row.hour)
+            out.append(HourCount(at, row.verdict, row.first_reason, int(row.n)))
         return out
 
     def _hour(self) -> ColumnElement[Any]:
