@@ -56,9 +56,10 @@ REASONS = [
 ]
 
 
-def settings_for(directory: Path) -> Settings:
-    SubjectKey.create(directory / "subject.key")
-    SigningKey.create(directory / "audit-signing.key")
+def settings_for(directory: Path, *, create_keys: bool = True) -> Settings:
+    if create_keys:
+        SubjectKey.create(directory / "subject.key")
+        SigningKey.create(directory / "audit-signing.key")
     return load_settings(
         environ={},
         cli={
@@ -205,10 +206,14 @@ async def fetch(session: aiohttp.ClientSession, url: str) -> str:
 
 
 async def main_async(rows: int, directory: Path) -> None:
-    settings = settings_for(directory)
+    reuse = (directory / "dg.db").exists()
+    settings = settings_for(directory, create_keys=not reuse)
     await init_database(settings)
-    seconds = insert_decisions(directory / "dg.db", rows)
-    print(f"inserted {rows:,} decisions with plain SQL in {seconds:.1f} s")
+    if reuse:
+        print(f"reusing the store in {directory}")
+    else:
+        seconds = insert_decisions(directory / "dg.db", rows)
+        print(f"inserted {rows:,} decisions with plain SQL in {seconds:.1f} s")
     print(f"{'page':40} {'median ms':>10} {'worst ms':>10} {'bytes':>9}")
     for name, median, worst, size in await time_pages(settings):
         print(f"{name:40} {median:10.1f} {worst:10.1f} {size:9,}")
@@ -217,7 +222,9 @@ async def main_async(rows: int, directory: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--keep", type=Path, help="Build the store here and keep it.")
+    parser.add_argument(
+        "--keep", type=Path, help="Build the store here and keep it (reused if it exists)."
+    )
     args = parser.parse_args()
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)

@@ -111,7 +111,7 @@ async def overview(view: View) -> web.StreamResponse:
     async with context.store.transaction(readonly=True) as tx:
         names = [t.name for t in await tx.tenants.list()]
         tenant = _tenant(query, names)
-        f = DecisionFilter(span.start, span.end, tenant=tenant)
+        f = DecisionFilter(span.start, span.end, tenant=tenant, among=tuple(names))
         rows = await tx.console.by_hour(f)
         health = await tx.console.health(f)
         callers = await tx.console.top(f, "caller_e164")

@@ -4,8 +4,10 @@ Revision ID: i18console
 Revises: i13ev
 Create Date: 2026-12-05
 
-- ``decisions (tenant, decided_at, verdict, first_reason)``: counts per tenant and time range
-  answered from the index alone (overview, report), and the tenant-filtered decision listing.
+- ``decisions (tenant, decided_at, verdict, first_reason, restricted, latency_ms, campaign,
+  caller_e164)``: the overview's counts, latency percentiles and top denied caller IDs and
+  campaigns per tenant and time range answered from the index alone, and the tenant-filtered
+  decision listing.
 - ``audit_log (subject)``: a decision's audit entries (the console's decision page).
 
 Both are plain ``CREATE INDEX``; on a large PostgreSQL log create them ``CONCURRENTLY`` by hand
@@ -26,13 +28,22 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_decisions_tenant_decided_at_verdict_first_reason",
+        "ix_decisions_tenant_decided_at_console",
         "decisions",
-        ["tenant", "decided_at", "verdict", "first_reason"],
+        [
+            "tenant",
+            "decided_at",
+            "verdict",
+            "first_reason",
+            "restricted",
+            "latency_ms",
+            "campaign",
+            "caller_e164",
+        ],
     )
     op.create_index("ix_audit_log_subject", "audit_log", ["subject"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_audit_log_subject", table_name="audit_log")
-    op.drop_index("ix_decisions_tenant_decided_at_verdict_first_reason", table_name="decisions")
+    op.drop_index("ix_decisions_tenant_decided_at_console", table_name="decisions")
