@@ -158,9 +158,9 @@ class GateApp:
         """What ``GET /metrics`` reads from the parts running now."""
         probes = Probes(now=self.clock.now)
         if self.agi is not None:
-            probes.connections["agi"] = lambda: self.agi.connections if self.agi else 0
+            probes.connections["agi"] = lambda: self.agi.calls_in_flight if self.agi else 0
         if self.esl is not None:
-            probes.connections["esl"] = lambda: self.esl.connections if self.esl else 0
+            probes.connections["esl"] = lambda: self.esl.calls_in_flight if self.esl else 0
         if self.recording is not None:
             worker = self.recording.worker
             probes.recordings_pending = lambda: worker.pending

@@ -88,7 +88,7 @@ class EslServer:
         return self._listener.port
 
     @property
-    def connections(self) -> int:
+    def calls_in_flight(self) -> int:
         """Calls in flight on this listener (metrics)."""
         return self._listener.active
 

@@ -36,7 +36,7 @@ def settings_for(tmp_path: Path, access: str) -> Settings:
             "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
             "agi": {"port": "0"},
             "api": {"port": "0", "metrics_access": access},
-            "esl": {"enabled": "false"},
+            "esl": {"port": "0"},
             "recording": {"enabled": "false"},
             "audit": {
                 "checkpoint_interval_s": "0",
@@ -131,6 +131,7 @@ async def test_scrape_counts_real_decisions(gate: GateApp, tmp_path: Path) -> No
     assert got[("dialguard_decision_commit_size_sum", ())] == 2
     assert got[("dialguard_decision_commit_seconds_count", ())] >= 1
     assert got[("dialguard_connections", (("transport", "agi"),))] == 0
+    assert got[("dialguard_connections", (("transport", "esl"),))] == 0
     assert got[("dialguard_audit_checkpoint_age_seconds", ())] == 120
     assert "+86" not in text and "1388" not in text
 
