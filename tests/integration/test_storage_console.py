@@ -89,6 +89,13 @@ async def test_quarter_figures(store: Store, make_decision: Callable[..., Decisi
                 added_by="test",
             )
         )
+        failed = make_decision(
+            decision_id="t-1",
+            decided_at=T0 + timedelta(hours=20),  # 2026-11-25 22:00 UTC
+            verdict=Verdict.DENY,
+            reasons=(Reason("gate.timeout", "no decision in time"),),
+        )
+        await tx.decisions.add_many([failed])
     start, end = T0 - timedelta(days=40), T0 + timedelta(days=30)
     async with store.transaction(readonly=True) as tx:
         outcomes = await tx.quarterly.outcomes("acme", start, end)
@@ -96,9 +103,9 @@ async def test_quarter_figures(store: Store, make_decision: Callable[..., Decisi
         listed = await tx.quarterly.allowed_after_listing("acme", start, end)
         added = await tx.quarterly.dnc_added("acme", start, end)
         outages = await tx.quarterly.outages("acme", start, end)
-    assert outcomes == {"allow": 20, "callee.dnc": 10}
+    assert outcomes == {"allow": 20, "callee.dnc": 10, "gate.timeout": 1}
     assert coverage == (20, 19)
     # Listed 95 minutes before T0: the allowed calls at T0-90 … T0 (10-minute steps) came after.
     assert listed == len([i for i in range(10) if i % 3 != 0])
     assert added == {"optout:web": 1}
-    assert outages == []
+    assert outages == [("2026-11-25", "gate.timeout", 1)]
