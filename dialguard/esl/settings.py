@@ -31,3 +31,5 @@ class EslSettings:
     """Where ``record_session`` writes; the default lets FreeSWITCH expand its own global."""
     allowed_context: str = "dialguard_allowed"
     """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""
+    allowed_inbound_context: str = "dialguard_allowed_inbound"
+    """Allowed inbound calls (``dialguard_route=inbound``) are transferred here instead."""
