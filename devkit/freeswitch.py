@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -210,3 +211,22 @@ class _Conn:
         if not chunk:
             raise ConnectionError("FreeSWITCH closed the Event Socket")
         self._buf += chunk
+
+
+def main(argv: list[str]) -> int:
+    """``python -m devkit.freeswitch warm``: start and stop once, so the first start after an
+    install (which writes /opt/freeswitch/certs, 4-8 s) is not a test's."""
+    if argv != ["warm"]:
+        print("usage: python -m devkit.freeswitch warm", file=sys.stderr)
+        return 2
+    try:
+        with FreeSwitch(tenant="warm-up"):
+            pass
+    except FreeSwitchError as exc:
+        print(f"error: FreeSWITCH does not start: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

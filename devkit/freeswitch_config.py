@@ -2,11 +2,12 @@
 
 Modelled on the shipped test config (``../shared/freeswitch/test/conf/freeswitch.xml``): the
 same minimal modules, loopback only, no authentication. Two sofia profiles: ``test`` takes the
-SIPp calls (context ``default``, which sends every call into the shipped ``dialguard`` context
-as the snippet's install notes say) and ``carrier`` plays the far end of the bridge: the
-snippet's ``sofia/gateway/carrier/…`` points at it, and it answers and echoes the caller's
-audio back, so a recording holds the caller's speech. The snippet itself is included byte for
-byte (``X-PRE-PROCESS include``), never copied or edited.
+SIPp calls in context ``default``, which does what the snippet's install notes ask of an
+operator (every call into ``dialguard``; ``in<number>`` into ``dialguard_inbound``), and
+``carrier`` plays the far end of the bridge: the snippet's ``sofia/gateway/carrier/...`` points
+at it, and it answers and echoes the caller's audio back, so a recording holds the caller's
+speech. The snippet itself is included byte for byte (``X-PRE-PROCESS include``), never copied
+or edited.
 """
 
 from __future__ import annotations
@@ -142,6 +143,13 @@ _TEMPLATE = (
   </section>
   <section name="dialplan" description="Regex/XML Dialplan">
     <context name="default">
+      <!-- A call from a carrier to our number <n> (SIPp dials in<n>): screened inbound. -->
+      <extension name="inbound">
+        <condition field="destination_number" expression="^in(.+)$">
+          <action application="set" data="dialguard_tenant={tenant}"/>
+          <action application="transfer" data="$1 XML dialguard_inbound"/>
+        </condition>
+      </extension>
       <!-- What an operator's outbound extension does: tenant, then into the gate's context. -->
       <extension name="outbound">
         <condition field="destination_number" expression="^(.+)$">
