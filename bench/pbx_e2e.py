@@ -1,6 +1,7 @@
-"""Benchmark 1 (issue 8): SIPp → Asterisk (devkit container) → dialguard, end to end.
+"""Benchmark 1 (issues 8, 15): SIPp → Asterisk or FreeSWITCH → dialguard, end to end.
 
-    .venv/bin/python bench/pbx_e2e.py [--rates 20,50,100,200] [--duration 10] [--hold-ms 0]
+    .venv/bin/python bench/pbx_e2e.py [--pbx asterisk|freeswitch] [--rates 20,50,100,200]
+        [--duration 10] [--hold-ms 0]
         [--search-max 400] [--resolution 10] [--trial 10] [--soak 600 [--soak-rate 100]
         [--soak-paths gate]] [--consents 100000]
 
@@ -21,6 +22,11 @@ search.
 
 Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``: verbose logging
 off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
+
+``--pbx freeswitch``: the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, log level warning)
+with the shipped ``dialguard.xml``; the gated path goes through ``dialguard`` (``socket`` to the
+gate's outbound Event Socket), the baseline ``9<number>`` straight to ``dialguard_allowed`` (the
+same snippet minus the gate). Both end in the same bridge to the carrier profile, which answers.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -44,8 +51,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from _common import FROZEN_NOW, Dataset, DataSize, console, ms, percentile, seed_store  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from devkit.asterisk import AsteriskContainer  # noqa: E402
 from devkit.bench_asterisk import NO_GATE_PREFIX, bench_container  # noqa: E402
+from devkit.freeswitch import FreeSwitch  # noqa: E402
 from devkit.gate import Gate  # noqa: E402
 from devkit.net import LOOPBACK, free_port  # noqa: E402
 from devkit.sipp import parse_invite_outcomes  # noqa: E402
@@ -82,8 +89,8 @@ class Trial:
 
 
 class Bench:
-    def __init__(self, asterisk: AsteriskContainer, data: Dataset, work: Path, hold_ms: int):
-        self.asterisk = asterisk
+    def __init__(self, sip_port: int, data: Dataset, work: Path, hold_ms: int):
+        self.sip_port = sip_port
         self.work = work
         self.hold_ms = hold_ms
         self._calls = data.calls()
@@ -110,7 +117,7 @@ class Bench:
             raise SystemExit("sipp is not installed: apt-get install sip-tester")
         budget = seconds + 30 + self.hold_ms / 1000
         argv = [
-            sipp, f"{LOOPBACK}:{self.asterisk.sip_port}",
+            sipp, f"{LOOPBACK}:{self.sip_port}",
             "-sf", str(SCENARIO), "-inf", str(inf),
             "-i", LOOPBACK,
             "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
@@ -190,6 +197,7 @@ def search(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pbx", choices=("asterisk", "freeswitch"), default="asterisk")
     parser.add_argument("--rates", default="20,50,100,200")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per fixed rate")
     parser.add_argument("--hold-ms", type=int, default=0, help="answered call length")
@@ -205,7 +213,7 @@ def main() -> int:
     parser.add_argument("--threadpool-max", type=int, default=64)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    for tool in ("sipp", "unshare", "nsenter"):
+    for tool in ("sipp",) if args.pbx == "freeswitch" else ("sipp", "unshare", "nsenter"):
         if shutil.which(tool) is None:
             raise SystemExit(f"pbx_e2e needs {tool} (apt-get install sip-tester util-linux)")
     work = Path(tempfile.mkdtemp(prefix="dialguard-bench-pbx-"))
@@ -228,20 +236,28 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         history=50_000,
         dnc_overlap=0.0,  # every call is to be allowed
     )
-    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW)
+    esl_port = free_port() if args.pbx == "freeswitch" else None
+    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=esl_port)
     gate.init()
     data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
     console.print(
         f"seeded {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC rows, "
         f"{size.history:,} past decisions (clock frozen at {FROZEN_NOW})"
     )
-    container = bench_container(TENANT, args.threadpool_max)
+    pbx: Any
+    if args.pbx == "freeswitch":
+        pbx = FreeSwitch(tenant=TENANT, no_gate_prefix=NO_GATE_PREFIX, log_level="warning")
+    else:
+        pbx = bench_container(TENANT, args.threadpool_max)
     fixed: list[Trial] = []
     found: dict[str, tuple[float, list[Trial]]] = {}
     soaks: list[Trial] = []
-    with container as asterisk, gate:
-        asterisk.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
-        bench = Bench(asterisk, data, work, args.hold_ms)
+    with pbx, gate:
+        if isinstance(pbx, FreeSwitch):
+            pbx.set_global("dialguard_socket", f"{LOOPBACK}:{esl_port}")
+        else:
+            pbx.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
+        bench = Bench(pbx.sip_port, data, work, args.hold_ms)
         for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
             bench.trial(path, 10, 2)
         for rate in rates:
@@ -265,6 +281,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
                     console.print(f"  soak: {path} at {rate:g}/s for {args.soak:g} s")
                     soaks.append(bench.trial(path, rate, args.soak))
         remaining = _callees_used(bench)
+    args.pbx_name = "FreeSWITCH 1.11.1" if args.pbx == "freeswitch" else "Asterisk 22"
     console.print(_fixed_table(fixed, args))
     console.print(_search_table(found, soaks, args))
     if remaining > args.consents:
@@ -297,7 +314,7 @@ def _pairs(fixed: list[Trial]) -> Iterator[tuple[Trial, Trial]]:
 
 def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
     table = Table(
-        title=f"PBX end to end: SIPp → Asterisk 22 → dialguard, {args.duration:g} s per rate, "
+        title=f"PBX end to end: SIPp → {args.pbx_name} → dialguard, {args.duration:g} s per rate, "
         f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
     )
     for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",

@@ -49,7 +49,14 @@ def require_installed() -> Path:
 
 
 class FreeSwitch:
-    def __init__(self, *, tenant: str, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        workdir: Path | None = None,
+        no_gate_prefix: str = "",
+        log_level: str = "info",
+    ) -> None:
         start = random.randrange(16384, 32768 - RTP_PORTS, 2)
         self.config = FreeSwitchConfig(
             sip_port=free_port(socket.SOCK_DGRAM),
@@ -58,6 +65,8 @@ class FreeSwitch:
             rtp_start=start,
             rtp_end=start + RTP_PORTS,
             tenant=tenant,
+            no_gate_prefix=no_gate_prefix,
+            log_level=log_level,
         )
         self._workdir_given = workdir
         self.workdir: Path | None = None

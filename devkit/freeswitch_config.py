@@ -37,6 +37,10 @@ class FreeSwitchConfig:
     snippet: Path = SNIPPET
     dialguard_socket: str = "127.0.0.1:8084"
     """Initial ``dialguard_socket`` global (tests change it per case with ``global_setvar``)."""
+    no_gate_prefix: str = ""
+    """Benchmarks: ``<prefix><number>`` goes straight to ``dialguard_allowed`` (the same dialplan
+    minus the gate). Empty: no such shortcut."""
+    log_level: str = "info"
 
     def xml(self) -> str:
         modules = "\n".join(f'        <load module="{m}"/>' for m in MODULES)
@@ -51,6 +55,9 @@ class FreeSwitchConfig:
             tenant=self.tenant,
             snippet=self.snippet,
             socket=self.dialguard_socket,
+            log_level=self.log_level,
+            log_levels=",".join(_LEVELS[_LEVELS.index(self.log_level) :]),
+            no_gate=_NO_GATE.format(prefix=self.no_gate_prefix) if self.no_gate_prefix else "",
         )
 
 
@@ -87,6 +94,15 @@ _GATEWAY = """
               <param name="caller-id-in-from" value="true"/>
             </gateway>"""
 
+_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
+_NO_GATE = """
+      <extension name="no-gate">
+        <condition field="destination_number" expression="^{prefix}([0-9]+)$">
+          <action application="set" data="dialguard_verdict=ALLOW"/>
+          <action application="transfer" data="$1 XML dialguard_allowed"/>
+        </condition>
+      </extension>"""
+
 _TEMPLATE = (
     """<?xml version="1.0"?>
 <document type="freeswitch/xml">
@@ -97,7 +113,7 @@ _TEMPLATE = (
         <param name="colorize-console" value="false"/>
         <param name="max-sessions" value="2000"/>
         <param name="sessions-per-second" value="1000"/>
-        <param name="loglevel" value="info"/>
+        <param name="loglevel" value="{log_level}"/>
         <param name="rtp-start-port" value="{rtp_start}"/>
         <param name="rtp-end-port" value="{rtp_end}"/>
         <param name="dump-cores" value="no"/>
@@ -120,7 +136,7 @@ _TEMPLATE = (
       <profiles>
         <profile name="default">
           <settings><param name="rollover" value="104857600"/></settings>
-          <mappings><map name="all" value="info,notice,warning,err,crit,alert"/></mappings>
+          <mappings><map name="all" value="{log_levels}"/></mappings>
         </profile>
       </profiles>
     </configuration>
@@ -142,7 +158,7 @@ _TEMPLATE = (
     </configuration>
   </section>
   <section name="dialplan" description="Regex/XML Dialplan">
-    <context name="default">
+    <context name="default">{no_gate}
       <!-- A call from a carrier to our number <n> (SIPp dials in<n>): screened inbound. -->
       <extension name="inbound">
         <condition field="destination_number" expression="^in(.+)$">

@@ -89,7 +89,8 @@ def test_unsafe_arguments_are_refused(build: object) -> None:
 
 def test_channel_data_becomes_an_attempt() -> None:
     channel = channel_from(headers(CHANNEL))
-    assert channel.uniqueid == "6f1c2a9e-4b1d-4c8e-9a7f-2d3e4f5a6b7c"
+    assert channel.uniqueid == "d117866d-994f-4503-88f7-4e6b0b845f11"
+    assert not channel.answered
     attempt = channel.attempt
     assert (attempt.caller, attempt.callee) == ("01088886666", "13800138000")
     assert (attempt.tenant, attempt.purpose) == ("acme", "callback")
@@ -97,10 +98,19 @@ def test_channel_data_becomes_an_attempt() -> None:
 
 
 def test_tenant_and_purpose_fall_back() -> None:
-    attempt = channel_from(headers(CHANNEL.with_(tenant=None, purpose=None))).attempt
+    channel = CHANNEL.with_(tenant=None, purpose=None, accountcode="acme")
+    attempt = channel_from(headers(channel)).attempt
     assert (attempt.tenant, attempt.purpose) == ("acme", "callback")  # accountcode
     attempt = channel_from(headers(CHANNEL.with_(tenant=None, accountcode=None))).attempt
     assert attempt.tenant == "default"
+
+
+def test_the_real_privacy_user_call_is_restricted() -> None:
+    """Recorded from FreeSWITCH 1.11.1: ``Privacy: user`` shows up only as sip_Privacy."""
+    real = ChannelData.load(FIXTURES / "connect-reply-privacy-user.esl")
+    assert real.get("variable_sip_Privacy") == "user"
+    assert real.get("Caller-Privacy-Hide-Number") == "false"
+    assert channel_from(headers(real)).attempt.presentation is Presentation.RESTRICTED
 
 
 def test_effective_caller_id_is_what_the_callee_sees() -> None:
