@@ -27,7 +27,14 @@ from dialguard.esl.testing import (
     FakeFreeSwitch,
     event_frame,
 )
-from dialguard.policy.model import CallAttempt, Decision, Presentation, Reason, Verdict
+from dialguard.policy.model import (
+    CallAttempt,
+    Decision,
+    Direction,
+    Presentation,
+    Reason,
+    Verdict,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 NIXEVENT = cmd.NIXEVENTS.decode().strip()
@@ -327,3 +334,15 @@ async def test_a_decision_takes_two_round_trips(
         sent.append("hangup")
     assert list(zip(sent, record.writes[5:], strict=True)) == verdict_commands
     assert max(record.writes) == 2
+
+
+async def test_the_inbound_route_is_gated_as_inbound(start: Start) -> None:
+    maker = FakeMaker(deny={"01088886666": "callerid.spoofed"})
+    _, fs = await start(maker)
+    ours = CHANNEL.with_(route="inbound", callee="01088886666", caller="01088886666")
+    refused = await fs.call(ours)
+    assert maker.attempts[0].direction is Direction.INBOUND
+    assert refused.hangup_cause == "INCOMING_CALL_BARRED"  # SIP 403
+    stranger = await fs.call(CHANNEL.with_(route="inbound", callee="01088880000"))
+    assert stranger.apps[-1] == ("transfer", "01088880000 XML dialguard_allowed_inbound")
+    assert stranger.variables["dialguard_verdict"] == "ALLOW"
