@@ -95,8 +95,6 @@ class EslCall:
         self._record_stop: Event | None = None
         self._hangup_complete: Event | None = None
         self._cause = cmd.OUTGOING_CALL_BARRED
-        self.round_trips = 0
-        """Writes that had to wait for a reply before the next one (tests count them)."""
 
     async def run(self) -> None:
         reader_task = asyncio.create_task(self._read_loop())
@@ -225,7 +223,6 @@ class EslCall:
         self._pending.extend(futures)
         self._sent.extend(futures)
         self._writer.write(b"".join(frames))
-        self.round_trips += 1
         return futures
 
     async def _reply(self, future: asyncio.Future[CommandReply], data: bytes) -> CommandReply:
