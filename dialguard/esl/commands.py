@@ -11,6 +11,7 @@ the closed set that each argument needs: no caller-supplied text reaches a comma
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ..agi.verdict import SAFE_VALUE
 
@@ -98,10 +99,17 @@ def set_variable(name: str, value: str) -> bytes:
     return execute("set", f"{checked('variable', name, VARIABLE_NAME)}={checked(name, value)}")
 
 
-def set_variables(*pairs: tuple[str, str]) -> bytes:
+def set_variables(
+    *pairs: tuple[str, str], allowed: Mapping[str, re.Pattern[str]] | None = None
+) -> bytes:
     """One ``multiset``, applied left to right (so put the verdict last). ``^^|`` makes ``|``
-    the separator: no checked value can hold one, and a value may hold a blank."""
-    items = [f"{checked('variable', name, VARIABLE_NAME)}={_value(name, v)}" for name, v in pairs]
+    the separator: no checked value can hold one, and a value may hold a blank. Each value is
+    checked against ``allowed[name]`` when given, else :data:`SAFE_VALUE`."""
+    patterns = allowed or {}
+    items = [
+        f"{checked('variable', name, VARIABLE_NAME)}={_value(name, v, patterns.get(name))}"
+        for name, v in pairs
+    ]
     return execute("multiset", "^^|" + "|".join(items))
 
 
@@ -110,14 +118,17 @@ def record_on_answer(directory: str, recording: str) -> tuple[str, str]:
     return RECORD_ON_ANSWER, f"record_session {recording_path(directory, recording)}"
 
 
-def _value(name: str, value: str) -> str:
+def _value(name: str, value: str, allowed: re.Pattern[str] | None) -> str:
     if name == RECORD_ON_ANSWER:
         app, _, path = value.partition(" ")
         if app != "record_session":
             raise UnsafeArgument(f"{name}: only record_session may run on answer")
         checked(name, path, PATH)
         return value
-    return checked(name, value)
+    value = checked(name, value, allowed or SAFE_VALUE)
+    if "|" in value:
+        raise UnsafeArgument(f"{name}: '|' separates multiset's values")
+    return value
 
 
 def recording_path(directory: str, recording: str) -> str:
