@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ class Call:
     route: Route
     """``inbound``: the call reaches one of our numbers (the callee) and its caller ID is
     screened; FreeSWITCH cases only."""
+    privacy: str
+    """The ``Privacy`` header the scenario's INVITE carries (``""``: none)."""
     sip: int
     verdict: Verdict
     reason: str | None
@@ -149,8 +152,10 @@ def _call(
     if not scenario.is_file():
         raise CaseError(f"{path}: scenario {scenario_case!r}: no {scenario}")
     privacy_id = _get(call, "privacy_id", bool, path, default=False)
-    if privacy_id != ("Privacy: id" in scenario.read_text(encoding="utf-8")):
+    text = scenario.read_text(encoding="utf-8")
+    if privacy_id != ("Privacy: id" in text):
         raise CaseError(f"{path}: privacy_id = {privacy_id} but {scenario} disagrees")
+    privacy = _PRIVACY.search(text)
     peer = inherited("peer", None)
     if peer not in _PEERS:
         raise CaseError(f"{path}: peer must be one of {_PEERS}, got {peer!r}")
@@ -167,6 +172,7 @@ def _call(
         callee=_get(call, "callee", str, path),
         privacy_id=privacy_id,
         route=_choice(call, "route", (None, *_ROUTES), path) or "outbound",
+        privacy=privacy.group(1) if privacy else "",
         sip=_get(call, "sip", int, path),
         verdict=_choice(call, "verdict", _VERDICTS, path),
         reason=_get(call, "reason", str, path, default=None),
@@ -187,6 +193,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 _MISSING = object()
+_PRIVACY = re.compile(r"^[ \t]*Privacy:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
 
 
 def _get(data: dict[str, Any], key: str, kind: type, path: Path, default: Any = _MISSING) -> Any:

@@ -1,11 +1,15 @@
 """AGI request → :class:`CallAttempt`: the only translation the routes do.
 
 Arguments come from the dialplan:
-``AGI(agi://host/<route>,<callee>,<tenant>,<purpose>[,<campaign>])``; an empty or missing
-campaign means the call belongs to none.
+``AGI(agi://host/<route>,<callee>,<tenant>,<purpose>[,<campaign>[,<privacy>…]])``; an empty or
+missing campaign means the call belongs to none. ``<privacy>`` is the caller's SIP ``Privacy``
+header as the snippet reads it (``PJSIP_HEADER``); it comes last because a comma in it splits
+it into further arguments, which are joined again here.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..policy.model import CallAttempt, Direction, Presentation
 from .protocol import AgiRequest
@@ -16,10 +20,34 @@ HIDDEN_NUMBERS = frozenset({"", "unknown", "anonymous", "restricted", "private",
 """Caller numbers that present nothing (Asterisk sends ``unknown`` when none is set)."""
 
 
+PRIVACY_ARG = 5
+"""``agi_arg_5`` and after: the caller's ``Privacy`` header (see the module docstring)."""
+NOT_HIDING = frozenset({"none", "session", "critical"})
+"""RFC 3323 §4.2 ``priv-value``s that do not withhold the caller's identity: ``none`` asks for
+no privacy, ``session`` only for the media to be anonymised, ``critical`` only says the others
+are mandatory. ``id`` (RFC 3325: withhold the asserted identity), ``user`` (anonymise the
+user-level headers, From included) and ``header`` (strip or anonymise the headers that identify
+the caller) all hide the number, and so does any other token: a privacy service the gate does
+not know is taken to hide it (fail closed), as Asterisk takes anything but ``none``."""
+_PRIV_SEPARATORS = re.compile(r"[;,]")
+
+
+def privacy_hides_caller(value: str) -> bool:
+    """True when a SIP ``Privacy`` value withholds the caller's number. ``priv-value *(";"
+    priv-value)``; several header rows are joined by commas; tokens are case-insensitive and
+    empty ones ignored, so ``""`` (no header) hides nothing. A hiding token wins over ``none``."""
+    tokens = {token.strip().lower() for token in _PRIV_SEPARATORS.split(value)}
+    return bool(tokens - NOT_HIDING - {""})
+
+
 def presentation_of(request: AgiRequest) -> Presentation:
-    """Anything the callee would not see as a number is RESTRICTED: restricted presentation, and
-    also "unavailable" (``agi_callingpres`` 67), which Asterisk reports when no number is set."""
+    """Anything the callee would not see as a number is RESTRICTED: restricted presentation,
+    "unavailable" (``agi_callingpres`` 67), which Asterisk reports when no number is set, and a
+    ``Privacy`` header that hides the caller (:func:`privacy_hides_caller`), which Asterisk
+    itself only honours with a trusted P-Asserted-Identity."""
     if request.callingpres & AST_PRES_RESTRICTION:
+        return Presentation.RESTRICTED
+    if privacy_hides_caller(",".join(request.args[PRIVACY_ARG - 1 :])):
         return Presentation.RESTRICTED
     if request.callerid.strip().lower() in HIDDEN_NUMBERS:
         return Presentation.RESTRICTED

@@ -43,7 +43,7 @@ from .parser import (
     Frame,
     Limits,
 )
-from .recording import RecordingSink, event_time, is_ours
+from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
 from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
@@ -69,7 +69,7 @@ class EslCall:
         writer: asyncio.StreamWriter,
         settings: EslSettings,
         gate: DecisionGate,
-        sink: RecordingSink,
+        sink: RecordingSink | None,
         alert: Alert,
     ) -> None:
         self._reader = reader
@@ -137,17 +137,19 @@ class EslCall:
         for future, command in zip(setup, cmd.SETUP, strict=True):
             await self._reply(future, command)
         self._raise_failure()
+        allowed = False
         if self._down.is_set():
             log.info(
                 "call ended during the decision; decision kept", extra={"fields": self._fields()}
             )
         else:
-            await self._apply(self._verdict, channel)
-        await self._linger_out()
+            allowed = await self._apply(self._verdict, channel)
+        await self._linger_out(allowed)
 
-    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> None:
+    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
         """The verdict in one write: every variable in one ``multiset`` (the verdict last, so a
-        half-applied one never reads ALLOW), then ``transfer`` or ``hangup``."""
+        half-applied one never reads ALLOW), then ``transfer`` or ``hangup``. True when the call
+        was transferred (it may now last hours)."""
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
         variables = [(cmd.REASON, verdict.reason), (cmd.DECISION_ID, verdict.decision_id)]
         frames: list[bytes] = []
@@ -168,26 +170,37 @@ class EslCall:
         for future, command in zip(self._send(*batch), batch, strict=True):
             await self._reply(future, command)
         log.info("verdict sent", extra={"fields": self._fields()})
+        return allow
 
     def _allowed_context(self, channel: Channel) -> str:
         if channel.attempt.direction is Direction.INBOUND:
             return self._settings.allowed_inbound_context
         return self._settings.allowed_context
 
-    async def _linger_out(self) -> None:
-        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE (bounded), then hand over
-        the recording. An allowed call may last hours: only the tail is bounded."""
-        await self._down.wait()
+    async def _linger_out(self, allowed: bool) -> None:
+        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE, then hand over the
+        recording. An allowed call may last hours: only its tail is bounded. After a DENY (or a
+        call that ended during the decision) the whole wait is: the hangup was sent, so a peer
+        still silent after ``linger_timeout_ms`` is not going to say more, and keeping its
+        socket would let a quiet peer hold connections forever."""
+        if allowed:
+            await self._down.wait()
         try:
             async with asyncio.timeout(self._settings.linger_timeout_ms / 1000):
                 await self._finished.wait()
         except TimeoutError:
-            self._alert("event.no-hangup-complete", "no CHANNEL_HANGUP_COMPLETE after hangup")
+            self._alert(
+                "event.no-hangup-complete",
+                "no CHANNEL_HANGUP_COMPLETE in time, closing",
+                **self._fields(),
+            )
         await self._deliver_recording()
         self._raise_failure()
 
     async def _deliver_recording(self) -> None:
-        if not self._recording or self._verdict is None:
+        """Hand the finished file to the sink, if it is one the gate may take (see
+        :func:`~dialguard.esl.recording.recording_file`); anything else is logged and left."""
+        if not self._recording or self._verdict is None or self._sink is None:
             return
         stop = self._record_stop
         done = self._hangup_complete
@@ -202,13 +215,18 @@ class EslCall:
         ended = event_time(done, "Caller-Channel-Hangup-Time") or event_time(
             stop, "Event-Date-Timestamp"
         )
+        named = stop.get("Record-File-Path")
+        try:
+            path = await asyncio.to_thread(recording_file, named, self._settings.recordings_dir)
+        except UnsafeRecordingPath as exc:
+            log.warning(
+                "RECORD_STOP names a file the gate does not take; left where it is",
+                extra={"fields": {"path": named[:300], "why": str(exc), **self._fields()}},
+            )
+            return
         try:
             await self._sink.recording_finished(
-                self._verdict.decision_id,
-                self._uniqueid,
-                stop.get("Record-File-Path"),
-                started,
-                ended,
+                self._verdict.decision_id, self._uniqueid, str(path), started, ended
             )
         except Exception as exc:  # the vault's failure must not take the server with it
             self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])

@@ -115,7 +115,9 @@ async def keyring(tmp_path: Path) -> AsyncIterator[None]:
 
 def channel_for(case: Case, call: Call, n: int) -> ChannelData:
     base = ChannelData.load(FIXTURES / "connect-reply.esl")
-    hidden = {"hide_number": "true", "sip_privacy": "id"} if call.privacy_id else {}
+    hidden = {"sip_privacy": call.privacy} if call.privacy else {}
+    if call.privacy_id:
+        hidden["hide_number"] = "true"
     return base.with_(
         caller=call.caller,
         callee=call.callee,

@@ -22,7 +22,6 @@ from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import (
     ANSWERED_US,
     HANGUP_US,
-    RECORDINGS_DIR,
     ChannelData,
     FakeFreeSwitch,
     event_frame,
@@ -78,6 +77,10 @@ class FakeMaker:
             callee=None,
             record=self.record and not reason,
         )
+
+
+def _write_file(path: Path) -> None:
+    path.write_bytes(b"RIFF")
 
 
 @dataclass
@@ -153,23 +156,42 @@ async def test_each_deny_reason_is_carried_and_the_call_rejected(start: Start, r
     assert record.raw[-1] == cmd.hangup("OUTGOING_CALL_BARRED")
 
 
-async def test_recording_is_started_with_our_name_and_handed_to_the_sink(start: Start) -> None:
+async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
+    start: Start,
+) -> None:
+    """``$${recordings_dir}`` is FreeSWITCH's to expand: the gate cannot check the file."""
     sink = ListSink()
     _, fs = await start(FakeMaker(record=True), sink)
+    record = await fs.call()
+    name = f"dg-{record.variables['dialguard_decision_id']}"
+    assert record.variables["dialguard_recording"] == name
+    assert record.variables["execute_on_answer_dialguard"] == (
+        f"record_session $${{recordings_dir}}/{name}.wav"
+    )
+    assert [app for app, _ in record.apps] == ["multiset", "transfer"]
+    assert sink.calls == []
+
+
+async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
+    start: Start, tmp_path: Path
+) -> None:
+    sink = ListSink()
+    _, fs = await start(FakeMaker(record=True), sink, recordings_dir=str(tmp_path))
+    fs.write_recording = _write_file
     record = await fs.call()
     decision_id = record.variables["dialguard_decision_id"]
     name = f"dg-{decision_id}"
     assert record.variables["dialguard_recording"] == name
     # Started when the bridge answers, not before: no early media, no ringing in the file.
     assert record.variables["execute_on_answer_dialguard"] == (
-        f"record_session $${{recordings_dir}}/{name}.wav"
+        f"record_session {tmp_path}/{name}.wav"
     )
     assert [app for app, _ in record.apps] == ["multiset", "transfer"]
     assert sink.calls == [
         (
             decision_id,
             UNIQUEID,
-            f"{RECORDINGS_DIR}/{name}.wav",
+            f"{tmp_path}/{name}.wav",
             datetime.fromtimestamp(ANSWERED_US / 1e6, UTC),
             datetime.fromtimestamp(HANGUP_US / 1e6, UTC),
         )

@@ -112,6 +112,12 @@ async def test_allowed_call_is_durable_before_the_verdict(gate: GateApp, store: 
         (header_block(callerid="01099990000"), "callerid.unregistered"),
         (header_block(callingpres=32), "callerid.hidden"),
         (header_block(callerid="anonymous"), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "user")), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "header")), "callerid.hidden"),
+        (
+            header_block(args=("13800138000", "acme", "callback", "", "none", "id")),
+            "callerid.hidden",
+        ),
         (header_block(args=("13900139000", "acme", "callback")), "consent.missing"),
         (header_block(args=("13800138000", "acme", "marketing")), "purpose.not_filed"),
         (header_block(args=("not-a-number", "acme", "callback")), "callee.invalid"),
@@ -153,3 +159,12 @@ async def test_inbound_call_presenting_our_own_number_is_refused(gate: GateApp) 
     stranger = header_block("inbound", callerid="13700137000", args=("01088886666",))
     record = await fake(gate).call(stranger)
     assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
+
+
+@pytest.mark.parametrize("privacy", [("", "", ""), ("none", "", ""), ("session", "critical", "")])
+async def test_privacy_none_or_session_does_not_hide_the_caller(
+    gate: GateApp, privacy: tuple[str, ...]
+) -> None:
+    args = ("13800138000", "acme", "callback", "", *privacy)
+    record = await fake(gate).call(header_block(args=args))
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW", record.variables
