@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import os
 import shutil
 import socket
 import subprocess
@@ -77,6 +78,9 @@ class Trial:
     pdd_ms: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
     note: str = ""
+    gate_cpu_s: float = 0.0
+    """CPU time (user + system) ``dialguard serve`` spent during the trial: its cost per call
+    does not depend on how busy the machine is."""
 
     @property
     def failures(self) -> int:
@@ -95,6 +99,7 @@ class Bench:
         self.hold_ms = hold_ms
         self._calls = data.calls()
         self._runs = 0
+        self.gate_pid: int | None = None
 
     def _csv(self, path: str, count: int) -> Path:
         file = self.work / f"calls-{self._runs}.csv"
@@ -129,6 +134,7 @@ class Bench:
             "-trace_err", "-error_file", "errors.log",
         ]  # fmt: skip
         started = time.monotonic()
+        cpu_before = _cpu_s(self.gate_pid)
         try:
             done = subprocess.run(
                 argv, cwd=run_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -137,6 +143,7 @@ class Bench:
         except subprocess.TimeoutExpired:
             raise SystemExit(f"sipp outlived its own timeout; argv: {argv}") from None
         result = Trial(path, rate, count, elapsed_s=time.monotonic() - started)
+        result.gate_cpu_s = _cpu_s(self.gate_pid) - cpu_before
         if done.returncode not in (0, 1):
             raise SystemExit(f"sipp exited with {done.returncode}: {done.stderr.strip()[-1500:]}")
         _read_stats(run_dir / "stat.csv", result)
@@ -153,6 +160,14 @@ class Bench:
             if errors.exists():
                 result.note = _first_error(errors.read_text(errors="replace"))
         return result
+
+
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _national(e164: str) -> str:
@@ -258,6 +273,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         else:
             pbx.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
         bench = Bench(pbx.sip_port, data, work, args.hold_ms)
+        bench.gate_pid = gate.pid
         for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
             bench.trial(path, 10, 2)
         for rate in rates:
@@ -318,7 +334,8 @@ def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
         f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
     )
     for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",
-                 "Δ p50", "Δ p99", "failed (gate)", "failed (no gate)"):  # fmt: skip
+                 "Δ p50", "Δ p99", "gate CPU/call", "failed (gate)",
+                 "failed (no gate)"):  # fmt: skip
         table.add_column(name, justify="right")
     for gated, bare in _pairs(fixed):
         g50, g99 = percentile(gated.pdd_ms, 50), percentile(gated.pdd_ms, 99)
@@ -332,6 +349,7 @@ def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
             ms(b99),
             f"{g50 - b50:+.1f}",
             f"{g99 - b99:+.1f}",
+            f"{gated.gate_cpu_s * 1000 / max(gated.calls, 1):.1f} ms",
             _failed(gated),
             _failed(bare),
         )
