@@ -29,6 +29,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from dialguard.numbers import InvalidNumber, normalize
+
 from .asterisk import AsteriskContainer, AsteriskError
 from .cases import SCENARIOS_DIR
 from .freeswitch import FreeSwitch, FreeSwitchError
@@ -188,8 +190,18 @@ def place_calls(pbx: Any, gate: Gate, data: DemoData, work: Path) -> list[Outcom
     return [outcomes[index] for index in range(len(data.calls))]
 
 
+def _decisions_for(gate: Gate, callee: str) -> list[dict[str, Any]]:
+    """The callee's decisions, newest first; a number such as ``110`` (no E.164 number, which
+    ``decisions list --callee`` refuses) is stored as dialled."""
+    try:
+        normalize(callee)
+    except InvalidNumber:
+        return [row for row in gate.decisions() if row.get("callee") == callee]
+    return gate.decisions(callee=callee)
+
+
 def _place(sip_port: int, gate: Gate, call: DemoCall, work: Path) -> Outcome:
-    before = len(gate.decisions(callee=call.callee)) if call.verdict != "none" else 0
+    before = len(_decisions_for(gate, call.callee)) if call.verdict != "none" else 0
     sip = run_scenario(
         SCENARIOS_DIR / call.scenario / "scenario.xml",
         port=sip_port,
@@ -201,7 +213,7 @@ def _place(sip_port: int, gate: Gate, call: DemoCall, work: Path) -> Outcome:
     if call.verdict == "none":
         rows = [row for row in gate.decisions() if row.get("callee") == call.callee]
         return Outcome(call, sip, rows[0] if rows else None)
-    rows = gate.decisions(callee=call.callee)
+    rows = _decisions_for(gate, call.callee)
     return Outcome(call, sip, rows[0] if len(rows) > before else None)
 
 
