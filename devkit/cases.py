@@ -75,6 +75,9 @@ class Call:
     """The vault entry's minimum retention: ``retain_until`` = call end + this many days."""
     legal_basis: str | None
     """Text the vault entry's legal basis must contain."""
+    next_allowed: str | None = None
+    """The decision's expected ``next_allowed_at`` (ISO 8601 with the callee's offset); None:
+    the decision must carry none (allowed, or denied for a reason time does not lift)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ def _call(
         recorded=recorded,
         retention_days=retention_days,
         legal_basis=legal_basis,
+        next_allowed=_get(call, "next_allowed", str, path, default=None),
     )
 
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,18 +111,6 @@ DEMO = DemoData(
         ),
     ),
 )  # fmt: skip
-
-
-def demo_for(pbx: str) -> DemoData:
-    """FreeSWITCH's snippet asks the gate about emergency numbers too: its policy lets them
-    through (``emergency.bypass``) and records the decision."""
-    if pbx != "freeswitch":
-        return DEMO
-    calls = tuple(
-        replace(call, verdict="allow", reason="emergency.bypass") if call.callee == "110" else call
-        for call in DEMO.calls
-    )
-    return replace(DEMO, calls=calls)
 
 
 CALL_TIMEOUT_S = 30.0
@@ -282,7 +270,7 @@ def _pbx_and_gate(pbx: str, work: Path) -> Iterator[tuple[Any, Gate]]:
 def run_demo(console: Console, keep: bool, pbx: str = "asterisk") -> int:
     work = Path(tempfile.mkdtemp(prefix="dialguard-demo-"))
     started = time.monotonic()
-    data = demo_for(pbx)
+    data = DEMO
     name = "FreeSWITCH 1.11.1" if pbx == "freeswitch" else "Asterisk 22"
     try:
         where = "/opt/freeswitch" if pbx == "freeswitch" else "in a container (cached rootfs)"

@@ -12,17 +12,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .clock import Clock
-from .national_dnc import NationalDnc
 from .numbers import time_zones, try_normalize
 from .policy.book import PolicyBook
-from .policy.engine import evaluate, is_emergency
+from .policy.emergency import is_emergency
+from .policy.engine import evaluate
 from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
 from .policy.pack import RulePack
-from .storage.decision_log import DecisionLog
 from .storage.facts import fact_reader
-from .storage.store import Store
+
+if TYPE_CHECKING:
+    # Types only: `dialguard check` (a dry run) loads neither the decision log nor the indexes.
+    from .national_dnc import NationalDnc
+    from .storage.decision_log import DecisionLog
+    from .storage.store import Store
 
 _FAILURE_MESSAGES = {
     "gate.timeout": "no decision within the gate's budget: denied",

@@ -47,6 +47,10 @@ class AgiServer:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
 
+    @property
+    def serving(self) -> bool:
+        return self._listener.serving
+
     async def start(self) -> None:
         limit = max(self._settings.max_header_bytes, _MIN_LINE_LIMIT)
         await self._listener.start(self._serve, limit=limit)

@@ -69,6 +69,14 @@ DECISION = record(
         "retention_class": nullable(STRING),
         "retain_until": nullable(INSTANT),
         "latency_ms": nullable({"type": "number"}),
+        "next_allowed_at": {
+            **nullable(INSTANT),
+            "description": "On a denial that time alone lifts (time.quiet_hours, time.holiday, "
+            "frequency.exceeded, a consent valid only from a later instant): the earliest "
+            "instant the same call would pass every rule, ISO 8601 with the callee's UTC "
+            "offset. Null when allowed, and when any reason is one that waiting does not lift "
+            "(callee.dnc, callerid.unregistered, consent.missing without a later consent...).",
+        },
     }
 )
 

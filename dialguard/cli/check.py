@@ -6,7 +6,7 @@ import click
 
 from ..clock import parse_instant
 from ..national_dnc import NationalDnc
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..service import GateService
 from ..views import decision_view
@@ -84,3 +84,5 @@ def _print(view: dict[str, object]) -> None:
         click.echo(f"  - {reason['code']}: {reason['message']}")
     if view["consent_ref"]:
         click.echo(f"  consent: {view['consent_ref']}")
+    if view["next_allowed_at"]:
+        click.echo(f"  next allowed at: {view['next_allowed_at']} (callee's local time)")

@@ -25,6 +25,9 @@ RECORDING = "dialguard_recording"
 RECORD_ON_ANSWER = "execute_on_answer_dialguard"
 """Starts the recording when the call is answered (FreeSWITCH runs every ``execute_on_answer*``
 variable), so it holds the conversation, not the ringing, and the caller gets no early 183."""
+NEXT_ALLOWED = "dialguard_next_allowed"
+"""On a denial that time alone lifts: when the same call would pass (ISO 8601 with the callee's
+offset), set before the verdict; else unset."""
 ALLOW = "ALLOW"
 DENY = "DENY"
 OUTGOING_CALL_BARRED = "OUTGOING_CALL_BARRED"
@@ -95,8 +98,9 @@ def execute(app: str, arg: str) -> bytes:
     )
 
 
-def set_variable(name: str, value: str) -> bytes:
-    return execute("set", f"{checked('variable', name, VARIABLE_NAME)}={checked(name, value)}")
+def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -> bytes:
+    checked_name = checked("variable", name, VARIABLE_NAME)
+    return execute("set", f"{checked_name}={checked(name, value, allowed)}")
 
 
 def set_variables(

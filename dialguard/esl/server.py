@@ -86,6 +86,10 @@ class EslServer:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
 
+    @property
+    def serving(self) -> bool:
+        return self._listener.serving
+
     async def start(self) -> None:
         if (
             self._sink is not None

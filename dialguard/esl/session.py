@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..agi.gate import DecisionGate
-from ..agi.verdict import GATE_BAD_REQUEST, GateVerdict
+from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Direction, Verdict
 from . import commands as cmd
@@ -164,9 +164,12 @@ class EslCall:
                     variables.append(cmd.record_on_answer(directory, verdict.recording))
             frames.append(cmd.transfer(channel.attempt.callee, self._allowed_context(channel)))
         else:
+            if verdict.next_allowed:
+                variables.append((cmd.NEXT_ALLOWED, verdict.next_allowed))
             frames.append(cmd.hangup(self._cause))
         variables.append((cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
-        batch = (cmd.set_variables(*variables), *frames)
+        patterns = {cmd.NEXT_ALLOWED: INSTANT_VALUE}
+        batch = (cmd.set_variables(*variables, allowed=patterns), *frames)
         for future, command in zip(self._send(*batch), batch, strict=True):
             await self._reply(future, command)
         log.info("verdict sent", extra={"fields": self._fields()})

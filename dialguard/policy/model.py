@@ -154,6 +154,10 @@ class Decision:
     """``decided_at`` plus that class's period: when an erasure request may remove the decision.
     None only for decisions stored before dialguard fixed it at decision time."""
     latency_ms: float | None = field(default=None, compare=False)
+    next_allowed_at: datetime | None = None
+    """For a denial that time alone lifts (quiet hours, holiday, frequency window, consent not
+    yet valid): the earliest instant the same call would pass, in the callee's time zone
+    (:mod:`.next_allowed`). None for allowed calls and for any other denial."""
 
     @property
     def allowed(self) -> bool:

@@ -14,6 +14,7 @@ exact parameters that produced it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .model import NumberType
 POLICY_VERSION_MAX = 64
 """Width of ``decisions.policy_version``."""
 CONTACT_FLAGS = frozenset({"minor", "guardian"})
+_DIGITS = re.compile(r"[0-9]{1,15}")
 
 
 class PackError(ValueError):
@@ -85,6 +87,9 @@ class RulePack:
     retention_class: str
     retention: Mapping[str, RetentionClass]
     require_approved_script: bool = True
+    emergency_prefixes: frozenset[str] = frozenset()
+    """Prefixes (a national or trunk prefix) that may precede an emergency number as dialled;
+    :mod:`.emergency` is the one place that decides what an emergency call is."""
     data_region: str | None = None
     """Where recordings and personal data of calls under this pack must be stored (EU: ``eu``)."""
     sensitive_data: bool = False
@@ -199,6 +204,14 @@ def _retention(reader: _Reader) -> dict[str, RetentionClass]:
     }
 
 
+def _digit_strings(reader: _Reader, dotted: str, required: bool) -> frozenset[str]:
+    """Emergency numbers and prefixes: strings of digits, matched exactly as dialled."""
+    values = reader.get(dotted, list) if required else reader.opt(dotted, list, [])
+    if not all(isinstance(v, str) and _DIGITS.fullmatch(v) for v in values):
+        raise PackError(f"{reader.origin}: {dotted!r} must be strings of digits, got {values!r}")
+    return frozenset(values)
+
+
 NO_HOLIDAYS = HolidayCalendar({}, frozenset(), frozenset(), {})
 """For jurisdictions without a nationwide ban on holiday calls (with ``missing = "allow"``)."""
 
@@ -249,7 +262,7 @@ def build_pack(
         version=reader.get("pack.version", str),
         effective_from=reader.get("pack.effective_from", date),
         policy_version=policy_version,
-        emergency_numbers=frozenset(reader.get("emergency.numbers", list)),
+        emergency_numbers=_digit_strings(reader, "emergency.numbers", required=True),
         purposes=_purposes(reader),
         quiet_start=reader.clock("quiet_hours.start"),
         quiet_end=reader.clock("quiet_hours.end"),
@@ -263,6 +276,7 @@ def build_pack(
         retention_class=retention_class,
         retention=retention,
         require_approved_script=reader.get("campaigns.require_approved_script", bool),
+        emergency_prefixes=_digit_strings(reader, "emergency.prefixes", required=False),
         data_region=reader.opt("data.region", str, None),
         sensitive_data=reader.opt("data.sensitive", bool, False),
         export_roles=reader.strings("data.export_roles"),

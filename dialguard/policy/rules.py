@@ -1,11 +1,15 @@
 """The rules. Each is a small object whose ``evaluate(ctx)`` returns the reasons it objects with
 (empty when the call passes it). No rule reads the clock or the database: everything it may look
 at is in the frozen :class:`RuleContext`.
+
+The rules that time alone can satisfy (quiet hours, holidays, frequency windows, a consent not yet
+valid) also answer ``lifts_at(ctx)``: the earliest instant after ``ctx.now`` at which they stop
+objecting with the same facts, or None when waiting will not do (:mod:`.next_allowed`).
 """
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .context import Rule, RuleContext, holds, valid_consent
@@ -118,8 +122,27 @@ def _in_quiet_hours(local: time, start: time, end: time) -> bool:
     return local >= start or local < end
 
 
+def _local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone)
+
+
 class QuietHours:
     """Outside quiet hours in every zone the callee may be in."""
+
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """The end of the quiet hours the callee is in now, in the zone where it ends last."""
+        pack = ctx.pack
+        ends = []
+        for zone in ctx.callee_zones():
+            tz = ZoneInfo(zone)
+            local = ctx.now.astimezone(tz)
+            if not _in_quiet_hours(local.time(), pack.quiet_start, pack.quiet_end):
+                continue
+            day = local.date()
+            if pack.quiet_start > pack.quiet_end and local.time() >= pack.quiet_start:
+                day += timedelta(days=1)  # quiet hours across midnight: they end tomorrow
+            ends.append(_local_instant(day, pack.quiet_end, tz))
+        return max(ends, default=None)
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         pack = ctx.pack
@@ -138,6 +161,32 @@ class QuietHours:
 
 class Holidays:
     """Statutory holiday periods are blocked all day in the callee's local date."""
+
+    MAX_PERIOD_DAYS = 60
+    """Longer than any statutory holiday period: a longer run of holidays is bad data."""
+
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """The start of the first day after the holiday period, in the zone where it comes last;
+        None when the calendar lacks the year (importing it lifts that, not time)."""
+        calendar = ctx.pack.calendar
+        starts = []
+        for zone in ctx.callee_zones():
+            tz = ZoneInfo(zone)
+            day = ctx.now.astimezone(tz).date()
+            if not calendar.covers(day):
+                if ctx.pack.deny_when_calendar_missing:
+                    return None
+                continue
+            if calendar.holiday_name(day) is None:
+                continue
+            for _ in range(self.MAX_PERIOD_DAYS):
+                day += timedelta(days=1)
+                if not calendar.covers(day) or calendar.holiday_name(day) is None:
+                    break
+            else:
+                return None
+            starts.append(_local_instant(day, time(0), tz))
+        return max(starts, default=None)
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         calendar = ctx.pack.calendar
@@ -162,6 +211,18 @@ class Holidays:
 class Frequency:
     """Layered rolling windows over earlier allowed attempts to this callee by this tenant."""
 
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """When enough attempts have left every exceeded window: an attempt at ``a`` stops
+        counting in a window ``w`` at ``a + w``."""
+        lifts = []
+        for window in ctx.pack.frequency:
+            since = ctx.now - window.window
+            inside = sorted(at for at in ctx.facts.recent_attempts if since < at <= ctx.now)
+            excess = len(inside) - window.max_attempts
+            if excess >= 0:
+                lifts.append(inside[excess] + window.window)
+        return max(lifts, default=None)
+
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         for window in ctx.pack.frequency:
             since = ctx.now - window.window
@@ -178,7 +239,30 @@ class Frequency:
         return ()
 
 
+def _pending_consent(ctx: RuleContext) -> datetime | None:
+    """When the earliest consent given for a later instant (on an accepted channel, and neither
+    expired nor revoked by then) starts to hold; None when there is none."""
+    rule = ctx.pack.purposes.get(ctx.attempt.purpose)
+    channels = rule.consent_channels if rule is not None else frozenset()
+    return min(
+        (
+            c.given_at
+            for c in ctx.facts.consents
+            if c.tenant == ctx.attempt.tenant
+            and c.purpose == ctx.attempt.purpose
+            and (not channels or c.channel in channels)
+            and c.given_at > ctx.now
+            and holds(c, c.given_at)
+        ),
+        default=None,
+    )
+
+
 class Consent:
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """A consent that is valid only from a later instant: that instant."""
+        return _pending_consent(ctx)
+
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         rule = ctx.pack.purposes.get(ctx.attempt.purpose)
         if rule is None or not rule.requires_consent or valid_consent(ctx) is not None:
@@ -196,6 +280,8 @@ class Consent:
         elif wrong_channel:
             needed = " or ".join(sorted(rule.consent_channels))
             detail = f"needs a {needed} record (found: {', '.join(wrong_channel)})"
+        elif (pending := _pending_consent(ctx)) is not None:
+            detail = f"is valid only from {pending.isoformat()}"
         else:
             detail = "is missing"
         return (Reason("consent.missing", f"consent for {ctx.attempt.purpose} {detail}"),)

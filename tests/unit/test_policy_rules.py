@@ -191,7 +191,7 @@ def test_one_attempt_per_ten_minutes(pack: RulePack) -> None:
         (consent(revoked_at=WEDNESDAY_10 - timedelta(days=1)), "was revoked"),
         (consent(purpose="consultation"), "is missing"),
         (consent(tenant="other"), "is missing"),
-        (consent(given_at=WEDNESDAY_10 + timedelta(minutes=1)), "is missing"),
+        (consent(given_at=WEDNESDAY_10 + timedelta(minutes=1)), "is valid only from"),
     ],
 )
 def test_consent_must_hold_for_callee_tenant_and_purpose(
