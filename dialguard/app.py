@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from .agi.optout import KeypadOptOut, OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
@@ -22,7 +23,12 @@ from .config import ConfigError, Settings
 from .esl.server import EslServer
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
-from .preflight import warn_about_cleartext, warn_about_file_modes
+from .preflight import (
+    warn_about_cleartext,
+    warn_about_file_modes,
+    warn_about_filings,
+    warn_about_residency,
+)
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -105,6 +111,8 @@ class GateApp:
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
+        if primary:
+            await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
@@ -128,14 +136,16 @@ class GateApp:
             self.decision_log,
             tenant_regions(self.settings),
             self.national_dnc,
+            self.settings.database.region or None,
         )
+        optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
-            routes = build_routes(gate, self.settings.agi.budget_ms)
+            routes = build_routes(gate, self.settings.agi.budget_ms, OptOutRoute(optout))
             self.agi = AgiServer(self.settings.agi, routes)
             await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
         if primary and self.settings.esl.enabled:
             sink = None if self.recording is None else self.recording.sink
-            self.esl = EslServer(self.settings.esl, gate, recordings=sink)
+            self.esl = EslServer(self.settings.esl, gate, recordings=sink, optout=optout)
             await listen("esl", self.settings.esl.host, self.settings.esl.port, self.esl.start)
         if self.recording is not None:
             await self.recording.start()
@@ -212,6 +222,9 @@ class GateApp:
     def _warn_about_data_regions(self) -> None:
         """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
         (``data.residency``); say so once at start rather than only in each denial."""
+        warn_about_residency(
+            self.settings, self.book.data_regions(), self.settings.recording.tenant_region_map()
+        )
         configured = set(self.settings.recording.regions_map())
         for pack, region in sorted(self.book.data_regions().items()):
             if region not in configured:

@@ -3,8 +3,9 @@
 Header names are FreeSWITCH's (``switch_channel_event_set_data``): the caller profile as
 ``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant, purpose
 and (optionally) campaign as the channel variables ``dialguard_tenant``, ``dialguard_purpose``
-and ``dialguard_campaign``; ``dialguard_route=inbound`` (the ``dialguard_inbound`` context) makes
-the call an inbound one, whose caller ID the policy screens (e.g. one of our own numbers).
+and ``dialguard_campaign``; ``dialguard_direction=inbound`` (the ``dialguard_inbound``
+context) makes the call an inbound one, whose caller ID the policy screens (e.g. one of our
+own numbers).
 
 Caller-ID trust rule: the gate checks the number FreeSWITCH will present on the bridged leg, i.e.
 ``effective_caller_id_number`` when the dialplan set one, else the caller profile's number —
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..agi.attempt import HIDDEN_NUMBERS
-from ..policy.model import CallAttempt, Direction, Presentation
+from ..policy.model import VERSTATS, CallAttempt, Direction, Presentation
 from .commands import DIAL_STRING
 
 FS_HIDDEN_NUMBERS = HIDDEN_NUMBERS | {"0000000000"}
@@ -34,7 +35,7 @@ PRIVACY_HEADERS = ("variable_sip_Privacy", "variable_sip_h_Privacy")
 operator's dialplan or a B2BUA in front may have put one (``sip_h_Privacy``): both are read."""
 TRUE = frozenset({"true", "yes", "on", "1"})
 INBOUND = "inbound"
-"""``dialguard_route`` of the ``dialguard_inbound`` context."""
+"""``dialguard_direction`` of the ``dialguard_inbound`` context."""
 _PRIVACY_SEPARATORS = re.compile(r"[;,\s]+")
 
 
@@ -81,10 +82,19 @@ def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
 
 
 def direction_of(headers: Mapping[str, str]) -> Direction:
-    """INBOUND only when the dialplan said so; anything else is gated as an outbound call."""
-    if _first(headers, "variable_dialguard_route").lower() == INBOUND:
+    """``dialguard_direction=inbound`` (the snippet's ``dialguard_inbound`` context) screens a call
+    from the carrier (its caller ID, its verstat); anything else is gated as an outbound call."""
+    if _first(headers, "variable_dialguard_direction").lower() == INBOUND:
         return Direction.INBOUND
     return Direction.OUTBOUND
+
+
+def _verstat(headers: Mapping[str, str]) -> str | None:
+    """``sip_verstat`` as ``sofia_stir_shaken_vs`` sets it after checking the Identity header,
+    else the dialplan's ``dialguard_verstat`` (e.g. the carrier's verstat parameter); only the
+    three verstat values count."""
+    value = _first(headers, "variable_sip_verstat", "variable_dialguard_verstat")
+    return value if value in VERSTATS else None
 
 
 def channel_from(headers: Mapping[str, str]) -> Channel:
@@ -111,6 +121,7 @@ def channel_from(headers: Mapping[str, str]) -> Channel:
         direction=direction_of(headers),
         campaign=_first(headers, "variable_dialguard_campaign") or None,
         call_id=uniqueid[:128],
+        verstat=_verstat(headers),
     )
     answered = _first(headers, "Answer-State").lower() == "answered"
     return Channel(uniqueid[:128], attempt, answered)

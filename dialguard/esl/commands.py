@@ -47,6 +47,11 @@ PATH = re.compile(r"(?:\$\$\{[A-Za-z0-9_]+\}|/?[A-Za-z0-9._-]+)(?:/[A-Za-z0-9._-
 _LINE_BREAKERS = re.compile(r"[\r\n\x00]")
 _PRINTABLE = re.compile(r"[ -~]*")
 
+SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
+"""What ``playback`` may play: a tone, or a file path as :data:`PATH`."""
+OPTOUT_KEY = re.compile(r"[0-9*#]?")
+NORMAL_CLEARING = "NORMAL_CLEARING"
+
 MYEVENTS_EVENTS = (
     "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
     "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
@@ -55,8 +60,9 @@ MYEVENTS_EVENTS = (
     "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
 )  # fmt: skip
 """What ``myevents`` subscribes to (``parse_command`` in mod_event_socket.c, FreeSWITCH 1.11)."""
-SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP")
-"""All the gate reads: the call's end (with answer and hangup times) and its recording's end."""
+SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
+"""All the gate reads: the call's end (with answer and hangup times), its recording's end, and
+the callee's keys (the keypad opt-out)."""
 
 
 class UnsafeArgument(ValueError):
@@ -141,6 +147,10 @@ def recording_path(directory: str, recording: str) -> str:
 
 def record_session(directory: str, recording: str) -> bytes:
     return execute("record_session", recording_path(directory, recording))
+
+
+def playback(sound: str) -> bytes:
+    return execute("playback", checked("sound", sound, SOUND))
 
 
 def transfer(destination: str, context: str) -> bytes:

@@ -25,9 +25,9 @@ from pathlib import PurePosixPath
 from ..agi.gate import DecisionGate, DecisionMaker
 from ..config import ConfigError
 from ..listener import Listener
-from .commands import PATH
+from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink
-from .session import EslCall
+from .session import EslCall, OptOut
 from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
@@ -58,6 +58,13 @@ def check_settings(settings: EslSettings) -> None:
     for key in ("allowed_context", "allowed_inbound_context"):
         if not CONTEXT_NAME.fullmatch(getattr(settings, key)):
             raise ConfigError(f"esl.{key}: {getattr(settings, key)!r} is not [A-Za-z0-9_.-]")
+    if not OPTOUT_KEY.fullmatch(settings.optout_key):
+        raise ConfigError(f"esl.optout_key: {settings.optout_key!r} is not one of 0-9, * or #")
+    if not SOUND.fullmatch(settings.optout_confirm):
+        raise ConfigError(
+            f"esl.optout_confirm: {settings.optout_confirm[:80]!r} is neither a tone_stream:// "
+            "tone nor a path of [A-Za-z0-9._-] segments"
+        )
 
 
 class EslServer:
@@ -66,11 +73,14 @@ class EslServer:
         settings: EslSettings,
         maker: DecisionMaker,
         recordings: RecordingSink | None = None,
+        optout: OptOut | None = None,
     ) -> None:
         check_settings(settings)
         self._settings = settings
         self._gate = DecisionGate(maker, settings.budget_ms)
         self._sink = recordings
+        self._optout = optout
+        """None: the keypad opt-out is off (``esl.optout_key`` ignored)."""
         """None: recordings stay where FreeSWITCH wrote them."""
         self._listener = Listener("ESL outbound socket", settings.host, settings.port, log)
         self._alert = self._listener.alert
@@ -122,7 +132,9 @@ class EslServer:
             return  # the listener closes the socket
         self._open[peer] += 1
         try:
-            call = EslCall(reader, writer, self._settings, self._gate, self._sink, self._alert)
+            call = EslCall(
+                reader, writer, self._settings, self._gate, self._sink, self._alert, self._optout
+            )
             await call.run()
         except asyncio.CancelledError:
             # Ours (stop()): end quietly, asyncio's stream callback would log a cancelled task.

@@ -2,16 +2,20 @@
 
 The conversation takes two round trips before the verdict is acted on. First one write:
 ``connect`` (its reply is the channel data), ``linger``, ``myevents`` (this channel only),
-``nixevent`` (all of myevents' kinds but CHANNEL_HANGUP_COMPLETE) and ``event plain
-CHANNEL_HANGUP_COMPLETE RECORD_STOP``: FreeSWITCH reads commands one at a time and answers each in
-order, so the decision starts as soon as the ``connect`` reply is in, while the other replies
-arrive. Then the verdict in one write: one ``multiset`` (reason, decision id, recording, the
-verdict last) and ``transfer`` or ``hangup``. Then we linger until CHANNEL_HANGUP_COMPLETE
-(RECORD_STOP comes before it) and close, which lets FreeSWITCH release the channel. Replies come
-back in command order, so the oldest pending command takes the next reply.
+``nixevent`` (all of myevents' kinds but CHANNEL_HANGUP_COMPLETE and DTMF) and ``event plain
+CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``: FreeSWITCH reads commands one at a time and
+answers each in order, so the decision starts as soon as the ``connect`` reply is in, while
+the other replies arrive. Then the verdict in one write: one ``multiset`` (reason, decision
+id, recording, the verdict last) and ``transfer`` or ``hangup``. Then we linger until
+CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH release
+the channel. Replies come back in command order, so the oldest pending command takes the next
+reply.
 
 A recording starts when the call is answered (``execute_on_answer_dialguard``), or at once for a
 channel that was already answered: the file holds the conversation, never the ringing.
+
+While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of an allowed call runs
+the callee's keypad opt-out, the confirmation and a hangup.
 
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
@@ -25,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..agi.gate import DecisionGate
@@ -52,6 +56,10 @@ ANSWERED = "Caller-Channel-Answered-Time"
 
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
+OptOut = Callable[[str], Awaitable[str]]
+"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.agi.optout.
+KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
+OPTED_OUT = "callee.optout"
 
 
 class PeerGone(Exception):
@@ -71,6 +79,7 @@ class EslCall:
         gate: DecisionGate,
         sink: RecordingSink | None,
         alert: Alert,
+        optout: OptOut | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -95,6 +104,10 @@ class EslCall:
         self._record_stop: Event | None = None
         self._hangup_complete: Event | None = None
         self._cause = cmd.OUTGOING_CALL_BARRED
+        self._optout = optout if settings.optout_key else None
+        self._optout_task: asyncio.Task[None] | None = None
+        """Started by the first opt-out key after an ALLOW; at most one per call."""
+        self._allowed = False
 
     async def run(self) -> None:
         reader_task = asyncio.create_task(self._read_loop())
@@ -112,7 +125,10 @@ class EslCall:
             log.debug("FreeSWITCH went away: %r", exc, extra={"fields": self._fields()})
         finally:
             reader_task.cancel()
-            await asyncio.wait({reader_task})
+            tasks: set[asyncio.Task[None]] = {reader_task}
+            if self._optout_task is not None:
+                tasks.add(self._optout_task)  # bounded: the op and two commands
+            await asyncio.wait(tasks)
             for future in self._sent:  # replies to commands we no longer wait for
                 if future.done() and not future.cancelled():
                     future.exception()
@@ -170,6 +186,9 @@ class EslCall:
         variables.append((cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
         patterns = {cmd.NEXT_ALLOWED: INSTANT_VALUE}
         batch = (cmd.set_variables(*variables, allowed=patterns), *frames)
+        # From here the callee's key counts: its DTMF event may come before the reply to the
+        # transfer is handled (the reader dispatches both in one go).
+        self._allowed = allow
         for future, command in zip(self._send(*batch), batch, strict=True):
             await self._reply(future, command)
         log.info("verdict sent", extra={"fields": self._fields()})
@@ -179,6 +198,20 @@ class EslCall:
         if channel.attempt.direction is Direction.INBOUND:
             return self._settings.allowed_inbound_context
         return self._settings.allowed_context
+
+    async def _opt_out(self, optout: OptOut, decision_id: str) -> None:
+        """The callee pressed the opt-out key: store it, confirm only if stored, hang up."""
+        reason = await optout(decision_id)
+        try:
+            if reason == OPTED_OUT:
+                await self._command(cmd.playback(self._settings.optout_confirm))
+            else:
+                self._alert(
+                    "optout.not-stored", "keypad opt-out NOT stored", why=reason, **self._fields()
+                )
+            await self._command(cmd.hangup(cmd.NORMAL_CLEARING))
+        except (PeerGone, ConnectionError, TimeoutError, CommandRefused) as exc:
+            log.debug("could not confirm the opt-out: %r", exc, extra={"fields": self._fields()})
 
     async def _linger_out(self, allowed: bool) -> None:
         """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE, then hand over the
@@ -246,6 +279,11 @@ class EslCall:
         self._writer.write(b"".join(frames))
         return futures
 
+    async def _command(self, data: bytes) -> CommandReply:
+        """One command on its own (the keypad opt-out's playback and hangup)."""
+        [future] = self._send(data)
+        return await self._reply(future, data)
+
     async def _reply(self, future: asyncio.Future[CommandReply], data: bytes) -> CommandReply:
         try:
             async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
@@ -308,6 +346,17 @@ class EslCall:
             self._finished.set()
         elif event.name == "RECORD_STOP" and self._recording and is_ours(event, self._recording):
             self._record_stop = event
+        elif event.name == "DTMF":
+            self._on_dtmf(event)
+
+    def _on_dtmf(self, event: Event) -> None:
+        """Only the socket's own channel (``myevents``), only after the ALLOW, only once."""
+        verdict, optout = self._verdict, self._optout
+        if optout is None or verdict is None or not self._allowed or self._optout_task:
+            return
+        if event.get("DTMF-Digit") != self._settings.optout_key or self._down.is_set():
+            return
+        self._optout_task = asyncio.create_task(self._opt_out(optout, verdict.decision_id))
 
     def _end_of_input(self) -> None:
         """Nothing more will be read: wake every waiter."""

@@ -38,4 +38,11 @@ class EslSettings:
     allowed_context: str = "dialguard_allowed"
     """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""
     allowed_inbound_context: str = "dialguard_allowed_inbound"
-    """Allowed inbound calls (``dialguard_route=inbound``) are transferred here instead."""
+    """Allowed inbound calls (``dialguard_direction=inbound``) are transferred here instead."""
+    optout_key: str = "9"
+    """DTMF digit that opts the callee out during an allowed call (a ``DTMF`` event on the
+    socket's channel): the number goes on the tenant's do-not-call list, ``optout_confirm``
+    plays, the call is hung up. Empty: no keypad opt-out."""
+    optout_confirm: str = "tone_stream://%(500,0,440)"
+    """What FreeSWITCH's ``playback`` plays once the opt-out is stored: your prompt file (an
+    absolute path or one under ``$${sounds_dir}``), or this tone."""

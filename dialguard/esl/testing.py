@@ -83,7 +83,7 @@ _OVERRIDES = {
     "accountcode": ("variable_accountcode",),
     "hide_number": ("Caller-Privacy-Hide-Number", "Channel-Privacy-Hide-Number"),
     "sip_privacy": ("variable_sip_Privacy",),
-    "route": ("variable_dialguard_route",),
+    "route": ("variable_dialguard_direction",),
 }
 
 

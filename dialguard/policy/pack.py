@@ -26,6 +26,7 @@ from typing import Any
 from .calendar import HolidayCalendar, load_calendar_file, shipped_cn_calendar
 from .layers import Tracked, flatten
 from .model import NumberType
+from .numbering import NumberingError, NumberingPlan, parse_plan
 
 POLICY_VERSION_MAX = 64
 """Width of ``decisions.policy_version``."""
@@ -87,6 +88,10 @@ class RulePack:
     retention_class: str
     retention: Mapping[str, RetentionClass]
     require_approved_script: bool = True
+    unverified_inbound: str = "ignore"
+    """``inbound.verification``: what a caller ID whose STIR/SHAKEN verification failed (verstat
+    ``TN-Validation-Failed``) does to an inbound call: ``refuse`` it, ``flag`` it (allowed, with
+    ``callerid.verification_failed``) or ``ignore`` it (the default)."""
     emergency_prefixes: frozenset[str] = frozenset()
     """Prefixes (a national or trunk prefix) that may precede an emergency number as dialled;
     :mod:`.emergency` is the one place that decides what an emergency call is."""
@@ -97,6 +102,8 @@ class RulePack:
     export_roles: frozenset[str] = frozenset()
     """When non-empty, only these roles may export personal data (healthcare: ``dsr``)."""
     phrase_packs: tuple[str, ...] = ()
+    numbering: NumberingPlan | None = None
+    """The jurisdiction's access-code classes (``[numbering]``): China's 95xxx, 100xx, 106…"""
     """Banned-phrase packs (:mod:`dialguard.phrases`) for scripts and texts under this pack."""
     layers: tuple[str, ...] = ()
     """Layers used: ``name-version``: ``cn-2026.1``, ``us-2026.1/FL``, ``cn-finance-2026.1``."""
@@ -114,6 +121,19 @@ class RulePack:
     @property
     def longest_window(self) -> timedelta:
         return max((w.window for w in self.frequency), default=timedelta(0))
+
+
+VERIFICATION_ACTIONS = ("refuse", "flag", "ignore")
+
+
+def _verification(reader: _Reader) -> str:
+    action = reader.opt("inbound.verification", str, "ignore")
+    if action not in VERIFICATION_ACTIONS:
+        raise PackError(
+            f"{reader.origin}: 'inbound.verification' must be one of "
+            f"{', '.join(VERIFICATION_ACTIONS)}, not {action!r}"
+        )
+    return str(action)
 
 
 class _Reader:
@@ -233,6 +253,16 @@ def _zones(reader: _Reader) -> tuple[str, ...]:
     return zones
 
 
+def _numbering(reader: _Reader) -> NumberingPlan | None:
+    table = reader.opt("numbering", Mapping, None)
+    if table is None:
+        return None
+    try:
+        return parse_plan(table, reader.origin)
+    except NumberingError as exc:
+        raise PackError(str(exc)) from None
+
+
 def build_pack(
     merged: Tracked,
     origin: str,
@@ -272,6 +302,7 @@ def build_pack(
         frequency=_frequency(reader),
         refuse_spoofed_inbound=reader.get("inbound.refuse_spoofed", bool),
         refuse_invalid_inbound=reader.get("inbound.refuse_invalid", bool),
+        unverified_inbound=_verification(reader),
         record_outbound=reader.get("recording.outbound", bool),
         retention_class=retention_class,
         retention=retention,
@@ -281,6 +312,7 @@ def build_pack(
         sensitive_data=reader.opt("data.sensitive", bool, False),
         export_roles=reader.strings("data.export_roles"),
         phrase_packs=tuple(sorted(reader.strings("phrases.packs"))),
+        numbering=_numbering(reader),
         layers=layers,
         parameters=parameters,
         sources={k: v for k, v in merged.sources.items() if k in parameters},

@@ -54,12 +54,12 @@ def test_the_verdict_variables_are_one_multiset_with_the_verdict_last() -> None:
     )
 
 
-def test_setup_goes_with_connect_and_keeps_two_events() -> None:
+def test_setup_goes_with_connect_and_keeps_only_the_events_read() -> None:
     assert cmd.SETUP == (cmd.LINGER, cmd.MYEVENTS, cmd.NIXEVENTS, cmd.SUBSCRIBE)
     nixed = set(cmd.NIXEVENTS.decode().split()[1:])
     kept = set(cmd.MYEVENTS_EVENTS) - nixed
-    assert kept == {"CHANNEL_HANGUP_COMPLETE"}
-    assert cmd.SUBSCRIBE == b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP\n\n"
+    assert kept == {"CHANNEL_HANGUP_COMPLETE", "DTMF"}
+    assert cmd.SUBSCRIBE == b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF\n\n"
 
 
 @pytest.mark.parametrize(
