@@ -25,6 +25,7 @@ from .storage.facts import fact_reader
 
 if TYPE_CHECKING:
     # Types only: `dialguard check` (a dry run) loads neither the decision log nor the indexes.
+    from .metrics import GateMetrics
     from .national_dnc import NationalDnc
     from .storage.decision_log import DecisionLog
     from .storage.store import Store
@@ -46,6 +47,8 @@ class GateService:
         tenant_region: Callable[[str], str] | None = None,
         national_dnc: NationalDnc | None = None,
         decision_region: str | None = None,
+        *,
+        metrics: GateMetrics | None = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -61,6 +64,8 @@ class GateService:
         self.decision_region = decision_region
         """Where decisions are stored (``database.region``); None: not declared."""
         self.numbering = book.numbering
+        self.metrics = metrics
+        """Counts each stored decision and each of the gate's own denials (``GET /metrics``)."""
         self._facts = fact_reader(store)
 
     def close(self) -> None:
@@ -125,7 +130,11 @@ class GateService:
             retention_class=retention_class,
             retain_until=retain_until,
         )
+        if self.metrics is not None:
+            self.metrics.failed(reason)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
 
     async def decide(self, attempt: CallAttempt) -> Decision:
         """Decide a live call; returns only once the decision is durably stored."""
@@ -133,4 +142,6 @@ class GateService:
             raise RuntimeError("GateService.decide needs a running DecisionLog")
         decision = await self.dry_run(attempt)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
         return decision

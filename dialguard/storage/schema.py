@@ -251,6 +251,19 @@ decisions = Table(
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),
+    # The console's and the quarterly report's counts per tenant and time range: covering, so
+    # the overview reads the index alone (SQLite), never the rows.
+    Index(
+        "ix_decisions_tenant_decided_at_console",
+        "tenant",
+        "decided_at",
+        "verdict",
+        "first_reason",
+        "restricted",
+        "latency_ms",
+        "campaign",
+        "caller_e164",
+    ),
 )
 
 frequency_resets = Table(
@@ -276,6 +289,8 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # A decision's (or any subject's) entries, for the console's decision page.
+    Index(None, "subject"),
 )
 
 # Tables other packages own in this same database register themselves on ``metadata``; importing
