@@ -111,12 +111,13 @@ def make_dataset(size: DataSize, seed: int = 7) -> tuple[Dataset, list[str]]:
 def seed_store(database: Path, size: DataSize, now: datetime, seed: int = 7) -> Dataset:
     """Fill an initialised (``dialguard init``) SQLite store with ``size`` of realistic data,
     through the schema's own SQLAlchemy tables so every value is stored as the gate expects."""
-    from sqlalchemy import create_engine, insert
+    from sqlalchemy import create_engine, insert, select
 
     from dialguard.storage.schema import (
         consents,
         decisions,
         dnc_entries,
+        number_filings,
         registered_numbers,
         tenants,
     )
@@ -136,23 +137,50 @@ def seed_store(database: Path, size: DataSize, now: datetime, seed: int = 7) -> 
             insert(tenants),
             [{"name": t, "industry": "general", "created_at": at} for t in tenant_names],
         )
+        terms = {
+            "purposes": ["callback", "consultation"],
+            "inbound_enabled": True,
+            "outbound_enabled": True,
+            "number_type": "call-centre",
+            "filed_on": date(2026, 1, 5),
+            "active": True,
+        }
         conn.execute(
             insert(registered_numbers),
             [
                 {
                     "number": number,
                     "tenant": tenant,
-                    "purposes": ["callback", "consultation"],
-                    "inbound_enabled": True,
-                    "outbound_enabled": True,
-                    "number_type": "call-centre",
                     "filing_ref": f"MIIT-BENCH-{i}",
-                    "filed_on": date(2026, 1, 5),
-                    "active": True,
                     "created_at": at,
                     "updated_at": at,
+                    **terms,
                 }
                 for i, (number, tenant) in enumerate(callers)
+            ],
+        )
+        # The gate reads the filing in force from number_filings (one version per registration).
+        registrations = conn.execute(
+            select(
+                registered_numbers.c.id,
+                registered_numbers.c.number,
+                registered_numbers.c.tenant,
+                registered_numbers.c.filing_ref,
+            )
+        ).all()
+        conn.execute(
+            insert(number_filings),
+            [
+                {
+                    "registration_id": row.id,
+                    "number": row.number,
+                    "tenant": row.tenant,
+                    "change": "filed",
+                    "filing_ref": row.filing_ref,
+                    "recorded_at": at,
+                    **terms,
+                }
+                for row in registrations
             ],
         )
         conn.execute(

@@ -1,6 +1,7 @@
-"""Benchmark 1 (issue 8): SIPp → Asterisk (devkit container) → dialguard, end to end.
+"""Benchmark 1 (issues 8, 15): SIPp → Asterisk or FreeSWITCH → dialguard, end to end.
 
-    .venv/bin/python bench/pbx_e2e.py [--rates 20,50,100,200] [--duration 10] [--hold-ms 0]
+    .venv/bin/python bench/pbx_e2e.py [--pbx asterisk|freeswitch] [--rates 20,50,100,200]
+        [--duration 10] [--hold-ms 0]
         [--search-max 400] [--resolution 10] [--trial 10] [--soak 600 [--soak-rate 100]
         [--soak-paths gate]] [--consents 100000]
 
@@ -21,6 +22,11 @@ search.
 
 Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``: verbose logging
 off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
+
+``--pbx freeswitch``: the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, log level warning)
+with the shipped ``dialguard.xml``; the gated path goes through ``dialguard`` (``socket`` to the
+gate's outbound Event Socket), the baseline ``9<number>`` straight to ``dialguard_allowed`` (the
+same snippet minus the gate). Both end in the same bridge to the carrier profile, which answers.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import os
 import shutil
 import socket
 import subprocess
@@ -37,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -44,8 +52,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from _common import FROZEN_NOW, Dataset, DataSize, console, ms, percentile, seed_store  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from devkit.asterisk import AsteriskContainer  # noqa: E402
 from devkit.bench_asterisk import NO_GATE_PREFIX, bench_container  # noqa: E402
+from devkit.freeswitch import FreeSwitch  # noqa: E402
 from devkit.gate import Gate  # noqa: E402
 from devkit.net import LOOPBACK, free_port  # noqa: E402
 from devkit.sipp import parse_invite_outcomes  # noqa: E402
@@ -70,6 +78,9 @@ class Trial:
     pdd_ms: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
     note: str = ""
+    gate_cpu_s: float = 0.0
+    """CPU time (user + system) ``dialguard serve`` spent during the trial: its cost per call
+    does not depend on how busy the machine is."""
 
     @property
     def failures(self) -> int:
@@ -82,12 +93,13 @@ class Trial:
 
 
 class Bench:
-    def __init__(self, asterisk: AsteriskContainer, data: Dataset, work: Path, hold_ms: int):
-        self.asterisk = asterisk
+    def __init__(self, sip_port: int, data: Dataset, work: Path, hold_ms: int):
+        self.sip_port = sip_port
         self.work = work
         self.hold_ms = hold_ms
         self._calls = data.calls()
         self._runs = 0
+        self.gate_pid: int | None = None
 
     def _csv(self, path: str, count: int) -> Path:
         file = self.work / f"calls-{self._runs}.csv"
@@ -110,7 +122,7 @@ class Bench:
             raise SystemExit("sipp is not installed: apt-get install sip-tester")
         budget = seconds + 30 + self.hold_ms / 1000
         argv = [
-            sipp, f"{LOOPBACK}:{self.asterisk.sip_port}",
+            sipp, f"{LOOPBACK}:{self.sip_port}",
             "-sf", str(SCENARIO), "-inf", str(inf),
             "-i", LOOPBACK,
             "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
@@ -122,6 +134,7 @@ class Bench:
             "-trace_err", "-error_file", "errors.log",
         ]  # fmt: skip
         started = time.monotonic()
+        cpu_before = _cpu_s(self.gate_pid)
         try:
             done = subprocess.run(
                 argv, cwd=run_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -130,6 +143,7 @@ class Bench:
         except subprocess.TimeoutExpired:
             raise SystemExit(f"sipp outlived its own timeout; argv: {argv}") from None
         result = Trial(path, rate, count, elapsed_s=time.monotonic() - started)
+        result.gate_cpu_s = _cpu_s(self.gate_pid) - cpu_before
         if done.returncode not in (0, 1):
             raise SystemExit(f"sipp exited with {done.returncode}: {done.stderr.strip()[-1500:]}")
         _read_stats(run_dir / "stat.csv", result)
@@ -146,6 +160,14 @@ class Bench:
             if errors.exists():
                 result.note = _first_error(errors.read_text(errors="replace"))
         return result
+
+
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _national(e164: str) -> str:
@@ -190,6 +212,7 @@ def search(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pbx", choices=("asterisk", "freeswitch"), default="asterisk")
     parser.add_argument("--rates", default="20,50,100,200")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per fixed rate")
     parser.add_argument("--hold-ms", type=int, default=0, help="answered call length")
@@ -205,7 +228,7 @@ def main() -> int:
     parser.add_argument("--threadpool-max", type=int, default=64)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    for tool in ("sipp", "unshare", "nsenter"):
+    for tool in ("sipp",) if args.pbx == "freeswitch" else ("sipp", "unshare", "nsenter"):
         if shutil.which(tool) is None:
             raise SystemExit(f"pbx_e2e needs {tool} (apt-get install sip-tester util-linux)")
     work = Path(tempfile.mkdtemp(prefix="dialguard-bench-pbx-"))
@@ -228,20 +251,29 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         history=50_000,
         dnc_overlap=0.0,  # every call is to be allowed
     )
-    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW)
+    esl_port = free_port() if args.pbx == "freeswitch" else None
+    gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=esl_port)
     gate.init()
     data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
     console.print(
         f"seeded {size.numbers:,} numbers, {size.consents:,} consents, {size.dnc:,} DNC rows, "
         f"{size.history:,} past decisions (clock frozen at {FROZEN_NOW})"
     )
-    container = bench_container(TENANT, args.threadpool_max)
+    pbx: Any
+    if args.pbx == "freeswitch":
+        pbx = FreeSwitch(tenant=TENANT, no_gate_prefix=NO_GATE_PREFIX, log_level="warning")
+    else:
+        pbx = bench_container(TENANT, args.threadpool_max)
     fixed: list[Trial] = []
     found: dict[str, tuple[float, list[Trial]]] = {}
     soaks: list[Trial] = []
-    with container as asterisk, gate:
-        asterisk.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
-        bench = Bench(asterisk, data, work, args.hold_ms)
+    with pbx, gate:
+        if isinstance(pbx, FreeSwitch):
+            pbx.set_global("dialguard_socket", f"{LOOPBACK}:{esl_port}")
+        else:
+            pbx.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
+        bench = Bench(pbx.sip_port, data, work, args.hold_ms)
+        bench.gate_pid = gate.pid
         for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
             bench.trial(path, 10, 2)
         for rate in rates:
@@ -265,6 +297,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
                     console.print(f"  soak: {path} at {rate:g}/s for {args.soak:g} s")
                     soaks.append(bench.trial(path, rate, args.soak))
         remaining = _callees_used(bench)
+    args.pbx_name = "FreeSWITCH 1.11.1" if args.pbx == "freeswitch" else "Asterisk 22"
     console.print(_fixed_table(fixed, args))
     console.print(_search_table(found, soaks, args))
     if remaining > args.consents:
@@ -297,11 +330,12 @@ def _pairs(fixed: list[Trial]) -> Iterator[tuple[Trial, Trial]]:
 
 def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
     table = Table(
-        title=f"PBX end to end: SIPp → Asterisk 22 → dialguard, {args.duration:g} s per rate, "
+        title=f"PBX end to end: SIPp → {args.pbx_name} → dialguard, {args.duration:g} s per rate, "
         f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
     )
     for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",
-                 "Δ p50", "Δ p99", "failed (gate)", "failed (no gate)"):  # fmt: skip
+                 "Δ p50", "Δ p99", "gate CPU/call", "failed (gate)",
+                 "failed (no gate)"):  # fmt: skip
         table.add_column(name, justify="right")
     for gated, bare in _pairs(fixed):
         g50, g99 = percentile(gated.pdd_ms, 50), percentile(gated.pdd_ms, 99)
@@ -315,6 +349,7 @@ def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
             ms(b99),
             f"{g50 - b50:+.1f}",
             f"{g99 - b99:+.1f}",
+            f"{gated.gate_cpu_s * 1000 / max(gated.calls, 1):.1f} ms",
             _failed(gated),
             _failed(bare),
         )

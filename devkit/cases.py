@@ -11,12 +11,14 @@ from typing import Any, Literal
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "sipp-scenarios"
 
-Peer = Literal["gate", "none", "stuck"]
-"""What listens on ``DIALGUARD_AGI``: ``dialguard serve``, nothing, or a server that never
-answers."""
+Peer = Literal["gate", "none", "stuck", "killed"]
+"""What listens on the gate's port: ``dialguard serve``, nothing, a server that never answers,
+or (FreeSWITCH) a gate that dies in the middle of the decision."""
+Route = Literal["outbound", "inbound"]
 Verdict = Literal["allow", "deny", "none"]
 """The decision the gate records for the call; ``none``: no decision is recorded."""
-_PEERS = ("gate", "none", "stuck")
+_PEERS = ("gate", "none", "stuck", "killed")
+_ROUTES = ("outbound", "inbound")
 _VERDICTS = ("allow", "deny", "none")
 _ABUSES = ("header_abort",)
 
@@ -56,6 +58,9 @@ class Call:
     callee: str
     """Request-URI user: the number dialled."""
     privacy_id: bool
+    route: Route
+    """``inbound``: the call reaches one of our numbers (the callee) and its caller ID is
+    screened; FreeSWITCH cases only."""
     privacy: str
     """The ``Privacy`` header the scenario's INVITE carries (``""``: none)."""
     sip: int
@@ -91,10 +96,11 @@ class Case:
     calls: tuple[Call, ...]
 
 
-def load_cases(directory: Path = SCENARIOS_DIR) -> list[Case]:
-    index = _read(directory / "index.toml")
-    tenant = _get(index, "tenant", str, directory / "index.toml")
-    names = _get(index, "cases", list, directory / "index.toml")
+def load_cases(directory: Path = SCENARIOS_DIR, index_file: str = "index.toml") -> list[Case]:
+    """The cases ``index_file`` lists (``index.toml``: Asterisk; ``freeswitch.toml``)."""
+    index = _read(directory / index_file)
+    tenant = _get(index, "tenant", str, directory / index_file)
+    names = _get(index, "cases", list, directory / index_file)
     return [load_case(directory, str(name), tenant) for name in names]
 
 
@@ -168,6 +174,7 @@ def _call(
         caller=_get(call, "caller", str, path),
         callee=_get(call, "callee", str, path),
         privacy_id=privacy_id,
+        route=_choice(call, "route", (None, *_ROUTES), path) or "outbound",
         privacy=privacy.group(1) if privacy else "",
         sip=_get(call, "sip", int, path),
         verdict=_choice(call, "verdict", _VERDICTS, path),

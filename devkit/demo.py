@@ -1,8 +1,9 @@
-"""The README's run command (``./dev demo``): dialguard deciding real calls through Asterisk.
+"""The README's run command (``./dev demo``): dialguard deciding real calls through a PBX.
 
-    .venv/bin/python -m devkit.demo [--keep]
+    .venv/bin/python -m devkit.demo [--pbx asterisk|freeswitch] [--keep]
 
-Boots the devkit Asterisk (the cached Debian sid rootfs; built once if missing), seeds a fresh
+Boots the devkit Asterisk (the cached Debian sid rootfs; built once if missing) or, with
+``--pbx freeswitch``, FreeSWITCH 1.11.1 with the shipped ``dialguard.xml``; seeds a fresh
 SQLite store through the ``dialguard`` CLI with :data:`DEMO`, runs ``dialguard serve`` with its
 clock frozen by ``DIALGUARD_NOW`` (so the verdicts are the same on every run, whatever the time
 of day), places one SIPp call per row of :data:`DEMO`, and prints a table: the call, what SIP
@@ -28,8 +29,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from dialguard.numbers import InvalidNumber, normalize
+
 from .asterisk import AsteriskContainer, AsteriskError
 from .cases import SCENARIOS_DIR
+from .freeswitch import FreeSwitch, FreeSwitchError
 from .gate import Gate, GateError
 from .net import free_port
 from .rootfs import RootfsError
@@ -108,6 +112,7 @@ DEMO = DemoData(
     ),
 )  # fmt: skip
 
+
 CALL_TIMEOUT_S = 30.0
 _SIP_PHRASES = {200: "answered", 403: "Forbidden", 480: "Unavailable", 503: "Unavailable"}
 
@@ -162,24 +167,32 @@ def _serving(gate: Gate, now: str) -> Iterator[None]:
         yield
 
 
-def place_calls(
-    asterisk: AsteriskContainer, gate: Gate, data: DemoData, work: Path
-) -> list[Outcome]:
+def place_calls(pbx: Any, gate: Gate, data: DemoData, work: Path) -> list[Outcome]:
     """One call per row, grouped by frozen clock (one ``serve`` per clock), in table order."""
     outcomes: dict[int, Outcome] = {}
     for now in dict.fromkeys(call.now for call in data.calls):
         with _serving(gate, now):
             for index, call in enumerate(data.calls):
                 if call.now == now:
-                    outcomes[index] = _place(asterisk, gate, call, work / f"call-{index}")
+                    outcomes[index] = _place(pbx.sip_port, gate, call, work / f"call-{index}")
     return [outcomes[index] for index in range(len(data.calls))]
 
 
-def _place(asterisk: AsteriskContainer, gate: Gate, call: DemoCall, work: Path) -> Outcome:
-    before = len(gate.decisions(callee=call.callee)) if call.verdict != "none" else 0
+def _decisions_for(gate: Gate, callee: str) -> list[dict[str, Any]]:
+    """The callee's decisions, newest first; a number such as ``110`` (no E.164 number, which
+    ``decisions list --callee`` refuses) is stored as dialled."""
+    try:
+        normalize(callee)
+    except InvalidNumber:
+        return [row for row in gate.decisions() if row.get("callee") == callee]
+    return gate.decisions(callee=callee)
+
+
+def _place(sip_port: int, gate: Gate, call: DemoCall, work: Path) -> Outcome:
+    before = len(_decisions_for(gate, call.callee)) if call.verdict != "none" else 0
     sip = run_scenario(
         SCENARIOS_DIR / call.scenario / "scenario.xml",
-        port=asterisk.sip_port,
+        port=sip_port,
         service=call.callee,
         keys={"caller": call.caller},
         timeout_s=CALL_TIMEOUT_S,
@@ -188,7 +201,7 @@ def _place(asterisk: AsteriskContainer, gate: Gate, call: DemoCall, work: Path) 
     if call.verdict == "none":
         rows = [row for row in gate.decisions() if row.get("callee") == call.callee]
         return Outcome(call, sip, rows[0] if rows else None)
-    rows = gate.decisions(callee=call.callee)
+    rows = _decisions_for(gate, call.callee)
     return Outcome(call, sip, rows[0] if len(rows) > before else None)
 
 
@@ -212,7 +225,7 @@ def _decision_text(outcome: Outcome) -> str:
     lines = [f"[{colour}]{str(row.get('verdict', '?')).upper()}[/{colour}]"]
     if row.get("verdict") == "allow":
         extras = [f"consent {row['consent_ref']}"] if row.get("consent_ref") else []
-        extras += ["recorded (MixMonitor)"] if row.get("record") else []
+        extras += ["recorded"] if row.get("record") else []
         lines[0] += "".join(f" [dim]· {extra}[/dim]" for extra in extras)
     for reason in row.get("reasons", []):
         lines.append(f"• [bold]{reason['code']}[/bold]: {reason['message']}")
@@ -240,25 +253,39 @@ def render(outcomes: list[Outcome], data: DemoData) -> Table:
     return table
 
 
-def run_demo(console: Console, keep: bool) -> int:
+@contextmanager
+def _pbx_and_gate(pbx: str, work: Path) -> Iterator[tuple[Any, Gate]]:
+    if pbx == "freeswitch":
+        esl_port = free_port()
+        with FreeSwitch(tenant=DEMO.tenant, workdir=work / "freeswitch") as freeswitch:
+            freeswitch.set_global("dialguard_socket", f"127.0.0.1:{esl_port}")
+            yield freeswitch, Gate(work / "gate", free_port(), esl_port=esl_port)
+        return
+    with AsteriskContainer(accountcode=DEMO.tenant, workdir=work / "asterisk") as asterisk:
+        port = free_port()
+        asterisk.set_global("DIALGUARD_AGI", f"agi://127.0.0.1:{port}")
+        yield asterisk, Gate(work / "gate", port)
+
+
+def run_demo(console: Console, keep: bool, pbx: str = "asterisk") -> int:
     work = Path(tempfile.mkdtemp(prefix="dialguard-demo-"))
     started = time.monotonic()
+    data = DEMO
+    name = "FreeSWITCH 1.11.1" if pbx == "freeswitch" else "Asterisk 22"
     try:
-        console.print("[bold]1/4[/bold] Asterisk 22 in a container (cached rootfs)…")
-        with AsteriskContainer(accountcode=DEMO.tenant, workdir=work / "asterisk") as asterisk:
-            port = free_port()
-            asterisk.set_global("DIALGUARD_AGI", f"agi://127.0.0.1:{port}")
-            gate = Gate(work / "gate", port)
+        where = "/opt/freeswitch" if pbx == "freeswitch" else "in a container (cached rootfs)"
+        console.print(f"[bold]1/4[/bold] {name} {where}…")
+        with _pbx_and_gate(pbx, work) as (server, gate):
             console.print(f"[bold]2/4[/bold] seeding {gate.database} through the dialguard CLI…")
-            seed(gate, DEMO)
-            clocks = ", ".join(dict.fromkeys(call.now for call in DEMO.calls))
+            seed(gate, data)
+            clocks = ", ".join(dict.fromkeys(call.now for call in data.calls))
             console.print(
                 "[bold]3/4[/bold] dialguard serve with its clock [yellow]frozen[/yellow] by "
                 f"DIALGUARD_NOW ({clocks}) so every run decides the same; placing "
-                f"{len(DEMO.calls)} SIPp calls…"
+                f"{len(data.calls)} SIPp calls…"
             )
-            outcomes = place_calls(asterisk, gate, DEMO, work / "sipp")
-            console.print(render(outcomes, DEMO))
+            outcomes = place_calls(server, gate, data, work / "sipp")
+            console.print(render(outcomes, data))
             failed = [(i, o) for i, o in enumerate(outcomes, start=1) if o.problems()]
             if failed:
                 console.print(
@@ -267,11 +294,11 @@ def run_demo(console: Console, keep: bool) -> int:
                 )
                 for index, outcome in failed:
                     console.print(f"call {index}: sipp errors: {outcome.sip.errors[-800:]}")
-                console.print(asterisk.log_tail(25), markup=False)
+                console.print(server.log_tail(25), markup=False)
                 console.print(gate.log_tail(25), markup=False)
                 return 1
         console.print(
-            f"[bold]4/4[/bold] stopped Asterisk and the gate; all {len(outcomes)} calls as "
+            f"[bold]4/4[/bold] stopped {name} and the gate; all {len(outcomes)} calls as "
             f"expected in {time.monotonic() - started:.0f} s"
         )
         return 0
@@ -287,11 +314,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m devkit.demo", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, db)")
+    parser.add_argument("--pbx", choices=("asterisk", "freeswitch"), default="asterisk")
     args = parser.parse_args(argv)
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)  # a log or a pipe: do not squeeze the table into 80 columns
-    missing = [tool for tool in ("sipp", "unshare", "nsenter") if shutil.which(tool) is None]
+    tools = ("sipp",) if args.pbx == "freeswitch" else ("sipp", "unshare", "nsenter")
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         console.print(
             f"[red bold]demo cannot run[/red bold]: missing {', '.join(missing)} "
@@ -299,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        return run_demo(console, args.keep)
-    except (AsteriskError, RootfsError, GateError, SippError) as exc:
+        return run_demo(console, args.keep, args.pbx)
+    except (AsteriskError, FreeSwitchError, RootfsError, GateError, SippError) as exc:
         console.print(f"[red bold]demo FAILED[/red bold]: {type(exc).__name__}")
         console.print(str(exc), markup=False)
         return 1

@@ -62,12 +62,16 @@ class Gate:
         esl_port: int | None = None,
         national_dnc: Path | None = None,
         agi_workers: int = 1,
+        esl_recordings_dir: Path | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port
         self.esl_port = esl_port
         """Where the FreeSWITCH outbound-socket gate listens; None: ESL off."""
         self.national_dnc = national_dnc
+        self.esl_recordings_dir = esl_recordings_dir
+        """Where FreeSWITCH's ``record_session`` writes (``esl.recordings_dir``); None: its
+        ``$${recordings_dir}``."""
         self.agi_workers = agi_workers
         """Processes answering FastAGI (``agi.workers``)."""
         """A national registry index (``policy.national_dnc``); None: none."""
@@ -106,6 +110,8 @@ class Gate:
                 "DIALGUARD_ESL_HOST": LOOPBACK,
                 "DIALGUARD_ESL_PORT": str(self.esl_port),
             }
+            if self.esl_recordings_dir is not None:
+                env["DIALGUARD_ESL_RECORDINGS_DIR"] = str(self.esl_recordings_dir)
         if self.now is not None:
             env["DIALGUARD_NOW"] = self.now
         return env

@@ -3,11 +3,21 @@
 Header names are FreeSWITCH's (``switch_channel_event_set_data``): the caller profile as
 ``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant, purpose
 and (optionally) campaign as the channel variables ``dialguard_tenant``, ``dialguard_purpose``
-and ``dialguard_campaign``.
+and ``dialguard_campaign``; ``dialguard_direction=inbound`` (the ``dialguard_inbound``
+context) makes the call an inbound one, whose caller ID the policy screens (e.g. one of our
+own numbers).
+
+Caller-ID trust rule: the gate checks the number FreeSWITCH will present on the bridged leg, i.e.
+``effective_caller_id_number`` when the dialplan set one, else the caller profile's number —
+which mod_sofia takes from P-Asserted-Identity (or Remote-Party-ID) when the INVITE carries
+one, and from the From user otherwise. The SIP From user is used only when both are empty. So a
+PAI is trusted exactly as far as FreeSWITCH trusts it: accept PAI only from your own phones and
+trunks (sofia ACLs), as the number it carries is the one sent on.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,8 +28,15 @@ from .commands import DIAL_STRING
 FS_HIDDEN_NUMBERS = HIDDEN_NUMBERS | {"0000000000"}
 """FreeSWITCH presents ``0000000000`` when a channel has no caller number."""
 HIDING_PRIVACY = frozenset({"id", "user", "header"})
-"""RFC 3323/3325 ``Privacy`` values that withhold the caller's identity (``none`` does not)."""
+"""RFC 3323/3325 ``Privacy`` values that withhold the caller's identity (``none`` does not;
+``session`` and ``critical`` are about media and handling, not identity)."""
+PRIVACY_HEADERS = ("variable_sip_Privacy", "variable_sip_h_Privacy")
+"""Where FreeSWITCH 1.11 puts an INVITE's ``Privacy`` header (``sip_Privacy``), and where an
+operator's dialplan or a B2BUA in front may have put one (``sip_h_Privacy``): both are read."""
 TRUE = frozenset({"true", "yes", "on", "1"})
+INBOUND = "inbound"
+"""``dialguard_direction`` of the ``dialguard_inbound`` context."""
+_PRIVACY_SEPARATORS = re.compile(r"[;,\s]+")
 
 
 class ChannelDataError(ValueError):
@@ -30,6 +47,8 @@ class ChannelDataError(ValueError):
 class Channel:
     uniqueid: str
     attempt: CallAttempt
+    answered: bool = False
+    """Already answered when it reached the gate (a recording then starts at once)."""
 
 
 def _first(headers: Mapping[str, str], *keys: str) -> str:
@@ -40,6 +59,12 @@ def _first(headers: Mapping[str, str], *keys: str) -> str:
     return ""
 
 
+def privacy_tokens(value: str) -> frozenset[str]:
+    """RFC 3323 ``priv-value *(";" priv-value)``, lower-cased; commas and blanks are accepted
+    as separators too (some stacks send ``id, header``)."""
+    return frozenset(t for t in _PRIVACY_SEPARATORS.split(value.strip().lower()) if t)
+
+
 def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
     """RESTRICTED when anything would keep the number from the callee: the caller profile's
     hide-number flag, a SIP ``Privacy`` header that hides identity, ``origination_privacy`` with
@@ -47,8 +72,7 @@ def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
     ``Caller-Screen-Bit`` says whether the number was screened, not whether it is shown."""
     if headers.get("Caller-Privacy-Hide-Number", "").lower() in TRUE:
         return Presentation.RESTRICTED
-    privacy = {p.strip().lower() for p in headers.get("variable_sip_h_Privacy", "").split(";")}
-    if privacy & HIDING_PRIVACY:
+    if any(privacy_tokens(headers.get(name, "")) & HIDING_PRIVACY for name in PRIVACY_HEADERS):
         return Presentation.RESTRICTED
     if "hide_number" in headers.get("variable_origination_privacy", "").lower():
         return Presentation.RESTRICTED
@@ -57,11 +81,12 @@ def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
     return Presentation.ALLOWED
 
 
-def _direction(headers: Mapping[str, str]) -> Direction:
-    """``dialguard_direction=inbound`` in the dialplan screens a call from the carrier (its
-    caller ID, its verstat); anything else is an outbound call."""
-    inbound = _first(headers, "variable_dialguard_direction").lower() == "inbound"
-    return Direction.INBOUND if inbound else Direction.OUTBOUND
+def direction_of(headers: Mapping[str, str]) -> Direction:
+    """``dialguard_direction=inbound`` (the snippet's ``dialguard_inbound`` context) screens a call
+    from the carrier (its caller ID, its verstat); anything else is gated as an outbound call."""
+    if _first(headers, "variable_dialguard_direction").lower() == INBOUND:
+        return Direction.INBOUND
+    return Direction.OUTBOUND
 
 
 def _verstat(headers: Mapping[str, str]) -> str | None:
@@ -93,9 +118,10 @@ def channel_from(headers: Mapping[str, str]) -> Channel:
         tenant=_first(headers, "variable_dialguard_tenant", "variable_accountcode") or "default",
         purpose=_first(headers, "variable_dialguard_purpose") or "callback",
         presentation=presentation_of(headers, caller),
-        direction=_direction(headers),
+        direction=direction_of(headers),
         campaign=_first(headers, "variable_dialguard_campaign") or None,
         call_id=uniqueid[:128],
         verstat=_verstat(headers),
     )
-    return Channel(uniqueid[:128], attempt)
+    answered = _first(headers, "Answer-State").lower() == "answered"
+    return Channel(uniqueid[:128], attempt, answered)

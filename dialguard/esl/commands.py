@@ -11,6 +11,7 @@ the closed set that each argument needs: no caller-supplied text reaches a comma
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ..agi.verdict import SAFE_VALUE
 
@@ -21,12 +22,20 @@ REASON = "dialguard_reason"
 DECISION_ID = "dialguard_decision_id"
 RECORDING = "dialguard_recording"
 """Base name of the recording dialguard started (``dg-<decision id>``), else unset."""
+RECORD_ON_ANSWER = "execute_on_answer_dialguard"
+"""Starts the recording when the call is answered (FreeSWITCH runs every ``execute_on_answer*``
+variable), so it holds the conversation, not the ringing, and the caller gets no early 183."""
 NEXT_ALLOWED = "dialguard_next_allowed"
 """On a denial that time alone lifts: when the same call would pass (ISO 8601 with the callee's
 offset), set before the verdict; else unset."""
 ALLOW = "ALLOW"
 DENY = "DENY"
-CALL_REJECTED = "CALL_REJECTED"
+OUTGOING_CALL_BARRED = "OUTGOING_CALL_BARRED"
+"""The refusal of an outbound call: Q.850 cause 52, which mod_sofia answers with SIP 403 — the
+same final response as Asterisk's cause 21. (CALL_REJECTED would be SIP 603 Decline, which
+tells the caller the callee declined: not what happened.)"""
+INCOMING_CALL_BARRED = "INCOMING_CALL_BARRED"
+"""The refusal of an inbound call: Q.850 cause 54, SIP 403 too."""
 
 DIAL_STRING = re.compile(r"[0-9A-Za-z+*#._-]{1,64}")
 """What a destination may look like to be passed to ``transfer``: one token, nothing to expand."""
@@ -43,7 +52,17 @@ SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
 OPTOUT_KEY = re.compile(r"[0-9*#]?")
 NORMAL_CLEARING = "NORMAL_CLEARING"
 
+MYEVENTS_EVENTS = (
+    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
+    "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING",
+    "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE",
+    "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
+)  # fmt: skip
+"""What ``myevents`` subscribes to (``parse_command`` in mod_event_socket.c, FreeSWITCH 1.11)."""
 SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
+"""All the gate reads: the call's end (with answer and hangup times), its recording's end, and
+the callee's keys (the keypad opt-out)."""
 
 
 class UnsafeArgument(ValueError):
@@ -66,7 +85,12 @@ def _frame(*lines: str) -> bytes:
 CONNECT = _frame("connect")
 LINGER = _frame("linger")
 MYEVENTS = _frame("myevents")
+"""Only this channel's events (and, until NIXEVENTS, 23 kinds of them)."""
+NIXEVENTS = _frame("nixevent " + " ".join(e for e in MYEVENTS_EVENTS if e not in SUBSCRIBED_EVENTS))
 SUBSCRIBE = _frame("event plain " + " ".join(SUBSCRIBED_EVENTS))
+SETUP = (LINGER, MYEVENTS, NIXEVENTS, SUBSCRIBE)
+"""Sent together with ``connect``, in one write: FreeSWITCH reads commands one at a time and
+answers each in order, so they cost no round trip of their own."""
 
 
 def execute(app: str, arg: str) -> bytes:
@@ -85,9 +109,44 @@ def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -
     return execute("set", f"{checked_name}={checked(name, value, allowed)}")
 
 
+def set_variables(
+    *pairs: tuple[str, str], allowed: Mapping[str, re.Pattern[str]] | None = None
+) -> bytes:
+    """One ``multiset``, applied left to right (so put the verdict last). ``^^|`` makes ``|``
+    the separator: no checked value can hold one, and a value may hold a blank. Each value is
+    checked against ``allowed[name]`` when given, else :data:`SAFE_VALUE`."""
+    patterns = allowed or {}
+    items = [
+        f"{checked('variable', name, VARIABLE_NAME)}={_value(name, v, patterns.get(name))}"
+        for name, v in pairs
+    ]
+    return execute("multiset", "^^|" + "|".join(items))
+
+
+def record_on_answer(directory: str, recording: str) -> tuple[str, str]:
+    """The variable that has FreeSWITCH run ``record_session`` when the call is answered."""
+    return RECORD_ON_ANSWER, f"record_session {recording_path(directory, recording)}"
+
+
+def _value(name: str, value: str, allowed: re.Pattern[str] | None) -> str:
+    if name == RECORD_ON_ANSWER:
+        app, _, path = value.partition(" ")
+        if app != "record_session":
+            raise UnsafeArgument(f"{name}: only record_session may run on answer")
+        checked(name, path, PATH)
+        return value
+    value = checked(name, value, allowed or SAFE_VALUE)
+    if "|" in value:
+        raise UnsafeArgument(f"{name}: '|' separates multiset's values")
+    return value
+
+
+def recording_path(directory: str, recording: str) -> str:
+    return f"{checked('recordings_dir', directory, PATH)}/{checked('recording', recording)}.wav"
+
+
 def record_session(directory: str, recording: str) -> bytes:
-    path = f"{checked('recordings_dir', directory, PATH)}/{checked('recording', recording)}.wav"
-    return execute("record_session", path)
+    return execute("record_session", recording_path(directory, recording))
 
 
 def playback(sound: str) -> bytes:
@@ -99,7 +158,7 @@ def transfer(destination: str, context: str) -> bytes:
     return execute("transfer", f"{dest} XML {checked('context', context)}")
 
 
-def hangup(cause: str = CALL_REJECTED) -> bytes:
+def hangup(cause: str = OUTGOING_CALL_BARRED) -> bytes:
     return _frame(
         "sendmsg", "call-command: hangup", f"hangup-cause: {checked('cause', cause, HANGUP_CAUSE)}"
     )

@@ -55,10 +55,9 @@ def check_settings(settings: EslSettings) -> None:
             f"esl.recordings_dir: {settings.recordings_dir!r} must be a path of [A-Za-z0-9._-] "
             "segments or start with one $${global}"
         )
-    if not CONTEXT_NAME.fullmatch(settings.allowed_context):
-        raise ConfigError(
-            f"esl.allowed_context: {settings.allowed_context!r} is not [A-Za-z0-9_.-]"
-        )
+    for key in ("allowed_context", "allowed_inbound_context"):
+        if not CONTEXT_NAME.fullmatch(getattr(settings, key)):
+            raise ConfigError(f"esl.{key}: {getattr(settings, key)!r} is not [A-Za-z0-9_.-]")
     if not OPTOUT_KEY.fullmatch(settings.optout_key):
         raise ConfigError(f"esl.optout_key: {settings.optout_key!r} is not one of 0-9, * or #")
     if not SOUND.fullmatch(settings.optout_confirm):

@@ -1,17 +1,26 @@
 """One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
 
-The conversation: ``connect`` (its reply is the channel data), ``linger``, ``myevents``, ``event
-plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``; the decision; the verdict's commands; then we
-linger until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
-release the channel. While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of
-an allowed call runs the callee's keypad opt-out, the confirmation and a hangup. Each command
-waits for its ``command/reply``; replies come back in command order, so the oldest pending
-command takes the next reply.
+The conversation takes two round trips before the verdict is acted on. First one write:
+``connect`` (its reply is the channel data), ``linger``, ``myevents`` (this channel only),
+``nixevent`` (all of myevents' kinds but CHANNEL_HANGUP_COMPLETE and DTMF) and ``event plain
+CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``: FreeSWITCH reads commands one at a time and
+answers each in order, so the decision starts as soon as the ``connect`` reply is in, while
+the other replies arrive. Then the verdict in one write: one ``multiset`` (reason, decision
+id, recording, the verdict last) and ``transfer`` or ``hangup``. Then we linger until
+CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH release
+the channel. Replies come back in command order, so the oldest pending command takes the next
+reply.
+
+A recording starts when the call is answered (``execute_on_answer_dialguard``), or at once for a
+channel that was already answered: the file holds the conversation, never the ringing.
+
+While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of an allowed call runs
+the callee's keypad opt-out, the confirmation and a hangup.
 
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
 decision (stored by the decision maker) is kept and nothing more is sent. A broken frame, a
-refused or unanswered command ends the connection after a blind ``hangup`` (CALL_REJECTED).
+refused or unanswered command ends the connection after a blind ``hangup``.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any
 from ..agi.gate import DecisionGate
 from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
-from ..policy.model import Verdict
+from ..policy.model import Direction, Verdict
 from . import commands as cmd
 from .channel import Channel, ChannelDataError, channel_from
 from .parser import (
@@ -42,6 +51,8 @@ from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, 
 from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
+
+ANSWERED = "Caller-Channel-Answered-Time"
 
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
@@ -80,6 +91,7 @@ class EslCall:
             Limits(settings.max_header_bytes, settings.max_headers, settings.max_body_bytes)
         )
         self._pending: deque[asyncio.Future[CommandReply]] = deque()
+        self._sent: list[asyncio.Future[CommandReply]] = []
         self._down = asyncio.Event()
         """The channel hung up, or the connection ended."""
         self._finished = asyncio.Event()
@@ -91,6 +103,7 @@ class EslCall:
         self._recording = ""
         self._record_stop: Event | None = None
         self._hangup_complete: Event | None = None
+        self._cause = cmd.OUTGOING_CALL_BARRED
         self._optout = optout if settings.optout_key else None
         self._optout_task: asyncio.Task[None] | None = None
         """Started by the first opt-out key after an ALLOW; at most one per call."""
@@ -116,9 +129,14 @@ class EslCall:
             if self._optout_task is not None:
                 tasks.add(self._optout_task)  # bounded: the op and two commands
             await asyncio.wait(tasks)
+            for future in self._sent:  # replies to commands we no longer wait for
+                if future.done() and not future.cancelled():
+                    future.exception()
+                future.cancel()
 
     async def _converse(self) -> None:
-        connected = await self._command(cmd.CONNECT)
+        connect, *setup = self._send(cmd.CONNECT, *cmd.SETUP)
+        connected = await self._reply(connect, cmd.CONNECT)
         try:
             channel: Channel | None = channel_from(connected.headers)
         except ChannelDataError as exc:
@@ -126,12 +144,14 @@ class EslCall:
             channel = None
         self._uniqueid = channel.uniqueid if channel else ""
         bind_call(self._uniqueid or None)
-        for setup in (cmd.LINGER, cmd.MYEVENTS, cmd.SUBSCRIBE):
-            await self._command(setup)
         if channel is None:
             self._verdict = GateVerdict.deny(GATE_BAD_REQUEST)
         else:
+            if channel.attempt.direction is Direction.INBOUND:
+                self._cause = cmd.INCOMING_CALL_BARRED
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
+        for future, command in zip(setup, cmd.SETUP, strict=True):
+            await self._reply(future, command)
         self._raise_failure()
         allowed = False
         if self._down.is_set():
@@ -143,31 +163,41 @@ class EslCall:
         await self._linger_out(allowed)
 
     async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
-        """Send the verdict; True when the call was transferred (it may now last hours)."""
+        """The verdict in one write: every variable in one ``multiset`` (the verdict last, so a
+        half-applied one never reads ALLOW), then ``transfer`` or ``hangup``. True when the call
+        was transferred (it may now last hours)."""
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
-        await self._command(cmd.set_variable(cmd.REASON, verdict.reason))
-        await self._command(cmd.set_variable(cmd.DECISION_ID, verdict.decision_id))
-        if allow and verdict.recording:
-            await self._command(cmd.set_variable(cmd.RECORDING, verdict.recording))
-        if not allow and verdict.next_allowed:
-            await self._command(
-                cmd.set_variable(cmd.NEXT_ALLOWED, verdict.next_allowed, INSTANT_VALUE)
-            )
-        await self._command(cmd.set_variable(cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
+        variables = [(cmd.REASON, verdict.reason), (cmd.DECISION_ID, verdict.decision_id)]
+        frames: list[bytes] = []
+        if allow and channel is not None:
+            directory = self._settings.recordings_dir
+            if verdict.recording:
+                self._recording = verdict.recording
+                variables.append((cmd.RECORDING, verdict.recording))
+                if channel.answered:
+                    frames.append(cmd.record_session(directory, verdict.recording))
+                else:
+                    variables.append(cmd.record_on_answer(directory, verdict.recording))
+            frames.append(cmd.transfer(channel.attempt.callee, self._allowed_context(channel)))
+        else:
+            if verdict.next_allowed:
+                variables.append((cmd.NEXT_ALLOWED, verdict.next_allowed))
+            frames.append(cmd.hangup(self._cause))
+        variables.append((cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
+        patterns = {cmd.NEXT_ALLOWED: INSTANT_VALUE}
+        batch = (cmd.set_variables(*variables, allowed=patterns), *frames)
         # From here the callee's key counts: its DTMF event may come before the reply to the
         # transfer is handled (the reader dispatches both in one go).
         self._allowed = allow
-        if not allow or channel is None:
-            await self._command(cmd.hangup(cmd.CALL_REJECTED))
-        else:
-            if verdict.recording:
-                self._recording = verdict.recording
-                directory = self._settings.recordings_dir
-                await self._command(cmd.record_session(directory, verdict.recording))
-            context = self._settings.allowed_context
-            await self._command(cmd.transfer(channel.attempt.callee, context))
+        for future, command in zip(self._send(*batch), batch, strict=True):
+            await self._reply(future, command)
         log.info("verdict sent", extra={"fields": self._fields()})
         return allow
+
+    def _allowed_context(self, channel: Channel) -> str:
+        if channel.attempt.direction is Direction.INBOUND:
+            return self._settings.allowed_inbound_context
+        return self._settings.allowed_context
 
     async def _opt_out(self, optout: OptOut, decision_id: str) -> None:
         """The callee pressed the opt-out key: store it, confirm only if stored, hang up."""
@@ -209,13 +239,15 @@ class EslCall:
         if not self._recording or self._verdict is None or self._sink is None:
             return
         stop = self._record_stop
+        done = self._hangup_complete
+        if stop is None and done is not None and not event_time(done, ANSWERED):
+            return  # never answered: a recording started on answer never started
         if stop is None:
             self._alert(
                 "recording.no-stop", "recording started but no RECORD_STOP", **self._fields()
             )
             return
-        done = self._hangup_complete
-        started = event_time(done, "Caller-Channel-Answered-Time")
+        started = event_time(done, ANSWERED)
         ended = event_time(done, "Caller-Channel-Hangup-Time") or event_time(
             stop, "Event-Date-Timestamp"
         )
@@ -235,15 +267,26 @@ class EslCall:
         except Exception as exc:  # the vault's failure must not take the server with it
             self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])
 
-    async def _command(self, data: bytes) -> CommandReply:
+    def _send(self, *frames: bytes) -> list[asyncio.Future[CommandReply]]:
+        """Write ``frames`` at once; one future per command, resolved by its reply."""
         self._raise_failure()
         if self._closed:
             raise PeerGone("connection closed")
-        future: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
-        self._pending.append(future)
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[CommandReply]] = [loop.create_future() for _ in frames]
+        self._pending.extend(futures)
+        self._sent.extend(futures)
+        self._writer.write(b"".join(frames))
+        return futures
+
+    async def _command(self, data: bytes) -> CommandReply:
+        """One command on its own (the keypad opt-out's playback and hangup)."""
+        [future] = self._send(data)
+        return await self._reply(future, data)
+
+    async def _reply(self, future: asyncio.Future[CommandReply], data: bytes) -> CommandReply:
         try:
             async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
-                self._writer.write(data)
                 await self._writer.drain()
                 reply = await future
         finally:
@@ -260,7 +303,7 @@ class EslCall:
             return
         with contextlib.suppress(ConnectionError, TimeoutError):
             async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
-                self._writer.write(cmd.hangup(cmd.CALL_REJECTED))
+                self._writer.write(cmd.hangup(self._cause))
                 await self._writer.drain()
 
     async def _read_loop(self) -> None:

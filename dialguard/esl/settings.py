@@ -37,6 +37,8 @@ class EslSettings:
     a regular file directly in this directory, nothing else."""
     allowed_context: str = "dialguard_allowed"
     """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""
+    allowed_inbound_context: str = "dialguard_allowed_inbound"
+    """Allowed inbound calls (``dialguard_direction=inbound``) are transferred here instead."""
     optout_key: str = "9"
     """DTMF digit that opts the callee out during an allowed call (a ``DTMF`` event on the
     socket's channel): the number goes on the tenant's do-not-call list, ``optout_confirm``

@@ -82,7 +82,8 @@ _OVERRIDES = {
     "purpose": ("variable_dialguard_purpose",),
     "accountcode": ("variable_accountcode",),
     "hide_number": ("Caller-Privacy-Hide-Number", "Channel-Privacy-Hide-Number"),
-    "sip_privacy": ("variable_sip_h_Privacy",),
+    "sip_privacy": ("variable_sip_Privacy",),
+    "route": ("variable_dialguard_direction",),
 }
 
 
@@ -140,6 +141,9 @@ class CallRecord:
 
     commands: list[str] = field(default_factory=list)
     """First line of every command, in order."""
+    writes: list[int] = field(default_factory=list)
+    """For each command, the number of the read that brought it (1 for the first burst): the
+    gate's round trips. The peer answers only after it has read everything already sent."""
     apps: list[tuple[str, str]] = field(default_factory=list)
     """``(execute-app-name, execute-app-arg)`` of every ``sendmsg`` execute."""
     variables: dict[str, str] = field(default_factory=dict)
@@ -164,6 +168,9 @@ class FsSession:
         """Plays FreeSWITCH's media thread: writes the file ``record_session`` names."""
         self.record = CallRecord()
         self._recording_path = ""
+        self._on_answer = ""
+        self._buffer = b""
+        self._reads = 0
         self.quiet = False
         """Play a peer that goes silent once the call is over: it still answers commands, but
         sends no event or disconnect notice and never closes its side."""
@@ -177,19 +184,28 @@ class FsSession:
 
     async def read_command(self) -> tuple[str, dict[str, str]] | None:
         """The next command, or None once dialguard closed the connection."""
-        try:
-            block = await self._reader.readuntil(b"\n\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return None
+        while b"\n\n" not in self._buffer:
+            try:
+                data = await self._reader.read(65536)
+            except ConnectionError:
+                return None
+            if not data:
+                return None
+            self._buffer += data
+            self._reads += 1
+        block, self._buffer = self._buffer.split(b"\n\n", 1)
+        block += b"\n\n"
         self.record.raw.append(block)
         first, *lines = block.decode("utf-8", errors="replace").rstrip("\n").split("\n")
         headers = dict(line.split(": ", 1) for line in lines if ": " in line)
         self.record.commands.append(first)
+        self.record.writes.append(self._reads)
         return first, headers
 
     async def answer_setup(self) -> None:
-        """Answer ``connect`` and the three setup commands (linger, myevents, event)."""
-        for _ in range(4):
+        """Answer ``connect`` and the setup commands sent with it (linger, myevents, nixevent,
+        event)."""
+        for _ in range(5):
             await self.answer()
 
     async def answer(self, instead: bytes | None = None) -> bool:
@@ -232,6 +248,8 @@ class FsSession:
             return reply("+OK Events Enabled")
         if first.startswith("event plain "):
             return reply("+OK event listener enabled plain")
+        if first.startswith("nixevent "):
+            return reply("+OK events nixed")
         if first == "sendmsg":
             return reply("+OK")
         return reply("-ERR command not found")
@@ -245,13 +263,28 @@ class FsSession:
         self.record.apps.append((app, arg))
         if app == "set":
             name, _, value = arg.partition("=")
-            self.record.variables[name] = value
+            self._set(name, value)
+        elif app == "multiset":
+            delimiter, items = (arg[2], arg[3:]) if arg.startswith("^^") else (" ", arg)
+            for item in items.split(delimiter):
+                name, _, value = item.partition("=")
+                self._set(name, value)
         elif app == "record_session":
-            self._recording_path = arg.replace("$${recordings_dir}", RECORDINGS_DIR)
-            if self._write_recording is not None:
-                self._write_recording(Path(self._recording_path))
+            self._start_recording(arg)
         elif app == "transfer":
+            if self._on_answer:  # the bridge answers: FreeSWITCH runs execute_on_answer*
+                self._start_recording(self._on_answer.partition(" ")[2])
             await self.end_call("NORMAL_CLEARING", answered=True)
+
+    def _set(self, name: str, value: str) -> None:
+        self.record.variables[name] = value
+        if name.startswith("execute_on_answer"):
+            self._on_answer = value
+
+    def _start_recording(self, path: str) -> None:
+        self._recording_path = path.replace("$${recordings_dir}", RECORDINGS_DIR)
+        if self._write_recording is not None:
+            self._write_recording(Path(self._recording_path))
 
     async def end_call(self, cause: str, *, answered: bool) -> None:
         """What FreeSWITCH sends when the channel is over: RECORD_STOP for a recording, the

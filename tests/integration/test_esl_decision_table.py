@@ -150,7 +150,7 @@ async def test_decision_table_through_esl(tmp_path: Path, keyring: None, case: C
         assert record.variables.get("dialguard_next_allowed") == call.next_allowed
         if call.reason:
             assert record.variables["dialguard_reason"] == call.reason
-            assert record.hangup_cause == "CALL_REJECTED"
+            assert record.hangup_cause == "OUTGOING_CALL_BARRED"
         decision_id = record.variables["dialguard_decision_id"]
         store = await Store.open(settings)
         try:

@@ -91,7 +91,7 @@ async def test_a_peer_quiet_after_a_deny_is_closed_within_the_linger_timeout(
         waited = loop.time() - sent_hangup
         await session.close()
     assert session.record.variables["dialguard_verdict"] == "DENY"
-    assert session.record.hangup_cause == "CALL_REJECTED"
+    assert session.record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert waited >= LINGER_MS / 1000 * 0.9
     await server.wait_idle()
     assert server.alerts["event.no-hangup-complete"] == 1

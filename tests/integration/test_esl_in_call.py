@@ -58,9 +58,10 @@ async def _until_verdict_applied(session: FsSession) -> dict[str, str]:
         _, headers = command
         await session.send(reply("+OK"))
         app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
-        if app == "set":
-            name, _, value = arg.partition("=")
-            variables[name] = value
+        if app == "multiset":  # ^^|name=value|name=value
+            for item in arg[3:].split(arg[2]):
+                name, _, value = item.partition("=")
+                variables[name] = value
         if app == "transfer" or headers.get("call-command") == "hangup":
             return variables
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from dialguard.esl import commands as cmd
 from dialguard.esl.server import EslServer
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import (
@@ -25,9 +26,18 @@ from dialguard.esl.testing import (
     FakeFreeSwitch,
     event_frame,
 )
-from dialguard.policy.model import CallAttempt, Decision, Presentation, Reason, Verdict
+from dialguard.policy.model import (
+    CallAttempt,
+    Decision,
+    Direction,
+    Presentation,
+    Reason,
+    Verdict,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
+NIXEVENT = cmd.NIXEVENTS.decode().strip()
+SUBSCRIBE = cmd.SUBSCRIBE.decode().strip()
 CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
 UNIQUEID = CHANNEL.get("Unique-ID")
 T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
@@ -112,16 +122,11 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
     maker = FakeMaker()
     server, fs = await start(maker)
     record = await fs.call()
-    assert record.commands[:4] == [
-        "connect",
-        "linger",
-        "myevents",
-        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF",
-    ]
+    assert record.commands[:5] == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
     assert record.variables["dialguard_verdict"] == "ALLOW"
     assert record.variables["dialguard_reason"] == ""
     assert uuid.UUID(record.variables["dialguard_decision_id"])
-    assert [name for name, _ in record.apps] == ["set", "set", "set", "transfer"]
+    assert [name for name, _ in record.apps] == ["multiset", "transfer"]
     assert record.apps[-1] == ("transfer", "13800138000 XML dialguard_allowed")
     assert record.hangup_cause is None
     assert maker.attempts == [
@@ -146,9 +151,9 @@ async def test_each_deny_reason_is_carried_and_the_call_rejected(start: Start, r
     record = await fs.call()
     assert record.variables["dialguard_verdict"] == "DENY"
     assert record.variables["dialguard_reason"] == reason
-    assert record.hangup_cause == "CALL_REJECTED"
-    assert not [app for app, _ in record.apps if app != "set"]
-    assert record.raw[-1] == b"sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
+    assert [app for app, _ in record.apps] == ["multiset"]
+    assert record.raw[-1] == cmd.hangup("OUTGOING_CALL_BARRED")
 
 
 async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
@@ -160,10 +165,10 @@ async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
     record = await fs.call()
     name = f"dg-{record.variables['dialguard_decision_id']}"
     assert record.variables["dialguard_recording"] == name
-    assert record.apps[-2:] == [
-        ("record_session", f"$${{recordings_dir}}/{name}.wav"),
-        ("transfer", "13800138000 XML dialguard_allowed"),
-    ]
+    assert record.variables["execute_on_answer_dialguard"] == (
+        f"record_session $${{recordings_dir}}/{name}.wav"
+    )
+    assert [app for app, _ in record.apps] == ["multiset", "transfer"]
     assert sink.calls == []
 
 
@@ -177,10 +182,11 @@ async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
     decision_id = record.variables["dialguard_decision_id"]
     name = f"dg-{decision_id}"
     assert record.variables["dialguard_recording"] == name
-    assert record.apps[-2:] == [
-        ("record_session", f"{tmp_path}/{name}.wav"),
-        ("transfer", "13800138000 XML dialguard_allowed"),
-    ]
+    # Started when the bridge answers, not before: no early media, no ringing in the file.
+    assert record.variables["execute_on_answer_dialguard"] == (
+        f"record_session {tmp_path}/{name}.wav"
+    )
+    assert [app for app, _ in record.apps] == ["multiset", "transfer"]
     assert sink.calls == [
         (
             decision_id,
@@ -207,7 +213,7 @@ async def test_an_undialable_destination_is_denied_without_a_decision(start: Sta
     server, fs = await start(maker)
     record = await fs.call(CHANNEL.with_(callee="138 XML public"))
     assert record.variables["dialguard_reason"] == "gate.bad-request"
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert maker.attempts == []
     assert server.alerts["channel.bad-data"] == 1
 
@@ -222,7 +228,7 @@ async def test_peer_hanging_up_mid_decision_keeps_the_decision(start: Start) -> 
     maker.release.set()
     await server.wait_idle()
     assert len(maker.attempts) == 1
-    assert session.record.commands == ["connect", "linger", "myevents", session.record.commands[3]]
+    assert session.record.commands == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
     assert not server.alerts
 
 
@@ -252,8 +258,8 @@ GARBAGE = {
 async def test_garbage_ends_only_that_connection_with_a_rejection(start: Start, kind: str) -> None:
     server, fs = await start(FakeMaker())
     record = await fs.call(connect_reply=GARBAGE[kind])
-    assert record.commands == ["connect", "sendmsg"]
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.commands == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE, "sendmsg"]
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts[kind] == 1
     assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
 
@@ -267,7 +273,7 @@ async def test_garbage_during_the_decision_rejects_the_call(start: Start) -> Non
     await session.send(event_frame([("Unique-ID", UNIQUEID.encode())]))  # no Event-Name
     maker.release.set()
     record = await session.converse()
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert "dialguard_verdict" not in record.variables
     assert server.alerts["protocol.bad-event"] == 1
 
@@ -275,7 +281,7 @@ async def test_garbage_during_the_decision_rejects_the_call(start: Start) -> Non
 async def test_an_oversized_header_block_is_refused(start: Start) -> None:
     server, fs = await start(FakeMaker(), max_header_bytes=4096)
     record = await fs.call(CHANNEL.with_(caller_name="A" * 5000))
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts["protocol.too-large"] == 1
 
 
@@ -283,7 +289,7 @@ async def test_an_oversized_body_is_refused_before_it_arrives(start: Start) -> N
     server, fs = await start(FakeMaker(), max_body_bytes=1024)
     oversized = b"Content-Length: 999999\nContent-Type: text/event-plain\n\n"
     record = await fs.call(connect_reply=oversized)
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts["protocol.too-large"] == 1
 
 
@@ -293,7 +299,7 @@ async def test_budget_exceeded_denies_with_gate_timeout(start: Start) -> None:
     record = await fs.call()
     assert record.variables["dialguard_verdict"] == "DENY"
     assert record.variables["dialguard_reason"] == "gate.timeout"
-    assert record.hangup_cause == "CALL_REJECTED"
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     await maker.failure_recorded.wait()
     assert maker.failures == [(record.variables["dialguard_decision_id"], "gate.timeout")]
 
@@ -319,10 +325,46 @@ async def test_200_concurrent_calls_each_get_their_own_verdict(start: Start) -> 
     for callee, record in zip(callees, records, strict=True):
         if callee in maker.deny:
             assert record.variables["dialguard_reason"] == "dnc.global"
-            assert record.hangup_cause == "CALL_REJECTED"
+            assert record.hangup_cause == "OUTGOING_CALL_BARRED"
         else:
             assert record.variables["dialguard_verdict"] == "ALLOW"
             assert record.apps[-1] == ("transfer", f"{callee} XML dialguard_allowed")
     assert len({r.variables["dialguard_decision_id"] for r in records}) == 200
     await server.wait_idle()
     assert not server.alerts
+
+
+@pytest.mark.parametrize(
+    ("maker", "verdict_commands"),
+    [
+        (FakeMaker(record=True), [("multiset", 2), ("transfer", 2)]),
+        (FakeMaker(deny={"13800138000": "callee.dnc"}), [("multiset", 2), ("hangup", 2)]),
+    ],
+    ids=["allow-recorded", "deny"],
+)
+async def test_a_decision_takes_two_round_trips(
+    start: Start, maker: FakeMaker, verdict_commands: list[tuple[str, int]]
+) -> None:
+    """Everything before the decision goes in the first write (with connect), the whole
+    verdict in the second: FreeSWITCH reads and answers them in order."""
+    _, fs = await start(maker, ListSink())
+    record = await fs.call()
+    setup = ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
+    assert list(zip(record.commands, record.writes, strict=True))[:5] == [(c, 1) for c in setup]
+    sent = [app for app, _ in record.apps]
+    if record.hangup_cause is not None:
+        sent.append("hangup")
+    assert list(zip(sent, record.writes[5:], strict=True)) == verdict_commands
+    assert max(record.writes) == 2
+
+
+async def test_the_inbound_route_is_gated_as_inbound(start: Start) -> None:
+    maker = FakeMaker(deny={"01088886666": "callerid.spoofed"})
+    _, fs = await start(maker)
+    ours = CHANNEL.with_(route="inbound", callee="01088886666", caller="01088886666")
+    refused = await fs.call(ours)
+    assert maker.attempts[0].direction is Direction.INBOUND
+    assert refused.hangup_cause == "INCOMING_CALL_BARRED"  # SIP 403
+    stranger = await fs.call(CHANNEL.with_(route="inbound", callee="01088880000"))
+    assert stranger.apps[-1] == ("transfer", "01088880000 XML dialguard_allowed_inbound")
+    assert stranger.variables["dialguard_verdict"] == "ALLOW"

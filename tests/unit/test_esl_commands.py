@@ -10,7 +10,7 @@ from dialguard.esl.channel import ChannelDataError, channel_from
 from dialguard.esl.server import check_settings
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import ChannelData
-from dialguard.policy.model import Presentation
+from dialguard.policy.model import Direction, Presentation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
@@ -34,7 +34,32 @@ def test_record_transfer_and_hangup() -> None:
     assert b"execute-app-arg: +8613800138000 XML dialguard_allowed\n" in cmd.transfer(
         "+8613800138000", "dialguard_allowed"
     )
-    assert cmd.hangup() == b"sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"
+    assert cmd.hangup() == (
+        b"sendmsg\ncall-command: hangup\nhangup-cause: OUTGOING_CALL_BARRED\n\n"
+    )
+
+
+def test_the_verdict_variables_are_one_multiset_with_the_verdict_last() -> None:
+    frame = cmd.set_variables(
+        (cmd.REASON, ""),
+        (cmd.DECISION_ID, "d-1"),
+        cmd.record_on_answer("$${recordings_dir}", "dg-d-1"),
+        (cmd.VERDICT, cmd.ALLOW),
+    )
+    assert frame == (
+        b"sendmsg\ncall-command: execute\nexecute-app-name: multiset\n"
+        b"execute-app-arg: ^^|dialguard_reason=|dialguard_decision_id=d-1"
+        b"|execute_on_answer_dialguard=record_session $${recordings_dir}/dg-d-1.wav"
+        b"|dialguard_verdict=ALLOW\nevent-lock: true\n\n"
+    )
+
+
+def test_setup_goes_with_connect_and_keeps_only_the_events_read() -> None:
+    assert cmd.SETUP == (cmd.LINGER, cmd.MYEVENTS, cmd.NIXEVENTS, cmd.SUBSCRIBE)
+    nixed = set(cmd.NIXEVENTS.decode().split()[1:])
+    kept = set(cmd.MYEVENTS_EVENTS) - nixed
+    assert kept == {"CHANNEL_HANGUP_COMPLETE", "DTMF"}
+    assert cmd.SUBSCRIBE == b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF\n\n"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +76,10 @@ def test_record_transfer_and_hangup() -> None:
         lambda: cmd.record_session("${caller_id_name}", "dg-1"),
         lambda: cmd.record_session("/tmp", "../etc/passwd"),
         lambda: cmd.hangup("CALL_REJECTED\nx: y"),
+        lambda: cmd.set_variables((cmd.REASON, "a|dialguard_verdict=ALLOW")),
+        lambda: cmd.set_variables((cmd.REASON, "a b")),
+        lambda: cmd.set_variables((cmd.RECORD_ON_ANSWER, "system /bin/sh")),
+        lambda: cmd.set_variables((cmd.RECORD_ON_ANSWER, "record_session /tmp/x|y")),
     ],
 )
 def test_unsafe_arguments_are_refused(build: object) -> None:
@@ -60,7 +89,8 @@ def test_unsafe_arguments_are_refused(build: object) -> None:
 
 def test_channel_data_becomes_an_attempt() -> None:
     channel = channel_from(headers(CHANNEL))
-    assert channel.uniqueid == "6f1c2a9e-4b1d-4c8e-9a7f-2d3e4f5a6b7c"
+    assert channel.uniqueid == "d117866d-994f-4503-88f7-4e6b0b845f11"
+    assert not channel.answered
     attempt = channel.attempt
     assert (attempt.caller, attempt.callee) == ("01088886666", "13800138000")
     assert (attempt.tenant, attempt.purpose) == ("acme", "callback")
@@ -68,10 +98,19 @@ def test_channel_data_becomes_an_attempt() -> None:
 
 
 def test_tenant_and_purpose_fall_back() -> None:
-    attempt = channel_from(headers(CHANNEL.with_(tenant=None, purpose=None))).attempt
+    channel = CHANNEL.with_(tenant=None, purpose=None, accountcode="acme")
+    attempt = channel_from(headers(channel)).attempt
     assert (attempt.tenant, attempt.purpose) == ("acme", "callback")  # accountcode
     attempt = channel_from(headers(CHANNEL.with_(tenant=None, accountcode=None))).attempt
     assert attempt.tenant == "default"
+
+
+def test_the_real_privacy_user_call_is_restricted() -> None:
+    """Recorded from FreeSWITCH 1.11.1: ``Privacy: user`` shows up only as sip_Privacy."""
+    real = ChannelData.load(FIXTURES / "connect-reply-privacy-user.esl")
+    assert real.get("variable_sip_Privacy") == "user"
+    assert real.get("Caller-Privacy-Hide-Number") == "false"
+    assert channel_from(headers(real)).attempt.presentation is Presentation.RESTRICTED
 
 
 def test_effective_caller_id_is_what_the_callee_sees() -> None:
@@ -84,7 +123,12 @@ def test_effective_caller_id_is_what_the_callee_sees() -> None:
     [
         {"hide_number": "true"},
         {"sip_privacy": "id"},
+        {"sip_privacy": "user"},
+        {"sip_privacy": "header"},
         {"sip_privacy": "header;user"},
+        {"sip_privacy": "ID; critical"},
+        {"sip_privacy": "session, id"},
+        {"variable_sip_h_Privacy": "id"},
         {"variable_origination_privacy": "hide_name:hide_number"},
         {"caller": "anonymous"},
         {"caller": "0000000000"},
@@ -94,6 +138,33 @@ def test_effective_caller_id_is_what_the_callee_sees() -> None:
 def test_hidden_numbers_are_restricted(override: dict[str, str]) -> None:
     attempt = channel_from(headers(CHANNEL.with_(**override))).attempt
     assert attempt.presentation is Presentation.RESTRICTED
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"sip_privacy": "none"},
+        {"sip_privacy": "session"},
+        {"sip_privacy": "critical"},
+        {"variable_sip_h_Privacy": "none"},
+    ],
+)
+def test_privacy_that_hides_nothing_is_allowed(override: dict[str, str]) -> None:
+    attempt = channel_from(headers(CHANNEL.with_(**override))).attempt
+    assert attempt.presentation is Presentation.ALLOWED
+
+
+def test_the_inbound_route_is_set_by_the_dialplan() -> None:
+    assert channel_from(headers(CHANNEL)).attempt.direction is Direction.OUTBOUND
+    inbound = channel_from(headers(CHANNEL.with_(route="inbound"))).attempt
+    assert inbound.direction is Direction.INBOUND
+    other = channel_from(headers(CHANNEL.with_(route="sideways"))).attempt
+    assert other.direction is Direction.OUTBOUND
+
+
+def test_answer_state_is_read() -> None:
+    assert not channel_from(headers(CHANNEL.with_(**{"Answer-State": "ringing"}))).answered
+    assert channel_from(headers(CHANNEL.with_(**{"Answer-State": "answered"}))).answered
 
 
 @pytest.mark.parametrize("override", [{"uniqueid": None}, {"callee": None}, {"callee": "1 2"}])
@@ -108,6 +179,7 @@ def test_unusable_channel_data(override: dict[str, None]) -> None:
         ({"recordings_dir": "/tmp/a b"}, "esl.recordings_dir"),
         ({"recordings_dir": "${caller_id_name}"}, "esl.recordings_dir"),
         ({"allowed_context": "x y"}, "esl.allowed_context"),
+        ({"allowed_inbound_context": "x;y"}, "esl.allowed_inbound_context"),
         ({"budget_ms": 0}, "esl.budget_ms"),
         ({"port": 70000}, "esl.port"),
     ],

@@ -17,7 +17,12 @@ from dialguard.esl.parser import (
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
-TRANSCRIPTS = ["connect-reply.esl", "session-allow-recorded.esl", "session-deny.esl"]
+TRANSCRIPTS = [
+    "connect-reply.esl",
+    "connect-reply-privacy-user.esl",
+    "session-allow-recorded.esl",
+    "session-deny.esl",
+]
 
 
 def parse(
@@ -46,28 +51,39 @@ def test_connect_reply_carries_the_decoded_channel_data() -> None:
     assert isinstance(frame, CommandReply)
     assert frame.ok and frame.reply_text == "+OK"
     assert frame.headers["Reply-Text"] == "+OK\n"
-    assert frame.headers["Event-Date-Local"] == "2025-08-06 16:46:52"
-    assert frame.headers["FreeSWITCH-IPv6"] == "::1"
-    assert frame.headers["Caller-Caller-ID-Name"] == "Agent 1001"
-    assert frame.headers["variable_current_application_data"] == "127.0.0.1:8084 async full"
+    assert len(frame.headers) > 150  # FreeSWITCH 1.11.1 sends every channel variable
+    assert frame.headers["Event-Date-Local"] == "2026-12-05 07:37:06"
+    assert frame.headers["FreeSWITCH-IPv6"] == "fd00::2"
+    assert frame.headers["Caller-Caller-ID-Number"] == "01088886666"
+    assert frame.headers["variable_current_application_data"].endswith(" async full")
     assert frame.headers["Socket-Mode"] == "async"
+    assert frame.headers["variable_dialguard_tenant"] == "acme"
 
 
 def test_recorded_session_gives_the_frames_freeswitch_sent() -> None:
+    """FreeSWITCH's side of an allowed, recorded call, as it sent it (see the README here)."""
     frames = parse((FIXTURES / "session-allow-recorded.esl").read_bytes())
     kinds = [type(f).__name__ for f in frames]
-    assert kinds == ["CommandReply"] * 10 + ["Event", "Event", "DisconnectNotice", "Event"]
-    assert [f.reply_text for f in frames[1:4] if isinstance(f, CommandReply)] == [
+    assert kinds == ["CommandReply"] * 5 + ["Event"] + ["CommandReply"] * 2 + [
+        "DisconnectNotice",
+        "Event",
+        "Event",
+        "DisconnectNotice",
+    ]
+    assert [f.reply_text for f in frames[1:5] if isinstance(f, CommandReply)] == [
         "+OK will linger",
         "+OK Events Enabled",
+        "+OK events nixed",
         "+OK event listener enabled plain",
     ]
-    stop, notice, done = frames[11], frames[12], frames[13]
-    assert isinstance(stop, Event) and stop.name == "RECORD_STOP"
-    assert stop.get("Record-File-Path").startswith("/var/lib/freeswitch/recordings/dg-")
+    park, notice, stop, done = frames[5], frames[8], frames[9], frames[10]
+    assert isinstance(park, Event) and park.name == "CHANNEL_PARK"  # queued before nixevent
     assert isinstance(notice, DisconnectNotice) and notice.lingering
+    assert isinstance(stop, Event) and stop.name == "RECORD_STOP"
+    assert stop.get("Record-File-Path").endswith(".wav")
+    assert "/dg-" in stop.get("Record-File-Path")
     assert isinstance(done, Event) and done.get("Hangup-Cause") == "NORMAL_CLEARING"
-    assert done.get("Caller-Channel-Answered-Time") == "1754470015000000"
+    assert done.get("Caller-Channel-Answered-Time") == "1796456226229294"
 
 
 @pytest.mark.parametrize("name", TRANSCRIPTS)
@@ -80,7 +96,10 @@ def test_byte_by_byte_and_random_chunks_give_the_same_frames(name: str) -> None:
 
 
 def test_deny_session_ends_with_the_disconnect_notice() -> None:
-    last = parse((FIXTURES / "session-deny.esl").read_bytes())[-1]
+    frames = parse((FIXTURES / "session-deny.esl").read_bytes())
+    done = next(f for f in frames if isinstance(f, Event) and f.name == "CHANNEL_HANGUP_COMPLETE")
+    assert done.get("Hangup-Cause") == "OUTGOING_CALL_BARRED"
+    last = frames[-1]
     assert isinstance(last, DisconnectNotice) and not last.lingering
     assert last.message.startswith("Disconnected, goodbye.")
 
