@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -18,10 +19,11 @@ from .national_dnc import NationalDnc
 from .numbers import time_zones, try_normalize
 from .policy.book import PolicyBook
 from .policy.engine import evaluate, is_emergency
-from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
+from .policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.decision_log import DecisionLog
 from .storage.facts import fact_reader
+from .storage.settle import Claim
 from .storage.store import Store
 
 _FAILURE_MESSAGES = {
@@ -106,10 +108,41 @@ class GateService:
         )
         await self.decision_log.append(decision)
 
-    async def decide(self, attempt: CallAttempt) -> Decision:
-        """Decide a live call; returns only once the decision is durably stored."""
-        if self.decision_log is None:
+    async def decide(self, attempt: CallAttempt, idempotency_key: str | None = None) -> Decision:
+        """Decide a live call and record it; returns the decision as recorded, only once it is
+        durably stored.
+
+        The decision counts the tenant's allowed calls to the callee that this process has
+        decided but not yet stored; the transaction that stores it settles it against what
+        every process has stored (:mod:`dialguard.storage.settle`), so the verdict returned may
+        be a ``frequency.exceeded`` denial the optimistic decision did not foresee. With
+        ``idempotency_key`` (``POST /v1/decisions``), a decision already recorded under that key
+        for the tenant is returned instead, and nothing new is recorded."""
+        log = self.decision_log
+        if log is None:
             raise RuntimeError("GateService.decide needs a running DecisionLog")
-        decision = await self.dry_run(attempt)
-        await self.decision_log.append(decision)
-        return decision
+        started = time.perf_counter()
+        now = self.clock.now()
+        facts = await self.facts_for(attempt, now)
+        pack = self.pack_for(facts, now)
+        if facts.callee is not None:
+            pending = log.in_flight(attempt.tenant, facts.callee)
+            if pending:
+                facts = replace(facts, recent_attempts=with_pending(facts.recent_attempts, pending))
+        decision = evaluate(attempt, facts, now, pack, str(uuid.uuid4()))
+        decision = replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
+        counted = attempt.direction is Direction.OUTBOUND and not is_emergency(attempt.callee, pack)
+        claim = Claim(pack.frequency if counted else (), idempotency_key)
+        return await log.append(decision, claim)
+
+
+def with_pending(
+    stored: tuple[datetime, ...], pending: tuple[datetime, ...]
+) -> tuple[datetime, ...]:
+    """``stored`` allowed times plus those of decisions in flight, newest first. A decision
+    just committed may be in both (its waiters not yet woken): one stored time absorbs one
+    pending time equal to it."""
+    unmatched = Counter(pending)
+    unmatched.subtract(Counter(stored))
+    extra = [at for at, n in unmatched.items() for _ in range(max(n, 0))]
+    return tuple(sorted((*stored, *extra), reverse=True))
