@@ -30,8 +30,8 @@ from dialguard.storage import Store, init_database
 from dialguard.storage import decisions as decisions_module
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
-from dialguard.storage.settle import unclaimed
 from dialguard.storage.errors import StorageError
+from dialguard.storage.settle import unclaimed
 
 T0 = datetime(2024, 6, 3, 2, 0, 0, 123456, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
