@@ -88,13 +88,11 @@ class GateService:
         decision = evaluate(attempt, facts, now, self.pack_for(facts, now), str(uuid.uuid4()))
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
 
-    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
-        """Store a denial the transport made itself (``gate.timeout``, ``gate.error``)."""
-        if self.decision_log is None:
-            raise RuntimeError("GateService.record_failure needs a running DecisionLog")
+    def failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> Decision:
+        """The denial a transport makes itself (``gate.timeout``, ``gate.error``), as stored."""
         now = self.clock.now()
         retention_class, retain_until = self.pack.retention_of(now)
-        decision = Decision(
+        return Decision(
             decision_id=decision_id,
             verdict=Verdict.DENY,
             reasons=(Reason(reason, _FAILURE_MESSAGES.get(reason, "the gate failed closed")),),
@@ -106,7 +104,12 @@ class GateService:
             retention_class=retention_class,
             retain_until=retain_until,
         )
-        await self.decision_log.append(decision)
+
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        """Store a denial the transport made itself (:meth:`failure`)."""
+        if self.decision_log is None:
+            raise RuntimeError("GateService.record_failure needs a running DecisionLog")
+        await self.decision_log.append(self.failure(attempt, decision_id, reason))
 
     async def decide(self, attempt: CallAttempt, idempotency_key: str | None = None) -> Decision:
         """Decide a live call and record it; returns the decision as recorded, only once it is

@@ -147,6 +147,12 @@ CASES = (
         OPERATE,
         json={"caller": CALLER, "callee": CALLEE, "tenant": "acme", "at": ALLOWED_AT},
     ),
+    Case(
+        "POST",
+        "/v1/decisions",
+        OPERATE,
+        json={"caller": CALLER, "callee": CALLEE, "tenant": "acme"},
+    ),
     Case("POST", "/v1/text/check", OPERATE, json={"tenant": "acme", "text": "hello"}),
     Case("POST", "/v1/dnc/import", OPERATE, json={"numbers": [OTHER], "label": "crm"}),
     Case("GET", "/v1/scripts", OPERATE, params={"tenant": "acme"}),
