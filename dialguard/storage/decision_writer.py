@@ -13,6 +13,11 @@ CLI), ``BEGIN IMMEDIATE`` is tried again after a short sleep of the event loop, 
 5 ms between tries: SQLite's own busy handler would block the thread, and sleeps 10 to 100 ms
 between its later tries.
 
+Under the write lock, before inserting, the batch is settled (:mod:`.settle`): each ALLOW's
+callee is re-counted (``RECENT_ALLOWED``, compiled like the call path's) with what every process
+has committed, and the earlier decisions of the batch's idempotency keys are read; the rows
+inserted are the settled decisions, which :meth:`SqliteDecisionWriter.write` returns.
+
 Through SQLAlchemy a batch cost about as much Python as the SQL it ran; here the ``INSERT``
 statements and the chain-tail query are compiled once (:class:`~dialguard.storage.compiled.
 CompiledInsert`, :class:`~dialguard.storage.compiled.CompiledSelect`) from the same tables and
