@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..numbers import InvalidNumber, normalize
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..views import decision_view
 from .access import Access

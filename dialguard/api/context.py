@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,10 @@ from ..config import Settings
 from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
+
+
+def _no_listeners() -> Mapping[str, bool | None]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class ApiContext:
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while an audit verification runs: one at a time (each takes a CPU)."""
+    listeners: Callable[[], Mapping[str, bool | None]] = _no_listeners
+    """The gate's listeners by name (``agi``, ``esl``): serving, not serving, or None when
+    disabled (``GET /health``); :class:`~dialguard.app.GateApp` gives its own."""
 
     @classmethod
     def build(
@@ -39,6 +46,7 @@ class ApiContext:
         gate: GateService,
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
+        listeners: Callable[[], Mapping[str, bool | None]] | None = None,
     ) -> ApiContext:
         """``monotonic`` drives the rate limits' refill (tests step it by hand)."""
         api = settings.api
@@ -56,6 +64,7 @@ class ApiContext:
                 gate.book,
                 Path(settings.policy.phrases_file) if settings.policy.phrases_file else None,
             ),
+            listeners=_no_listeners if listeners is None else listeners,
         )
 
     @property

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ..agi.gate import DecisionGate
 from ..numbers import InvalidNumber, normalize
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
 from ..service import GateService
 from ..views import decision_view

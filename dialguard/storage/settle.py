@@ -96,16 +96,19 @@ def lock_ids(items: Sequence[tuple[Decision, Claim]]) -> list[int]:
 
 def excess(
     windows: Iterable[FrequencyWindow], at: datetime, allowed: Iterable[datetime]
-) -> tuple[FrequencyWindow, int] | None:
-    """The first window that one more allowed call at ``at`` would overfill, with its count.
+) -> tuple[FrequencyWindow, int, datetime] | None:
+    """The first window that one more allowed call at ``at`` would overfill, with its count and
+    when enough of those calls have left it for one more to fit.
 
     Every stored allowed call within a window's length of ``at`` counts, later ones included: a
     call committed by a node whose clock runs slightly ahead is no less a call."""
     times = list(allowed)
     for window in windows:
-        count = sum(1 for t in times if at - window.window < t < at + window.window)
+        inside = sorted(t for t in times if at - window.window < t < at + window.window)
+        count = len(inside)
         if count >= window.max_attempts:
-            return window, count
+            leaves = inside[count - window.max_attempts] + window.window
+            return window, count, max(leaves, at)
     return None
 
 
@@ -119,14 +122,21 @@ def settle(
     found = excess(windows, decision.decided_at, allowed)
     if found is None:
         return decision
-    window, count = found
+    window, count, retry = found
     minutes = int(window.window / timedelta(minutes=1))
     reason = Reason(
         "frequency.exceeded",
         f"{count} attempts in the last {minutes} min (at most {window.max_attempts}), "
         "counting calls decided at the same time",
     )
-    return replace(decision, verdict=Verdict.DENY, reasons=(reason,), record=False)
+    retry = retry.astimezone(decision.decided_at.tzinfo)
+    return replace(
+        decision,
+        verdict=Verdict.DENY,
+        reasons=(reason,),
+        record=False,
+        next_allowed_at=retry,
+    )
 
 
 def settle_batch(

@@ -34,6 +34,7 @@ def test_later_entries_of_a_batch_count_the_earlier_ones() -> None:
     assert [s.decision.verdict for s in settled] == [Verdict.ALLOW] + [Verdict.DENY] * 4
     denied = settled[1].decision
     assert denied.first_reason == "frequency.exceeded" and denied.record is False
+    assert denied.next_allowed_at == T0 + timedelta(minutes=10)
     assert all(s.new for s in settled)
 
 

@@ -1,7 +1,7 @@
 """Idempotency keys of recorded pre-dial decisions (``POST /v1/decisions``).
 
 Revision ID: i12
-Revises: i13ev
+Revises: i16
 Create Date: 2026-12-05
 
 ``decisions.idempotency_key`` (NULL for every existing row and for the PBX's decisions) with a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i12"
-down_revision: str | None = "i13ev"
+down_revision: str | None = "i16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
