@@ -63,6 +63,7 @@ class Gate:
         national_dnc: Path | None = None,
         agi_workers: int = 1,
         esl_recordings_dir: Path | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port
@@ -79,6 +80,8 @@ class Gate:
         self.now = now
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
         self.database = workdir / "dg.db"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.database}"
+        """Default: the SQLite file ``database``; several gates may share one PostgreSQL."""
         self.serve_log = workdir / "serve.log"
         self._config = workdir / "dialguard.toml"
         self._exe = dialguard_executable()
@@ -90,7 +93,7 @@ class Gate:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
         env |= {
             "DIALGUARD_CONFIG": str(self._config),
-            "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{self.database}",
+            "DIALGUARD_DATABASE_URL": self.database_url,
             "DIALGUARD_AGI_HOST": LOOPBACK,
             "DIALGUARD_AGI_PORT": str(self.port),
             "DIALGUARD_AGI_WORKERS": str(self.agi_workers),

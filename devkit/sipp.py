@@ -63,11 +63,13 @@ def run_scenario(
     service: str,
     keys: Mapping[str, str] | None = None,
     calls: int = 1,
+    at_once: int = 1,
     timeout_s: float = 30.0,
     host: str = LOOPBACK,
     workdir: Path | None = None,
 ) -> SippResult:
-    """Place ``calls`` calls, one at a time, from 127.0.0.1 to ``host:port``.
+    """Place ``calls`` calls, ``at_once`` at a time (started as fast as SIPp can: a burst),
+    from 127.0.0.1 to ``host:port``.
 
     ``service`` is the Request-URI user (the callee); ``keys`` fill ``[name]`` fields of the
     scenario (``caller`` for the From user, the caller ID). SIPp is killed if it outlives
@@ -86,7 +88,8 @@ def run_scenario(
         "-i", LOOPBACK,
         "-p", str(free_port(socket.SOCK_DGRAM)),
         "-mp", str(free_port(socket.SOCK_DGRAM)),
-        "-m", str(calls), "-l", "1",
+        "-m", str(calls), "-l", str(at_once),
+        *(("-r", "1000", "-rp", "1") if at_once > 1 else ()),
         "-timeout", f"{int(timeout_s)}s", "-timeout_error",
         "-nostdin",
         "-trace_msg", "-message_file", str(messages),

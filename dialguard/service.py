@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +23,7 @@ from .policy.engine import evaluate
 from .policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.facts import fact_reader
+from .storage.settle import Claim
 
 if TYPE_CHECKING:
     # Types only: `dialguard check` (a dry run) loads neither the decision log nor the indexes.
@@ -112,13 +114,11 @@ class GateService:
         decision = evaluate(attempt, facts, now, self.pack_for(facts, now), str(uuid.uuid4()))
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
 
-    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
-        """Store a denial the transport made itself (``gate.timeout``, ``gate.error``)."""
-        if self.decision_log is None:
-            raise RuntimeError("GateService.record_failure needs a running DecisionLog")
+    def failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> Decision:
+        """The denial a transport makes itself (``gate.timeout``, ``gate.error``), as stored."""
         now = self.clock.now()
         retention_class, retain_until = self.pack.retention_of(now)
-        decision = Decision(
+        return Decision(
             decision_id=decision_id,
             verdict=Verdict.DENY,
             reasons=(Reason(reason, _FAILURE_MESSAGES.get(reason, "the gate failed closed")),),
@@ -130,18 +130,55 @@ class GateService:
             retention_class=retention_class,
             retain_until=retain_until,
         )
+
+    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
+        """Store a denial the transport made itself (:meth:`failure`)."""
+        if self.decision_log is None:
+            raise RuntimeError("GateService.record_failure needs a running DecisionLog")
         if self.metrics is not None:
             self.metrics.failed(reason)
-        await self.decision_log.append(decision)
+        decision = await self.decision_log.append(self.failure(attempt, decision_id, reason))
         if self.metrics is not None:
             self.metrics.decided(decision)
 
-    async def decide(self, attempt: CallAttempt) -> Decision:
-        """Decide a live call; returns only once the decision is durably stored."""
-        if self.decision_log is None:
+    async def decide(self, attempt: CallAttempt, idempotency_key: str | None = None) -> Decision:
+        """Decide a live call and record it; returns the decision as recorded, only once it is
+        durably stored.
+
+        The decision counts the tenant's allowed calls to the callee that this process has
+        decided but not yet stored; the transaction that stores it settles it against what
+        every process has stored (:mod:`dialguard.storage.settle`), so the verdict returned may
+        be a ``frequency.exceeded`` denial the optimistic decision did not foresee. With
+        ``idempotency_key`` (``POST /v1/decisions``), a decision already recorded under that key
+        for the tenant is returned instead, and nothing new is recorded."""
+        log = self.decision_log
+        if log is None:
             raise RuntimeError("GateService.decide needs a running DecisionLog")
-        decision = await self.dry_run(attempt)
-        await self.decision_log.append(decision)
+        started = time.perf_counter()
+        now = self.clock.now()
+        facts = await self.facts_for(attempt, now)
+        pack = self.pack_for(facts, now)
+        if facts.callee is not None:
+            pending = log.in_flight(attempt.tenant, facts.callee)
+            if pending:
+                facts = replace(facts, recent_attempts=with_pending(facts.recent_attempts, pending))
+        decision = evaluate(attempt, facts, now, pack, str(uuid.uuid4()))
+        decision = replace(decision, latency_ms=(time.perf_counter() - started) * 1000)
+        counted = attempt.direction is Direction.OUTBOUND and not is_emergency(attempt.callee, pack)
+        claim = Claim(pack.frequency if counted else (), idempotency_key)
+        decision = await log.append(decision, claim)
         if self.metrics is not None:
             self.metrics.decided(decision)
         return decision
+
+
+def with_pending(
+    stored: tuple[datetime, ...], pending: tuple[datetime, ...]
+) -> tuple[datetime, ...]:
+    """``stored`` allowed times plus those of decisions in flight, newest first. A decision
+    just committed may be in both (its waiters not yet woken): one stored time absorbs one
+    pending time equal to it."""
+    unmatched = Counter(pending)
+    unmatched.subtract(Counter(stored))
+    extra = [at for at, n in unmatched.items() for _ in range(max(n, 0))]
+    return tuple(sorted((*stored, *extra), reverse=True))

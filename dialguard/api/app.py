@@ -117,6 +117,8 @@ async def _parse(
     region = context.region
     params = read(endpoint.path_params, dict(request.match_info), region)
     params.update(read(endpoint.query, query(request), region))
+    sent = {f.name: request.headers[f.name] for f in endpoint.headers if f.name in request.headers}
+    params.update(read(endpoint.headers, sent, region))
     body = {}
     if endpoint.body is not None:
         body = read(endpoint.body, await json_object(request), region)

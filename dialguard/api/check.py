@@ -1,8 +1,10 @@
 """``POST /v1/check``: the pre-dial check for dialers outside the PBX path.
 
 A dry run, exactly like ``dialguard check``: nothing is recorded (no decision, no attempt counted
-towards frequency caps). 200 with the decision when the call would be allowed, 409 with the same
-JSON (its ``reasons``) when denied; a bad caller or callee is a 400, not a deny.
+towards frequency caps), and the answer says so (``"dry_run": true``). A dialer that must leave
+evidence and count towards caps asks ``POST /v1/decisions`` (:mod:`.predial`).
+200 with the decision when the call would be allowed, 409 with the same JSON (its ``reasons``)
+when denied; a bad caller or callee is a 400, not a deny.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ async def check_call(call: Call) -> web.Response:
         campaign=b["campaign"],
     )
     decision = await gate.dry_run(attempt, b["at"])
-    return respond(decision_view(decision), status=200 if decision.allowed else 409)
+    view = {**decision_view(decision), "dry_run": True}
+    return respond(view, status=200 if decision.allowed else 409)
 
 
 def _require_number(name: str, raw: str, region: str) -> str:
@@ -51,10 +54,10 @@ ENDPOINTS = (
         "/v1/check",
         check_call,
         Access.OPERATE,
-        "Would this call be allowed? (a dry run: records nothing)",
+        "Would this call be allowed? (a dry run: records nothing, counts towards no cap)",
         {
-            200: Reply("Allowed: the decision", ref("Decision")),
-            409: Reply("Denied: the decision with every reason", ref("Decision")),
+            200: Reply("Allowed: the decision (not recorded)", ref("DryRunDecision")),
+            409: Reply("Denied: the decision with every reason", ref("DryRunDecision")),
         },
         body=(
             Field("caller", RawPhone(), required=True, description="Caller ID to present."),

@@ -77,6 +77,8 @@ class Endpoint:
     query: tuple[Field, ...] = ()
     body: tuple[Field, ...] | None = None
     """Fields of the JSON body; ``None`` when the endpoint takes no body."""
+    headers: tuple[Field, ...] = ()
+    """Request headers the endpoint reads (``Idempotency-Key``), parsed into ``params``."""
     audited: bool = True
     """Whether a call is written to the audit log (the API description is not)."""
     guard: Guard | None = None

@@ -58,7 +58,8 @@ def _operation(e: Endpoint) -> dict[str, Any]:
         "x-access": e.access.value,
         "x-roles": sorted(role.value for role in ALLOWED[e.access]),
         "parameters": [_parameter(f, "path") for f in e.path_params]
-        + [_parameter(f, "query") for f in e.query],
+        + [_parameter(f, "query") for f in e.query]
+        + [_parameter(f, "header") for f in e.headers],
         "responses": {str(status): _reply(r) for status, r in sorted(_replies(e).items())},
     }
     if e.access is Access.PUBLIC:
@@ -75,7 +76,7 @@ def _operation(e: Endpoint) -> dict[str, Any]:
 
 def _replies(e: Endpoint) -> dict[int, Reply]:
     replies = {503: Reply("The database is unavailable", ERROR)}
-    if e.body is not None or e.query or e.path_params:
+    if e.body is not None or e.query or e.path_params or e.headers:
         replies[400] = Reply("Invalid input; the error names the field", ERROR)
     if e.body is not None:
         replies[413] = Reply("Request body too large", ERROR)
@@ -103,6 +104,7 @@ def _parameter(f: Field, where: str) -> dict[str, Any]:
         "in": where,
         "required": f.required or where == "path",
         "schema": f.schema(),
+        **({"description": f.description} if f.description else {}),
     }
 
 

@@ -80,6 +80,14 @@ DECISION = record(
     }
 )
 
+DRY_RUN_DECISION = record({**DECISION["properties"], "dry_run": {"type": "boolean", "const": True}})
+"""``POST /v1/check``: what would be decided; nothing recorded, nothing counted."""
+
+RECORDED_DECISION = record(
+    {**DECISION["properties"], "dry_run": {"type": "boolean", "const": False}}
+)
+"""``POST /v1/decisions``: the decision as recorded (a retry: the first one)."""
+
 TENANT = record({"id": INT, "name": STRING, "industry": STRING, "created_at": INSTANT})
 
 OUTCOME: Schema = {"type": "string", "enum": ["created", "updated", "unchanged"]}
@@ -317,6 +325,8 @@ COMPONENTS: Mapping[str, Schema] = {
     "Error": ERROR,
     "Reason": REASON,
     "Decision": DECISION,
+    "DryRunDecision": DRY_RUN_DECISION,
+    "RecordedDecision": RECORDED_DECISION,
     "Tenant": TENANT,
     "TenantResult": TENANT_RESULT,
     "RegisteredNumber": REGISTERED_NUMBER,

@@ -36,7 +36,8 @@ def command(
     presentation: str,
     as_json: bool,
 ) -> int:
-    """Would this call be allowed? Exit 0 allow, 1 deny, 2 bad input."""
+    """Would this call be allowed? A dry run: records nothing and counts towards no cap (a
+    dialer that must be counted uses POST /v1/decisions). Exit 0 allow, 1 deny, 2 bad input."""
     cli = state(ctx)
     at = parse_instant(at_text, "--at") if at_text else None
     cli.number(caller)  # bad numbers are bad input (exit 2), not a deny
@@ -69,9 +70,10 @@ def command(
                 gate.close()
                 national.close()
         if as_json:
-            emit_json(decision_view(decision))
+            emit_json({**decision_view(decision), "dry_run": True})
         else:
             _print(decision_view(decision))
+            click.echo("  dry run: nothing recorded, not counted towards frequency caps")
         return 0 if decision.allowed else 1
 
     return run(_check)

@@ -9,6 +9,13 @@ the load by itself. A failed batch hands its exception to every one of its waite
 The same transaction appends one audit entry per decision (:func:`audit_entry`), so a decision
 is never committed without its place in the tamper-evident log, nor the other way round; the
 entry carries the digest of the row as inserted (:mod:`dialguard.audit.evidence`).
+
+The same transaction settles the batch (:mod:`.settle`): under the write lock (SQLite) or a
+per-callee advisory lock (PostgreSQL) each ALLOW is checked once more against its pack's frequency
+windows, counting what other processes and nodes committed meanwhile and the earlier entries of
+the batch, and one that would exceed a window is recorded — and answered — as a denial. Allowed
+decisions queued but not yet committed are :meth:`DecisionLog.in_flight`, so the gate's own
+optimistic decision already counts them.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from ..policy.model import Decision
 from .audit import NewEntry
 from .decision_writer import SqliteDecisionWriter, decision_writer
 from .decisions import check_decision
-from .store import Store
+from .settle import NO_CLAIM, Claim, Settled, counted_key, lock_ids, settle_batch, spans
+from .store import Store, Transaction
 
-_Pending = tuple[Decision, "asyncio.Future[None]"]
+_Pending = tuple[Decision, Claim, "asyncio.Future[Decision]"]
 ACTOR = "gate"
 
 
@@ -94,6 +102,12 @@ class DecisionLog:
         self._on_commit = on_commit
         self._direct: SqliteDecisionWriter | None = None
         """Opened by :meth:`start`, closed by :meth:`stop`."""
+        self._in_flight: dict[tuple[str, str], list[datetime]] = {}
+
+    def in_flight(self, tenant: str, callee: str) -> tuple[datetime, ...]:
+        """When ``tenant`` was allowed to call ``callee`` by decisions appended but not yet
+        committed (or just committed, until their batch's waiters are woken)."""
+        return tuple(self._in_flight.get((tenant, callee), ()))
 
     @property
     def commits(self) -> int:
@@ -121,8 +135,11 @@ class DecisionLog:
                 self._direct.close()
                 self._direct = None
 
-    async def append(self, decision: Decision) -> None:
-        """Return once ``decision`` is committed; raise what the commit raised if it failed.
+    async def append(self, decision: Decision, claim: Claim = NO_CLAIM) -> Decision:
+        """Return the decision as committed once it is; raise what the commit raised if it
+        failed. That is ``decision`` settled against ``claim`` (:mod:`.settle`): a denial if
+        allowing it would exceed one of the claim's windows, or the decision recorded earlier
+        under the claim's idempotency key.
 
         A caller that is cancelled while waiting does not take its decision back: it is written
         with its batch all the same, because it is evidence of what the gate decided.
@@ -130,9 +147,12 @@ class DecisionLog:
         if self._worker is None or self._stopping:
             raise RuntimeError("DecisionLog is not running")
         check_decision(decision)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((decision, done))
-        await done
+        done: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        key = counted_key(decision, claim)
+        if key is not None:
+            self._in_flight.setdefault(key, []).append(decision.decided_at)
+        self._queue.put_nowait((decision, claim, done))
+        return await done
 
     async def _run(self) -> None:
         while True:
@@ -147,29 +167,73 @@ class DecisionLog:
 
     async def _write(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
+        items = [(decision, claim) for decision, claim, _ in batch]
         try:
-            decisions = [decision for decision, _ in batch]
             if self._direct is not None:  # SQLite: the whole transaction in one thread hop
-                await self._direct.write(decisions, self._entry)
+                settled = await self._direct.write(items, self._entry)
             else:
                 async with self._store.transaction() as tx:
-                    rows = await tx.decisions.add_many(decisions)
-                    await tx.audit.append_many([self._entry(row) for row in rows])
+                    settled = await self._settle_and_insert(tx, items)
         except asyncio.CancelledError:
-            for _, done in batch:
+            self._landed(items)
+            for _, _, done in batch:
                 done.cancel()
             raise
         except Exception as exc:  # every waiter of the batch gets it; the writer carries on
+            self._landed(items)
             self._told(len(batch), started, ok=False)
-            for _, done in batch:
+            for _, _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
             return
+        self._landed(items)
         self._commits += 1
         self._told(len(batch), started, ok=True)
-        for _, done in batch:
+        for (_, _, done), result in zip(batch, settled, strict=True):
             if not done.done():
-                done.set_result(None)
+                done.set_result(result.decision)
+
+    async def _settle_and_insert(
+        self, tx: Transaction, items: list[tuple[Decision, Claim]]
+    ) -> list[Settled]:
+        """:meth:`SqliteDecisionWriter.write` through the repositories (PostgreSQL): the
+        batch's advisory locks first, then the same reads and the same settling."""
+        await tx.decisions.lock(lock_ids(items))
+        stored = {
+            key: await tx.decisions.recent_allowed(key[1], key[0], since)
+            for key, since in spans(items).items()
+        }
+        earlier: dict[tuple[str, str], Decision] = {}
+        for decision, claim in items:
+            if claim.idempotency_key is not None:
+                key = (decision.attempt.tenant, claim.idempotency_key)
+                found = await tx.decisions.by_idempotency_key(*key)
+                if found is not None:
+                    earlier[key] = found
+        settled = settle_batch(items, stored, earlier)
+        new = [
+            (done.decision, claim)
+            for done, (_, claim) in zip(settled, items, strict=True)
+            if done.new
+        ]
+        if new:
+            rows = await tx.decisions.add_many(
+                [d for d, _ in new], [c.idempotency_key for _, c in new]
+            )
+            await tx.audit.append_many([self._entry(row) for row in rows])
+        return settled
+
+    def _landed(self, items: list[tuple[Decision, Claim]]) -> None:
+        """The batch is committed (or failed): its allowed decisions are no longer in flight."""
+        for decision, claim in items:
+            key = counted_key(decision, claim)
+            if key is None:
+                continue
+            times = self._in_flight.get(key)
+            if times is not None:
+                times.remove(decision.decided_at)
+                if not times:
+                    del self._in_flight[key]
 
     def _told(self, size: int, started: float, *, ok: bool) -> None:
         if self._on_commit is not None:

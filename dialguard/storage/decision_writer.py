@@ -13,6 +13,11 @@ CLI), ``BEGIN IMMEDIATE`` is tried again after a short sleep of the event loop, 
 5 ms between tries: SQLite's own busy handler would block the thread, and sleeps 10 to 100 ms
 between its later tries.
 
+Under the write lock, before inserting, the batch is settled (:mod:`.settle`): each ALLOW's
+callee is re-counted (``RECENT_ALLOWED``, compiled like the call path's) with what every process
+has committed, and the earlier decisions of the batch's idempotency keys are read; the rows
+inserted are the settled decisions, which :meth:`SqliteDecisionWriter.write` returns.
+
 Through SQLAlchemy a batch cost about as much Python as the SQL it ran; here the ``INSERT``
 statements and the chain-tail query are compiled once (:class:`~dialguard.storage.compiled.
 CompiledInsert`, :class:`~dialguard.storage.compiled.CompiledSelect`) from the same tables and
@@ -37,14 +42,17 @@ from . import audit, schema
 from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
-from .decisions import decision_row
+from .decisions import BY_IDEMPOTENCY_KEY, RECENT_ALLOWED, decision_from, decision_row
 from .engine import BUSY_TIMEOUT_MS, _on_sqlite_connect
 from .errors import StorageError
+from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch, spans
 from .store import SqliteFile, Store
 
 _DECISIONS = CompiledInsert(schema.decisions)
 _AUDIT = CompiledInsert(schema.audit_log)
 _AUDIT_TAIL = CompiledSelect(audit.TAIL)
+_RECENT_ALLOWED = CompiledSelect(RECENT_ALLOWED)
+_BY_IDEMPOTENCY_KEY = CompiledSelect(BY_IDEMPOTENCY_KEY)
 
 LOCK_RETRY_FIRST_S = 0.0002
 LOCK_RETRY_MAX_S = 0.005
@@ -64,15 +72,18 @@ class SqliteDecisionWriter:
         self._conn = conn
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="dialguard-commit")
 
-    async def write(self, decisions: Sequence[Decision], audit_entry: AuditEntry) -> None:
-        """Insert ``decisions`` and append ``audit_entry`` of each to the audit chain, in one
-        transaction; return once it is durable, raise :class:`StorageError` with nothing
-        written if it failed."""
-        rows = [decision_row(d) for d in decisions]
+    async def write(
+        self, items: Sequence[tuple[Decision, Claim]], audit_entry: AuditEntry
+    ) -> list[Settled]:
+        """Settle ``items`` under the write lock (:mod:`.settle`), insert the settled decisions
+        and append ``audit_entry`` of each to the audit chain, in one transaction; return the
+        settled decisions once it is durable, raise :class:`StorageError` with nothing written
+        if it failed."""
         await self._begin()
-        self._guarded(self._insert, rows, audit_entry)
+        settled: list[Settled] = self._guarded(self._settle_and_insert, items, audit_entry)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._committer, self._guarded, self._commit)
+        return settled
 
     def close(self) -> None:
         self._committer.shutdown(wait=True)
@@ -96,8 +107,40 @@ class SqliteDecisionWriter:
             raise StorageError(f"database error: {describe(exc)}") from exc
         return True
 
+    def _settle_and_insert(
+        self, items: Sequence[tuple[Decision, Claim]], audit_entry: AuditEntry
+    ) -> list[Settled]:
+        """Under the write lock: what is stored now, the batch settled against it, inserted."""
+        conn = self._conn
+        stored = {
+            (tenant, callee): [
+                row[0]
+                for row in _RECENT_ALLOWED.rows(
+                    conn, {"callee": callee, "tenant": tenant, "since": since}
+                )
+            ]
+            for (tenant, callee), since in spans(items).items()
+        }
+        earlier: dict[IdempotencyKey, Decision] = {}
+        for decision, claim in items:
+            key = idempotency_of(decision, claim)
+            if key is not None and key not in earlier:
+                found = _BY_IDEMPOTENCY_KEY.rows(conn, {"tenant": key[0], "key": key[1]})
+                if found:
+                    earlier[key] = decision_from(found[0])
+        settled = settle_batch(items, stored, earlier)
+        rows = [
+            decision_row(done.decision, claim.idempotency_key)
+            for done, (_, claim) in zip(settled, items, strict=True)
+            if done.new
+        ]
+        self._insert(rows, audit_entry)
+        return settled
+
     def _insert(self, rows: Sequence[Mapping[str, Any]], audit_entry: AuditEntry) -> None:
         """The rows, then their audit entries built from those very rows."""
+        if not rows:
+            return
         conn = self._conn
         _DECISIONS.run(conn, rows)
         (last,) = _AUDIT_TAIL.rows(conn, {}) or (None,)
@@ -106,11 +149,11 @@ class SqliteDecisionWriter:
     def _commit(self) -> None:
         self._conn.execute("COMMIT")
 
-    def _guarded(self, step: Callable[..., Any], *args: Any) -> None:
+    def _guarded(self, step: Callable[..., Any], *args: Any) -> Any:
         """Run one step of the open transaction; on any failure roll it back, and report an
         SQLite failure as :class:`StorageError`."""
         try:
-            step(*args)
+            return step(*args)
         except BaseException as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, func, select
+from sqlalchemy import Row, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
@@ -30,7 +30,7 @@ def check_decision(decision: Decision) -> None:
             require_e164(number)
 
 
-def decision_row(decision: Decision) -> dict[str, Any]:
+def decision_row(decision: Decision, idempotency_key: str | None = None) -> dict[str, Any]:
     """The ``decisions`` row of ``decision`` (also inserted by the SQLite decision writer), with
     a fresh evidence salt: the row's audit entry is built from this very mapping."""
     check_decision(decision)
@@ -60,7 +60,13 @@ def decision_row(decision: Decision) -> dict[str, Any]:
         "restricted": False,
         "restricted_until": None,
         SALT: new_salt(),
+        "idempotency_key": idempotency_key,
     }
+
+
+def decision_from(row: Any) -> Decision:
+    """A ``decisions`` row (SQLAlchemy's, or a compiled select's) as a :class:`Decision`."""
+    return _decision(row)
 
 
 def _reasons_json(decision: Decision) -> list[dict[str, str]]:
@@ -126,6 +132,13 @@ def _recent_allowed() -> Select[datetime]:
     )
 
 
+BY_IDEMPOTENCY_KEY = select(t).where(
+    (t.c.tenant == bindparam("tenant", type_=String(64)))
+    & (t.c.idempotency_key == bindparam("key", type_=String(128)))
+)
+"""``tenant``, ``key``: the decision recorded under an idempotency key (the write transaction
+reads it under its lock, :mod:`dialguard.storage.settle`)."""
+
 RECENT_ALLOWED = _recent_allowed()
 """``callee``, ``tenant``, ``since``: when the tenant was allowed to call the callee, newest first,
 at or after ``since`` and after the latest frequency reset (the call path runs this too, see
@@ -136,13 +149,33 @@ class DecisionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_many(self, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    async def add_many(
+        self, decisions: Sequence[Decision], idempotency_keys: Sequence[str | None] = ()
+    ) -> list[dict[str, Any]]:
         """Insert decisions in one statement (the group commit of :class:`DecisionLog`); returns
-        the rows inserted, which their audit entries vouch for."""
-        rows = [decision_row(d) for d in decisions]
+        the rows inserted, which their audit entries vouch for. ``idempotency_keys``: one per
+        decision, or none at all."""
+        keys = list(idempotency_keys) or [None] * len(decisions)
+        rows = [decision_row(d, key) for d, key in zip(decisions, keys, strict=True)]
         if rows:
             await self._conn.execute(t.insert(), rows)
         return rows
+
+    async def lock(self, ids: Sequence[int]) -> None:
+        """Take PostgreSQL transaction-level advisory locks ``ids``, in the order given (sorted
+        by the caller: :func:`~dialguard.storage.settle.lock_ids`), released at COMMIT or
+        ROLLBACK. Nothing on SQLite, where a writing transaction holds the write lock."""
+        if self._conn.dialect.name != "postgresql":
+            return
+        for lock in ids:
+            await self._conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+
+    async def by_idempotency_key(self, tenant: str, key: str) -> Decision | None:
+        """The decision recorded under ``key`` for ``tenant``, restricted or not (a retry must
+        get the first decision back, never a second one)."""
+        params = {"tenant": tenant, "key": key}
+        row = (await self._conn.execute(BY_IDEMPOTENCY_KEY, params)).first()
+        return None if row is None else _decision(row)
 
     async def get(self, decision_id: str) -> Decision | None:
         """None also for a restricted decision: only a legal export may read it."""

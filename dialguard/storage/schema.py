@@ -248,6 +248,10 @@ decisions = Table(
     Column("retain_until", UTCDateTime()),
     *restriction_columns(),
     salt_column(),
+    # The dialer's Idempotency-Key (or call id) of POST /v1/decisions: one decision per key and
+    # tenant, a retry gets the first one back (NULLs never collide). Not evidence: a lookup key.
+    Column("idempotency_key", String(128)),
+    Index("uq_decisions_idempotency", "tenant", "idempotency_key", unique=True),
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),

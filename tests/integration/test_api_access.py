@@ -49,6 +49,9 @@ class Case:
     """Once, before the first call (the resource a GET by id reads)."""
     before_each: Step | None = None
     """Before every call (what a removal removes, fresh rate-limit buckets)."""
+    denial_answers: bool = False
+    """A 409 that is a recorded decision (``POST /v1/decisions``: quiet hours, caps, the gate's
+    budget on a loaded machine) answers the request as much as a 200 does."""
 
     @property
     def id(self) -> str:
@@ -148,6 +151,13 @@ CASES = (
         OPERATE,
         json={"caller": CALLER, "callee": CALLEE, "tenant": "acme", "at": ALLOWED_AT},
     ),
+    Case(
+        "POST",
+        "/v1/decisions",
+        OPERATE,
+        json={"caller": CALLER, "callee": CALLEE, "tenant": "acme"},
+        denial_answers=True,
+    ),
     Case("POST", "/v1/text/check", OPERATE, json={"tenant": "acme", "text": "hello"}),
     Case("POST", "/v1/dnc/import", OPERATE, json={"numbers": [OTHER], "label": "crm"}),
     Case("GET", "/v1/scripts", OPERATE, params={"tenant": "acme"}),
@@ -218,6 +228,9 @@ async def test_every_role_and_bad_token_gets_what_the_table_says(
         )
         seen[credential] = reply.status
         if case.roles is PUBLIC or credential in case.roles:
+            if case.denial_answers and reply.status == 409:
+                assert reply.body["dry_run"] is False and reply.body["decision_id"]
+                continue
             assert 200 <= reply.status < 300, (credential, reply.body)
         elif credential in BAD_TOKENS:
             assert reply.status == 401, (credential, reply.body)

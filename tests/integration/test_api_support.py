@@ -7,6 +7,7 @@ plus a revoked one) on 127.0.0.1 port 0; tests talk HTTP to it like any client.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.rights.settings import DsrSettings
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
-from dialguard.storage import Store, init_database
+from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.tokens.tokens import Role
 
 CALLER = "+861058001234"
@@ -69,8 +70,11 @@ class ApiHarness:
         json: Any = None,
         params: dict[str, str] | None = None,
         data: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
-        headers = {} if token is None else {"Authorization": f"Bearer {self.tokens[token]}"}
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[token]}"
         async with self.session.request(
             method, self.url + path, headers=headers, json=json, params=params, data=data
         ) as response:
@@ -123,12 +127,29 @@ async def seed(store: Store) -> None:
 
 @pytest.fixture
 async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+    async with running_api(db_settings, tmp_path) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def api_at_allowed_time(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+    """:func:`api` with the gate's clock frozen at ``ALLOWED_AT`` (live decisions)."""
+    async with running_api(db_settings, tmp_path, frozen=True) as harness:
+        yield harness
+
+
+@asynccontextmanager
+async def running_api(
+    db_settings: Settings, tmp_path: Path, *, frozen: bool = False
+) -> AsyncIterator[ApiHarness]:
     settings = api_settings(db_settings, tmp_path)
     await init_database(settings)
     store = await Store.open(settings)
     await seed(store)
-    clock = Clock()
-    gate = GateService(store, book_from(settings), clock, settings.numbers.default_region)
+    clock = Clock.from_env({"DIALGUARD_NOW": ALLOWED_AT}) if frozen else Clock()
+    log = DecisionLog(store)
+    log.start()
+    gate = GateService(store, book_from(settings), clock, settings.numbers.default_region, log)
     monotonic = FakeMonotonic()
     server = ApiServer(settings.api, create_app(ApiContext.build(store, gate, settings, monotonic)))
     await server.start()
@@ -149,5 +170,6 @@ async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness
     finally:
         await session.close()
         await server.stop()
+        await log.stop()
         gate.close()
         await store.close()

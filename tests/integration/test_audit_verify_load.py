@@ -32,6 +32,7 @@ from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
 from dialguard.storage.migrate import init_database
+from dialguard.storage.settle import unclaimed
 from dialguard.storage.store import Store
 
 ENTRIES = int(os.environ.get("DIALGUARD_TEST_VERIFY_ENTRIES", "30000"))
@@ -51,7 +52,7 @@ async def large_log(store: Store, make_decision: Callable[..., Decision]) -> Non
                 make_decision(decided_at=start + timedelta(seconds=i), callee=f"+86139{i:08d}")
                 for i in range(first, min(first + 5000, ENTRIES))
             ]
-            await writer.write(batch, audit_entry)
+            await writer.write(unclaimed(batch), audit_entry)
     finally:
         writer.close()
 

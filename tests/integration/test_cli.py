@@ -176,6 +176,10 @@ def test_check_defaults_tenant_purpose_and_time(dg: Run) -> None:
     result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--json", expect=None)
     data = json.loads(result.stdout)
     assert data["tenant"] == "default" and data["purpose"] == "callback"
+    assert data["dry_run"] is True
+    text = dg("check", "--caller", CALLER, "--callee", CALLEE, expect=None).stdout
+    assert "dry run: nothing recorded" in text
+    assert json.loads(dg("decisions", "list", "--json").stdout) == []
     assert {r["code"] for r in data["reasons"]} >= {"callerid.other_tenant"}  # acme holds it
     frozen = dg(
         "check",

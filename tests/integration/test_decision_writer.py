@@ -31,6 +31,7 @@ from dialguard.storage import decisions as decisions_module
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
 from dialguard.storage.errors import StorageError
+from dialguard.storage.settle import unclaimed
 
 T0 = datetime(2024, 6, 3, 2, 0, 0, 123456, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
@@ -134,7 +135,7 @@ async def test_the_writer_stores_what_the_repositories_store(
                 rows = await tx.decisions.add_many(batch)
                 await tx.audit.append_many([audit_entry(row) for row in rows])
             restart_salts()
-            await writer.write(batch, audit_entry)
+            await writer.write(unclaimed(batch), audit_entry)
             written.extend(batch)
     finally:
         writer.close()
@@ -172,10 +173,12 @@ async def test_a_failed_write_leaves_nothing_behind(
     assert file is not None
     writer = SqliteDecisionWriter(file)
     try:
-        await writer.write([make_decision(decision_id="once")], audit_entry)
+        await writer.write(unclaimed([make_decision(decision_id="once")]), audit_entry)
         with pytest.raises(StorageError, match="IntegrityError: UNIQUE"):
-            await writer.write([make_decision(), make_decision(decision_id="once")], audit_entry)
-        await writer.write([make_decision(decision_id="later")], audit_entry)
+            await writer.write(
+                unclaimed([make_decision(), make_decision(decision_id="once")]), audit_entry
+            )
+        await writer.write(unclaimed([make_decision(decision_id="later")]), audit_entry)
     finally:
         writer.close()
     assert [row[1] for row in raw_rows(fast, "decisions", "id")] == ["once", "later"]
@@ -195,7 +198,7 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
     try:
         other.execute("BEGIN IMMEDIATE")
         batch = [make_decision(decision_id="waited")]
-        write = asyncio.create_task(writer.write(batch, audit_entry))
+        write = asyncio.create_task(writer.write(unclaimed(batch), audit_entry))
         started = time.monotonic()
         await asyncio.sleep(0.3)
         assert time.monotonic() - started < 0.5  # the loop was not blocked by the lock
