@@ -28,6 +28,7 @@ async def add_consent(call: Call) -> web.Response:
         tenant=b["tenant"],
         purpose=b["purpose"],
         evidence_ref=b["evidence"],
+        vocabulary=call.context.vocabulary,
         channel=b["channel"],
         given=b["given"],
         expires=b["expires"],

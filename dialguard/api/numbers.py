@@ -33,7 +33,9 @@ async def add_number(call: Call) -> web.Response:
         active=b["active"],
     )
     call.subject = filing.number
-    outcome, registration = await register_number(call.context.store, call.act(), filing)
+    outcome, registration = await register_number(
+        call.context.store, call.act(), filing, vocabulary=call.context.vocabulary
+    )
     return respond({"outcome": outcome, "number": registration})
 
 

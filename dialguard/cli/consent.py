@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..clock import parse_instant
 from ..ops.consent import add_consent, revoke_consent
 from ..policy.model import ConsentRecord
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import PackNames, channels_of, emit_json, purposes_of, run, state
 
 
 @click.group("consent")
@@ -18,11 +17,17 @@ def group() -> None:
 
 @group.command("add")
 @click.argument("callee")
-@click.option("--tenant", required=True)
-@click.option("--purpose", required=True)
+@click.option("--tenant", required=True, help="The tenant consented to (it must exist).")
+@click.option(
+    "--purpose", required=True, cls=PackNames, names=purposes_of, help="What calls are for."
+)
 @click.option("--evidence", required=True, help="Reference to the evidence (ticket, recording…).")
 @click.option(
-    "--channel", default=None, help="How consent was given (web, ivr, sms…). Default: unspecified."
+    "--channel",
+    default=None,
+    cls=PackNames,
+    names=channels_of,
+    help="How consent was given. Default: unspecified.",
 )
 @click.option("--given", "given_text", default=None, help="ISO 8601 (default: now).")
 @click.option("--expires", "expires_text", default=None, help="ISO 8601 date/time.")
@@ -40,8 +45,8 @@ def add(
     """Record CALLEE's consent to calls from TENANT for PURPOSE."""
     cli = state(ctx)
     number = cli.number(callee)
-    given = parse_instant(given_text, "--given") if given_text else None
-    expires = parse_instant(expires_text, "--expires") if expires_text else None
+    given = cli.instant(given_text, "--given") if given_text else None
+    expires = cli.instant(expires_text, "--expires") if expires_text else None
 
     async def _add() -> ConsentRecord:
         async with cli.store() as store:
@@ -52,6 +57,7 @@ def add(
                 tenant=tenant,
                 purpose=purpose,
                 evidence_ref=evidence,
+                vocabulary=cli.vocabulary,
                 channel=channel,
                 given=given,
                 expires=expires,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..clock import parse_instant
 from ..views import decision_view
 from .runtime import emit_json, run, state
 
@@ -26,7 +25,7 @@ def list_decisions(
     """Newest first."""
     cli = state(ctx)
     number = cli.number(callee) if callee else None
-    since = parse_instant(since_text, "--since") if since_text else None
+    since = cli.instant(since_text, "--since") if since_text else None
 
     async def _list() -> list[dict[str, object]]:
         async with cli.store() as store, store.transaction() as tx:

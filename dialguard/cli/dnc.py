@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from ..clock import parse_instant
 from ..dnc_import import BadLine, open_numbers, read_numbers
+from ..national_dnc import NationalDnc
 from ..ops.dnc import (
     OPTOUT_CHANNELS,
     ImportReport,
     add_dnc,
     import_dnc,
+    listings,
     opt_out,
     remove_dnc,
     scope_of,
@@ -58,7 +59,7 @@ def add(
     """Put NUMBER on the do-not-call list (takes effect for the next call)."""
     cli = state(ctx)
     e164 = cli.number(number)
-    until = parse_instant(expires, "--expires") if expires else None
+    until = cli.instant(expires, "--expires") if expires else None
 
     async def _add() -> tuple[Outcome, DncEntry]:
         async with cli.store() as store:
@@ -127,20 +128,34 @@ def remove(
 
 @group.command("check")
 @click.argument("number")
-@click.option("--tenant", default=None)
-@click.option("--campaign", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--tenant", default=None, help="Only what bars this tenant's calls (default: every list)."
+)
+@click.option("--campaign", default=None, help="And this campaign's list (needs --tenant).")
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
 @click.pass_context
 def check(
     ctx: click.Context, number: str, tenant: str | None, campaign: str | None, as_json: bool
 ) -> int:
-    """Is NUMBER blocked? Exit 0 when not listed, 1 when listed."""
+    """Is NUMBER listed? Without --tenant, every list it is on (global, the national
+    registry, each tenant's and campaign's). Exit 0 when not listed, 1 when listed."""
     cli = state(ctx)
     e164 = cli.number(number)
 
-    async def _check() -> list[DncEntry]:
-        async with cli.store() as store, store.transaction() as tx:
-            return list(await tx.dnc.matching(e164, tenant or "", campaign, cli.clock.now()))
+    async def _check() -> tuple[DncEntry, ...]:
+        national = NationalDnc.open(cli.settings.policy.national_dnc)
+        try:
+            async with cli.store() as store:
+                return await listings(
+                    store,
+                    e164,
+                    cli.clock.now(),
+                    tenant=tenant,
+                    campaign=campaign,
+                    national=national,
+                )
+        finally:
+            national.close()
 
     entries = run(_check)
     if as_json:
@@ -149,12 +164,18 @@ def check(
         )
     elif entries:
         for e in entries:
-            click.echo(
-                f"{e164}: LISTED ({e.scope}{' ' + e.tenant if e.tenant else ''}) {e.reason or ''}"
-            )
+            click.echo(f"{e164}: LISTED ({_scope_text(e)}) {e.reason or ''}".rstrip())
     else:
-        click.echo(f"{e164}: not listed")
+        click.echo(f"{e164}: not listed" + ("" if tenant else " anywhere"))
     return 1 if entries else 0
+
+
+def _scope_text(entry: DncEntry) -> str:
+    if entry.source.startswith("national:"):
+        return f"national {entry.source.removeprefix('national:')}"
+    if entry.campaign:
+        return f"campaign {entry.tenant}/{entry.campaign}"
+    return f"tenant {entry.tenant}" if entry.tenant else str(entry.scope)
 
 
 @group.command("import")

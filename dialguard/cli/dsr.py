@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..clock import parse_instant
 from ..ops import dsr
 from ..recording.runtime import open_vault
 from ..rights import erase as erasure
@@ -14,7 +13,7 @@ from ..rights.export import write_export
 from ..rights.requests import DsrKind, DsrRequest
 from ..rights.service import list_requests
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import emit_json, run, state, utc_option
 
 _REQUEST = click.option(
     "--request",
@@ -39,7 +38,7 @@ def receive(ctx: click.Context, kind: str, number: str, received_text: str | Non
     """Put a KIND request about NUMBER on the register, to be handled before its deadline."""
     cli = state(ctx)
     e164 = cli.number(number)
-    received = parse_instant(received_text, "--received") if received_text else None
+    received = cli.instant(received_text, "--received") if received_text else None
 
     async def _receive() -> DsrRequest:
         async with cli.store() as store:
@@ -58,9 +57,10 @@ def receive(ctx: click.Context, kind: str, number: str, received_text: str | Non
 
 @group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only requests not yet handled.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The requests as JSON.")
+@utc_option
 @click.pass_context
-def list_dsr(ctx: click.Context, open_only: bool, as_json: bool) -> None:
+def list_dsr(ctx: click.Context, open_only: bool, as_json: bool, utc: bool) -> None:
     """The register, oldest deadline first."""
     cli = state(ctx)
 
@@ -77,7 +77,8 @@ def list_dsr(ctx: click.Context, open_only: bool, as_json: bool) -> None:
         late = "  OVERDUE" if r.overdue(now) else ""
         click.echo(
             f"#{r.id}  {r.kind:7}  {r.subject_masked}  {r.status:10}  "
-            f"received {r.received_at.isoformat()}  due {r.deadline.isoformat()}{late}"
+            f"received {cli.shown(r.received_at, utc=utc)}  "
+            f"due {cli.shown(r.deadline, utc=utc)}{late}"
         )
 
 

@@ -9,7 +9,7 @@ import click
 from ..ops.numbers import Filing, register_number
 from ..policy.model import NumberType, RegisteredNumber
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import PackNames, emit_json, purposes_of, run, state
 
 
 @click.group("numbers")
@@ -24,6 +24,8 @@ def group() -> None:
     "--purpose",
     "purposes",
     multiple=True,
+    cls=PackNames,
+    names=purposes_of,
     help="A purpose the number is filed for (repeatable). Default: callback.",
 )
 @click.option(
@@ -71,15 +73,15 @@ def add(
 
     async def _add() -> str:
         async with cli.store() as store:
-            outcome, _ = await register_number(store, cli.act(), filing)
+            outcome, _ = await register_number(store, cli.act(), filing, vocabulary=cli.vocabulary)
             return outcome.value
 
     click.echo(f"{filing.number} ({tenant}): {run(_add)}")
 
 
 @group.command("list")
-@click.option("--tenant", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tenant", default=None, help="Only this tenant's numbers.")
+@click.option("--json", "as_json", is_flag=True, help="The registrations as JSON.")
 @click.pass_context
 def list_numbers(ctx: click.Context, tenant: str | None, as_json: bool) -> None:
     """List registered numbers."""

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from ..clock import parse_instant
 from ..numbers import time_zones
 from ..policy.book import Selection
 from ..policy.model import Decision
@@ -50,7 +49,7 @@ def show(
     if decision_id and (tenant or industry or callee or at_text):
         raise click.UsageError("--decision takes the tenant, callee and time from the decision")
     recorded: str | None = None
-    at = parse_instant(at_text, "--at") if at_text else cli.clock.now()
+    at = cli.instant(at_text, "--at") if at_text else cli.clock.now()
     number = cli.number(callee) if callee else None
     if decision_id:
         decision = run(lambda: _decision(cli, decision_id))

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from ..clock import parse_instant
 from ..ops import recordings as ops
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
@@ -20,7 +19,7 @@ from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
 from ..storage.store import Store
-from .runtime import CliState, emit_json, fail, run, state
+from .runtime import CliState, emit_json, fail, run, state, utc_option
 
 
 async def fetch(store: Store, recording_id: int) -> Recording:
@@ -44,13 +43,14 @@ def run_on_store(cli: CliState, job: Callable[[Store], Awaitable[Any]]) -> Any:
         fail(str(exc))
 
 
-def _line(rec: Recording) -> str:
+def _line(rec: Recording, cli: CliState, utc: bool) -> str:
     flags = " HOLD" if rec.legal_hold else ""
-    flags += f" DELETED {rec.deleted_at:%Y-%m-%d}" if rec.deleted_at else ""
+    flags += f" DELETED {cli.shown(rec.deleted_at, utc=utc)}" if rec.deleted_at else ""
     seconds = "?" if rec.duration_ms is None else f"{rec.duration_ms / 1000:.1f}s"
-    until = rec.terms.retain_until.isoformat() if rec.terms.retain_until else "anchor pending"
+    until = cli.shown(rec.terms.retain_until, utc=utc, empty="anchor pending")
     return (
-        f"{rec.id:>6}  {rec.ended_at.isoformat()}  {seconds:>7}  {rec.caller} -> {rec.callee}  "
+        f"{rec.id:>6}  {cli.shown(rec.ended_at, utc=utc)}  {seconds:>7}  "
+        f"{rec.caller} -> {rec.callee}  "
         f"{rec.tenant}  {rec.region}  {rec.terms.retention_class} until {until}{flags}"
     )
 
@@ -66,7 +66,8 @@ def group() -> None:
 @click.option("--tenant", default=None)
 @click.option("--limit", default=50, type=click.IntRange(1, 10_000))
 @click.option("--include-deleted", is_flag=True, help="Also the tombstones of deleted ones.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
+@utc_option
 @click.pass_context
 def list_recordings(
     ctx: click.Context,
@@ -76,11 +77,12 @@ def list_recordings(
     limit: int,
     include_deleted: bool,
     as_json: bool,
+    utc: bool,
 ) -> None:
     """Newest call first."""
     cli = state(ctx)
     number = cli.number(callee) if callee else None
-    since = parse_instant(since_text, "--since") if since_text else None
+    since = cli.instant(since_text, "--since") if since_text else None
 
     async def _list(store: Store) -> tuple[Recording, ...]:
         async with store.transaction(readonly=True) as tx:
@@ -91,7 +93,7 @@ def list_recordings(
         emit_json([recording_view(r) for r in rows])
         return
     for rec in rows:
-        click.echo(_line(rec))
+        click.echo(_line(rec, cli, utc))
 
 
 @group.command("show")
@@ -216,7 +218,7 @@ def anchor(ctx: click.Context, recording_id: int, at_text: str, reason: str) -> 
     """Record when the retention class's anchor event (e.g. contract end) happened: the
     recording is then kept until that instant plus the class's minimum period."""
     cli = state(ctx)
-    anchor_at = parse_instant(at_text, "--at")
+    anchor_at = cli.instant(at_text, "--at")
 
     async def _anchor(store: Store) -> retention.AnchorChange:
         return await ops.set_anchor(store, cli.act(), recording_id, anchor_at, reason)

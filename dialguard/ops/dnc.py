@@ -15,16 +15,41 @@ from itertools import islice
 from typing import Any
 
 from ..dnc_import import BadLine
+from ..national_dnc import NationalDnc
 from ..policy.model import DncEntry, DncScope
 from ..storage.records import DncRecord, ImportCounts, Outcome
 from ..storage.store import Store, Transaction
 from .audited import Actor, Invalid, person, record, required_text
-from .tenants import ensure_tenant
+from .vocabulary import known_tenant
 
 DEFAULT_SOURCE = "admin"
 OPTOUT_CHANNELS = ("web", "sms", "ivr", "email", "app")
 IMPORT_BATCH = 5000
 """Entries per import transaction (each with its own audit entry and evidence)."""
+
+
+async def listings(
+    store: Store,
+    number: str,
+    now: datetime,
+    *,
+    tenant: str | None = None,
+    campaign: str | None = None,
+    national: NationalDnc | None = None,
+) -> tuple[DncEntry, ...]:
+    """What ``dnc check`` and ``GET /v1/dnc`` answer: without ``tenant``, every list ``number``
+    is on (global, the national registries, each tenant's and campaign's); with it, the entries
+    that bar that (existing) tenant's (campaign's) calls, as the gate reads them. A read: not
+    audited."""
+    if campaign and not tenant:
+        raise Invalid("campaign", "needs a tenant")
+    async with store.transaction(readonly=True) as tx:
+        if tenant is None:
+            found = await tx.dnc.listed(number, now)
+        else:
+            await known_tenant(tx, tenant)
+            found = await tx.dnc.matching(number, tenant, campaign, now)
+    return found + (national.entries(number, now) if national is not None else ())
 
 
 def scope_of(tenant: str | None, campaign: str | None) -> DncScope:
@@ -75,8 +100,11 @@ async def add_dnc(
     source: str | None = None,
     expires: datetime | None = None,
 ) -> tuple[Outcome, DncEntry]:
-    """Put ``number`` on a list (effective for the next call); an entry already live there is
-    left as it is (``unchanged``). Audited ``dnc.add``."""
+    """Put ``number`` on a list (an existing tenant's, or global; effective for the next call);
+    an entry already live there is left as it is (``unchanged``); one that would already have
+    lapsed is refused. Audited ``dnc.add``."""
+    if expires is not None and expires <= actor.now:
+        raise Invalid("expires", "is already past: the entry would never block a call")
     entry = DncEntry(
         number=number,
         scope=scope_of(tenant, campaign),
@@ -89,8 +117,8 @@ async def add_dnc(
         added_by=actor.name,
     )
     async with store.transaction() as tx:
-        if tenant:
-            await ensure_tenant(tx, actor, tenant)
+        if tenant is not None:
+            await known_tenant(tx, tenant)
         outcome = await _add(tx, actor, "dnc.add", entry, {})
     return outcome, entry
 
@@ -121,8 +149,8 @@ async def opt_out(
         added_by=actor.name,
     )
     async with store.transaction() as tx:
-        if tenant is not None and await tx.tenants.get(tenant) is None:
-            raise Invalid("tenant", f"unknown tenant {tenant!r}")
+        if tenant is not None:
+            await known_tenant(tx, tenant)
         extra = {"channel": channel, "reference": reference}
         return await _add(tx, actor, "dnc.optout", entry, extra)
 
@@ -219,9 +247,9 @@ async def import_dnc(
     label = required_text("label", label)
     source = (source or "").strip() or "import"
     common = {"label": label, "tenant": tenant, "source": source, "reason": reason}
-    if tenant:
-        async with store.transaction() as tx:
-            await ensure_tenant(tx, actor, tenant)
+    if tenant is not None:
+        async with store.transaction(readonly=True) as tx:
+            await known_tenant(tx, tenant)
     scope = scope_of(tenant, None)
     lines = _Lines(items, on_bad_line)
     counts = ImportCounts()

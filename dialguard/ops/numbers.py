@@ -14,7 +14,7 @@ from ..policy.model import NumberType, RegisteredNumber
 from ..storage.records import Outcome
 from ..storage.store import Store
 from .audited import Actor, Invalid, record
-from .tenants import ensure_tenant
+from .vocabulary import Vocabulary, known_tenant
 
 DEFAULT_PURPOSES = ("callback",)
 
@@ -57,13 +57,15 @@ class Filing:
 
 
 async def register_number(
-    store: Store, actor: Actor, filing: Filing
+    store: Store, actor: Actor, filing: Filing, *, vocabulary: Vocabulary
 ) -> tuple[Outcome, RegisteredNumber]:
-    """Register ``filing.number`` for its tenant (created if new), or replace that registration's
-    filing; audited ``numbers.add``."""
+    """Register ``filing.number`` for its tenant (which must exist) and purposes (of
+    ``vocabulary``), or replace that registration's filing; audited ``numbers.add``."""
     registration = filing.registration()
+    for purpose in sorted(registration.purposes):
+        vocabulary.purpose(purpose, "purposes")
     async with store.transaction() as tx:
-        await ensure_tenant(tx, actor, registration.tenant)
+        await known_tenant(tx, registration.tenant)
         before = [r for r in await tx.numbers.get(registration.number) if r.tenant == filing.tenant]
         outcome = await tx.numbers.add(registration, at=actor.now)
         detail = {
