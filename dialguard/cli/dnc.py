@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from ..dnc_import import BadLine, open_numbers, read_numbers
 from ..national_dnc import NationalDnc
 from ..ops.dnc import (
     OPTOUT_CHANNELS,
-    ImportReport,
     add_dnc,
-    import_dnc,
     listings,
     opt_out,
     remove_dnc,
@@ -23,7 +18,7 @@ from ..ops.dnc import (
 from ..policy.model import DncEntry
 from ..storage.records import Outcome
 from ..views import jsonable
-from . import national
+from . import dnc_import, national
 from .runtime import emit_json, run, state
 
 
@@ -33,6 +28,7 @@ def group() -> None:
 
 
 group.add_command(national.group)
+group.add_command(dnc_import.command)
 
 
 @group.command("add")
@@ -176,56 +172,3 @@ def _scope_text(entry: DncEntry) -> str:
     if entry.campaign:
         return f"campaign {entry.tenant}/{entry.campaign}"
     return f"tenant {entry.tenant}" if entry.tenant else str(entry.scope)
-
-
-@group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", default=None, help="Tenant scope (default: global).")
-@click.option("--source", default="import")
-@click.option("--reason", default=None)
-@click.pass_context
-def import_file(
-    ctx: click.Context, file: Path, tenant: str | None, source: str, reason: str | None
-) -> int:
-    """Import FILE: one number per line, CSV with a `number` column, or the US registry's
-    flat file (`AAA,PPPPPPP` lines)."""
-    cli = state(ctx)
-
-    def bad_line(item: BadLine) -> None:
-        click.echo(f"{file}:{item.line_no}: {item.reason}: {item.text!r}", err=True)
-
-    size = file.stat().st_size
-    region = cli.settings.numbers.default_region
-
-    async def _import(progress: Progress | None) -> ImportReport:
-        task = progress.add_task("importing", total=size) if progress else None
-        async with cli.store() as store:
-            with open_numbers(file) as handle:
-
-                def advance() -> None:
-                    if progress is not None and task is not None:
-                        progress.update(task, completed=handle.buffer.tell())
-
-                return await import_dnc(
-                    store,
-                    cli.act(),
-                    read_numbers(handle, file, region),
-                    label=file.name,
-                    tenant=tenant,
-                    source=source,
-                    reason=reason,
-                    on_bad_line=bad_line,
-                    on_batch=advance,
-                )
-
-    if sys.stderr.isatty():
-        columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as progress:
-            report = run(lambda: _import(progress))
-    else:
-        report = run(lambda: _import(None))
-    click.echo(
-        f"imported {report.inserted} new, {report.unchanged} already listed, "
-        f"{report.bad_lines} bad lines"
-    )
-    return 1 if report.bad_lines else 0

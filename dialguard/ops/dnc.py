@@ -8,6 +8,7 @@ one included.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -222,10 +223,15 @@ class _Lines:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """How far an import got: entries added and left as they were (already listed), bad lines
+    skipped, batches committed (each with its audit entry), the last line they covered."""
+
     inserted: int
     unchanged: int
     bad_lines: int
     batches: int
+    last_line: int = 0
+    interrupted: bool = False
 
 
 async def import_dnc(
@@ -238,12 +244,18 @@ async def import_dnc(
     source: str | None = None,
     reason: str | None = None,
     on_bad_line: Callable[[BadLine], None] = lambda _: None,
-    on_batch: Callable[[], None] = lambda: None,
+    on_batch: Callable[[ImportReport], None] = lambda _: None,
 ) -> ImportReport:
     """Import numbers (``(line_no, e164)`` items, bad lines reported and skipped) onto the
-    global list or ``tenant``'s, in transactions of :data:`IMPORT_BATCH` entries. Each batch is
-    audited ``dnc.import.batch`` with the evidence of its rows, in its own transaction; the whole
-    import ``dnc.import`` at the end. ``label`` names what was imported (a file name)."""
+    global list or an existing ``tenant``'s, in audited chunks of :data:`IMPORT_BATCH` entries:
+    each chunk is one transaction with its ``dnc.import.batch`` entry (``label`` — the file —,
+    its line range, counts and the evidence of its rows), so every row kept is accounted for
+    whenever the import stops; ``dnc.import`` sums them up at the end.
+
+    Cancelled (Ctrl-C), the chunk in flight is finished (its rows and its entry, or neither:
+    one transaction), the summary is audited with ``interrupted: true`` and what was kept, and
+    :class:`ImportInterrupted` carries the same report. ``on_batch`` sees the running report
+    after each chunk."""
     label = required_text("label", label)
     source = (source or "").strip() or "import"
     common = {"label": label, "tenant": tenant, "source": source, "reason": reason}
@@ -253,26 +265,49 @@ async def import_dnc(
     scope = scope_of(tenant, None)
     lines = _Lines(items, on_bad_line)
     counts = ImportCounts()
-    batches = 0
-    while batch := list(islice(lines, IMPORT_BATCH)):
+    batches = last_line = 0
+
+    async def write(batch: list[tuple[int, str]], number: int) -> ImportCounts:
         entries = [
-            DncEntry(number, scope, tenant, None, source, reason, actor.now, None, actor.name)
-            for _, number in batch
+            DncEntry(e164, scope, tenant, None, source, reason, actor.now, None, actor.name)
+            for _, e164 in batch
         ]
-        batches += 1
         async with store.transaction() as tx:
             added = await tx.dnc.add_many(entries)
             detail = {
                 **common,
-                "batch": batches,
+                "batch": number,
                 "lines": [batch[0][0], batch[-1][0]],
                 "inserted": added.inserted,
                 "unchanged": added.already_present,
             }
             await record(tx, actor, "dnc.import.batch", label, detail)
-        counts += added
-        on_batch()
-    report = ImportReport(counts.inserted, counts.already_present, lines.bad, batches)
+        return added
+
+    interrupted = False
+    try:
+        while batch := list(islice(lines, IMPORT_BATCH)):
+            in_flight = asyncio.ensure_future(write(batch, batches + 1))
+            try:
+                added = await asyncio.shield(in_flight)
+            except asyncio.CancelledError:
+                interrupted = True
+                added = await in_flight  # the chunk in flight: all of it, or none of it
+            counts += added
+            batches += 1
+            last_line = batch[-1][0]
+            report = ImportReport(
+                counts.inserted, counts.already_present, lines.bad, batches, last_line
+            )
+            if interrupted:
+                break
+            on_batch(report)
+            await asyncio.sleep(0)  # a cancellation lands between chunks too
+    except asyncio.CancelledError:
+        interrupted = True
+    report = ImportReport(
+        counts.inserted, counts.already_present, lines.bad, batches, last_line, interrupted
+    )
     async with store.transaction() as tx:
         detail = {
             **common,
@@ -280,6 +315,20 @@ async def import_dnc(
             "inserted": report.inserted,
             "unchanged": report.unchanged,
             "bad_lines": report.bad_lines,
+            **({"interrupted": True, "last_line": last_line} if interrupted else {}),
         }
         await record(tx, actor, "dnc.import", label, detail)
+    if interrupted:
+        raise ImportInterrupted(report)
     return report
+
+
+class ImportInterrupted(Exception):
+    """An import stopped by a cancellation (Ctrl-C) after ``report.batches`` audited chunks."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(
+            f"interrupted: kept {report.inserted} new entries ({report.unchanged} already "
+            f"listed) from lines 1-{report.last_line} in {report.batches} audited batch(es)"
+        )
