@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from ..ops.consent import add_consent, revoke_consent
+from ..ops.vocabulary import known_tenant
 from ..policy.model import ConsentRecord
 from ..views import jsonable
-from .runtime import PackNames, channels_of, emit_json, purposes_of, run, state
+from .runtime import PackNames, aligned, channels_of, emit_json, purposes_of, run, state, utc_option
 
 
 @click.group("consent")
@@ -88,26 +89,44 @@ def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) ->
 
 
 @group.command("list")
-@click.argument("callee")
-@click.option("--tenant", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("callee", required=False)
+@click.option("--tenant", required=True, help="Whose consent records (it must exist).")
+@click.option("--limit", default=1000, type=click.IntRange(1), help="Without CALLEE: at most.")
+@click.option("--json", "as_json", is_flag=True, help="The records as JSON.")
+@utc_option
 @click.pass_context
-def list_consents(ctx: click.Context, callee: str, tenant: str, as_json: bool) -> None:
-    """Show CALLEE's consent records for TENANT."""
+def list_consents(
+    ctx: click.Context, callee: str | None, tenant: str, limit: int, as_json: bool, utc: bool
+) -> None:
+    """Show CALLEE's consent records for TENANT, or without CALLEE every callee's (newest
+    first)."""
     cli = state(ctx)
-    number = cli.number(callee)
+    number = cli.number(callee) if callee else None
 
-    async def _list() -> list[dict[str, object]]:
-        async with cli.store() as store, store.transaction() as tx:
-            return [jsonable(c) for c in await tx.consents.for_callee(number, tenant)]
+    async def _list() -> tuple[ConsentRecord, ...]:
+        async with cli.store() as store, store.transaction(readonly=True) as tx:
+            await known_tenant(tx, tenant)
+            if number is None:
+                return await tx.consents.of_tenant(tenant, limit)
+            return await tx.consents.for_callee(number, tenant)
 
-    rows = run(_list)
+    records = run(_list)
     if as_json:
-        emit_json(rows)
+        emit_json([jsonable(c) for c in records])
         return
-    for row in rows:
-        state_text = "revoked" if row["revoked_at"] else "active"
-        click.echo(
-            f"#{row['consent_id']} {row['purpose']} {state_text} evidence={row['evidence_ref']} "
-            f"given={row['given_at']} expires={row['expires_at'] or '-'}"
-        )
+    rows = [
+        [
+            f"#{c.consent_id}",
+            c.callee,
+            c.purpose,
+            "revoked" if c.revoked_at else "active",
+            c.channel,
+            c.evidence_ref,
+            cli.shown(c.given_at, utc=utc),
+            cli.shown(c.expires_at, utc=utc),
+        ]
+        for c in records
+    ]
+    header = ["ID", "CALLEE", "PURPOSE", "STATE", "CHANNEL", "EVIDENCE", "GIVEN", "EXPIRES"]
+    for line in aligned([header, *rows]) if rows else ["no consent records"]:
+        click.echo(line)

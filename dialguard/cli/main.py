@@ -26,6 +26,7 @@ from . import (
     retention,
     scripts,
     serve,
+    simulate,
     tenants,
     text,
     tokens,
@@ -77,6 +78,7 @@ for command in (
     dsr.group,
     tokens.group,
     serve.command,
+    simulate.command,
 ):
     cli.add_command(command)
 

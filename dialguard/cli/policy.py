@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ..numbers import time_zones
+from ..ops.decisions import find_decision
 from ..policy.book import Selection
 from ..policy.model import Decision
 from ..storage.errors import UnknownTenant
@@ -30,7 +31,12 @@ def group() -> None:
 @click.option("--industry", default=None, help="Industry instead of a tenant (no database needed).")
 @click.option("--callee", default=None, help="Number called; its country selects the pack.")
 @click.option("--at", "at_text", default=None, help="ISO 8601 instant (default: now).")
-@click.option("--decision", "decision_id", default=None, help="Explain this stored decision.")
+@click.option(
+    "--decision",
+    "decision_id",
+    default=None,
+    help="Explain this stored decision (its id or first characters).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show(
@@ -69,7 +75,7 @@ def show(
 
 async def _decision(cli: CliState, decision_id: str) -> Decision | None:
     async with cli.store() as store, store.transaction(readonly=True) as tx:
-        return await tx.decisions.get(decision_id)
+        return await find_decision(tx, decision_id, "--decision")
 
 
 async def _industry(cli: CliState, tenant: str) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -162,3 +162,10 @@ utc_option = click.option(
     "--utc", is_flag=True, help="Show times in UTC (default: display.timezone, with offset)."
 )
 """Listings print times in the operator's zone with their offset; ``--utc`` on request."""
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` (the first a header) as lines of columns padded to their widest cell."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]  # fmt: skip
