@@ -32,7 +32,7 @@ from .asterisk import AsteriskContainer, AsteriskError
 from .cases import SCENARIOS_DIR
 from .gate import Gate, GateError
 from .net import free_port
-from .rootfs import RootfsError
+from .rootfs import RootfsError, is_complete, rootfs_path
 from .sipp import SippError, SippResult, run_scenario
 
 
@@ -240,11 +240,38 @@ def render(outcomes: list[Outcome], data: DemoData) -> Table:
     return table
 
 
+WIDE_ENOUGH = 120
+"""Columns the table needs to show every reason whole; narrower consoles get one block per call."""
+
+
+def show_outcomes(console: Console, outcomes: list[Outcome], data: DemoData) -> None:
+    """The table on a wide console; on a narrow one (an 80-column terminal) one block per
+    call, so no reason is cut."""
+    if console.width >= WIDE_ENOUGH:
+        console.print(render(outcomes, data))
+        return
+    console.print(f"[bold]dialguard demo: tenant {data.tenant!r}[/bold]")
+    for index, outcome in enumerate(outcomes, start=1):
+        call, problems = outcome.call, outcome.problems()
+        ok = "[green]✓[/green]" if not problems else "[red]✗ " + "; ".join(problems) + "[/red]"
+        console.print(f"\n{index}. [bold]{call.title}[/bold] {ok}")
+        console.print(f"   {call.caller} → {call.callee}  [dim]clock {call.now}[/dim]")
+        console.print(f"   SIP {_sip_text(outcome)}")
+        for line in _decision_text(outcome).splitlines():
+            console.print(f"   {line}")
+
+
 def run_demo(console: Console, keep: bool) -> int:
     work = Path(tempfile.mkdtemp(prefix="dialguard-demo-"))
     started = time.monotonic()
     try:
-        console.print("[bold]1/4[/bold] Asterisk 22 in a container (cached rootfs)…")
+        if is_complete(rootfs_path()):
+            console.print("[bold]1/4[/bold] Asterisk 22 in a container (cached rootfs)…")
+        else:
+            console.print(
+                "[bold]1/4[/bold] Asterisk 22 in a container: building its rootfs once "
+                f"(debootstrap into {rootfs_path()}, about 2 min; cached for later runs)…"
+            )
         with AsteriskContainer(accountcode=DEMO.tenant, workdir=work / "asterisk") as asterisk:
             port = free_port()
             asterisk.set_global("DIALGUARD_AGI", f"agi://127.0.0.1:{port}")
@@ -258,7 +285,7 @@ def run_demo(console: Console, keep: bool) -> int:
                 f"{len(DEMO.calls)} SIPp calls…"
             )
             outcomes = place_calls(asterisk, gate, DEMO, work / "sipp")
-            console.print(render(outcomes, DEMO))
+            show_outcomes(console, outcomes, DEMO)
             failed = [(i, o) for i, o in enumerate(outcomes, start=1) if o.problems()]
             if failed:
                 console.print(

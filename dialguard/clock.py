@@ -40,15 +40,22 @@ def parse_instant(text: str, name: str = "time", zone: tzinfo = UTC) -> datetime
     return value
 
 
-def _why_not(text: str) -> str:
-    """Why ``text`` is no instant: an impossible calendar date, or not the format at all."""
+def impossible_date(text: str) -> str | None:
+    """Why ``text``, shaped like ``YYYY-MM-DD…``, names no calendar day ("day is out of range
+    for month"); None when it does or is not shaped like one."""
     found = _DATE.match(text)
     if found:
         try:
             date(*(int(part) for part in found.groups()))
-        except ValueError as exc:  # "day is out of range for month"
-            return f"impossible date ({exc})"
-    return "not an ISO 8601 date/time"
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def _why_not(text: str) -> str:
+    """Why ``text`` is no instant: an impossible calendar date, or not the format at all."""
+    why = impossible_date(text)
+    return f"impossible date ({why})" if why else "not an ISO 8601 date/time"
 
 
 @dataclass(frozen=True)

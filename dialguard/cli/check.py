@@ -23,7 +23,7 @@ from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
 @click.option(
     "--purpose", default="callback", cls=PackNames, names=purposes_of, help="What the call is for."
 )
-@click.option("--campaign", default=None)
+@click.option("--campaign", default=None, help="The campaign the call belongs to.")
 @click.option(
     "--at",
     "at_text",
@@ -31,7 +31,10 @@ from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
     help="ISO 8601 instant (default: now); without an offset, in display.timezone.",
 )
 @click.option(
-    "--presentation", type=click.Choice([p.value for p in Presentation]), default="allowed"
+    "--presentation",
+    type=click.Choice([p.value for p in Presentation]),
+    default="allowed",
+    help="Whether the caller ID is presented (restricted: withheld).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
 @click.pass_context

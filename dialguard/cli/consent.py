@@ -73,7 +73,7 @@ def add(
 
 @group.command("revoke")
 @click.argument("callee")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="Whose consent is revoked.")
 @click.option("--purpose", default=None, help="Only this purpose (default: every purpose).")
 @click.pass_context
 def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) -> None:

@@ -35,7 +35,7 @@ group.add_command(dnc_import.command)
 @click.argument("number")
 @click.option("--tenant", default=None, help="Tenant scope (default: global).")
 @click.option("--campaign", default=None, help="Campaign scope (needs --tenant).")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, help="Why the number is listed (kept as evidence).")
 @click.option(
     "--source",
     default=None,
@@ -76,7 +76,12 @@ def add(
 
 @group.command("optout")
 @click.argument("number")
-@click.option("--channel", required=True, type=click.Choice(OPTOUT_CHANNELS))
+@click.option(
+    "--channel",
+    required=True,
+    type=click.Choice(OPTOUT_CHANNELS),
+    help="How the callee opted out.",
+)
 @click.option("--tenant", default=None, help="Only this tenant's calls (default: all).")
 @click.option("--reference", default=None, help="The channel's own id (SMS id, form id…).")
 @click.pass_context
@@ -98,8 +103,8 @@ def optout(
 
 @group.command("remove")
 @click.argument("number")
-@click.option("--tenant", default=None)
-@click.option("--campaign", default=None)
+@click.option("--tenant", default=None, help="Tenant scope (default: global).")
+@click.option("--campaign", default=None, help="Campaign scope (needs --tenant).")
 @click.option("--reason", required=True, help="Why the entry is removed (kept as evidence).")
 @click.pass_context
 def remove(

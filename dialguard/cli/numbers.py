@@ -19,7 +19,7 @@ def group() -> None:
 
 @group.command("add")
 @click.argument("number")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="The tenant filing it (it must exist).")
 @click.option(
     "--purpose",
     "purposes",
@@ -41,8 +41,13 @@ def group() -> None:
     default=None,
     help="Default: call-centre.",
 )
-@click.option("--filed-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
-@click.option("--filing-ref", default=None)
+@click.option(
+    "--filed-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="When it was filed (YYYY-MM-DD).",
+)
+@click.option("--filing-ref", default=None, help="The filing's reference.")
 @click.option("--inactive", is_flag=True, help="Register the number as not in service.")
 @click.pass_context
 def add(

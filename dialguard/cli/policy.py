@@ -37,7 +37,7 @@ def group() -> None:
     default=None,
     help="Explain this stored decision (its id or first characters).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def show(
     ctx: click.Context,

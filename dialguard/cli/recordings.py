@@ -14,7 +14,7 @@ import click
 from ..ops import recordings as ops
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
-from ..recording.records import Recording, RecordingNotFound
+from ..recording.records import Recording, RecordingEvent, RecordingNotFound
 from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
@@ -61,10 +61,10 @@ def group() -> None:
 
 
 @group.command("list")
-@click.option("--callee", default=None)
+@click.option("--callee", default=None, help="Only calls to this number.")
 @click.option("--since", "since_text", default=None, help="Calls ended at or after (ISO 8601).")
-@click.option("--tenant", default=None)
-@click.option("--limit", default=50, type=click.IntRange(1, 10_000))
+@click.option("--tenant", default=None, help="Only this tenant's calls.")
+@click.option("--limit", default=50, type=click.IntRange(1, 10_000), help="At most this many.")
 @click.option("--include-deleted", is_flag=True, help="Also the tombstones of deleted ones.")
 @click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
 @utc_option
@@ -98,36 +98,59 @@ def list_recordings(
 
 @group.command("show")
 @click.argument("recording_id", metavar="ID", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
+@utc_option
 @click.pass_context
-def show(ctx: click.Context, recording_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, recording_id: int, as_json: bool, utc: bool) -> None:
     """A recording's metadata and its history (holds, anchor changes, deletion)."""
     cli = state(ctx)
 
-    async def _show(store: Store) -> dict[str, Any]:
+    async def _show(store: Store) -> tuple[Recording, tuple[RecordingEvent, ...]]:
         rec = await fetch(store, recording_id)
         async with store.transaction(readonly=True) as tx:
-            events = await tx.recordings.events(recording_id)
-        return recording_view(rec) | {"events": [event_view(e) for e in events]}
+            return rec, tuple(await tx.recordings.events(recording_id))
 
-    view: dict[str, Any] = run_on_store(cli, _show)
+    rec, events = run_on_store(cli, _show)
     if as_json:
-        emit_json(view)
+        emit_json(recording_view(rec) | {"events": [event_view(e) for e in events]})
         return
-    events = view.pop("events")
-    for key, value in view.items():
-        if isinstance(value, dict):
-            for sub, inner in value.items():
-                click.echo(f"{key}.{sub}: {inner}")
-        else:
-            click.echo(f"{key}: {value}")
+    terms = rec.terms
+    seconds = "unknown" if rec.duration_ms is None else f"{rec.duration_ms / 1000:.1f} s"
+    hold = f"yes, since {cli.shown(rec.hold_at, utc=utc)} by {rec.hold_by}: {rec.hold_reason}"
+    rows = [
+        ("recording", f"#{rec.id} {rec.name}"),
+        ("call", f"{rec.caller} -> {rec.callee}  tenant {rec.tenant}"),
+        ("decision", rec.decision_id),
+        ("started", cli.shown(rec.started_at, utc=utc)),
+        ("ended", f"{cli.shown(rec.ended_at, utc=utc)}  ({seconds})"),
+        ("stored", f"region {rec.region}, {rec.size_bytes} bytes, key {rec.key_id}"),
+        ("sha256", rec.sha256),
+        ("retention", f"{terms.retention_class} ({terms.legal_basis})"),
+        ("kept until", cli.shown(terms.retain_until, utc=utc, empty="the anchor event is set")),
+        ("anchor", f"{terms.anchor_event} at {cli.shown(terms.anchor_at, utc=utc)}"),
+        ("legal hold", hold if rec.legal_hold else "no"),
+    ]
+    if rec.deleted_at is not None:
+        rows.append(("deleted", f"{cli.shown(rec.deleted_at, utc=utc)} by {rec.deleted_by}"))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label.ljust(width)}  {value}")
     for event in events:
-        click.echo(f"event: {event['at']}  {event['action']}  {event['actor']}  {event['reason']}")
+        click.echo(
+            f"event  {cli.shown(event.at, utc=utc)}  {event.action.value}  {event.actor}  "
+            f"{event.reason or ''}".rstrip()
+        )
 
 
 @group.command("export")
 @click.argument("recording_id", metavar="ID", type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The WAV file to write.",
+)
 @click.option("--force", is_flag=True, help="Replace FILE if it exists (audited).")
 @click.pass_context
 def export_recording(ctx: click.Context, recording_id: int, out: Path, force: bool) -> None:
@@ -212,7 +235,7 @@ def release(ctx: click.Context, recording_id: int, reason: str) -> None:
 @group.command("anchor")
 @click.argument("recording_id", metavar="ID", type=int)
 @click.option("--at", "at_text", required=True, help="When the anchor event happened (ISO 8601).")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why the anchor is set (audited).")
 @click.pass_context
 def anchor(ctx: click.Context, recording_id: int, at_text: str, reason: str) -> None:
     """Record when the retention class's anchor event (e.g. contract end) happened: the
