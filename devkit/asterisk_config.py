@@ -149,8 +149,10 @@ eventfilter = Event: Hangup
 eventfilter = Event: MixMonitorStop
 """
 
-# from-sipp plays the PBX: every call runs the shipped check, then "the far end" answers
-# and echoes the caller's audio back for at most a minute. A test call marks itself as
+# from-sipp plays the PBX: every call runs the shipped check, then "the far end" answers,
+# runs the shipped dialguard-answered as a callee's channel would (with the opt-out prompt
+# when the header X-Dialguard-Optout-Wait asks for it) and echoes the caller's audio back
+# for at most a minute. A test call marks itself as
 # arriving from the carrier with the header X-Dialguard-Direction: inbound.
 _EXTENSIONS = """\
 [general]
@@ -171,5 +173,8 @@ exten => _[+0-9].,1,GotoIf($["${{PJSIP_HEADER(read,X-Dialguard-Direction)}}" = "
 [far-end]
 exten => s,1,Answer()
  same => n,Set(TIMEOUT(absolute)=60)
- same => n,Echo()
+ same => n,GotoIf($[${{LEN(${{DIALGUARD_DECISION_ID}})}} = 0]?echo)
+ same => n,Set(DIALGUARD_OPTOUT_WAIT=${{PJSIP_HEADER(read,X-Dialguard-Optout-Wait)}})
+ same => n,Gosub(dialguard-answered,s,1(${{DIALGUARD_DECISION_ID}}))
+ same => n(echo),Echo()
 """

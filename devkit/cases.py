@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,8 @@ class Call:
     callee: str
     """Request-URI user: the number dialled."""
     privacy_id: bool
+    privacy: str
+    """The ``Privacy`` header the scenario's INVITE carries (``""``: none)."""
     sip: int
     verdict: Verdict
     reason: str | None
@@ -67,6 +70,9 @@ class Call:
     """The vault entry's minimum retention: ``retain_until`` = call end + this many days."""
     legal_basis: str | None
     """Text the vault entry's legal basis must contain."""
+    next_allowed: str | None = None
+    """The decision's expected ``next_allowed_at`` (ISO 8601 with the callee's offset); None:
+    the decision must carry none (allowed, or denied for a reason time does not lift)."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +149,10 @@ def _call(
     if not scenario.is_file():
         raise CaseError(f"{path}: scenario {scenario_case!r}: no {scenario}")
     privacy_id = _get(call, "privacy_id", bool, path, default=False)
-    if privacy_id != ("Privacy: id" in scenario.read_text(encoding="utf-8")):
+    text = scenario.read_text(encoding="utf-8")
+    if privacy_id != ("Privacy: id" in text):
         raise CaseError(f"{path}: privacy_id = {privacy_id} but {scenario} disagrees")
+    privacy = _PRIVACY.search(text)
     peer = inherited("peer", None)
     if peer not in _PEERS:
         raise CaseError(f"{path}: peer must be one of {_PEERS}, got {peer!r}")
@@ -160,6 +168,7 @@ def _call(
         caller=_get(call, "caller", str, path),
         callee=_get(call, "callee", str, path),
         privacy_id=privacy_id,
+        privacy=privacy.group(1) if privacy else "",
         sip=_get(call, "sip", int, path),
         verdict=_choice(call, "verdict", _VERDICTS, path),
         reason=_get(call, "reason", str, path, default=None),
@@ -168,6 +177,7 @@ def _call(
         recorded=recorded,
         retention_days=retention_days,
         legal_basis=legal_basis,
+        next_allowed=_get(call, "next_allowed", str, path, default=None),
     )
 
 
@@ -180,6 +190,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 _MISSING = object()
+_PRIVACY = re.compile(r"^[ \t]*Privacy:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE)
 
 
 def _get(data: dict[str, Any], key: str, kind: type, path: Path, default: Any = _MISSING) -> Any:

@@ -5,22 +5,30 @@ Kept apart from the CLI so tests and benchmarks can run the very same stack in-p
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from .agi.optout import KeypadOptOut, OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
 from .audit.checkpoint import SigningKey
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
-from .config import Settings
+from .config import ConfigError, Settings
 from .esl.server import EslServer
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
-from .preflight import warn_about_cleartext, warn_about_file_modes
+from .preflight import (
+    warn_about_cleartext,
+    warn_about_file_modes,
+    warn_about_filings,
+    warn_about_residency,
+)
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -45,6 +53,28 @@ def tenant_regions(settings: Settings) -> Callable[[str], str]:
     mapping = settings.recording.tenant_region_map()
     default = settings.recording.default_region
     return lambda tenant: mapping.get(tenant, default)
+
+
+async def listen(section: str, host: str, port: int, start: Callable[[], Awaitable[None]]) -> None:
+    """Start a listener; a socket that cannot be bound (the port taken, a privileged port, an
+    address this host lacks) is a :class:`ConfigError` naming the setting and what to do."""
+    try:
+        await start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            hint = (
+                f"another process listens there (`ss -ltnp 'sport = :{port}'` names it; "
+                f"`dialguard status` tells whether it is a running gate): stop it, or set "
+                f"{section}.port to a free port"
+            )
+        elif exc.errno == errno.EACCES:
+            hint = f"ports below 1024 need privileges: set {section}.port to 1024 or above"
+        else:
+            hint = f"check {section}.host is an address of this host"
+        raise ConfigError(
+            f"{section}.port: cannot listen on {host}:{port}: "
+            f"{os.strerror(exc.errno) if exc.errno else exc}; {hint}"
+        ) from None
 
 
 class GateApp:
@@ -81,6 +111,8 @@ class GateApp:
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
+        if primary:
+            await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
@@ -104,23 +136,34 @@ class GateApp:
             self.decision_log,
             tenant_regions(self.settings),
             self.national_dnc,
+            self.settings.database.region or None,
         )
+        optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
-            routes = build_routes(gate, self.settings.agi.budget_ms)
+            routes = build_routes(gate, self.settings.agi.budget_ms, OptOutRoute(optout))
             self.agi = AgiServer(self.settings.agi, routes)
-            await self.agi.start()
+            await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
         if primary and self.settings.esl.enabled:
             sink = None if self.recording is None else self.recording.sink
-            self.esl = EslServer(self.settings.esl, gate, recordings=sink)
-            await self.esl.start()
+            self.esl = EslServer(self.settings.esl, gate, recordings=sink, optout=optout)
+            await listen("esl", self.settings.esl.host, self.settings.esl.port, self.esl.start)
         if self.recording is not None:
             await self.recording.start()
         if primary and self.settings.api.enabled:
-            context = ApiContext.build(self.store, gate, self.settings)
+            context = ApiContext.build(self.store, gate, self.settings, listeners=self.listeners)
             self.api = ApiServer(self.settings.api, create_app(context))
-            await self.api.start()
+            await listen("api", self.settings.api.host, self.settings.api.port, self.api.start)
         fields = {"policy_version": self.pack.policy_version, "agi_worker": self.agi_worker}
         log.info("gate ready", extra={"fields": fields})
+
+    def listeners(self) -> dict[str, bool | None]:
+        """Each transport: serving, not serving (it should), or None when disabled."""
+        agi, esl = self.settings.agi, self.settings.esl
+        serving_esl = self.esl is not None and self.esl.serving
+        return {
+            "agi": (self.agi is not None and self.agi.serving) if agi.enabled else None,
+            "esl": serving_esl if esl.enabled and not self.agi_worker else None,
+        }
 
     async def stop(self) -> None:
         if self.api is not None:
@@ -179,6 +222,9 @@ class GateApp:
     def _warn_about_data_regions(self) -> None:
         """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
         (``data.residency``); say so once at start rather than only in each denial."""
+        warn_about_residency(
+            self.settings, self.book.data_regions(), self.settings.recording.tenant_region_map()
+        )
         configured = set(self.settings.recording.regions_map())
         for pack, region in sorted(self.book.data_regions().items()):
             if region not in configured:

@@ -46,6 +46,11 @@ class Listener:
             raise RuntimeError(f"{self._name} is not started")
         return int(self._server.sockets[0].getsockname()[1])
 
+    @property
+    def serving(self) -> bool:
+        """Whether it accepts connections now (``GET /health``)."""
+        return self._server is not None and self._server.is_serving() and not self.stopping
+
     async def start(self, handler: Handler, limit: int | None = None) -> None:
         async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .dncindex import DncIndex
 from .policy.model import DncEntry, DncScope
+
+if TYPE_CHECKING:
+    from .dncindex import DncIndex
 
 
 class NationalDnc:
@@ -23,9 +26,14 @@ class NationalDnc:
     @classmethod
     def open(cls, files: str) -> NationalDnc:
         """``files``: comma-separated index paths (empty: no national registry)."""
+        paths = [part.strip() for part in files.split(",") if part.strip()]
+        if not paths:
+            return cls({})  # without an index nothing loads numpy (start-up of `dialguard check`)
+        from .dncindex import DncIndex
+
         indexes: dict[str, DncIndex] = {}
         try:
-            for raw in filter(None, (part.strip() for part in files.split(","))):
+            for raw in paths:
                 indexes[Path(raw).name] = DncIndex.open(raw)
         except BaseException:
             for index in indexes.values():

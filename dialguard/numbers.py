@@ -12,7 +12,6 @@ from collections.abc import Collection
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import geocoder as pn_geocoder
 from phonenumbers import timezone as pn_timezone
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -80,12 +79,14 @@ def region_of(e164: str) -> str | None:
 @lru_cache(maxsize=200_000)
 def place_of(e164: str) -> str:
     """Where the number is, in English, as finely as phonenumbers knows: a state (``Florida``), a
-    city and state (``New York, NY``), or empty. Rule packs map it to their subdivisions."""
-    return str(pn_geocoder.description_for_number(_parsed(e164), "en"))
+    city and state (``New York, NY``), or empty. Rule packs map it to their subdivisions.
 
+    The geocoder is imported here, on first use: loading its data costs about a third of a second,
+    and only packs with subdivisions (US states) need it, never ``dialguard --help`` or a CN call.
+    """
+    from phonenumbers import geocoder
 
-def digits_only(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isdigit())
+    return str(geocoder.description_for_number(_parsed(e164), "en"))
 
 
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)

@@ -34,6 +34,9 @@ def decision_view(decision: Decision) -> dict[str, Any]:
         if decision.retain_until is None
         else decision.retain_until.isoformat(),
         "latency_ms": None if decision.latency_ms is None else round(decision.latency_ms, 3),
+        "next_allowed_at": None
+        if decision.next_allowed_at is None
+        else decision.next_allowed_at.isoformat(),
     }
 
 

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
+from ..policy.model import Verdict
 from .gate import DecisionGate, DecisionMaker
 from .inbound import InboundRoute
 from .outbound import OutboundRoute
 from .protocol import AgiRequest
-from .verdict import GateVerdict
-
-RouteHandler = Callable[[AgiRequest], Awaitable[GateVerdict]]
 
 
-def build_routes(maker: DecisionMaker, budget_ms: int) -> Mapping[str, RouteHandler]:
-    """Both routes share one gate, so one outage is logged once whichever route sees it."""
+class AgiAnswer(Protocol):
+    """What a route answers: one AGI command, and the fields the server logs."""
+
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def decision_id(self) -> str: ...
+    def command(self) -> str: ...
+
+
+RouteHandler = Callable[[AgiRequest], Awaitable[AgiAnswer]]
+
+
+def build_routes(
+    maker: DecisionMaker, budget_ms: int, optout: RouteHandler | None = None
+) -> Mapping[str, RouteHandler]:
+    """Both decision routes share one gate, so one outage is logged once whichever route sees
+    it; ``optout`` (the callee's keypad opt-out, :mod:`.optout`) when the caller provides it."""
     gate = DecisionGate(maker, budget_ms)
-    return {
+    routes: dict[str, RouteHandler] = {
         "outbound": OutboundRoute(gate),
         "inbound": InboundRoute(gate),
     }
+    if optout is not None:
+        routes["optout"] = optout
+    return routes

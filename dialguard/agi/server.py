@@ -19,7 +19,7 @@ from ..config import AgiSettings
 from ..listener import Listener
 from ..logs import bind_call
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
-from .routes import RouteHandler
+from .routes import AgiAnswer, RouteHandler
 from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdict
 
 log = logging.getLogger("dialguard.agi")
@@ -46,6 +46,10 @@ class AgiServer:
     def port(self) -> int:
         """The bound port (useful with ``port = 0``)."""
         return self._listener.port
+
+    @property
+    def serving(self) -> bool:
+        return self._listener.serving
 
     async def start(self) -> None:
         limit = max(self._settings.max_header_bytes, _MIN_LINE_LIMIT)
@@ -103,7 +107,7 @@ class AgiServer:
             return False  # out of step with the peer: the verdict is still sent, no reply awaited
         return False
 
-    async def _route(self, request: AgiRequest) -> GateVerdict:
+    async def _route(self, request: AgiRequest) -> AgiAnswer:
         handler = self._routes.get(request.route)
         if handler is None:
             self._alert("route.unknown", "unknown AGI route, call denied", route=request.route[:80])
@@ -118,7 +122,7 @@ class AgiServer:
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        verdict: GateVerdict,
+        verdict: AgiAnswer,
         route: str,
         *,
         expect_reply: bool,

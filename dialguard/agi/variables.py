@@ -14,6 +14,12 @@ DECISION_ID = "DIALGUARD_DECISION_ID"
 """The decision's id in the audit store (or the gate's own id for gate.* denials)."""
 RECORDING = "DIALGUARD_RECORDING"
 """Base name for MixMonitor (``dg-<uniqueid>``) when the call must be recorded, else empty."""
+OPTOUT = "DIALGUARD_OPTOUT"
+"""Set by the ``optout`` route: ``callee.optout`` once the callee's keypad opt-out is stored,
+else the gate's failure code (no confirmation is played then)."""
+NEXT_ALLOWED = "DIALGUARD_NEXT_ALLOWED"
+"""On a denial that time alone lifts: the earliest instant the same call would pass, ISO 8601
+with the callee's UTC offset (``2026-11-26T09:00:00+08:00``); else empty."""
 
 ALLOW = "ALLOW"
 DENY = "DENY"

@@ -17,6 +17,10 @@ from .protocol import command
 SAFE_VALUE = re.compile(r"[A-Za-z0-9._:-]*")
 """Reason codes, uuids and file names. ``_`` is included: the policy's codes use it
 (``time.quiet_hours``) and it means nothing to MSet or AGI quoting."""
+INSTANT_VALUE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?[+-][0-9]{2}:[0-9]{2}|"
+)
+"""``next_allowed``: an ISO 8601 instant with its offset (``+`` is outside :data:`SAFE_VALUE`)."""
 ASTERISK_UNIQUEID = re.compile(r"[0-9]+\.[0-9]+")
 
 GATE_TIMEOUT = "gate.timeout"
@@ -39,12 +43,16 @@ class GateVerdict:
     decision_id: str
     reason: str = ""
     recording: str = ""
+    next_allowed: str = ""
+    """When a denial that time alone lifts would pass (:data:`INSTANT_VALUE`), else empty."""
 
     def __post_init__(self) -> None:
         if not self.decision_id:
             raise UnsafeValue(f"{variables.DECISION_ID} is empty")
+        if not INSTANT_VALUE.fullmatch(self.next_allowed):
+            raise UnsafeValue(f"{variables.NEXT_ALLOWED}: {self.next_allowed[:40]!r} is no instant")
         for name, value in self._values():
-            if not SAFE_VALUE.fullmatch(value):
+            if name != variables.NEXT_ALLOWED and not SAFE_VALUE.fullmatch(value):
                 raise UnsafeValue(f"{name}: {value[:40]!r} has characters outside [A-Za-z0-9._:-]")
 
     @classmethod
@@ -59,7 +67,14 @@ class GateVerdict:
         if decision.allowed and decision.record:
             base = uniqueid if ASTERISK_UNIQUEID.fullmatch(uniqueid) else decision.decision_id
             recording = f"dg-{base}"
-        return cls(decision.verdict, decision.decision_id, decision.first_reason or "", recording)
+        retry = decision.next_allowed_at
+        return cls(
+            decision.verdict,
+            decision.decision_id,
+            decision.first_reason or "",
+            recording,
+            "" if retry is None else retry.isoformat(),
+        )
 
     def _values(self) -> tuple[tuple[str, str], ...]:
         """Assignments in MSet order; the verdict is last, so it is set only if the others were."""
@@ -67,6 +82,7 @@ class GateVerdict:
             (variables.REASON, self.reason),
             (variables.DECISION_ID, self.decision_id),
             (variables.RECORDING, self.recording),
+            (variables.NEXT_ALLOWED, self.next_allowed),
             (
                 variables.VERDICT,
                 variables.ALLOW if self.verdict is Verdict.ALLOW else variables.DENY,
@@ -74,7 +90,8 @@ class GateVerdict:
         )
 
     def command(self) -> str:
-        """``EXEC "MSet" "DIALGUARD_REASON=…,DIALGUARD_DECISION_ID=…,…,DIALGUARD_VERDICT=…"``."""
+        """``EXEC "MSet" "DIALGUARD_REASON=…,DIALGUARD_DECISION_ID=…,…,DIALGUARD_VERDICT=…"``;
+        ``DIALGUARD_NEXT_ALLOWED`` always, empty unless a retry time is known."""
         return command(
             "EXEC", "MSet", ",".join(f"{name}={value}" for name, value in self._values())
         )

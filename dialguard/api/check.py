@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ..numbers import InvalidNumber, normalize
 from ..ops.vocabulary import check_names
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..views import decision_view
 from .access import Access

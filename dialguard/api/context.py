@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -21,6 +21,10 @@ from ..ops.vocabulary import Vocabulary
 from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
+
+
+def _no_listeners() -> Mapping[str, bool | None]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class ApiContext:
     """The operator's zone: times given without an offset are read in it (``display``)."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while an audit verification runs: one at a time (each takes a CPU)."""
+    listeners: Callable[[], Mapping[str, bool | None]] = _no_listeners
+    """The gate's listeners by name (``agi``, ``esl``): serving, not serving, or None when
+    disabled (``GET /health``); :class:`~dialguard.app.GateApp` gives its own."""
 
     @classmethod
     def build(
@@ -46,6 +53,7 @@ class ApiContext:
         gate: GateService,
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
+        listeners: Callable[[], Mapping[str, bool | None]] | None = None,
     ) -> ApiContext:
         """``monotonic`` drives the rate limits' refill (tests step it by hand)."""
         api = settings.api
@@ -65,6 +73,7 @@ class ApiContext:
             ),
             vocabulary=Vocabulary.of(gate.book),
             zone=operator_zone(settings),
+            listeners=_no_listeners if listeners is None else listeners,
         )
 
     @property

@@ -14,6 +14,7 @@ from . import (
     dnc,
     dsr,
     frequency,
+    health,
     numbers,
     openapi,
     optout,
@@ -27,6 +28,7 @@ from .endpoint import Endpoint
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *openapi.ENDPOINTS,
+    *health.ENDPOINTS,
     *tenants.ENDPOINTS,
     *numbers.ENDPOINTS,
     *dnc.ENDPOINTS,

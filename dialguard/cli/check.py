@@ -9,7 +9,7 @@ import click
 from ..national_dnc import NationalDnc
 from ..numbers import time_zones
 from ..ops.vocabulary import check_names
-from ..policy.engine import is_emergency
+from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
 from ..service import GateService
 from ..views import decision_view
@@ -75,6 +75,7 @@ def command(
                 cli.settings.numbers.default_region,
                 tenant_region=cli.settings.recording.region_for,
                 national_dnc=national,
+                decision_region=cli.settings.database.region or None,
             )
             try:
                 decision = await gate.dry_run(attempt, at)
@@ -111,3 +112,5 @@ def _print(view: dict[str, object]) -> None:
         click.echo(f"  - {reason['code']}: {reason['message']}")
     if view["consent_ref"]:
         click.echo(f"  consent: {view['consent_ref']}")
+    if view["next_allowed_at"]:
+        click.echo(f"  next allowed at: {view['next_allowed_at']} (callee's local time)")

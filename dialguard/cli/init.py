@@ -12,11 +12,33 @@ import click
 from ..audit.checkpoint import Checkpoint
 from ..audit.service import write_checkpoint
 from ..audit.writer import AuditChainBroken
+from ..config import FOLLOW_DATABASE, Settings, database_directory
 from ..ops.keys import init_keyring, init_signing_key
 from ..rights.subject_key import SubjectKey
 from ..storage.migrate import init_database
 from .keys import keyring_created_message
 from .runtime import CliState, run, state
+
+
+def _where_keys_go(settings: Settings) -> None:
+    """Say so when the keys follow the database (no config file): the paths differ from the
+    documented defaults, and the operator should know what to back up together."""
+    directory = database_directory(settings)
+    beside = [
+        dotted
+        for dotted in FOLLOW_DATABASE
+        if dotted.endswith("_file") and Path(_value(settings, dotted)).parent == directory
+    ]
+    if directory is not None and beside:
+        click.echo(
+            f"no config file: keys and checkpoints are kept beside the database in {directory} "
+            f"(set {', '.join(beside)} to keep them elsewhere)"
+        )
+
+
+def _value(settings: Settings, dotted: str) -> str:
+    section, _, key = dotted.partition(".")
+    return str(getattr(getattr(settings, section), key))
 
 
 def _evidence_keys(cli: CliState) -> None:
@@ -63,6 +85,7 @@ def command(ctx: click.Context) -> None:
     settings = cli.settings
     revision = run(lambda: init_database(settings))
     click.echo(f"database ready at schema revision {revision}")
+    _where_keys_go(settings)
     _evidence_keys(cli)
     _checkpoint(cli)
     if not settings.recording.enabled:

@@ -66,6 +66,9 @@ def build(
     max_bad_lines: int,
 ) -> None:
     """Import a full list from SOURCE as the next generation and swap it in atomically."""
+    # A first build on a fresh machine (/var/lib/dialguard/us.dnc): its directory is made here,
+    # as the SQLite database's is; one that cannot be made is reported naming it.
+    index_path.parent.mkdir(parents=True, exist_ok=True)
     result = build_index(
         source,
         index_path,

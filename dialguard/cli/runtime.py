@@ -3,7 +3,6 @@ store, and turning library errors into exit status 2 with a message naming what 
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
@@ -13,19 +12,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from ..clock import Clock, parse_instant
 from ..config import Settings, load_settings, parse_assignments
 from ..display import operator_zone, shown
-from ..numbers import normalize
-from ..ops.audited import Actor
-from ..ops.vocabulary import Vocabulary
-from ..policy.book import PolicyBook
-from ..policy.pack import RulePack
-from ..storage.store import Store
+
+if TYPE_CHECKING:
+    # Imported where used: `dialguard --help` must not load SQLAlchemy or the rule packs.
+    from ..ops.audited import Actor
+    from ..ops.vocabulary import Vocabulary
+    from ..policy.book import PolicyBook
+    from ..policy.pack import RulePack
+    from ..storage.store import Store
 
 T = TypeVar("T")
 
@@ -37,14 +38,22 @@ class CliState:
     config_path: Path | None
     assignments: tuple[str, ...]
     actor_name: str | None = None
+    option_variables: Callable[[], Collection[str]] | None = None
+    """The CLI's ``DIALGUARD_*`` option variables (asked only for a name no setting has)."""
     _clock: Clock = field(default_factory=Clock.from_env)
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path, cli=parse_assignments(list(self.assignments)))
+        return load_settings(
+            self.config_path,
+            cli=parse_assignments(list(self.assignments)),
+            other_variables=self.option_variables,
+        )
 
     @cached_property
     def book(self) -> PolicyBook:
+        from ..policy.book import PolicyBook
+
         policy = self.settings.policy
         return PolicyBook.load(
             policy.pack,
@@ -55,6 +64,8 @@ class CliState:
     @cached_property
     def vocabulary(self) -> Vocabulary:
         """The purposes and consent channels the loaded rule packs define."""
+        from ..ops.vocabulary import Vocabulary
+
         return Vocabulary.of(self.book)
 
     @property
@@ -72,6 +83,8 @@ class CliState:
 
     def act(self) -> Actor:
         """Who acts, and now, for an audited operation (:mod:`dialguard.ops`)."""
+        from ..ops.audited import Actor
+
         return Actor(self.actor, self.clock.now(), self.settings.numbers.default_region)
 
     @cached_property
@@ -89,10 +102,14 @@ class CliState:
         return shown(value, UTC if utc else self.zone, empty=empty)
 
     def number(self, raw: str) -> str:
+        from ..numbers import normalize
+
         return normalize(raw, self.settings.numbers.default_region)
 
     @asynccontextmanager
     async def store(self) -> AsyncIterator[Store]:
+        from ..storage.store import Store
+
         store = await Store.open(self.settings)
         try:
             yield store
@@ -108,6 +125,8 @@ def state(ctx: click.Context) -> CliState:
 
 
 def run(factory: Callable[[], Awaitable[T]]) -> T:
+    import asyncio  # not at the top: `dialguard --help` has no event loop to run
+
     async def _main() -> T:
         return await factory()
 

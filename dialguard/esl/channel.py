@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..agi.attempt import HIDDEN_NUMBERS
-from ..policy.model import CallAttempt, Direction, Presentation
+from ..policy.model import VERSTATS, CallAttempt, Direction, Presentation
 from .commands import DIAL_STRING
 
 FS_HIDDEN_NUMBERS = HIDDEN_NUMBERS | {"0000000000"}
@@ -57,6 +57,21 @@ def presentation_of(headers: Mapping[str, str], caller: str) -> Presentation:
     return Presentation.ALLOWED
 
 
+def _direction(headers: Mapping[str, str]) -> Direction:
+    """``dialguard_direction=inbound`` in the dialplan screens a call from the carrier (its
+    caller ID, its verstat); anything else is an outbound call."""
+    inbound = _first(headers, "variable_dialguard_direction").lower() == "inbound"
+    return Direction.INBOUND if inbound else Direction.OUTBOUND
+
+
+def _verstat(headers: Mapping[str, str]) -> str | None:
+    """``sip_verstat`` as ``sofia_stir_shaken_vs`` sets it after checking the Identity header,
+    else the dialplan's ``dialguard_verstat`` (e.g. the carrier's verstat parameter); only the
+    three verstat values count."""
+    value = _first(headers, "variable_sip_verstat", "variable_dialguard_verstat")
+    return value if value in VERSTATS else None
+
+
 def channel_from(headers: Mapping[str, str]) -> Channel:
     """The presented number is ``effective_caller_id_number`` when the dialplan set one (that is
     what ``bridge`` sends), else the caller profile's number, else the SIP From user."""
@@ -78,8 +93,9 @@ def channel_from(headers: Mapping[str, str]) -> Channel:
         tenant=_first(headers, "variable_dialguard_tenant", "variable_accountcode") or "default",
         purpose=_first(headers, "variable_dialguard_purpose") or "callback",
         presentation=presentation_of(headers, caller),
-        direction=Direction.OUTBOUND,
+        direction=_direction(headers),
         campaign=_first(headers, "variable_dialguard_campaign") or None,
         call_id=uniqueid[:128],
+        verstat=_verstat(headers),
     )
     return Channel(uniqueid[:128], attempt)

@@ -21,6 +21,9 @@ REASON = "dialguard_reason"
 DECISION_ID = "dialguard_decision_id"
 RECORDING = "dialguard_recording"
 """Base name of the recording dialguard started (``dg-<decision id>``), else unset."""
+NEXT_ALLOWED = "dialguard_next_allowed"
+"""On a denial that time alone lifts: when the same call would pass (ISO 8601 with the callee's
+offset), set before the verdict; else unset."""
 ALLOW = "ALLOW"
 DENY = "DENY"
 CALL_REJECTED = "CALL_REJECTED"
@@ -35,7 +38,12 @@ PATH = re.compile(r"(?:\$\$\{[A-Za-z0-9_]+\}|/?[A-Za-z0-9._-]+)(?:/[A-Za-z0-9._-
 _LINE_BREAKERS = re.compile(r"[\r\n\x00]")
 _PRINTABLE = re.compile(r"[ -~]*")
 
-SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP")
+SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
+"""What ``playback`` may play: a tone, or a file path as :data:`PATH`."""
+OPTOUT_KEY = re.compile(r"[0-9*#]?")
+NORMAL_CLEARING = "NORMAL_CLEARING"
+
+SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
 
 
 class UnsafeArgument(ValueError):
@@ -72,13 +80,18 @@ def execute(app: str, arg: str) -> bytes:
     )
 
 
-def set_variable(name: str, value: str) -> bytes:
-    return execute("set", f"{checked('variable', name, VARIABLE_NAME)}={checked(name, value)}")
+def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -> bytes:
+    checked_name = checked("variable", name, VARIABLE_NAME)
+    return execute("set", f"{checked_name}={checked(name, value, allowed)}")
 
 
 def record_session(directory: str, recording: str) -> bytes:
     path = f"{checked('recordings_dir', directory, PATH)}/{checked('recording', recording)}.wav"
     return execute("record_session", path)
+
+
+def playback(sound: str) -> bytes:
+    return execute("playback", checked("sound", sound, SOUND))
 
 
 def transfer(destination: str, context: str) -> bytes:

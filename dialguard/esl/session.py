@@ -1,10 +1,12 @@
 """One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
 
 The conversation: ``connect`` (its reply is the channel data), ``linger``, ``myevents``, ``event
-plain CHANNEL_HANGUP_COMPLETE RECORD_STOP``; the decision; the verdict's commands; then we linger
-until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
-release the channel. Each command waits for its ``command/reply``; replies come back in command
-order, so the oldest pending command takes the next reply.
+plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``; the decision; the verdict's commands; then we
+linger until CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
+release the channel. While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of
+an allowed call runs the callee's keypad opt-out, the confirmation and a hangup. Each command
+waits for its ``command/reply``; replies come back in command order, so the oldest pending
+command takes the next reply.
 
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
@@ -18,11 +20,11 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..agi.gate import DecisionGate
-from ..agi.verdict import GATE_BAD_REQUEST, GateVerdict
+from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Verdict
 from . import commands as cmd
@@ -36,13 +38,17 @@ from .parser import (
     Frame,
     Limits,
 )
-from .recording import RecordingSink, event_time, is_ours
+from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
 from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
 
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
+OptOut = Callable[[str], Awaitable[str]]
+"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.agi.optout.
+KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
+OPTED_OUT = "callee.optout"
 
 
 class PeerGone(Exception):
@@ -60,8 +66,9 @@ class EslCall:
         writer: asyncio.StreamWriter,
         settings: EslSettings,
         gate: DecisionGate,
-        sink: RecordingSink,
+        sink: RecordingSink | None,
         alert: Alert,
+        optout: OptOut | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -84,6 +91,10 @@ class EslCall:
         self._recording = ""
         self._record_stop: Event | None = None
         self._hangup_complete: Event | None = None
+        self._optout = optout if settings.optout_key else None
+        self._optout_task: asyncio.Task[None] | None = None
+        """Started by the first opt-out key after an ALLOW; at most one per call."""
+        self._allowed = False
 
     async def run(self) -> None:
         reader_task = asyncio.create_task(self._read_loop())
@@ -101,7 +112,10 @@ class EslCall:
             log.debug("FreeSWITCH went away: %r", exc, extra={"fields": self._fields()})
         finally:
             reader_task.cancel()
-            await asyncio.wait({reader_task})
+            tasks: set[asyncio.Task[None]] = {reader_task}
+            if self._optout_task is not None:
+                tasks.add(self._optout_task)  # bounded: the op and two commands
+            await asyncio.wait(tasks)
 
     async def _converse(self) -> None:
         connected = await self._command(cmd.CONNECT)
@@ -119,21 +133,30 @@ class EslCall:
         else:
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
         self._raise_failure()
+        allowed = False
         if self._down.is_set():
             log.info(
                 "call ended during the decision; decision kept", extra={"fields": self._fields()}
             )
         else:
-            await self._apply(self._verdict, channel)
-        await self._linger_out()
+            allowed = await self._apply(self._verdict, channel)
+        await self._linger_out(allowed)
 
-    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> None:
+    async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
+        """Send the verdict; True when the call was transferred (it may now last hours)."""
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
         await self._command(cmd.set_variable(cmd.REASON, verdict.reason))
         await self._command(cmd.set_variable(cmd.DECISION_ID, verdict.decision_id))
         if allow and verdict.recording:
             await self._command(cmd.set_variable(cmd.RECORDING, verdict.recording))
+        if not allow and verdict.next_allowed:
+            await self._command(
+                cmd.set_variable(cmd.NEXT_ALLOWED, verdict.next_allowed, INSTANT_VALUE)
+            )
         await self._command(cmd.set_variable(cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
+        # From here the callee's key counts: its DTMF event may come before the reply to the
+        # transfer is handled (the reader dispatches both in one go).
+        self._allowed = allow
         if not allow or channel is None:
             await self._command(cmd.hangup(cmd.CALL_REJECTED))
         else:
@@ -144,21 +167,46 @@ class EslCall:
             context = self._settings.allowed_context
             await self._command(cmd.transfer(channel.attempt.callee, context))
         log.info("verdict sent", extra={"fields": self._fields()})
+        return allow
 
-    async def _linger_out(self) -> None:
-        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE (bounded), then hand over
-        the recording. An allowed call may last hours: only the tail is bounded."""
-        await self._down.wait()
+    async def _opt_out(self, optout: OptOut, decision_id: str) -> None:
+        """The callee pressed the opt-out key: store it, confirm only if stored, hang up."""
+        reason = await optout(decision_id)
+        try:
+            if reason == OPTED_OUT:
+                await self._command(cmd.playback(self._settings.optout_confirm))
+            else:
+                self._alert(
+                    "optout.not-stored", "keypad opt-out NOT stored", why=reason, **self._fields()
+                )
+            await self._command(cmd.hangup(cmd.NORMAL_CLEARING))
+        except (PeerGone, ConnectionError, TimeoutError, CommandRefused) as exc:
+            log.debug("could not confirm the opt-out: %r", exc, extra={"fields": self._fields()})
+
+    async def _linger_out(self, allowed: bool) -> None:
+        """Wait for the call to end, then for CHANNEL_HANGUP_COMPLETE, then hand over the
+        recording. An allowed call may last hours: only its tail is bounded. After a DENY (or a
+        call that ended during the decision) the whole wait is: the hangup was sent, so a peer
+        still silent after ``linger_timeout_ms`` is not going to say more, and keeping its
+        socket would let a quiet peer hold connections forever."""
+        if allowed:
+            await self._down.wait()
         try:
             async with asyncio.timeout(self._settings.linger_timeout_ms / 1000):
                 await self._finished.wait()
         except TimeoutError:
-            self._alert("event.no-hangup-complete", "no CHANNEL_HANGUP_COMPLETE after hangup")
+            self._alert(
+                "event.no-hangup-complete",
+                "no CHANNEL_HANGUP_COMPLETE in time, closing",
+                **self._fields(),
+            )
         await self._deliver_recording()
         self._raise_failure()
 
     async def _deliver_recording(self) -> None:
-        if not self._recording or self._verdict is None:
+        """Hand the finished file to the sink, if it is one the gate may take (see
+        :func:`~dialguard.esl.recording.recording_file`); anything else is logged and left."""
+        if not self._recording or self._verdict is None or self._sink is None:
             return
         stop = self._record_stop
         if stop is None:
@@ -171,13 +219,18 @@ class EslCall:
         ended = event_time(done, "Caller-Channel-Hangup-Time") or event_time(
             stop, "Event-Date-Timestamp"
         )
+        named = stop.get("Record-File-Path")
+        try:
+            path = await asyncio.to_thread(recording_file, named, self._settings.recordings_dir)
+        except UnsafeRecordingPath as exc:
+            log.warning(
+                "RECORD_STOP names a file the gate does not take; left where it is",
+                extra={"fields": {"path": named[:300], "why": str(exc), **self._fields()}},
+            )
+            return
         try:
             await self._sink.recording_finished(
-                self._verdict.decision_id,
-                self._uniqueid,
-                stop.get("Record-File-Path"),
-                started,
-                ended,
+                self._verdict.decision_id, self._uniqueid, str(path), started, ended
             )
         except Exception as exc:  # the vault's failure must not take the server with it
             self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])
@@ -250,6 +303,17 @@ class EslCall:
             self._finished.set()
         elif event.name == "RECORD_STOP" and self._recording and is_ours(event, self._recording):
             self._record_stop = event
+        elif event.name == "DTMF":
+            self._on_dtmf(event)
+
+    def _on_dtmf(self, event: Event) -> None:
+        """Only the socket's own channel (``myevents``), only after the ALLOW, only once."""
+        verdict, optout = self._verdict, self._optout
+        if optout is None or verdict is None or not self._allowed or self._optout_task:
+            return
+        if event.get("DTMF-Digit") != self._settings.optout_key or self._down.is_set():
+            return
+        self._optout_task = asyncio.create_task(self._opt_out(optout, verdict.decision_id))
 
     def _end_of_input(self) -> None:
         """Nothing more will be read: wake every waiter."""

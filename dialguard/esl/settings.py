@@ -21,13 +21,26 @@ class EslSettings:
     command_timeout_ms: int = 5000
     """Longest wait for FreeSWITCH's reply to one command (it answers at once when healthy)."""
     linger_timeout_ms: int = 10000
-    """After the channel hung up, how long we wait for CHANNEL_HANGUP_COMPLETE before closing."""
+    """After the channel hung up (or, after a DENY, once the hangup was sent), how long we wait
+    for CHANNEL_HANGUP_COMPLETE before closing."""
+    max_connections_per_peer: int = 1000
+    """Open sockets one peer address may hold (one per call in progress, an allowed call's for
+    its whole length); more are closed at once. FreeSWITCH's own default ``max-sessions``."""
     max_header_bytes: int = 65536
     """One header block (the ``connect`` reply carries every channel variable)."""
     max_headers: int = 1024
     max_body_bytes: int = 262144
     """One frame body (an event with every channel variable is a body)."""
     recordings_dir: str = "$${recordings_dir}"
-    """Where ``record_session`` writes; the default lets FreeSWITCH expand its own global."""
+    """Where ``record_session`` writes; the default lets FreeSWITCH expand its own global. Only
+    an absolute path lets the gate check a ``RECORD_STOP``'s file and take it into the vault:
+    a regular file directly in this directory, nothing else."""
     allowed_context: str = "dialguard_allowed"
     """Allowed calls are transferred to ``<destination> XML <allowed_context>``."""
+    optout_key: str = "9"
+    """DTMF digit that opts the callee out during an allowed call (a ``DTMF`` event on the
+    socket's channel): the number goes on the tenant's do-not-call list, ``optout_confirm``
+    plays, the call is hung up. Empty: no keypad opt-out."""
+    optout_confirm: str = "tone_stream://%(500,0,440)"
+    """What FreeSWITCH's ``playback`` plays once the opt-out is stored: your prompt file (an
+    absolute path or one under ``$${sounds_dir}``), or this tone."""

@@ -164,6 +164,11 @@ class FsSession:
         """Plays FreeSWITCH's media thread: writes the file ``record_session`` names."""
         self.record = CallRecord()
         self._recording_path = ""
+        self.quiet = False
+        """Play a peer that goes silent once the call is over: it still answers commands, but
+        sends no event or disconnect notice and never closes its side."""
+        self.record_file_path: Callable[[str], str] | None = None
+        """Plays a hostile peer: maps the file recorded to what RECORD_STOP names instead."""
 
     async def send(self, data: bytes) -> None:
         with contextlib.suppress(ConnectionError):
@@ -251,11 +256,14 @@ class FsSession:
     async def end_call(self, cause: str, *, answered: bool) -> None:
         """What FreeSWITCH sends when the channel is over: RECORD_STOP for a recording, the
         linger notice, CHANNEL_HANGUP_COMPLETE."""
+        if self.quiet:
+            return
         uuid = self.channel.get("Unique-ID")
         if self._recording_path:
-            await self.send(
-                self.channel.event("RECORD_STOP", ("Record-File-Path", self._recording_path))
-            )
+            path = self._recording_path
+            if self.record_file_path is not None:
+                path = self.record_file_path(path)
+            await self.send(self.channel.event("RECORD_STOP", ("Record-File-Path", path)))
         await self.send(disconnect_notice(uuid, linger=True, channel_name="sofia/internal/1001"))
         await self.send(
             self.channel.event(

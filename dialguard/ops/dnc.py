@@ -25,6 +25,9 @@ from .vocabulary import known_tenant
 
 DEFAULT_SOURCE = "admin"
 OPTOUT_CHANNELS = ("web", "sms", "ivr", "email", "app")
+KEYPAD_SOURCE = "callee-keypad"
+"""Source of an entry the callee made by pressing the opt-out key during a call
+(:func:`keypad_opt_out`); only the PBX transports use it, never the API's or CLI's opt-out."""
 IMPORT_BATCH = 5000
 """Entries per import transaction (each with its own audit entry and evidence)."""
 
@@ -154,6 +157,36 @@ async def opt_out(
             await known_tenant(tx, tenant)
         extra = {"channel": channel, "reference": reference}
         return await _add(tx, actor, "dnc.optout", entry, extra)
+
+
+async def keypad_opt_out(store: Store, actor: Actor, decision_id: str) -> tuple[Outcome, str]:
+    """The callee of the call ``decision_id`` pressed the opt-out key: their number goes on
+    the call's tenant's list at once (source :data:`KEYPAD_SOURCE`), for good. The number and
+    tenant are the stored decision's, never the PBX's word, and only an allowed call (one that
+    rang the callee) can opt its callee out. Audited ``dnc.optout`` with the decision id;
+    returns the outcome and the tenant."""
+    decision_id = required_text("decision_id", decision_id)
+    async with store.transaction() as tx:
+        decision = await tx.decisions.get(decision_id)
+        if decision is None:
+            raise Invalid("decision_id", "no such decision")
+        if not decision.allowed or decision.callee is None:
+            raise Invalid("decision_id", "not an allowed call with a valid callee")
+        tenant = decision.attempt.tenant
+        entry = DncEntry(
+            number=decision.callee,
+            scope=DncScope.TENANT,
+            tenant=tenant,
+            campaign=None,
+            source=KEYPAD_SOURCE,
+            reason=f"opt-out by keypad during call {decision_id}",
+            added_at=actor.now,
+            expires_at=None,
+            added_by=actor.name,
+        )
+        await known_tenant(tx, tenant)  # an allowed call: its tenant exists
+        extra = {"channel": KEYPAD_SOURCE, "decision_id": decision_id}
+        return await _add(tx, actor, "dnc.optout", entry, extra), tenant
 
 
 async def remove_dnc(

@@ -4,22 +4,21 @@ The pack is the one :meth:`~.book.PolicyBook.for_callee` selected for this call 
 subdivision, industry overlay, overrides already merged); the engine does not know about layers.
 
 Every rule is evaluated, in a fixed order, and every objection becomes a reason; any reason on
-an outbound call denies it. Emergency numbers are allowed before any rule runs.
+an outbound call denies it. Emergency numbers (:mod:`.emergency`: the pack's list, exactly as
+dialled) are allowed before any rule runs. A denial that time alone lifts carries
+``next_allowed_at`` (:mod:`.next_allowed`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ..numbers import digits_only
 from .context import RuleContext, valid_consent
+from .emergency import is_emergency
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
+from .next_allowed import next_allowed_at
 from .pack import RulePack
-from .rules import OUTBOUND_RULES, InboundCallerId
-
-
-def is_emergency(callee: str, pack: RulePack) -> bool:
-    return digits_only(callee) in pack.emergency_numbers
+from .rules import OUTBOUND_RULES, InboundCallerId, InboundEnabled
 
 
 def evaluate(
@@ -35,8 +34,11 @@ def evaluate(
             Reason("emergency.bypass", "emergency number: always allowed"),
         )
         return _decision(ctx, decision_id, Verdict.ALLOW, reasons)
-    reasons = tuple(reason for rule in OUTBOUND_RULES for reason in rule.evaluate(ctx))
+    objections = [(rule, rule.evaluate(ctx)) for rule in OUTBOUND_RULES]
+    reasons = tuple(reason for _, found in objections for reason in found)
     verdict = Verdict.DENY if reasons else Verdict.ALLOW
+    blocking = tuple(rule for rule, found in objections if found)
+    retry = next_allowed_at(ctx, OUTBOUND_RULES, blocking) if blocking else None
     consent = valid_consent(ctx)
     return _decision(
         ctx,
@@ -45,14 +47,18 @@ def evaluate(
         reasons,
         consent_ref=consent.evidence_ref if consent else None,
         record=verdict is Verdict.ALLOW and pack.record_outbound,
+        next_allowed=retry,
     )
 
 
 def _inbound(ctx: RuleContext, decision_id: str) -> Decision:
-    flags = InboundCallerId().evaluate(ctx)
+    flags = InboundCallerId().evaluate(ctx) + InboundEnabled().evaluate(ctx)
     codes = {flag.code for flag in flags}
-    refused = ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound) or (
-        "callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound
+    refused = (
+        ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound)
+        or ("callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound)
+        or ("callerid.verification_failed" in codes and ctx.pack.unverified_inbound == "refuse")
+        or "callee.inbound_disabled" in codes
     )
     return _decision(ctx, decision_id, Verdict.DENY if refused else Verdict.ALLOW, flags)
 
@@ -64,6 +70,7 @@ def _decision(
     reasons: tuple[Reason, ...],
     consent_ref: str | None = None,
     record: bool = False,
+    next_allowed: datetime | None = None,
 ) -> Decision:
     retention_class, retain_until = ctx.pack.retention_of(ctx.now)
     return Decision(
@@ -79,4 +86,5 @@ def _decision(
         record=record,
         retention_class=retention_class,
         retain_until=retain_until,
+        next_allowed_at=next_allowed,
     )

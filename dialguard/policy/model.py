@@ -56,6 +56,17 @@ class CallAttempt:
     direction: Direction = Direction.OUTBOUND
     campaign: str | None = None
     call_id: str | None = None
+    verstat: str | None = None
+    """The caller ID's STIR/SHAKEN verification as the PBX reports it: one of :data:`VERSTATS`,
+    or None when the trunk gave none."""
+
+
+VERSTAT_PASSED = "TN-Validation-Passed"
+VERSTAT_FAILED = "TN-Validation-Failed"
+VERSTAT_NONE = "No-TN-Validation"
+VERSTATS = frozenset({VERSTAT_PASSED, VERSTAT_FAILED, VERSTAT_NONE})
+"""The ``verstat`` values of ATIS-1000074 / 3GPP TS 24.229 a terminating network puts on the
+caller's identity; transports pass these and nothing else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,13 @@ class RegisteredNumber:
     filing_ref: str | None
     filed_on: date | None
     active: bool
+    number_class: str | None = None
+    """The access-code class the number was recognised as (``service-national``, ``sms-port``…);
+    None for an ordinary number."""
+    effective_from: datetime | None = None
+    """When these terms take effect; None: in force since the registration began."""
+    expires_on: date | None = None
+    """The last day (Beijing time) the filing is valid; None: no expiry filed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +145,10 @@ class Facts:
     """Whether the attempt's campaign has an approved script; None when it names no campaign."""
     tenant_data_region: str | None = None
     """Where the tenant's recordings are stored (``recording.tenant_regions``); None: unknown."""
+    decision_data_region: str | None = None
+    """Where decisions and other personal data are stored (``database.region``); None: unknown."""
+    callee_registrations: tuple[RegisteredNumber, ...] = ()
+    """Inbound calls: every version of the dialled number's filings (it is one of ours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +176,10 @@ class Decision:
     """``decided_at`` plus that class's period: when an erasure request may remove the decision.
     None only for decisions stored before dialguard fixed it at decision time."""
     latency_ms: float | None = field(default=None, compare=False)
+    next_allowed_at: datetime | None = None
+    """For a denial that time alone lifts (quiet hours, holiday, frequency window, consent not
+    yet valid): the earliest instant the same call would pass, in the callee's time zone
+    (:mod:`.next_allowed`). None for allowed calls and for any other denial."""
 
     @property
     def allowed(self) -> bool:

@@ -14,6 +14,7 @@ exact parameters that produced it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,10 +26,12 @@ from typing import Any
 from .calendar import HolidayCalendar, load_calendar_file, shipped_cn_calendar
 from .layers import Tracked, flatten
 from .model import NumberType
+from .numbering import NumberingError, NumberingPlan, parse_plan
 
 POLICY_VERSION_MAX = 64
 """Width of ``decisions.policy_version``."""
 CONTACT_FLAGS = frozenset({"minor", "guardian"})
+_DIGITS = re.compile(r"[0-9]{1,15}")
 
 
 class PackError(ValueError):
@@ -85,6 +88,13 @@ class RulePack:
     retention_class: str
     retention: Mapping[str, RetentionClass]
     require_approved_script: bool = True
+    unverified_inbound: str = "ignore"
+    """``inbound.verification``: what a caller ID whose STIR/SHAKEN verification failed (verstat
+    ``TN-Validation-Failed``) does to an inbound call: ``refuse`` it, ``flag`` it (allowed, with
+    ``callerid.verification_failed``) or ``ignore`` it (the default)."""
+    emergency_prefixes: frozenset[str] = frozenset()
+    """Prefixes (a national or trunk prefix) that may precede an emergency number as dialled;
+    :mod:`.emergency` is the one place that decides what an emergency call is."""
     data_region: str | None = None
     """Where recordings and personal data of calls under this pack must be stored (EU: ``eu``)."""
     sensitive_data: bool = False
@@ -92,6 +102,8 @@ class RulePack:
     export_roles: frozenset[str] = frozenset()
     """When non-empty, only these roles may export personal data (healthcare: ``dsr``)."""
     phrase_packs: tuple[str, ...] = ()
+    numbering: NumberingPlan | None = None
+    """The jurisdiction's access-code classes (``[numbering]``): China's 95xxx, 100xx, 106…"""
     """Banned-phrase packs (:mod:`dialguard.phrases`) for scripts and texts under this pack."""
     layers: tuple[str, ...] = ()
     """Layers used: ``name-version``: ``cn-2026.1``, ``us-2026.1/FL``, ``cn-finance-2026.1``."""
@@ -109,6 +121,19 @@ class RulePack:
     @property
     def longest_window(self) -> timedelta:
         return max((w.window for w in self.frequency), default=timedelta(0))
+
+
+VERIFICATION_ACTIONS = ("refuse", "flag", "ignore")
+
+
+def _verification(reader: _Reader) -> str:
+    action = reader.opt("inbound.verification", str, "ignore")
+    if action not in VERIFICATION_ACTIONS:
+        raise PackError(
+            f"{reader.origin}: 'inbound.verification' must be one of "
+            f"{', '.join(VERIFICATION_ACTIONS)}, not {action!r}"
+        )
+    return str(action)
 
 
 class _Reader:
@@ -199,6 +224,14 @@ def _retention(reader: _Reader) -> dict[str, RetentionClass]:
     }
 
 
+def _digit_strings(reader: _Reader, dotted: str, required: bool) -> frozenset[str]:
+    """Emergency numbers and prefixes: strings of digits, matched exactly as dialled."""
+    values = reader.get(dotted, list) if required else reader.opt(dotted, list, [])
+    if not all(isinstance(v, str) and _DIGITS.fullmatch(v) for v in values):
+        raise PackError(f"{reader.origin}: {dotted!r} must be strings of digits, got {values!r}")
+    return frozenset(values)
+
+
 NO_HOLIDAYS = HolidayCalendar({}, frozenset(), frozenset(), {})
 """For jurisdictions without a nationwide ban on holiday calls (with ``missing = "allow"``)."""
 
@@ -218,6 +251,16 @@ def _zones(reader: _Reader) -> tuple[str, ...]:
     if not zones or not all(isinstance(z, str) and z for z in zones):
         raise PackError(f"{reader.origin}: quiet_hours.default_time_zone: {raw!r}")
     return zones
+
+
+def _numbering(reader: _Reader) -> NumberingPlan | None:
+    table = reader.opt("numbering", Mapping, None)
+    if table is None:
+        return None
+    try:
+        return parse_plan(table, reader.origin)
+    except NumberingError as exc:
+        raise PackError(str(exc)) from None
 
 
 def build_pack(
@@ -249,7 +292,7 @@ def build_pack(
         version=reader.get("pack.version", str),
         effective_from=reader.get("pack.effective_from", date),
         policy_version=policy_version,
-        emergency_numbers=frozenset(reader.get("emergency.numbers", list)),
+        emergency_numbers=_digit_strings(reader, "emergency.numbers", required=True),
         purposes=_purposes(reader),
         quiet_start=reader.clock("quiet_hours.start"),
         quiet_end=reader.clock("quiet_hours.end"),
@@ -259,14 +302,17 @@ def build_pack(
         frequency=_frequency(reader),
         refuse_spoofed_inbound=reader.get("inbound.refuse_spoofed", bool),
         refuse_invalid_inbound=reader.get("inbound.refuse_invalid", bool),
+        unverified_inbound=_verification(reader),
         record_outbound=reader.get("recording.outbound", bool),
         retention_class=retention_class,
         retention=retention,
         require_approved_script=reader.get("campaigns.require_approved_script", bool),
+        emergency_prefixes=_digit_strings(reader, "emergency.prefixes", required=False),
         data_region=reader.opt("data.region", str, None),
         sensitive_data=reader.opt("data.sensitive", bool, False),
         export_roles=reader.strings("data.export_roles"),
         phrase_packs=tuple(sorted(reader.strings("phrases.packs"))),
+        numbering=_numbering(reader),
         layers=layers,
         parameters=parameters,
         sources={k: v for k, v in merged.sources.items() if k in parameters},

@@ -1,15 +1,20 @@
 """The rules. Each is a small object whose ``evaluate(ctx)`` returns the reasons it objects with
 (empty when the call passes it). No rule reads the clock or the database: everything it may look
 at is in the frozen :class:`RuleContext`.
+
+The rules that time alone can satisfy (quiet hours, holidays, frequency windows, a consent not yet
+valid) also answer ``lifts_at(ctx)``: the earliest instant after ``ctx.now`` at which they stop
+objecting with the same facts, or None when waiting will not do (:mod:`.next_allowed`).
 """
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .context import Rule, RuleContext, holds, valid_consent
-from .model import Presentation, Reason
+from .filings import FILING_ZONE, Standing, in_force
+from .model import VERSTAT_FAILED, Presentation, Reason
 from .safeguards import ContactRestriction, DataResidency, ScriptApproved, SmsConfirmation
 
 
@@ -35,17 +40,40 @@ class CallerIdValid:
 
 
 class CallerIdRegistered:
-    """The presented number must be filed for the calling tenant and active."""
+    """The presented number must be filed for the calling tenant, and that filing active, in
+    effect and unexpired at the call's instant; a number another tenant holds is named so."""
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
-        if ctx.facts.caller is None or ctx.own_registration() is not None:
+        if ctx.facts.caller is None:
             return ()
-        others = any(r.tenant != ctx.attempt.tenant for r in ctx.facts.caller_registrations)
-        detail = "registered to another tenant" if others else "not in the number registry"
+        found = ctx.caller_standing()
+        tenant = ctx.attempt.tenant
+        if found.standing is Standing.IN_FORCE:
+            return ()
+        if found.standing is Standing.NOT_YET_EFFECTIVE and found.version is not None:
+            since = found.version.effective_from
+            when = f"{since.astimezone(FILING_ZONE):%Y-%m-%d %H:%M} Beijing time" if since else "?"
+            return (Reason("callerid.not_yet_effective", f"caller ID filing takes effect {when}"),)
+        if found.standing is Standing.EXPIRED and found.version is not None:
+            return (
+                Reason(
+                    "callerid.filing_expired",
+                    f"caller ID filing expired at the end of {found.version.expires_on} "
+                    "(Beijing time); renew it",
+                ),
+            )
+        holders = sorted({r.tenant for r in ctx.facts.caller_registrations if r.tenant != tenant})
+        if found.standing is Standing.NONE and holders:
+            return (
+                Reason(
+                    "callerid.other_tenant",
+                    f"caller ID is registered to another tenant, not to {tenant!r}",
+                ),
+            )
         return (
             Reason(
                 "callerid.unregistered",
-                f"caller ID is {detail} (tenant {ctx.attempt.tenant!r})",
+                f"caller ID is not in the number registry (tenant {tenant!r})",
             ),
         )
 
@@ -118,8 +146,27 @@ def _in_quiet_hours(local: time, start: time, end: time) -> bool:
     return local >= start or local < end
 
 
+def _local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone)
+
+
 class QuietHours:
     """Outside quiet hours in every zone the callee may be in."""
+
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """The end of the quiet hours the callee is in now, in the zone where it ends last."""
+        pack = ctx.pack
+        ends = []
+        for zone in ctx.callee_zones():
+            tz = ZoneInfo(zone)
+            local = ctx.now.astimezone(tz)
+            if not _in_quiet_hours(local.time(), pack.quiet_start, pack.quiet_end):
+                continue
+            day = local.date()
+            if pack.quiet_start > pack.quiet_end and local.time() >= pack.quiet_start:
+                day += timedelta(days=1)  # quiet hours across midnight: they end tomorrow
+            ends.append(_local_instant(day, pack.quiet_end, tz))
+        return max(ends, default=None)
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         pack = ctx.pack
@@ -138,6 +185,32 @@ class QuietHours:
 
 class Holidays:
     """Statutory holiday periods are blocked all day in the callee's local date."""
+
+    MAX_PERIOD_DAYS = 60
+    """Longer than any statutory holiday period: a longer run of holidays is bad data."""
+
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """The start of the first day after the holiday period, in the zone where it comes last;
+        None when the calendar lacks the year (importing it lifts that, not time)."""
+        calendar = ctx.pack.calendar
+        starts = []
+        for zone in ctx.callee_zones():
+            tz = ZoneInfo(zone)
+            day = ctx.now.astimezone(tz).date()
+            if not calendar.covers(day):
+                if ctx.pack.deny_when_calendar_missing:
+                    return None
+                continue
+            if calendar.holiday_name(day) is None:
+                continue
+            for _ in range(self.MAX_PERIOD_DAYS):
+                day += timedelta(days=1)
+                if not calendar.covers(day) or calendar.holiday_name(day) is None:
+                    break
+            else:
+                return None
+            starts.append(_local_instant(day, time(0), tz))
+        return max(starts, default=None)
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         calendar = ctx.pack.calendar
@@ -162,6 +235,18 @@ class Holidays:
 class Frequency:
     """Layered rolling windows over earlier allowed attempts to this callee by this tenant."""
 
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """When enough attempts have left every exceeded window: an attempt at ``a`` stops
+        counting in a window ``w`` at ``a + w``."""
+        lifts = []
+        for window in ctx.pack.frequency:
+            since = ctx.now - window.window
+            inside = sorted(at for at in ctx.facts.recent_attempts if since < at <= ctx.now)
+            excess = len(inside) - window.max_attempts
+            if excess >= 0:
+                lifts.append(inside[excess] + window.window)
+        return max(lifts, default=None)
+
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         for window in ctx.pack.frequency:
             since = ctx.now - window.window
@@ -178,7 +263,30 @@ class Frequency:
         return ()
 
 
+def _pending_consent(ctx: RuleContext) -> datetime | None:
+    """When the earliest consent given for a later instant (on an accepted channel, and neither
+    expired nor revoked by then) starts to hold; None when there is none."""
+    rule = ctx.pack.purposes.get(ctx.attempt.purpose)
+    channels = rule.consent_channels if rule is not None else frozenset()
+    return min(
+        (
+            c.given_at
+            for c in ctx.facts.consents
+            if c.tenant == ctx.attempt.tenant
+            and c.purpose == ctx.attempt.purpose
+            and (not channels or c.channel in channels)
+            and c.given_at > ctx.now
+            and holds(c, c.given_at)
+        ),
+        default=None,
+    )
+
+
 class Consent:
+    def lifts_at(self, ctx: RuleContext) -> datetime | None:
+        """A consent that is valid only from a later instant: that instant."""
+        return _pending_consent(ctx)
+
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         rule = ctx.pack.purposes.get(ctx.attempt.purpose)
         if rule is None or not rule.requires_consent or valid_consent(ctx) is not None:
@@ -196,6 +304,8 @@ class Consent:
         elif wrong_channel:
             needed = " or ".join(sorted(rule.consent_channels))
             detail = f"needs a {needed} record (found: {', '.join(wrong_channel)})"
+        elif (pending := _pending_consent(ctx)) is not None:
+            detail = f"is valid only from {pending.isoformat()}"
         else:
             detail = "is missing"
         return (Reason("consent.missing", f"consent for {ctx.attempt.purpose} {detail}"),)
@@ -209,6 +319,30 @@ class InboundCallerId:
             return (Reason("callerid.invalid", f"caller ID {ctx.attempt.caller!r} is not valid"),)
         if any(reg.active for reg in ctx.facts.caller_registrations):
             return (Reason("callerid.spoofed", "inbound call presents one of our own numbers"),)
+        if ctx.attempt.verstat == VERSTAT_FAILED and ctx.pack.unverified_inbound != "ignore":
+            return (
+                Reason(
+                    "callerid.verification_failed",
+                    f"the caller ID failed STIR/SHAKEN verification (verstat {VERSTAT_FAILED})",
+                ),
+            )
+        return ()
+
+
+class InboundEnabled:
+    """Inbound: the dialled number, when it is one of ours, must be filed for inbound calls at
+    the call's instant (the calling tenant's filing, else whoever holds it)."""
+
+    def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
+        versions = ctx.facts.callee_registrations
+        found = in_force(versions, ctx.attempt.tenant, ctx.now)
+        if found.standing is Standing.NONE and versions:
+            found = in_force(versions, versions[0].tenant, ctx.now)
+        reg = found.version
+        if found.standing is Standing.IN_FORCE and reg is not None and not reg.inbound_enabled:
+            return (
+                Reason("callee.inbound_disabled", "the dialled number is not filed for inbound"),
+            )
         return ()
 
 

@@ -9,9 +9,12 @@ which name the bad key.
 from __future__ import annotations
 
 import re
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 _REGION = re.compile(r"[a-z][a-z0-9-]{0,15}")
 
@@ -77,6 +80,8 @@ class RecordingSettings:
             if self.ami_tls_ca_file:
                 raise _error("recording.ami_tls_ca_file: set recording.ami_tls = true to use it")
             return None
+        import ssl  # here: every command reads these settings, few connect to the AMI
+
         try:
             return ssl.create_default_context(cafile=self.ami_tls_ca_file or None)
         except (OSError, ssl.SSLError) as exc:

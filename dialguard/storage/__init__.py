@@ -7,22 +7,51 @@ imports SQLAlchemy. Typical use::
     store = await Store.open(settings)
     async with store.transaction() as tx:
         await tx.dnc.add(entry)
+
+Importing a module of this package (``dialguard.storage.records``, say) runs this file: the names
+below are therefore resolved on first use (PEP 562), so that the records alone do not load
+SQLAlchemy, and the store alone does not load Alembic.
 """
 
-from .decision_log import DecisionLog
-from .errors import SchemaOutOfDate, StorageError, UnknownTenant
-from .facts import lookup_facts
-from .migrate import head_revision, init_database
-from .records import (
-    AuditEntry,
-    DncRecord,
-    FrequencyReset,
-    ImportCounts,
-    Outcome,
-    Tenant,
-    require_e164,
-)
-from .store import Store, Transaction
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .decision_log import DecisionLog
+    from .errors import SchemaOutOfDate, StorageError, UnknownTenant
+    from .facts import lookup_facts
+    from .migrate import head_revision, init_database
+    from .records import (
+        AuditEntry,
+        DncRecord,
+        FrequencyReset,
+        ImportCounts,
+        Outcome,
+        Tenant,
+        require_e164,
+    )
+    from .store import Store, Transaction
+
+_WHERE = {
+    "DecisionLog": "decision_log",
+    "SchemaOutOfDate": "errors",
+    "StorageError": "errors",
+    "UnknownTenant": "errors",
+    "lookup_facts": "facts",
+    "head_revision": "migrate",
+    "init_database": "migrate",
+    "AuditEntry": "records",
+    "DncRecord": "records",
+    "FrequencyReset": "records",
+    "ImportCounts": "records",
+    "Outcome": "records",
+    "Tenant": "records",
+    "require_e164": "records",
+    "Store": "store",
+    "Transaction": "store",
+}
 
 __all__ = [
     "AuditEntry",
@@ -42,3 +71,10 @@ __all__ = [
     "lookup_facts",
     "require_e164",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -23,6 +23,9 @@ def insert_ignoring_conflicts(conn: AsyncConnection, table: Table) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` for the connection's backend: a row that would violate
     a unique constraint or index is skipped, and ``RETURNING`` yields only the rows inserted."""
     if conn.dialect.name == "postgresql":
+        # Imported here: a command on an SQLite database need not load the PostgreSQL dialect.
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 

@@ -49,7 +49,7 @@ def decision_row(decision: Decision) -> dict[str, Any]:
         "campaign": attempt.campaign,
         "decided_at": decision.decided_at,
         "verdict": Verdict(decision.verdict).value,
-        "reasons": [{"code": r.code, "message": r.message} for r in decision.reasons],
+        "reasons": _reasons_json(decision),
         "first_reason": decision.first_reason,
         "consent_ref": decision.consent_ref,
         "policy_version": decision.policy_version,
@@ -66,6 +66,20 @@ def decision_row(decision: Decision) -> dict[str, Any]:
 def _like_escaped(text: str) -> str:
     """``text`` matched literally in a LIKE pattern with escape character backslash."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _reasons_json(decision: Decision) -> list[dict[str, str]]:
+    """The reasons as stored; on a denial that time alone lifts, each carries the decision's
+    ``next_allowed_at`` (ISO 8601 with the callee's offset): no column of its own."""
+    extra = {}
+    if decision.next_allowed_at is not None:
+        extra["next_allowed_at"] = decision.next_allowed_at.isoformat()
+    return [{"code": r.code, "message": r.message, **extra} for r in decision.reasons]
+
+
+def _next_allowed_at(reasons: list[dict[str, str]]) -> datetime | None:
+    stored = next((r["next_allowed_at"] for r in reasons if "next_allowed_at" in r), None)
+    return None if stored is None else datetime.fromisoformat(stored)
 
 
 def _decision(row: Row[Any]) -> Decision:
@@ -92,6 +106,7 @@ def _decision(row: Row[Any]) -> Decision:
         retention_class=row.retention_class,
         retain_until=row.retain_until,
         latency_ms=row.latency_ms,
+        next_allowed_at=_next_allowed_at(row.reasons),
     )
 
 

@@ -13,16 +13,19 @@ takes the write lock up front and so can never fail half-way on a stale snapshot
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from ..config import DatabaseSettings
+from ..config import ConfigError, DatabaseSettings, Settings
 from ..filemodes import PRIVATE, ensure_file
+from ._common import describe
 from .pgtls import tls_connect_args
 
 BUSY_TIMEOUT_MS = 10_000
@@ -73,14 +76,58 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+_URL_FORMS = (
+    "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db or postgresql+asyncpg://user@host/db"
+)
+_CREDENTIALS = re.compile(r"[^/@]*:[^/@]*@")
+
+
+def shown_url(raw: str) -> str:
+    """``raw`` without its password, for messages: as SQLAlchemy renders it, or, when it does not
+    parse, with any ``user:password@`` cut out."""
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _CREDENTIALS.sub("***@", raw)
+
+
+def unreachable(verb: str, settings: Settings, exc: BaseException) -> str:
+    """The message for a database that could not be opened: which one (``database.url``, without
+    its password), the driver's reason, and what to check."""
+    url = settings.database.url
+    hint = (
+        "check the file and its directory can be read and written by this user"
+        if url.startswith("sqlite")
+        else "check the server is running and reachable, and the URL's host, port, user and "
+        "database"
+    )
+    return f"cannot {verb} the database {shown_url(url)} (database.url): {describe(exc)}; {hint}"
+
+
 def create_engine(database: DatabaseSettings) -> AsyncEngine:
-    """An engine for ``database.url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``)."""
-    url = make_url(database.url)
+    """An engine for ``database.url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    A URL that cannot be parsed, or an SQLite file that cannot be created, is a
+    :class:`~dialguard.config.ConfigError` naming ``database.url`` and what to do."""
+    try:
+        url = make_url(database.url)
+    except ArgumentError:
+        raise ConfigError(
+            f"database.url: cannot parse {shown_url(database.url)!r} as a database URL "
+            f"(expected {_URL_FORMS})"
+        ) from None
     if url.drivername == "sqlite+aiosqlite":
         path = sqlite_file(database.url)
         if path is not None:  # created 0600 here: SQLite gives its -wal and -shm the same mode
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ensure_file(path, PRIVATE)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                ensure_file(path, PRIVATE)
+            except OSError as exc:
+                raise ConfigError(
+                    f"database.url: cannot create the database file {path}: "
+                    f"{exc.strerror or exc}; make {path.parent} writable for this user, or point "
+                    "database.url at a file you may write (--set database.url=…)"
+                ) from None
         engine = create_async_engine(url, pool_size=database.pool_size)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
@@ -88,7 +135,4 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
     if url.drivername == "postgresql+asyncpg":
         url, connect_args = tls_connect_args(url)
         return create_async_engine(url, pool_size=database.pool_size, connect_args=connect_args)
-    raise ValueError(
-        f"database.url: unsupported database {url.drivername!r} "
-        "(use sqlite+aiosqlite:// or postgresql+asyncpg://)"
-    )
+    raise ConfigError(f"database.url: unsupported database {url.drivername!r} (use {_URL_FORMS})")

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,7 +31,7 @@ from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
 from .decisions import DecisionRepository
 from .dnc import DncRepository
-from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal
+from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
 from .errors import StorageError
 from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
@@ -104,7 +104,7 @@ class Store:
                 await _require_no_hashed_dnc(engine, key_path)
         except (SQLAlchemyError, OSError) as exc:
             await engine.dispose()
-            raise StorageError(f"cannot open the database: {describe(exc)}") from exc
+            raise StorageError(unreachable("open", settings, exc)) from exc
         except BaseException:
             await engine.dispose()
             raise
@@ -112,6 +112,15 @@ class Store:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """One round trip that reads the database (``GET /health``): :class:`StorageError` when
+        it cannot be reached or read."""
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"database error: {describe(exc)}") from exc
 
     def sqlite_file(self) -> SqliteFile | None:
         """The database file and subject key when this store is an SQLite file; None for

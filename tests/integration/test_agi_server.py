@@ -103,6 +103,7 @@ async def test_allow_round_trip(asterisk: FakeAsterisk, maker: FakeDecisionMaker
     assert call.commands[0].startswith('EXEC "MSet" ')
     assert call.variables == {
         variables.REASON: "",
+        variables.NEXT_ALLOWED: "",
         variables.DECISION_ID: "d-1",
         variables.RECORDING: "dg-1754470000.7",
         variables.VERDICT: "ALLOW",

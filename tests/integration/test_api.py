@@ -27,6 +27,7 @@ async def test_check_allows_with_200_and_records_nothing(api: ApiHarness) -> Non
     assert reply.status == 200, reply.body
     assert reply.body["decision"] == "allow"
     assert reply.body["consent_ref"] == "ticket-42"
+    assert reply.body["next_allowed_at"] is None
     async with api.store.transaction(readonly=True) as tx:
         assert await tx.decisions.list() == ()
 
@@ -36,6 +37,7 @@ async def test_check_denies_with_409_and_every_reason(api: ApiHarness) -> None:
     assert reply.status == 409
     assert reply.body["decision"] == "deny"
     assert [r["code"] for r in reply.body["reasons"]] == ["time.quiet_hours"]
+    assert reply.body["next_allowed_at"] == "2026-11-26T09:00:00+08:00"
 
 
 @pytest.mark.parametrize("at", [ALLOWED_AT, QUIET_AT])

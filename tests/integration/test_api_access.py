@@ -107,6 +107,7 @@ async def _hold(api: ApiHarness) -> None:
 
 CASES = (
     Case("GET", "/v1/openapi.json", PUBLIC),
+    Case("GET", "/health", PUBLIC),
     Case(
         "POST",
         "/v1/optout",

@@ -134,8 +134,8 @@ def test_numbers_registry_upserts_one_row(dg: Run) -> None:
 
 
 def test_invalid_numbers_are_named_with_exit_2(dg: Run) -> None:
-    result = dg("numbers", "add", "12345", "--tenant", "acme", expect=2)
-    assert "12345" in result.stderr and "invalid" in result.stderr
+    result = dg("numbers", "add", "1234", "--tenant", "acme", expect=2)
+    assert "1234" in result.stderr and "invalid" in result.stderr
     result = dg("check", "--caller", CALLER, "--callee", "555-HELLO", expect=2)
     assert "555-HELLO" in result.stderr
     result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--at", "tomorrow", expect=2)
@@ -157,7 +157,19 @@ def test_check_allows_and_denies_and_records_nothing(dg: Run) -> None:
             "message": "callee local time 21:00 (Asia/Shanghai) is within quiet hours 21:00-09:00",
         }
     ]
+    assert denied["next_allowed_at"] == "2026-11-26T09:00:00+08:00"
+    assert allowed["next_allowed_at"] is None
     assert json.loads(dg("decisions", "list", "--json").stdout) == []
+
+
+def test_check_text_says_when_a_denied_call_may_be_retried(dg: Run) -> None:
+    seeded(dg)
+    args = ("check", "--caller", CALLER, "--callee", CALLEE, "--tenant", "acme", "--at")
+    quiet = dg(*args, "2026-11-25T22:00:00+08:00", expect=1).stdout
+    assert "next allowed at: 2026-11-26T09:00:00+08:00" in quiet
+    dg("dnc", "add", CALLEE, "--reason", "asked")
+    listed = dg(*args, "2026-11-25T22:00:00+08:00", expect=1).stdout
+    assert "callee.dnc" in listed and "next allowed" not in listed
 
 
 def test_check_defaults_tenant_purpose_and_time(dg: Run) -> None:
@@ -166,7 +178,7 @@ def test_check_defaults_tenant_purpose_and_time(dg: Run) -> None:
     result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--json", expect=None)
     data = json.loads(result.stdout)
     assert data["tenant"] == "default" and data["purpose"] == "callback"
-    assert {r["code"] for r in data["reasons"]} >= {"callerid.unregistered"}
+    assert {r["code"] for r in data["reasons"]} >= {"callerid.other_tenant"}  # acme holds it
     frozen = dg(
         "check",
         "--caller",

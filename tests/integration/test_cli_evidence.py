@@ -52,7 +52,7 @@ def test_rows_written_through_the_cli_are_vouched_for(dg: Run, tmp_path: Path) -
     assert "read from 1" in verified
     assert "read from" in dg("audit", "verify").stdout  # incremental: nothing new
 
-    with sqlite3.connect(tmp_path / "dg.db") as db:
+    with closing(sqlite3.connect(tmp_path / "dg.db")) as db, db:
         db.execute("UPDATE consents SET evidence_ref = 'forged'")
         db.execute("DELETE FROM dnc_entries WHERE number = '+8613900139001'")
         (imported,) = db.execute("SELECT max(id) + 1 FROM dnc_entries").fetchone()

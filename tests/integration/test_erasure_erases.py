@@ -158,10 +158,11 @@ async def test_a_decision_keeps_the_retention_of_the_industry_it_was_made_under(
     await add_tenant(store, Actor("admin", decided_at - timedelta(days=1)), "bank", "finance")
     log = DecisionLog(store)
     log.start()
+    gate = GateService(store, PolicyBook.load("cn"), Clock(decided_at), "CN", log)
     try:
-        gate = GateService(store, PolicyBook.load("cn"), Clock(decided_at), "CN", log)
         decision = await gate.decide(CallAttempt("01058001234", "13800138000", "bank", "callback"))
     finally:
+        gate.close()
         await log.stop()
     assert decision.retention_class == "finance"
     assert decision.retain_until == decided_at + timedelta(days=1826)

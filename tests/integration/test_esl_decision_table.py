@@ -19,7 +19,7 @@ from dialguard.app import GateApp
 from dialguard.clock import Clock, parse_instant
 from dialguard.config import Settings, load_settings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
-from dialguard.numbers import normalize
+from dialguard.numbers import normalize, try_normalize
 from dialguard.policy.model import DncEntry, DncScope, NumberType, RegisteredNumber
 from dialguard.recording.keys import create_keyring
 from dialguard.recording.testing import write_wav
@@ -115,7 +115,9 @@ async def keyring(tmp_path: Path) -> AsyncIterator[None]:
 
 def channel_for(case: Case, call: Call, n: int) -> ChannelData:
     base = ChannelData.load(FIXTURES / "connect-reply.esl")
-    hidden = {"hide_number": "true", "sip_privacy": "id"} if call.privacy_id else {}
+    hidden = {"sip_privacy": call.privacy} if call.privacy else {}
+    if call.privacy_id:
+        hidden["hide_number"] = "true"
     return base.with_(
         caller=call.caller,
         callee=call.callee,
@@ -145,6 +147,7 @@ async def test_decision_table_through_esl(tmp_path: Path, keyring: None, case: C
         finally:
             await app.stop()
         assert record.variables["dialguard_verdict"] == call.verdict.upper(), record.variables
+        assert record.variables.get("dialguard_next_allowed") == call.next_allowed
         if call.reason:
             assert record.variables["dialguard_reason"] == call.reason
             assert record.hangup_cause == "CALL_REJECTED"
@@ -159,7 +162,9 @@ async def test_decision_table_through_esl(tmp_path: Path, keyring: None, case: C
         assert decision is not None, f"no decision row {decision_id}"
         assert decision.verdict.value == call.verdict
         assert decision.first_reason == call.reason
-        assert decision.callee == normalize(call.callee)
+        assert decision.callee == try_normalize(call.callee)
+        retry = decision.next_allowed_at
+        assert (None if retry is None else retry.isoformat()) == call.next_allowed
         ours = [r for r in recordings if r.decision_id == decision_id]
         if call.verdict == "allow":
             assert len(ours) == 1, "an allowed call is recorded into the vault"

@@ -21,7 +21,6 @@ from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import (
     ANSWERED_US,
     HANGUP_US,
-    RECORDINGS_DIR,
     ChannelData,
     FakeFreeSwitch,
     event_frame,
@@ -70,6 +69,10 @@ class FakeMaker:
         )
 
 
+def _write_file(path: Path) -> None:
+    path.write_bytes(b"RIFF")
+
+
 @dataclass
 class ListSink:
     calls: list[tuple[Any, ...]] = field(default_factory=list)
@@ -113,7 +116,7 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
         "connect",
         "linger",
         "myevents",
-        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP",
+        "event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF",
     ]
     assert record.variables["dialguard_verdict"] == "ALLOW"
     assert record.variables["dialguard_reason"] == ""
@@ -148,22 +151,41 @@ async def test_each_deny_reason_is_carried_and_the_call_rejected(start: Start, r
     assert record.raw[-1] == b"sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"
 
 
-async def test_recording_is_started_with_our_name_and_handed_to_the_sink(start: Start) -> None:
+async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
+    start: Start,
+) -> None:
+    """``$${recordings_dir}`` is FreeSWITCH's to expand: the gate cannot check the file."""
     sink = ListSink()
     _, fs = await start(FakeMaker(record=True), sink)
+    record = await fs.call()
+    name = f"dg-{record.variables['dialguard_decision_id']}"
+    assert record.variables["dialguard_recording"] == name
+    assert record.apps[-2:] == [
+        ("record_session", f"$${{recordings_dir}}/{name}.wav"),
+        ("transfer", "13800138000 XML dialguard_allowed"),
+    ]
+    assert sink.calls == []
+
+
+async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
+    start: Start, tmp_path: Path
+) -> None:
+    sink = ListSink()
+    _, fs = await start(FakeMaker(record=True), sink, recordings_dir=str(tmp_path))
+    fs.write_recording = _write_file
     record = await fs.call()
     decision_id = record.variables["dialguard_decision_id"]
     name = f"dg-{decision_id}"
     assert record.variables["dialguard_recording"] == name
     assert record.apps[-2:] == [
-        ("record_session", f"$${{recordings_dir}}/{name}.wav"),
+        ("record_session", f"{tmp_path}/{name}.wav"),
         ("transfer", "13800138000 XML dialguard_allowed"),
     ]
     assert sink.calls == [
         (
             decision_id,
             UNIQUEID,
-            f"{RECORDINGS_DIR}/{name}.wav",
+            f"{tmp_path}/{name}.wav",
             datetime.fromtimestamp(ANSWERED_US / 1e6, UTC),
             datetime.fromtimestamp(HANGUP_US / 1e6, UTC),
         )

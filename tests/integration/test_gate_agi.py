@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from emergency_spellings import HOSTILE
 
 from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
 from dialguard.app import GateApp
@@ -112,6 +113,12 @@ async def test_allowed_call_is_durable_before_the_verdict(gate: GateApp, store: 
         (header_block(callerid="01099990000"), "callerid.unregistered"),
         (header_block(callingpres=32), "callerid.hidden"),
         (header_block(callerid="anonymous"), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "user")), "callerid.hidden"),
+        (header_block(args=("13800138000", "acme", "callback", "", "header")), "callerid.hidden"),
+        (
+            header_block(args=("13800138000", "acme", "callback", "", "none", "id")),
+            "callerid.hidden",
+        ),
         (header_block(args=("13900139000", "acme", "callback")), "consent.missing"),
         (header_block(args=("13800138000", "acme", "marketing")), "purpose.not_filed"),
         (header_block(args=("not-a-number", "acme", "callback")), "callee.invalid"),
@@ -153,3 +160,58 @@ async def test_inbound_call_presenting_our_own_number_is_refused(gate: GateApp) 
     stranger = header_block("inbound", callerid="13700137000", args=("01088886666",))
     record = await fake(gate).call(stranger)
     assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
+
+
+@pytest.mark.parametrize(
+    "dialled", [d for d in HOSTILE if d and d.strip() == d and "\x00" not in d]
+)
+async def test_hostile_emergency_spellings_are_checked_like_any_call(
+    gate: GateApp, store: Store, dialled: str
+) -> None:
+    """What reaches the gate as ``+110`` or ``*110`` is not the pack's 110: denied as a number
+    that is not valid, with every other rule's objections, and recorded like any call."""
+    record = await fake(gate).call(header_block(args=(dialled, "acme", "callback")))
+    assert record.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert record.variables["DIALGUARD_REASON"] == "callee.invalid"
+    async with store.transaction() as tx:
+        stored = await tx.decisions.get(record.variables["DIALGUARD_DECISION_ID"])
+    assert stored is not None
+    assert "emergency.bypass" not in [r.code for r in stored.reasons]
+
+
+async def test_the_packs_emergency_number_is_allowed_through_the_gate(gate: GateApp) -> None:
+    record = await fake(gate).call(header_block(args=("110", "acme", "callback")))
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
+    assert record.variables["DIALGUARD_REASON"] == "emergency.bypass"
+
+
+async def test_a_denial_time_lifts_sets_next_allowed_on_the_channel(
+    tmp_path: Path, store: Store
+) -> None:
+    """22:00 at the callee: quiet hours until 09:00 tomorrow, told to the dialplan in
+    DIALGUARD_NEXT_ALLOWED; a denial that waiting does not lift leaves it empty."""
+    app = GateApp(settings_for(tmp_path), Clock(WEDNESDAY_10.replace(hour=22)))
+    await app.start()
+    try:
+        quiet = await fake(app).call(header_block(callerid="01088886666"))
+        unregistered = await fake(app).call(header_block(callerid="01099990000"))
+    finally:
+        await app.stop()
+    assert quiet.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert quiet.variables["DIALGUARD_REASON"] == "time.quiet_hours"
+    assert quiet.variables["DIALGUARD_NEXT_ALLOWED"] == "2026-11-26T09:00:00+08:00"
+    assert unregistered.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert unregistered.variables["DIALGUARD_NEXT_ALLOWED"] == ""
+    async with store.transaction() as tx:
+        stored = await tx.decisions.get(quiet.variables["DIALGUARD_DECISION_ID"])
+    assert stored is not None and stored.next_allowed_at is not None
+    assert stored.next_allowed_at.isoformat() == "2026-11-26T09:00:00+08:00"
+
+
+@pytest.mark.parametrize("privacy", [("", "", ""), ("none", "", ""), ("session", "critical", "")])
+async def test_privacy_none_or_session_does_not_hide_the_caller(
+    gate: GateApp, privacy: tuple[str, ...]
+) -> None:
+    args = ("13800138000", "acme", "callback", "", *privacy)
+    record = await fake(gate).call(header_block(args=args))
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW", record.variables

@@ -46,6 +46,27 @@ async def test_a_decision_round_trips(store: Store, make_decision: MakeDecision)
     assert back.attempt.caller == "02161234567"  # the number as dialled is kept too
 
 
+async def test_next_allowed_at_round_trips_with_the_callees_offset(
+    store: Store, make_decision: MakeDecision
+) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    retry = datetime(2024, 6, 4, 9, 0, tzinfo=shanghai)
+    decision = make_decision(
+        verdict=Verdict.DENY,
+        reasons=(Reason("time.quiet_hours", "22:10 local"), Reason("frequency.exceeded", "1")),
+        next_allowed_at=retry,
+    )
+    plain = make_decision(verdict=Verdict.DENY)
+    await add(store, decision, plain)
+    async with store.transaction(readonly=True) as tx:
+        back = await tx.decisions.get(decision.decision_id)
+        back_plain = await tx.decisions.get(plain.decision_id)
+    assert back is not None and back_plain is not None
+    assert back.next_allowed_at == retry
+    assert back.next_allowed_at.isoformat() == "2024-06-04T09:00:00+08:00"
+    assert back_plain.next_allowed_at is None
+
+
 async def test_list_is_newest_first_and_filters(store: Store, make_decision: MakeDecision) -> None:
     other = "+8613900139000"
     await add(

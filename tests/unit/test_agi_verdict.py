@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -38,6 +38,7 @@ def test_allow_with_recording_uses_asterisk_uniqueid() -> None:
         variables.REASON: "",
         variables.DECISION_ID: DECISION.decision_id,
         variables.RECORDING: "dg-1754470000.7",
+        variables.NEXT_ALLOWED: "",
         variables.VERDICT: "ALLOW",
     }
 
@@ -64,8 +65,31 @@ def test_command_is_one_exec_mset_with_verdict_last() -> None:
         "EXEC",
         "MSet",
         "DIALGUARD_REASON=gate.timeout,DIALGUARD_DECISION_ID=abc,"
-        "DIALGUARD_RECORDING=,DIALGUARD_VERDICT=DENY",
+        "DIALGUARD_RECORDING=,DIALGUARD_NEXT_ALLOWED=,DIALGUARD_VERDICT=DENY",
     ]
+
+
+def test_a_denial_time_lifts_tells_the_dialplan_when() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    denied = replace(
+        DECISION,
+        verdict=Verdict.DENY,
+        reasons=(Reason("time.quiet_hours", "22:00"),),
+        next_allowed_at=datetime(2025, 3, 4, 9, 0, tzinfo=shanghai),
+    )
+    line = GateVerdict.from_decision(denied, "1.2").command()
+    assert mset_assignments(line)[variables.NEXT_ALLOWED] == "2025-03-04T09:00:00+08:00"
+    assert split_args(line)[2].endswith(
+        ",DIALGUARD_NEXT_ALLOWED=2025-03-04T09:00:00+08:00,DIALGUARD_VERDICT=DENY"
+    )
+
+
+@pytest.mark.parametrize(
+    "bad", ["tomorrow", "2025-03-04T09:00:00", "2025-03-04T09:00:00+08:00,X=1", "+08:00"]
+)
+def test_next_allowed_must_be_an_instant_with_its_offset(bad: str) -> None:
+    with pytest.raises(UnsafeValue, match="DIALGUARD_NEXT_ALLOWED"):
+        GateVerdict(Verdict.DENY, "abc", "time.quiet_hours", "", bad)
 
 
 def test_deny_generates_an_id() -> None:

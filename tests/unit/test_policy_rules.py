@@ -191,7 +191,7 @@ def test_one_attempt_per_ten_minutes(pack: RulePack) -> None:
         (consent(revoked_at=WEDNESDAY_10 - timedelta(days=1)), "was revoked"),
         (consent(purpose="consultation"), "is missing"),
         (consent(tenant="other"), "is missing"),
-        (consent(given_at=WEDNESDAY_10 + timedelta(minutes=1)), "is missing"),
+        (consent(given_at=WEDNESDAY_10 + timedelta(minutes=1)), "is valid only from"),
     ],
 )
 def test_consent_must_hold_for_callee_tenant_and_purpose(
@@ -212,7 +212,7 @@ def test_consent_expiring_later_still_holds(pack: RulePack) -> None:
 def test_caller_id_rules(pack: RulePack) -> None:
     assert decide(pack, known=facts(caller_registrations=()))[1] == ["callerid.unregistered"]
     other = registration(tenant="globex")
-    assert decide(pack, known=facts(caller_registrations=(other,)))[1] == ["callerid.unregistered"]
+    assert decide(pack, known=facts(caller_registrations=(other,)))[1] == ["callerid.other_tenant"]
     inactive = registration(active=False)
     assert decide(pack, known=facts(caller_registrations=(inactive,)))[1] == [
         "callerid.unregistered"

@@ -1,0 +1,68 @@
+"""``./dev install`` as CI runs it, on a clean temporary prefix: a venv holding a copy of the
+package (not the tree), a ``dialguard`` symlink in bindir, and the systemd unit running the
+default bindir's ``dialguard``."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_dev_install_on_a_clean_prefix(tmp_path: Path) -> None:
+    prefix, bindir = tmp_path / "opt" / "dialguard", tmp_path / "bin"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
+    installed = subprocess.run(
+        [str(ROOT / "dev"), "install", "--prefix", str(prefix), "--bindir", str(bindir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    link = bindir / "dialguard"
+    assert link.is_symlink()
+    assert link.resolve() == (prefix / "bin" / "dialguard").resolve()
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    shown = subprocess.run([str(link), "--version"], capture_output=True, text=True, env=env)
+    assert shown.stdout.strip() == f"dialguard {version}"
+
+    where = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import dialguard; print(dialguard.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(prefix)  # a copy, not the source tree
+
+    data = tmp_path / "data"
+    env["DIALGUARD_DATABASE_URL"] = f"sqlite+aiosqlite:///{data}/dialguard.db"
+    init = subprocess.run([str(link), "init"], capture_output=True, text=True, env=env)
+    assert init.returncode == 0, init.stderr
+    assert (data / "subject-hash.key").is_file()  # no config file: keys beside the database
+    check = subprocess.run(
+        [str(link), "check", "--caller", "01058001234", "--callee", "13800138000"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert check.returncode == 1, check.stderr  # a deny: the installed gate ran the check
+    assert check.stdout.startswith("DENY")
+
+
+def test_the_unit_runs_what_dev_install_links() -> None:
+    unit = (ROOT / "packaging" / "dialguard.service").read_text()
+    dev = (ROOT / "dev").read_text()
+    bindir = re.search(r"^DEFAULT_BINDIR=(\S+)$", dev, re.MULTILINE)
+    prefix = re.search(r"^DEFAULT_PREFIX=(\S+)$", dev, re.MULTILINE)
+    assert bindir is not None and prefix is not None
+    assert f"ExecStart={bindir.group(1)}/dialguard serve" in unit
+    assert prefix.group(1) == "/opt/dialguard"
+    readme = (ROOT / "README.md").read_text()
+    assert "./dev install" in readme

@@ -1,0 +1,108 @@
+"""Start-up cost of the CLI: ``dialguard --help`` and ``dialguard check`` import only what they use
+(the heavy libraries are loaded by the commands that need them), and the table ``--help`` is listed
+from matches the commands it loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dialguard.cli.main import COMMANDS, cli, load_command
+
+HEAVY = ("sqlalchemy", "alembic", "aiohttp", "numpy", "phonenumbers.geocoder", "rich")
+"""Modules `dialguard --help` must not load: each costs tens to hundreds of milliseconds."""
+
+_PROBE = """
+import json, sys
+from dialguard.cli.main import main
+sys.argv = ["dialguard", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("\\nMODULES " + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def loaded_by(args: list[str], env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
+    """Run ``dialguard ARGS`` in a fresh interpreter: its exit code, the modules it imported,
+    and what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+    printed, _, tail = result.stdout.rpartition("\nMODULES ")
+    assert tail, (result.stdout, result.stderr)
+    found = json.loads(tail)
+    return found["code"], set(found["modules"]), printed + result.stderr
+
+
+def heavy_in(modules: set[str], names: tuple[str, ...] = HEAVY) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_help_loads_no_heavy_library() -> None:
+    code, modules, printed = loaded_by(["--help"])
+    assert code == 0
+    assert "check" in printed and "serve" in printed
+    assert heavy_in(modules) == []
+    commands = sorted(m for m in modules if m.startswith("dialguard.cli."))
+    assert commands == ["dialguard.cli.main", "dialguard.cli.runtime"]
+
+
+def test_check_loads_neither_the_api_nor_migrations_nor_the_geocoder(tmp_path: Path) -> None:
+    env = {
+        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
+        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
+        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
+        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
+        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
+        "DIALGUARD_RECORDING_ENABLED": "false",
+    }
+    (tmp_path / "dialguard.toml").write_text("")
+    code, _, printed = loaded_by(["init"], env)
+    assert code == 0, printed
+    args = ["check", "--caller", "01058001234", "--callee", "13800138000"]
+    code, modules, printed = loaded_by([*args, "--at", "2026-11-25T10:00:00+08:00"], env)
+    assert code == 1, printed  # a deny (no registered caller ID): the check ran to its end
+    assert "DENY" in printed
+    unused = ("alembic", "aiohttp", "numpy", "phonenumbers.geocoder", "rich", "mako")
+    assert heavy_in(modules, unused) == []
+    assert "sqlalchemy" in modules  # the probe sees what it should: the store was opened
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_table_lists_each_command_as_it_is(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert command.get_short_help_str(limit=1000) == COMMANDS[name].help
+
+
+def test_every_command_module_is_reachable_from_the_table() -> None:
+    """A command module that no table entry loads (itself or as a subgroup) would be unreachable."""
+    for name in COMMANDS:
+        load_command(name)
+    package = Path(__file__).parents[2] / "dialguard" / "cli"
+    unreached = [
+        path.stem
+        for path in package.glob("*.py")
+        if path.stem != "__init__" and f"dialguard.cli.{path.stem}" not in sys.modules
+    ]
+    assert unreached == []
+
+
+def test_help_names_the_commands_without_loading_them() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name, entry in COMMANDS.items():
+        assert name in result.output
+        assert entry.help[:30] in result.output
