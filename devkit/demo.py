@@ -36,7 +36,7 @@ from .cases import SCENARIOS_DIR
 from .freeswitch import FreeSwitch, FreeSwitchError
 from .gate import Gate, GateError
 from .net import free_port
-from .rootfs import RootfsError
+from .rootfs import RootfsError, is_complete, rootfs_path
 from .sipp import SippError, SippResult, run_scenario
 
 
@@ -253,6 +253,27 @@ def render(outcomes: list[Outcome], data: DemoData) -> Table:
     return table
 
 
+WIDE_ENOUGH = 120
+"""Columns the table needs to show every reason whole; narrower consoles get one block per call."""
+
+
+def show_outcomes(console: Console, outcomes: list[Outcome], data: DemoData) -> None:
+    """The table on a wide console; on a narrow one (an 80-column terminal) one block per
+    call, so no reason is cut."""
+    if console.width >= WIDE_ENOUGH:
+        console.print(render(outcomes, data))
+        return
+    console.print(f"[bold]dialguard demo: tenant {data.tenant!r}[/bold]")
+    for index, outcome in enumerate(outcomes, start=1):
+        call, problems = outcome.call, outcome.problems()
+        ok = "[green]✓[/green]" if not problems else "[red]✗ " + "; ".join(problems) + "[/red]"
+        console.print(f"\n{index}. [bold]{call.title}[/bold] {ok}")
+        console.print(f"   {call.caller} → {call.callee}  [dim]clock {call.now}[/dim]")
+        console.print(f"   SIP {_sip_text(outcome)}")
+        for line in _decision_text(outcome).splitlines():
+            console.print(f"   {line}")
+
+
 @contextmanager
 def _pbx_and_gate(pbx: str, work: Path) -> Iterator[tuple[Any, Gate]]:
     if pbx == "freeswitch":
@@ -273,8 +294,15 @@ def run_demo(console: Console, keep: bool, pbx: str = "asterisk") -> int:
     data = DEMO
     name = "FreeSWITCH 1.11.1" if pbx == "freeswitch" else "Asterisk 22"
     try:
-        where = "/opt/freeswitch" if pbx == "freeswitch" else "in a container (cached rootfs)"
-        console.print(f"[bold]1/4[/bold] {name} {where}…")
+        if pbx == "freeswitch":
+            console.print(f"[bold]1/4[/bold] {name} in /opt/freeswitch…")
+        elif is_complete(rootfs_path()):
+            console.print(f"[bold]1/4[/bold] {name} in a container (cached rootfs)…")
+        else:
+            console.print(
+                f"[bold]1/4[/bold] {name} in a container: building its rootfs once "
+                f"(debootstrap into {rootfs_path()}, about 2 min; cached for later runs)…"
+            )
         with _pbx_and_gate(pbx, work) as (server, gate):
             console.print(f"[bold]2/4[/bold] seeding {gate.database} through the dialguard CLI…")
             seed(gate, data)
@@ -285,7 +313,7 @@ def run_demo(console: Console, keep: bool, pbx: str = "asterisk") -> int:
                 f"{len(data.calls)} SIPp calls…"
             )
             outcomes = place_calls(server, gate, data, work / "sipp")
-            console.print(render(outcomes, data))
+            show_outcomes(console, outcomes, data)
             failed = [(i, o) for i, o in enumerate(outcomes, start=1) if o.problems()]
             if failed:
                 console.print(

@@ -106,6 +106,14 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class DisplaySettings:
+    timezone: str = ""
+    """The operator's IANA zone: times typed without an offset are read in it, and listings
+    show times in it with their offset. Empty: the zone of ``numbers.default_region``
+    (Asia/Shanghai for CN; UTC for a region without one zone)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     numbers: NumbersSettings = field(default_factory=NumbersSettings)
@@ -117,6 +125,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     dsr: DsrSettings = field(default_factory=DsrSettings)
+    display: DisplaySettings = field(default_factory=DisplaySettings)
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,7 @@ re-importing changes nothing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -94,17 +95,54 @@ def _parse(line_no: int, text: str, region: str) -> tuple[int, str] | BadLine:
         return BadLine(line_no, text.strip()[:80], exc.why)
 
 
+SNIFF_BYTES = 65536
+"""How much of a file is looked at to tell a text list from something else."""
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def not_text(path: Path, head: bytes) -> str | None:
+    """Why a file starting with ``head`` is not a UTF-8 text list (None: it looks like one):
+    a UTF-16/32 export (its byte-order mark), binary data (NUL bytes), another encoding."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return f"{path}: {name} text (byte-order mark); save it as UTF-8 and import again"
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return f"{path}: binary data (NUL byte at offset {nul}), not a text list"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return (
+                f"{path}: not UTF-8 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
+                "convert it to UTF-8 (e.g. iconv -f GB18030 -t UTF-8) and import again"
+            )
+    return None
+
+
 @contextmanager
 def open_numbers(path: Path) -> Iterator[TextIO]:
-    """``path`` opened for :func:`read_numbers` (UTF-8, a BOM skipped, undecodable bytes
-    replaced so the line is reported bad rather than the file refused); :class:`ImportFileError`
-    naming it when it cannot be opened."""
+    """``path`` opened for :func:`read_numbers` (UTF-8, a BOM skipped); :class:`ImportFileError`
+    naming it when it cannot be opened or does not start as UTF-8 text (:func:`not_text`).
+    Undecodable bytes further on are replaced, so their line is reported bad rather than the
+    whole file refused."""
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise ImportFileError(f"{path}: {exc.strerror}") from None
-    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
-        yield text
+    with raw:
+        why = not_text(path, raw.read(SNIFF_BYTES))
+        if why is not None:
+            raise ImportFileError(why)
+        raw.seek(0)
+        with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
+            yield text
 
 
 def parse_numbers(values: Sequence[str], region: str) -> Iterator[tuple[int, str] | BadLine]:

@@ -235,3 +235,13 @@ def _replaced(text: str, spans: list[Span]) -> str:
         at = end
     pieces.append(text[at:])
     return "".join(pieces)
+
+
+def region_zone(region: str) -> str | None:
+    """The IANA zone of ``region``'s example number (CN: Asia/Shanghai, US: America/New_York);
+    None when phonenumbers knows none."""
+    example = phonenumbers.example_number(region.upper())
+    if example is None:
+        return None
+    zones = [z for z in pn_timezone.time_zones_for_number(example) if z != _UNKNOWN_ZONE]
+    return zones[0] if zones else None

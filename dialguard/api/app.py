@@ -29,7 +29,7 @@ from .auth import authenticate
 from .context import ApiContext
 from .endpoint import Call, Endpoint, actor_of
 from .errors import ApiError, from_http
-from .fields import json_object, query, read
+from .fields import Reading, json_object, query, read
 from .metrics import add_metrics_route
 from .openapi import OPENAPI, document
 from .routes import ENDPOINTS
@@ -114,14 +114,14 @@ def _authorise(endpoint: Endpoint, principal: Token) -> None:
 async def _parse(
     endpoint: Endpoint, context: ApiContext, request: web.Request, principal: Token | None
 ) -> Call:
-    region = context.region
-    params = read(endpoint.path_params, dict(request.match_info), region)
-    params.update(read(endpoint.query, query(request), region))
+    reading = Reading(context.region, context.zone)
+    params = read(endpoint.path_params, dict(request.match_info), reading)
+    params.update(read(endpoint.query, query(request), reading))
     sent = {f.name: request.headers[f.name] for f in endpoint.headers if f.name in request.headers}
-    params.update(read(endpoint.headers, sent, region))
+    params.update(read(endpoint.headers, sent, reading))
     body = {}
     if endpoint.body is not None:
-        body = read(endpoint.body, await json_object(request), region)
+        body = read(endpoint.body, await json_object(request), reading)
     return Call(request, context, principal, params, body)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..numbers import InvalidNumber, normalize
+from ..ops.vocabulary import check_names
 from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Presentation
 from ..views import decision_view
@@ -36,6 +37,7 @@ async def check_call(call: Call) -> web.Response:
         presentation=Presentation(b["presentation"] or Presentation.ALLOWED),
         campaign=b["campaign"],
     )
+    await check_names(call.context.store, call.context.vocabulary, attempt.tenant, attempt.purpose)
     decision = await gate.dry_run(attempt, b["at"])
     view = {**decision_view(decision), "dry_run": True}
     return respond(view, status=200 if decision.allowed else 409)

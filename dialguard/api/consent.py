@@ -5,17 +5,23 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..ops import consent as ops
+from ..ops.vocabulary import known_tenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
-from .fields import Field, Instant, Phone, text
+from .fields import Field, Instant, Phone, count, text
 from .schemas import array, ref
 
 
 async def list_consents(call: Call) -> web.Response:
-    callee: str = call.params["callee"]
+    """A callee's records for the tenant, or (no callee) the tenant's, newest first."""
+    callee: str | None = call.params["callee"]
+    tenant: str = call.params["tenant"]
     call.subject_number = callee
     async with call.context.store.transaction(readonly=True) as tx:
-        return respond(await tx.consents.for_callee(callee, call.params["tenant"]))
+        await known_tenant(tx, tenant)
+        if callee is None:
+            return respond(await tx.consents.of_tenant(tenant, call.params["limit"] or 1000))
+        return respond(await tx.consents.for_callee(callee, tenant))
 
 
 async def add_consent(call: Call) -> web.Response:
@@ -28,6 +34,7 @@ async def add_consent(call: Call) -> web.Response:
         tenant=b["tenant"],
         purpose=b["purpose"],
         evidence_ref=b["evidence"],
+        vocabulary=call.context.vocabulary,
         channel=b["channel"],
         given=b["given"],
         expires=b["expires"],
@@ -52,11 +59,12 @@ ENDPOINTS = (
         "/v1/consents",
         list_consents,
         Access.OPERATE,
-        "A callee's consent records for a tenant",
+        "A tenant's consent records, or one callee's",
         {200: Reply("Consent records, revoked ones included", array(ref("Consent")))},
         query=(
-            Field("callee", Phone(), required=True),
+            Field("callee", Phone(), description="Only this callee's (oldest first)."),
             Field("tenant", text(64), required=True),
+            Field("limit", count(1, 10_000), description="Without callee: at most. Default: 1000."),
         ),
     ),
     Endpoint(

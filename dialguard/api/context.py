@@ -10,12 +10,15 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
 from ..campaigns.screening import PhraseScreen
 from ..clock import Clock
 from ..config import Settings
+from ..display import operator_zone
 from ..metrics import GateMetrics
+from ..ops.vocabulary import Vocabulary
 from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
@@ -34,6 +37,10 @@ class ApiContext:
     optout_by_number: KeyedLimiter
     phrases: PhraseScreen
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
+    vocabulary: Vocabulary
+    """The purposes and consent channels the rule packs define (what admin input may name)."""
+    zone: tzinfo
+    """The operator's zone: times given without an offset are read in it (``display``)."""
     metrics: GateMetrics | None = None
     """The running gate's metrics (``GET /metrics``); None: the route answers 404."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -70,6 +77,8 @@ class ApiContext:
                 gate.book,
                 Path(settings.policy.phrases_file) if settings.policy.phrases_file else None,
             ),
+            vocabulary=Vocabulary.of(gate.book),
+            zone=operator_zone(settings),
             listeners=_no_listeners if listeners is None else listeners,
         )
 

@@ -18,13 +18,18 @@ MAX_IMPORT = 2000
 
 
 async def check_dnc(call: Call) -> web.Response:
-    """Is the number blocked for this tenant (and campaign)? Same JSON as ``dnc check --json``."""
+    """Is the number listed? With ``tenant``: the entries that bar its (campaign's) calls;
+    without: every list it is on. Same JSON as ``dnc check --json``."""
     number: str = call.params["number"]
     call.subject_number = number
-    tenant, campaign = call.params["tenant"], call.params["campaign"]
-    now = call.context.clock.now()
-    async with call.context.store.transaction(readonly=True) as tx:
-        entries = await tx.dnc.matching(number, tenant or "", campaign, now)
+    entries = await ops.listings(
+        call.context.store,
+        number,
+        call.context.clock.now(),
+        tenant=call.params["tenant"],
+        campaign=call.params["campaign"],
+        national=call.context.gate.national_dnc,
+    )
     return respond({"number": number, "listed": bool(entries), "entries": entries})
 
 
@@ -99,9 +104,13 @@ ENDPOINTS = (
         "/v1/dnc",
         check_dnc,
         Access.OPERATE,
-        "Is a number on a do-not-call list that applies to the tenant and campaign?",
+        "Is a number on a do-not-call list (the tenant's and campaign's, or any list)?",
         {200: Reply("The live entries that block calls to it", ref("DncCheck"))},
-        query=(Field("number", Phone(), required=True), *_SCOPE),
+        query=(
+            Field("number", Phone(), required=True),
+            Field("tenant", text(64), description="Only what bars its calls (default: any)."),
+            Field("campaign", text(100), description="And this campaign's (needs tenant)."),
+        ),
     ),
     Endpoint(
         "POST",

@@ -11,7 +11,7 @@ import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from aiohttp import web
@@ -27,13 +27,22 @@ MAX_JSON_DEPTH = 8
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How input is read: numbers without a country code in ``region``, times without an offset
+    in ``zone`` (the operator's, ``display.timezone``)."""
+
+    region: str
+    zone: tzinfo = UTC
+
+
+@dataclass(frozen=True)
 class Kind(abc.ABC):
     """How one value is written (``schema``) and read (:meth:`parse`)."""
 
     schema: Mapping[str, Any]
 
     @abc.abstractmethod
-    def parse(self, name: str, value: Any, region: str) -> Any:
+    def parse(self, name: str, value: Any, reading: Reading) -> Any:
         """The value to hand to the handler, or an :class:`ApiError` (400) naming ``name``."""
 
 
@@ -52,7 +61,7 @@ def storable(name: str, value: str, *, controls: bool = False) -> str:
 class Text(Kind):
     """Free text on one line, stripped; blank is treated as invalid rather than as absent."""
 
-    def parse(self, name: str, value: Any, region: str) -> Any:
+    def parse(self, name: str, value: Any, reading: Reading) -> Any:
         longest = self.schema.get("maxLength", 200)
         if not isinstance(value, str):
             raise invalid(name, "must be a string")
@@ -80,11 +89,11 @@ class Phone(Text):
         }
     )
 
-    def parse(self, name: str, value: Any, region: str) -> Any:
+    def parse(self, name: str, value: Any, reading: Reading) -> Any:
         if not isinstance(value, str):
             raise invalid(name, "must be a string")
         try:
-            return normalize(value, region)
+            return normalize(value, reading.region)
         except InvalidNumber as exc:
             raise ApiError(400, "invalid_number", f"{name}: {exc}", name) from None
 
@@ -100,7 +109,7 @@ class RawPhone(Text):
 
 @dataclass(frozen=True)
 class Choice(Kind):
-    def parse(self, name: str, value: Any, region: str) -> Any:
+    def parse(self, name: str, value: Any, reading: Reading) -> Any:
         allowed = self.schema["enum"]
         if value not in allowed:
             raise invalid(name, f"must be one of {', '.join(allowed)}")
@@ -117,11 +126,11 @@ class Instant(Kind):
         default_factory=lambda: {"type": "string", "format": "date-time"}
     )
 
-    def parse(self, name: str, value: Any, region: str) -> datetime:
+    def parse(self, name: str, value: Any, reading: Reading) -> datetime:
         if not isinstance(value, str):
             raise invalid(name, "must be an ISO 8601 date/time string")
         try:
-            return parse_instant(value, name)
+            return parse_instant(value, name, reading.zone)
         except ClockError as exc:
             raise invalid(name, str(exc)) from None
 
@@ -130,7 +139,7 @@ class Instant(Kind):
 class Day(Kind):
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string", "format": "date"})
 
-    def parse(self, name: str, value: Any, region: str) -> date:
+    def parse(self, name: str, value: Any, reading: Reading) -> date:
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value)
@@ -143,7 +152,7 @@ class Day(Kind):
 class Flag(Kind):
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "boolean"})
 
-    def parse(self, name: str, value: Any, region: str) -> bool:
+    def parse(self, name: str, value: Any, reading: Reading) -> bool:
         if isinstance(value, bool):
             return value
         if value in ("true", "false"):  # query strings
@@ -153,7 +162,7 @@ class Flag(Kind):
 
 @dataclass(frozen=True)
 class Count(Kind):
-    def parse(self, name: str, value: Any, region: str) -> int:
+    def parse(self, name: str, value: Any, reading: Reading) -> int:
         if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
             value = int(value)  # query strings and path segments
         low, high = self.schema["minimum"], self.schema["maximum"]
@@ -168,12 +177,12 @@ def count(low: int, high: int) -> Count:
 
 @dataclass(frozen=True)
 class TextList(Kind):
-    def parse(self, name: str, value: Any, region: str) -> tuple[str, ...]:
+    def parse(self, name: str, value: Any, reading: Reading) -> tuple[str, ...]:
         limit = self.schema["maxItems"]
         if not isinstance(value, list) or not 1 <= len(value) <= limit:
             raise invalid(name, f"must be a list of 1–{limit} strings")
         item = Text(self.schema["items"])
-        return tuple(item.parse(f"{name}[{i}]", v, region) for i, v in enumerate(value))
+        return tuple(item.parse(f"{name}[{i}]", v, reading) for i, v in enumerate(value))
 
 
 def text_list(max_items: int = 20, max_length: int = 60) -> TextList:
@@ -212,7 +221,7 @@ def object_schema(fields: Sequence[Field]) -> dict[str, Any]:
     }
 
 
-def read(fields: Sequence[Field], source: Mapping[str, Any], region: str) -> dict[str, Any]:
+def read(fields: Sequence[Field], source: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
     """Every declared field's parsed value (``None`` when absent). Unknown names and explicit
     ``null``s are rejected: leave a field out to get its default."""
     unknown = sorted(set(source) - {f.name for f in fields})
@@ -227,7 +236,7 @@ def read(fields: Sequence[Field], source: Mapping[str, Any], region: str) -> dic
         elif source[f.name] is None:
             raise invalid(f.name, "must not be null (leave it out for the default)")
         else:
-            values[f.name] = f.kind.parse(f.name, source[f.name], region)
+            values[f.name] = f.kind.parse(f.name, source[f.name], reading)
     return values
 
 

@@ -56,7 +56,11 @@ async def add_number(call: Call) -> web.Response:
     call.subject = filing.number
     try:
         outcome, registration = await ops.register_number(
-            call.context.store, call.act(), filing, call.context.gate.numbering
+            call.context.store,
+            call.act(),
+            filing,
+            call.context.gate.numbering,
+            vocabulary=call.context.vocabulary,
         )
     except NumberHeld as exc:
         raise ApiError(409, "number_held", str(exc), "number") from None

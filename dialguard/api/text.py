@@ -21,7 +21,7 @@ from ..storage.errors import UnknownTenant
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError
-from .fields import Field, Kind, invalid, storable, text
+from .fields import Field, Kind, Reading, invalid, storable, text
 from .schemas import BOOL, STRING, array, record, ref
 
 MAX_TEXT = ops.MAX_TEXT
@@ -32,7 +32,7 @@ MAX_TEXT = ops.MAX_TEXT
 class ExactText(Kind):
     """Text taken as sent: hit positions refer to it, so it is not stripped; may be blank."""
 
-    def parse(self, name: str, value: Any, region: str) -> Any:
+    def parse(self, name: str, value: Any, reading: Reading) -> Any:
         longest = self.schema["maxLength"]
         if not isinstance(value, str) or len(value) > longest:
             raise invalid(name, f"must be a string of at most {longest} characters")

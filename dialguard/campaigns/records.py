@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,26 @@ def hit_view(hit: Hit) -> dict[str, Any]:
         "matched_text": hit.matched_text,
         "note": hit.note,
     }
+
+
+def outermost(hits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Hit views as a person reads them: a hit inside a longer one of the same pack (``保本``
+    inside ``100%保本``) is the same occurrence, shown once as its longest phrase. (The API
+    and the stored script keep every hit.)"""
+
+    def span(hit: Mapping[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+        return (hit["line"], hit["column"]), (hit["end_line"], hit["end_column"])
+
+    def inside(hit: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+        (start, end), (o_start, o_end) = span(hit), span(other)
+        return (
+            other["pack"] == hit["pack"]
+            and o_start <= start
+            and end <= o_end
+            and (o_start, o_end) != (start, end)
+        )
+
+    return [hit for hit in hits if not any(inside(hit, other) for other in hits)]
 
 
 @dataclass(frozen=True)

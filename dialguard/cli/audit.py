@@ -82,7 +82,7 @@ def checkpoint(ctx: click.Context) -> None:
     is_flag=True,
     help="Re-read the whole log and every row (default: from the last verified checkpoint).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def verify(
     ctx: click.Context,
@@ -136,7 +136,7 @@ def verify(
 
 @group.command("tail")
 @click.option("-n", "count", default=20, type=click.IntRange(1, 10_000), help="How many entries.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def tail(ctx: click.Context, count: int, as_json: bool) -> None:
     """The latest entries, oldest first."""

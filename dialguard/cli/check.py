@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import click
 
-from ..clock import parse_instant
 from ..national_dnc import NationalDnc
+from ..numbers import time_zones
+from ..ops.vocabulary import check_names
 from ..policy.emergency import is_emergency
-from ..policy.model import CallAttempt, Presentation
+from ..policy.model import CallAttempt, Decision, Presentation
 from ..service import GateService
 from ..views import decision_view
-from .runtime import emit_json, run, state
+from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
 
 
 @click.command("check")
 @click.option("--caller", required=True, help="Caller ID the call would present.")
 @click.option("--callee", required=True, help="Number to be called.")
-@click.option("--tenant", default="default")
-@click.option("--purpose", default="callback")
-@click.option("--campaign", default=None)
-@click.option("--at", "at_text", default=None, help="ISO 8601 instant (default: now).")
+@click.option("--tenant", default="default", help="The calling tenant (it must exist).")
 @click.option(
-    "--presentation", type=click.Choice([p.value for p in Presentation]), default="allowed"
+    "--purpose", default="callback", cls=PackNames, names=purposes_of, help="What the call is for."
+)
+@click.option("--campaign", default=None, help="The campaign the call belongs to.")
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="ISO 8601 instant (default: now); without an offset, in display.timezone.",
+)
+@click.option(
+    "--presentation",
+    type=click.Choice([p.value for p in Presentation]),
+    default="allowed",
+    help="Whether the caller ID is presented (restricted: withheld).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as one JSON object.")
 @click.pass_context
@@ -39,7 +52,7 @@ def command(
     """Would this call be allowed? A dry run: records nothing and counts towards no cap (a
     dialer that must be counted uses POST /v1/decisions). Exit 0 allow, 1 deny, 2 bad input."""
     cli = state(ctx)
-    at = parse_instant(at_text, "--at") if at_text else None
+    at = cli.instant(at_text, "--at") if at_text else None
     cli.number(caller)  # bad numbers are bad input (exit 2), not a deny
     if not is_emergency(callee, cli.pack):
         cli.number(callee)
@@ -53,8 +66,9 @@ def command(
     )
 
     async def _check() -> int:
-        national = NationalDnc.open(cli.settings.policy.national_dnc)
         async with cli.store() as store:
+            await check_names(store, cli.vocabulary, tenant, purpose)
+            national = NationalDnc.open(cli.settings.policy.national_dnc)
             gate = GateService(
                 store,
                 cli.book,
@@ -73,10 +87,23 @@ def command(
             emit_json({**decision_view(decision), "dry_run": True})
         else:
             _print(decision_view(decision))
+            click.echo(f"  at {cli.shown(decision.decided_at)}; {_callee_time(decision, cli)}")
             click.echo("  dry run: nothing recorded, not counted towards frequency caps")
         return 0 if decision.allowed else 1
 
     return run(_check)
+
+
+def _callee_time(decision: Decision, cli: CliState) -> str:
+    """The callee's wall time the decision was made on, in each zone their number may be in
+    (the pack's default zones when it maps to none)."""
+    callee = decision.callee or decision.attempt.callee
+    zones = (time_zones(callee) if callee.startswith("+") else ()) or cli.pack.default_time_zones
+    local = [
+        f"{decision.decided_at.astimezone(ZoneInfo(z)):%Y-%m-%d %H:%M} ({z})" for z in zones[:3]
+    ]
+    more = f" and {len(zones) - 3} more zones" if len(zones) > 3 else ""
+    return f"callee local time {', '.join(local)}{more}"
 
 
 def _print(view: dict[str, object]) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..clock import parse_instant
 from ..ops.consent import add_consent, revoke_consent
+from ..ops.vocabulary import known_tenant
 from ..policy.model import ConsentRecord
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import PackNames, aligned, channels_of, emit_json, purposes_of, run, state, utc_option
 
 
 @click.group("consent")
@@ -18,11 +18,17 @@ def group() -> None:
 
 @group.command("add")
 @click.argument("callee")
-@click.option("--tenant", required=True)
-@click.option("--purpose", required=True)
+@click.option("--tenant", required=True, help="The tenant consented to (it must exist).")
+@click.option(
+    "--purpose", required=True, cls=PackNames, names=purposes_of, help="What calls are for."
+)
 @click.option("--evidence", required=True, help="Reference to the evidence (ticket, recording…).")
 @click.option(
-    "--channel", default=None, help="How consent was given (web, ivr, sms…). Default: unspecified."
+    "--channel",
+    default=None,
+    cls=PackNames,
+    names=channels_of,
+    help="How consent was given. Default: unspecified.",
 )
 @click.option("--given", "given_text", default=None, help="ISO 8601 (default: now).")
 @click.option("--expires", "expires_text", default=None, help="ISO 8601 date/time.")
@@ -40,8 +46,8 @@ def add(
     """Record CALLEE's consent to calls from TENANT for PURPOSE."""
     cli = state(ctx)
     number = cli.number(callee)
-    given = parse_instant(given_text, "--given") if given_text else None
-    expires = parse_instant(expires_text, "--expires") if expires_text else None
+    given = cli.instant(given_text, "--given") if given_text else None
+    expires = cli.instant(expires_text, "--expires") if expires_text else None
 
     async def _add() -> ConsentRecord:
         async with cli.store() as store:
@@ -52,6 +58,7 @@ def add(
                 tenant=tenant,
                 purpose=purpose,
                 evidence_ref=evidence,
+                vocabulary=cli.vocabulary,
                 channel=channel,
                 given=given,
                 expires=expires,
@@ -66,7 +73,7 @@ def add(
 
 @group.command("revoke")
 @click.argument("callee")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="Whose consent is revoked.")
 @click.option("--purpose", default=None, help="Only this purpose (default: every purpose).")
 @click.pass_context
 def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) -> None:
@@ -82,26 +89,44 @@ def revoke(ctx: click.Context, callee: str, tenant: str, purpose: str | None) ->
 
 
 @group.command("list")
-@click.argument("callee")
-@click.option("--tenant", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("callee", required=False)
+@click.option("--tenant", required=True, help="Whose consent records (it must exist).")
+@click.option("--limit", default=1000, type=click.IntRange(1), help="Without CALLEE: at most.")
+@click.option("--json", "as_json", is_flag=True, help="The records as JSON.")
+@utc_option
 @click.pass_context
-def list_consents(ctx: click.Context, callee: str, tenant: str, as_json: bool) -> None:
-    """Show CALLEE's consent records for TENANT."""
+def list_consents(
+    ctx: click.Context, callee: str | None, tenant: str, limit: int, as_json: bool, utc: bool
+) -> None:
+    """Show CALLEE's consent records for TENANT, or without CALLEE every callee's (newest
+    first)."""
     cli = state(ctx)
-    number = cli.number(callee)
+    number = cli.number(callee) if callee else None
 
-    async def _list() -> list[dict[str, object]]:
-        async with cli.store() as store, store.transaction() as tx:
-            return [jsonable(c) for c in await tx.consents.for_callee(number, tenant)]
+    async def _list() -> tuple[ConsentRecord, ...]:
+        async with cli.store() as store, store.transaction(readonly=True) as tx:
+            await known_tenant(tx, tenant)
+            if number is None:
+                return await tx.consents.of_tenant(tenant, limit)
+            return await tx.consents.for_callee(number, tenant)
 
-    rows = run(_list)
+    records = run(_list)
     if as_json:
-        emit_json(rows)
+        emit_json([jsonable(c) for c in records])
         return
-    for row in rows:
-        state_text = "revoked" if row["revoked_at"] else "active"
-        click.echo(
-            f"#{row['consent_id']} {row['purpose']} {state_text} evidence={row['evidence_ref']} "
-            f"given={row['given_at']} expires={row['expires_at'] or '-'}"
-        )
+    rows = [
+        [
+            f"#{c.consent_id}",
+            c.callee,
+            c.purpose,
+            "revoked" if c.revoked_at else "active",
+            c.channel,
+            c.evidence_ref,
+            cli.shown(c.given_at, utc=utc),
+            cli.shown(c.expires_at, utc=utc),
+        ]
+        for c in records
+    ]
+    header = ["ID", "CALLEE", "PURPOSE", "STATE", "CHANNEL", "EVIDENCE", "GIVEN", "EXPIRES"]
+    for line in aligned([header, *rows]) if rows else ["no consent records"]:
+        click.echo(line)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from ..clock import parse_instant
-from ..dnc_import import BadLine, open_numbers, read_numbers
+from ..national_dnc import NationalDnc
 from ..ops.dnc import (
     OPTOUT_CHANNELS,
-    ImportReport,
     add_dnc,
-    import_dnc,
+    listings,
     opt_out,
     remove_dnc,
     scope_of,
@@ -22,7 +18,7 @@ from ..ops.dnc import (
 from ..policy.model import DncEntry
 from ..storage.records import Outcome
 from ..views import jsonable
-from . import national
+from . import dnc_import, national
 from .runtime import emit_json, run, state
 
 
@@ -32,13 +28,14 @@ def group() -> None:
 
 
 group.add_command(national.group)
+group.add_command(dnc_import.command)
 
 
 @group.command("add")
 @click.argument("number")
 @click.option("--tenant", default=None, help="Tenant scope (default: global).")
 @click.option("--campaign", default=None, help="Campaign scope (needs --tenant).")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, help="Why the number is listed (kept as evidence).")
 @click.option(
     "--source",
     default=None,
@@ -58,7 +55,7 @@ def add(
     """Put NUMBER on the do-not-call list (takes effect for the next call)."""
     cli = state(ctx)
     e164 = cli.number(number)
-    until = parse_instant(expires, "--expires") if expires else None
+    until = cli.instant(expires, "--expires") if expires else None
 
     async def _add() -> tuple[Outcome, DncEntry]:
         async with cli.store() as store:
@@ -79,7 +76,12 @@ def add(
 
 @group.command("optout")
 @click.argument("number")
-@click.option("--channel", required=True, type=click.Choice(OPTOUT_CHANNELS))
+@click.option(
+    "--channel",
+    required=True,
+    type=click.Choice(OPTOUT_CHANNELS),
+    help="How the callee opted out.",
+)
 @click.option("--tenant", default=None, help="Only this tenant's calls (default: all).")
 @click.option("--reference", default=None, help="The channel's own id (SMS id, form id…).")
 @click.pass_context
@@ -101,8 +103,8 @@ def optout(
 
 @group.command("remove")
 @click.argument("number")
-@click.option("--tenant", default=None)
-@click.option("--campaign", default=None)
+@click.option("--tenant", default=None, help="Tenant scope (default: global).")
+@click.option("--campaign", default=None, help="Campaign scope (needs --tenant).")
 @click.option("--reason", required=True, help="Why the entry is removed (kept as evidence).")
 @click.pass_context
 def remove(
@@ -127,20 +129,34 @@ def remove(
 
 @group.command("check")
 @click.argument("number")
-@click.option("--tenant", default=None)
-@click.option("--campaign", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--tenant", default=None, help="Only what bars this tenant's calls (default: every list)."
+)
+@click.option("--campaign", default=None, help="And this campaign's list (needs --tenant).")
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
 @click.pass_context
 def check(
     ctx: click.Context, number: str, tenant: str | None, campaign: str | None, as_json: bool
 ) -> int:
-    """Is NUMBER blocked? Exit 0 when not listed, 1 when listed."""
+    """Is NUMBER listed? Without --tenant, every list it is on (global, the national
+    registry, each tenant's and campaign's). Exit 0 when not listed, 1 when listed."""
     cli = state(ctx)
     e164 = cli.number(number)
 
-    async def _check() -> list[DncEntry]:
-        async with cli.store() as store, store.transaction() as tx:
-            return list(await tx.dnc.matching(e164, tenant or "", campaign, cli.clock.now()))
+    async def _check() -> tuple[DncEntry, ...]:
+        national = NationalDnc.open(cli.settings.policy.national_dnc)
+        try:
+            async with cli.store() as store:
+                return await listings(
+                    store,
+                    e164,
+                    cli.clock.now(),
+                    tenant=tenant,
+                    campaign=campaign,
+                    national=national,
+                )
+        finally:
+            national.close()
 
     entries = run(_check)
     if as_json:
@@ -149,62 +165,15 @@ def check(
         )
     elif entries:
         for e in entries:
-            click.echo(
-                f"{e164}: LISTED ({e.scope}{' ' + e.tenant if e.tenant else ''}) {e.reason or ''}"
-            )
+            click.echo(f"{e164}: LISTED ({_scope_text(e)}) {e.reason or ''}".rstrip())
     else:
-        click.echo(f"{e164}: not listed")
+        click.echo(f"{e164}: not listed" + ("" if tenant else " anywhere"))
     return 1 if entries else 0
 
 
-@group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", default=None, help="Tenant scope (default: global).")
-@click.option("--source", default="import")
-@click.option("--reason", default=None)
-@click.pass_context
-def import_file(
-    ctx: click.Context, file: Path, tenant: str | None, source: str, reason: str | None
-) -> int:
-    """Import FILE: one number per line, CSV with a `number` column, or the US registry's
-    flat file (`AAA,PPPPPPP` lines)."""
-    cli = state(ctx)
-
-    def bad_line(item: BadLine) -> None:
-        click.echo(f"{file}:{item.line_no}: {item.reason}: {item.text!r}", err=True)
-
-    size = file.stat().st_size
-    region = cli.settings.numbers.default_region
-
-    async def _import(progress: Progress | None) -> ImportReport:
-        task = progress.add_task("importing", total=size) if progress else None
-        async with cli.store() as store:
-            with open_numbers(file) as handle:
-
-                def advance() -> None:
-                    if progress is not None and task is not None:
-                        progress.update(task, completed=handle.buffer.tell())
-
-                return await import_dnc(
-                    store,
-                    cli.act(),
-                    read_numbers(handle, file, region),
-                    label=file.name,
-                    tenant=tenant,
-                    source=source,
-                    reason=reason,
-                    on_bad_line=bad_line,
-                    on_batch=advance,
-                )
-
-    if sys.stderr.isatty():
-        columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as progress:
-            report = run(lambda: _import(progress))
-    else:
-        report = run(lambda: _import(None))
-    click.echo(
-        f"imported {report.inserted} new, {report.unchanged} already listed, "
-        f"{report.bad_lines} bad lines"
-    )
-    return 1 if report.bad_lines else 0
+def _scope_text(entry: DncEntry) -> str:
+    if entry.source.startswith("national:"):
+        return f"national {entry.source.removeprefix('national:')}"
+    if entry.campaign:
+        return f"campaign {entry.tenant}/{entry.campaign}"
+    return f"tenant {entry.tenant}" if entry.tenant else str(entry.scope)

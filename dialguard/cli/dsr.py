@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..clock import parse_instant
 from ..ops import dsr
 from ..recording.runtime import open_vault
 from ..rights import erase as erasure
@@ -14,7 +13,7 @@ from ..rights.export import write_export
 from ..rights.requests import DsrKind, DsrRequest
 from ..rights.service import list_requests
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import emit_json, run, state, utc_option
 
 _REQUEST = click.option(
     "--request",
@@ -39,7 +38,7 @@ def receive(ctx: click.Context, kind: str, number: str, received_text: str | Non
     """Put a KIND request about NUMBER on the register, to be handled before its deadline."""
     cli = state(ctx)
     e164 = cli.number(number)
-    received = parse_instant(received_text, "--received") if received_text else None
+    received = cli.instant(received_text, "--received") if received_text else None
 
     async def _receive() -> DsrRequest:
         async with cli.store() as store:
@@ -58,9 +57,10 @@ def receive(ctx: click.Context, kind: str, number: str, received_text: str | Non
 
 @group.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only requests not yet handled.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The requests as JSON.")
+@utc_option
 @click.pass_context
-def list_dsr(ctx: click.Context, open_only: bool, as_json: bool) -> None:
+def list_dsr(ctx: click.Context, open_only: bool, as_json: bool, utc: bool) -> None:
     """The register, oldest deadline first."""
     cli = state(ctx)
 
@@ -77,13 +77,19 @@ def list_dsr(ctx: click.Context, open_only: bool, as_json: bool) -> None:
         late = "  OVERDUE" if r.overdue(now) else ""
         click.echo(
             f"#{r.id}  {r.kind:7}  {r.subject_masked}  {r.status:10}  "
-            f"received {r.received_at.isoformat()}  due {r.deadline.isoformat()}{late}"
+            f"received {cli.shown(r.received_at, utc=utc)}  "
+            f"due {cli.shown(r.deadline, utc=utc)}{late}"
         )
 
 
 @group.command("export")
 @click.argument("number")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSON file to write.",
+)
 @click.option("--with-audio", is_flag=True, help="Also decrypt recordings next to the JSON.")
 @_REQUEST
 @click.pass_context
@@ -150,14 +156,39 @@ def correct(
         }
 
     result = run(_correct)
-    click.echo(f"request #{result['request']}: {result['before']} → {result['after']}")
+    click.echo(
+        f"request #{result['request']}: contact flags {_flags(result['before'])} → "
+        f"{_flags(result['after'])}"
+    )
+
+
+def _flags(view: object) -> str:
+    """Contact flags as words (``minor: yes, guardian: no``), not a mapping's repr."""
+    if not isinstance(view, dict):
+        return "none"
+    return ", ".join(
+        f"{name}: {'yes' if view.get(name) else 'no'}" for name in ("minor", "guardian")
+    )
+
+
+ERASED_NAMES = {
+    "dnc": "do-not-call entries",
+    "dnc_kept_by_keyed_hash": "opt-outs kept by keyed pseudonym",
+    "consents": "consent records",
+    "contact": "contact flags",
+    "frequency_resets": "frequency resets",
+    "decisions": "decisions",
+    "recording_tombstones_masked": "recording tombstones masked",
+}
+"""How ``dsr erase`` names what it erased (the report's keys are storage's)."""
+HELD_NAMES = {"decisions": "decision", "consents": "consent record", "recordings": "recording"}
 
 
 @group.command("erase")
 @click.argument("number")
 @_REQUEST
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def erase(
     ctx: click.Context, number: str, request_id: int | None, yes: bool, as_json: bool
@@ -183,11 +214,15 @@ def erase(
     if as_json:
         emit_json(jsonable(report))
         return
-    erased = ", ".join(f"{name} {count}" for name, count in report.erased.items())
-    click.echo(f"request #{report.request_id} {report.status}: erased {erased}")
+    erased = ", ".join(
+        f"{count} {ERASED_NAMES.get(name, name.replace('_', ' '))}"
+        for name, count in report.erased.items()
+    )
+    click.echo(f"request #{report.request_id} {report.status.value}: erased {erased}")
     for held in report.held:
-        until = held.until.isoformat() if held.until else "end of the legal hold"
-        click.echo(f"  restricted {held.table} #{held.id} until {until}: {held.basis}")
+        until = cli.shown(held.until, empty="the end of the legal hold")
+        what = HELD_NAMES.get(held.table, held.table)
+        click.echo(f"  restricted {what} #{held.id} until {until}: {held.basis}")
     if report.wal_truncated is False:
         click.echo(
             "  the database's write-ahead log is still in use by a reader: the old copies of "

@@ -15,7 +15,7 @@ def group() -> None:
 
 @group.command("reset")
 @click.argument("callee")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="Whose counters (it must exist).")
 @click.option("--reason", required=True, help="Why the counters are reset (audited).")
 @click.pass_context
 def reset(ctx: click.Context, callee: str, tenant: str, reason: str) -> None:

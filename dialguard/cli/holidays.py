@@ -18,7 +18,7 @@ def group() -> None:
 
 @group.command("show")
 @click.option("--year", type=int, default=None, help="Default: this year.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def show(ctx: click.Context, year: int | None, as_json: bool) -> None:
     """Holiday days and make-up working days of YEAR, with where the data came from."""
@@ -47,10 +47,10 @@ def show(ctx: click.Context, year: int | None, as_json: bool) -> None:
         )
         return
     click.echo(f"{year} (source: {calendar.sources.get(year)})")
-    for day, name in holidays:
-        click.echo(f"  {day} {day:%a}  holiday  {name}")
-    for day in workdays:
-        click.echo(f"  {day} {day:%a}  make-up working day")
+    lines = [(day, f"holiday  {name}") for day, name in holidays]
+    lines += [(day, "make-up working day") for day in workdays]
+    for day, what in sorted(lines):  # one list in date order, as a calendar is read
+        click.echo(f"  {day} {day:%a}  {what}")
 
 
 @group.command("validate")

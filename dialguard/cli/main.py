@@ -56,6 +56,12 @@ COMMANDS: dict[str, Entry] = {
     "retention": Entry("retention", "group", "Recording retention."),
     "scripts": Entry("scripts", "group", "Campaign scripts and their banned-phrase check."),
     "serve": Entry("serve", "command", "Run the gate until SIGTERM or SIGINT."),
+    "simulate": Entry(
+        "simulate",
+        "command",
+        "Place a test call through the running gate over FastAGI and print what the PBX "
+        "would be told.",
+    ),
     "status": Entry(
         "status", "command", "Ask the running gate whether it is healthy (GET /health)."
     ),

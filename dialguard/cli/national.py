@@ -39,14 +39,25 @@ def _report(report: ParseReport | None, source: Path) -> None:
     required=True,
     help="The index file (policy.national_dnc).",
 )
-@click.option("--plan", type=click.Choice(sorted(PLANS)), default="nanp")
+@click.option(
+    "--plan",
+    type=click.Choice(sorted(PLANS)),
+    default="nanp",
+    help="The numbering plan of the list.",
+)
 @click.option(
     "--layout",
     type=click.Choice(LAYOUTS),
     default="ftc",
     help="ftc: the registry's 'AAA,PPPPPPP' lines; plain: one number per line.",
 )
-@click.option("--max-bad-lines", default=0, type=click.IntRange(0), show_default=True)
+@click.option(
+    "--max-bad-lines",
+    default=0,
+    type=click.IntRange(0),
+    show_default=True,
+    help="Refuse the file (nothing changed) when it has more bad lines than this.",
+)
 def build(
     source: Path,
     index_path: Path,
@@ -78,9 +89,21 @@ def build(
     "index_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
+    help="The index file (policy.national_dnc).",
 )
-@click.option("--layout", type=click.Choice(LAYOUTS), default="ftc")
-@click.option("--max-bad-lines", default=0, type=click.IntRange(0), show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="ftc",
+    help="ftc: the registry's 'AAA,PPPPPPP' lines; plain: one number per line.",
+)
+@click.option(
+    "--max-bad-lines",
+    default=0,
+    type=click.IntRange(0),
+    show_default=True,
+    help="Refuse the file (nothing changed) when it has more bad lines than this.",
+)
 def apply(changes: Path, index_path: Path, layout: str, max_bad_lines: int) -> None:
     """Apply a registry change list (additions and deletions) durably."""
     with DncIndex.open(index_path) as index:
@@ -95,6 +118,7 @@ def apply(changes: Path, index_path: Path, layout: str, max_bad_lines: int) -> N
     "index_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
+    help="The index file (policy.national_dnc).",
 )
 def compact_index(index_path: Path) -> None:
     """Fold the journal of changes into a new generation (e.g. weekly)."""
@@ -108,8 +132,9 @@ def compact_index(index_path: Path) -> None:
     "index_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
+    help="The index file (policy.national_dnc).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 def status(index_path: Path, as_json: bool) -> None:
     """The index's generation, size and pending changes."""
     header = read_header(index_path)

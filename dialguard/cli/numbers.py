@@ -13,7 +13,7 @@ from ..ops import numbers as ops
 from ..policy.filings import FILING_ZONE, FilingChange, Overdue
 from ..policy.model import NumberType, RegisteredNumber
 from ..views import jsonable
-from .runtime import emit_json, run, state
+from .runtime import PackNames, emit_json, purposes_of, run, state
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*([dwh])\s*$")
@@ -52,11 +52,13 @@ def _within(raw: str) -> timedelta:
 
 @group.command("add")
 @click.argument("number")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="The tenant filing it (it must exist).")
 @click.option(
     "--purpose",
     "purposes",
     multiple=True,
+    cls=PackNames,
+    names=purposes_of,
     help="A purpose the number is filed for (repeatable). Default: callback.",
 )
 @click.option(
@@ -73,7 +75,7 @@ def _within(raw: str) -> timedelta:
     help="Default: the number class's (carrier-marketing for 106 ports), else call-centre.",
 )
 @click.option("--filed-on", type=_DAY, default=None, help="Day reported to the regulator.")
-@click.option("--filing-ref", default=None)
+@click.option("--filing-ref", default=None, help="The filing's reference.")
 @click.option(
     "--effective-from",
     default=None,
@@ -116,7 +118,9 @@ def add(
 
     async def _add() -> tuple[str, RegisteredNumber]:
         async with cli.store() as store:
-            outcome, reg = await ops.register_number(store, cli.act(), filing, cli.book.numbering)
+            outcome, reg = await ops.register_number(
+                store, cli.act(), filing, cli.book.numbering, vocabulary=cli.vocabulary
+            )
             return outcome.value, reg
 
     outcome, reg = run(_add)
@@ -248,9 +252,9 @@ def expiring(ctx: click.Context, within: str, tenant: str | None, as_json: bool)
 
 
 @group.command("list")
-@click.option("--tenant", default=None)
+@click.option("--tenant", default=None, help="Only this tenant's numbers.")
 @click.option("--ended", "include_ended", is_flag=True, help="Include ended registrations.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The registrations as JSON.")
 @click.pass_context
 def list_numbers(
     ctx: click.Context, tenant: str | None, include_ended: bool, as_json: bool

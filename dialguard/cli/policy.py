@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from ..clock import parse_instant
 from ..numbers import time_zones
+from ..ops.decisions import find_decision
 from ..policy.book import Selection
 from ..policy.model import Decision
 from ..storage.errors import UnknownTenant
@@ -31,8 +31,13 @@ def group() -> None:
 @click.option("--industry", default=None, help="Industry instead of a tenant (no database needed).")
 @click.option("--callee", default=None, help="Number called; its country selects the pack.")
 @click.option("--at", "at_text", default=None, help="ISO 8601 instant (default: now).")
-@click.option("--decision", "decision_id", default=None, help="Explain this stored decision.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--decision",
+    "decision_id",
+    default=None,
+    help="Explain this stored decision (its id or first characters).",
+)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def show(
     ctx: click.Context,
@@ -50,7 +55,7 @@ def show(
     if decision_id and (tenant or industry or callee or at_text):
         raise click.UsageError("--decision takes the tenant, callee and time from the decision")
     recorded: str | None = None
-    at = parse_instant(at_text, "--at") if at_text else cli.clock.now()
+    at = cli.instant(at_text, "--at") if at_text else cli.clock.now()
     number = cli.number(callee) if callee else None
     if decision_id:
         decision = run(lambda: _decision(cli, decision_id))
@@ -70,7 +75,7 @@ def show(
 
 async def _decision(cli: CliState, decision_id: str) -> Decision | None:
     async with cli.store() as store, store.transaction(readonly=True) as tx:
-        return await tx.decisions.get(decision_id)
+        return await find_decision(tx, decision_id, "--decision")
 
 
 async def _industry(cli: CliState, tenant: str) -> str:

@@ -11,16 +11,15 @@ from typing import Any
 
 import click
 
-from ..clock import parse_instant
 from ..ops import recordings as ops
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
-from ..recording.records import Recording, RecordingNotFound
+from ..recording.records import Recording, RecordingEvent, RecordingNotFound
 from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
 from ..storage.store import Store
-from .runtime import CliState, emit_json, fail, run, state
+from .runtime import CliState, emit_json, fail, run, state, utc_option
 
 
 async def fetch(store: Store, recording_id: int) -> Recording:
@@ -44,13 +43,14 @@ def run_on_store(cli: CliState, job: Callable[[Store], Awaitable[Any]]) -> Any:
         fail(str(exc))
 
 
-def _line(rec: Recording) -> str:
+def _line(rec: Recording, cli: CliState, utc: bool) -> str:
     flags = " HOLD" if rec.legal_hold else ""
-    flags += f" DELETED {rec.deleted_at:%Y-%m-%d}" if rec.deleted_at else ""
+    flags += f" DELETED {cli.shown(rec.deleted_at, utc=utc)}" if rec.deleted_at else ""
     seconds = "?" if rec.duration_ms is None else f"{rec.duration_ms / 1000:.1f}s"
-    until = rec.terms.retain_until.isoformat() if rec.terms.retain_until else "anchor pending"
+    until = cli.shown(rec.terms.retain_until, utc=utc, empty="anchor pending")
     return (
-        f"{rec.id:>6}  {rec.ended_at.isoformat()}  {seconds:>7}  {rec.caller} -> {rec.callee}  "
+        f"{rec.id:>6}  {cli.shown(rec.ended_at, utc=utc)}  {seconds:>7}  "
+        f"{rec.caller} -> {rec.callee}  "
         f"{rec.tenant}  {rec.region}  {rec.terms.retention_class} until {until}{flags}"
     )
 
@@ -61,12 +61,13 @@ def group() -> None:
 
 
 @group.command("list")
-@click.option("--callee", default=None)
+@click.option("--callee", default=None, help="Only calls to this number.")
 @click.option("--since", "since_text", default=None, help="Calls ended at or after (ISO 8601).")
-@click.option("--tenant", default=None)
-@click.option("--limit", default=50, type=click.IntRange(1, 10_000))
+@click.option("--tenant", default=None, help="Only this tenant's calls.")
+@click.option("--limit", default=50, type=click.IntRange(1, 10_000), help="At most this many.")
 @click.option("--include-deleted", is_flag=True, help="Also the tombstones of deleted ones.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
+@utc_option
 @click.pass_context
 def list_recordings(
     ctx: click.Context,
@@ -76,11 +77,12 @@ def list_recordings(
     limit: int,
     include_deleted: bool,
     as_json: bool,
+    utc: bool,
 ) -> None:
     """Newest call first."""
     cli = state(ctx)
     number = cli.number(callee) if callee else None
-    since = parse_instant(since_text, "--since") if since_text else None
+    since = cli.instant(since_text, "--since") if since_text else None
 
     async def _list(store: Store) -> tuple[Recording, ...]:
         async with store.transaction(readonly=True) as tx:
@@ -91,41 +93,64 @@ def list_recordings(
         emit_json([recording_view(r) for r in rows])
         return
     for rec in rows:
-        click.echo(_line(rec))
+        click.echo(_line(rec, cli, utc))
 
 
 @group.command("show")
 @click.argument("recording_id", metavar="ID", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The API's answer, as JSON.")
+@utc_option
 @click.pass_context
-def show(ctx: click.Context, recording_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, recording_id: int, as_json: bool, utc: bool) -> None:
     """A recording's metadata and its history (holds, anchor changes, deletion)."""
     cli = state(ctx)
 
-    async def _show(store: Store) -> dict[str, Any]:
+    async def _show(store: Store) -> tuple[Recording, tuple[RecordingEvent, ...]]:
         rec = await fetch(store, recording_id)
         async with store.transaction(readonly=True) as tx:
-            events = await tx.recordings.events(recording_id)
-        return recording_view(rec) | {"events": [event_view(e) for e in events]}
+            return rec, tuple(await tx.recordings.events(recording_id))
 
-    view: dict[str, Any] = run_on_store(cli, _show)
+    rec, events = run_on_store(cli, _show)
     if as_json:
-        emit_json(view)
+        emit_json(recording_view(rec) | {"events": [event_view(e) for e in events]})
         return
-    events = view.pop("events")
-    for key, value in view.items():
-        if isinstance(value, dict):
-            for sub, inner in value.items():
-                click.echo(f"{key}.{sub}: {inner}")
-        else:
-            click.echo(f"{key}: {value}")
+    terms = rec.terms
+    seconds = "unknown" if rec.duration_ms is None else f"{rec.duration_ms / 1000:.1f} s"
+    hold = f"yes, since {cli.shown(rec.hold_at, utc=utc)} by {rec.hold_by}: {rec.hold_reason}"
+    rows = [
+        ("recording", f"#{rec.id} {rec.name}"),
+        ("call", f"{rec.caller} -> {rec.callee}  tenant {rec.tenant}"),
+        ("decision", rec.decision_id),
+        ("started", cli.shown(rec.started_at, utc=utc)),
+        ("ended", f"{cli.shown(rec.ended_at, utc=utc)}  ({seconds})"),
+        ("stored", f"region {rec.region}, {rec.size_bytes} bytes, key {rec.key_id}"),
+        ("sha256", rec.sha256),
+        ("retention", f"{terms.retention_class} ({terms.legal_basis})"),
+        ("kept until", cli.shown(terms.retain_until, utc=utc, empty="the anchor event is set")),
+        ("anchor", f"{terms.anchor_event} at {cli.shown(terms.anchor_at, utc=utc)}"),
+        ("legal hold", hold if rec.legal_hold else "no"),
+    ]
+    if rec.deleted_at is not None:
+        rows.append(("deleted", f"{cli.shown(rec.deleted_at, utc=utc)} by {rec.deleted_by}"))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label.ljust(width)}  {value}")
     for event in events:
-        click.echo(f"event: {event['at']}  {event['action']}  {event['actor']}  {event['reason']}")
+        click.echo(
+            f"event  {cli.shown(event.at, utc=utc)}  {event.action.value}  {event.actor}  "
+            f"{event.reason or ''}".rstrip()
+        )
 
 
 @group.command("export")
 @click.argument("recording_id", metavar="ID", type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The WAV file to write.",
+)
 @click.option("--force", is_flag=True, help="Replace FILE if it exists (audited).")
 @click.pass_context
 def export_recording(ctx: click.Context, recording_id: int, out: Path, force: bool) -> None:
@@ -210,13 +235,13 @@ def release(ctx: click.Context, recording_id: int, reason: str) -> None:
 @group.command("anchor")
 @click.argument("recording_id", metavar="ID", type=int)
 @click.option("--at", "at_text", required=True, help="When the anchor event happened (ISO 8601).")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why the anchor is set (audited).")
 @click.pass_context
 def anchor(ctx: click.Context, recording_id: int, at_text: str, reason: str) -> None:
     """Record when the retention class's anchor event (e.g. contract end) happened: the
     recording is then kept until that instant plus the class's minimum period."""
     cli = state(ctx)
-    anchor_at = parse_instant(at_text, "--at")
+    anchor_at = cli.instant(at_text, "--at")
 
     async def _anchor(store: Store) -> retention.AnchorChange:
         return await ops.set_anchor(store, cli.act(), recording_id, anchor_at, reason)

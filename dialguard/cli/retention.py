@@ -23,7 +23,7 @@ def group() -> None:
 
 @group.command("sweep")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def sweep(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Delete every recording past its retain-until that is not on hold (exit 1 if some could

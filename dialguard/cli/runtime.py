@@ -6,22 +6,24 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ..clock import Clock
+from ..clock import Clock, parse_instant
 from ..config import Settings, load_settings, parse_assignments
+from ..display import operator_zone, shown
 
 if TYPE_CHECKING:
     # Imported where used: `dialguard --help` must not load SQLAlchemy or the rule packs.
     from ..ops.audited import Actor
+    from ..ops.vocabulary import Vocabulary
     from ..policy.book import PolicyBook
     from ..policy.pack import RulePack
     from ..storage.store import Store
@@ -59,6 +61,13 @@ class CliState:
             Path(policy.calendar_file) if policy.calendar_file else None,
         )
 
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The purposes and consent channels the loaded rule packs define."""
+        from ..ops.vocabulary import Vocabulary
+
+        return Vocabulary.of(self.book)
+
     @property
     def pack(self) -> RulePack:
         """The default pack (no industry, no callee): its calendar, its emergency numbers."""
@@ -77,6 +86,20 @@ class CliState:
         from ..ops.audited import Actor
 
         return Actor(self.actor, self.clock.now(), self.settings.numbers.default_region)
+
+    @cached_property
+    def zone(self) -> tzinfo:
+        """The operator's zone (``display.timezone``): naive times typed are read in it."""
+        return operator_zone(self.settings)
+
+    def instant(self, text: str, name: str) -> datetime:
+        """An instant typed as option ``name``; without an offset, local to the operator."""
+        return parse_instant(text, name, self.zone)
+
+    def shown(self, value: datetime | None, *, utc: bool = False, empty: str = "-") -> str:
+        """``value`` as listings print it: in the operator's zone (UTC when ``utc``), offset
+        included (``empty`` for none)."""
+        return shown(value, UTC if utc else self.zone, empty=empty)
 
     def number(self, raw: str) -> str:
         from ..numbers import normalize
@@ -125,3 +148,43 @@ def _json_default(value: Any) -> Any:
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+class PackNames(click.Option):
+    """An option whose valid values the loaded rule packs define (``--purpose``, ``--channel``):
+    its help lists them, read when the help is shown (not when the CLI is imported)."""
+
+    def __init__(self, *args: Any, names: Callable[[Vocabulary], Collection[str]], **kw: Any):
+        super().__init__(*args, **kw)
+        self._names = names
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        try:
+            names = sorted(self._names(state(ctx).vocabulary))
+        except (ValueError, OSError):  # a bad config: the help still shows, without the list
+            return record
+        return record[0], f"{record[1]}  One of: {', '.join(names)}.".strip()
+
+
+def purposes_of(vocabulary: Vocabulary) -> Collection[str]:
+    return vocabulary.purposes
+
+
+def channels_of(vocabulary: Vocabulary) -> Collection[str]:
+    return vocabulary.channels
+
+
+utc_option = click.option(
+    "--utc", is_flag=True, help="Show times in UTC (default: display.timezone, with offset)."
+)
+"""Listings print times in the operator's zone with their offset; ``--utc`` on request."""
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` (the first a header) as lines of columns padded to their widest cell."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..campaigns.records import CampaignScript, TextCheck, script_view
+from ..campaigns.records import CampaignScript, TextCheck, outermost, script_view
 from ..campaigns.screening import PhraseScreen
 from ..ops.scripts import register_script
 from ..views import jsonable
@@ -30,9 +30,9 @@ def screen_for(ctx: click.Context) -> PhraseScreen:
 
 @group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--campaign", required=True)
-@click.option("--tenant", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--campaign", required=True, help="The campaign the script is for.")
+@click.option("--tenant", required=True, help="Whose campaign (its industry's packs apply).")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def add(ctx: click.Context, file: Path, campaign: str, tenant: str, as_json: bool) -> int:
     """Register FILE as the script of CAMPAIGN; exit 1 (refused) when it has banned phrases."""
@@ -59,20 +59,21 @@ def add(ctx: click.Context, file: Path, campaign: str, tenant: str, as_json: boo
     if as_json:
         emit_json(script_view(script))
     else:
-        for hit in script.hits:
+        hits = outermost(script.hits)
+        for hit in hits:
             click.echo(f"{file}:{hit['line']}:{hit['column']}: {hit['phrase']} ({hit['pack']})")
         packs = ", ".join(check.packs) or "none apply"
         click.echo(
             f"script {script.id} for {tenant}/{campaign}: {script.status.value.upper()} "
-            f"({len(script.hits)} banned phrase(s); packs: {packs})"
+            f"({len(hits)} banned phrase(s); packs: {packs})"
         )
     return 0 if check.clean else 1
 
 
 @group.command("list")
-@click.option("--tenant", default=None)
-@click.option("--campaign", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tenant", default=None, help="Only this tenant's scripts.")
+@click.option("--campaign", default=None, help="Only this campaign's scripts.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def list_scripts(
     ctx: click.Context, tenant: str | None, campaign: str | None, as_json: bool
@@ -97,7 +98,7 @@ def list_scripts(
 
 @group.command("show")
 @click.argument("script_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def show(ctx: click.Context, script_id: int, as_json: bool) -> None:
     """One script: its status, its hits and its text."""
@@ -117,7 +118,7 @@ def show(ctx: click.Context, script_id: int, as_json: bool) -> None:
     for key in ("tenant", "campaign", "status", "file_name", "sha256", "phrase_version"):
         click.echo(f"{key}: {summary[key]}")
     click.echo(f"registered: {summary['registered_at']} by {summary['registered_by']}")
-    for hit in script.hits:
+    for hit in outermost(script.hits):
         click.echo(f"  {hit['line']}:{hit['column']}: {hit['phrase']} ({hit['pack']})")
     click.echo("---")
     click.echo(script.text, nl=not script.text.endswith("\n"))

@@ -17,7 +17,12 @@ def group() -> None:
 
 @group.command("add")
 @click.argument("name")
-@click.option("--industry", type=click.Choice(INDUSTRIES), default="general")
+@click.option(
+    "--industry",
+    type=click.Choice(INDUSTRIES),
+    default="general",
+    help="Whose industry rules (overlay packs) apply.",
+)
 @click.pass_context
 def add(ctx: click.Context, name: str, industry: str) -> None:
     """Create tenant NAME, or change its industry."""
@@ -31,9 +36,10 @@ def add(ctx: click.Context, name: str, industry: str) -> None:
 
 
 @group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def list_tenants(ctx: click.Context, as_json: bool) -> None:
+    """Every tenant and its industry, by name."""
     cli = state(ctx)
 
     async def _list() -> list[dict[str, object]]:

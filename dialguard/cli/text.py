@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from ..campaigns.records import TextCheck, hit_view
+from ..campaigns.records import TextCheck, hit_view, outermost
 from ..ops.scripts import check_text
 from ..storage.records import Tenant
 from .runtime import emit_json, run, state
@@ -51,7 +51,8 @@ def check(ctx: click.Context, file: TextIO, tenant: str, as_json: bool) -> int:
             }
         )
     else:
-        for hit in result.hits:
-            click.echo(f"{hit.line}:{hit.column}: {hit.phrase} ({hit.pack})")
-        click.echo("clean" if result.clean else f"{len(result.hits)} banned phrase(s)")
+        hits = outermost([hit_view(hit) for hit in result.hits])
+        for view in hits:
+            click.echo(f"{view['line']}:{view['column']}: {view['phrase']} ({view['pack']})")
+        click.echo("clean" if result.clean else f"{len(hits)} banned phrase(s)")
     return 0 if result.clean else 1

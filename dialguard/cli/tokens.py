@@ -16,7 +16,12 @@ def group() -> None:
 
 
 @group.command("create")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="What the token may do.",
+)
 @click.option("--name", default="", help="What the token is for (shown in `tokens list`).")
 @click.pass_context
 def create(ctx: click.Context, role: str, name: str) -> None:
@@ -33,9 +38,11 @@ def create(ctx: click.Context, role: str, name: str) -> None:
 
 
 @group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Every API token: id, role, label, who created it and when, revoked or not (never the
+    secret)."""
     cli = state(ctx)
 
     async def _list() -> tuple[Token, ...]:

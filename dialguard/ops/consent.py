@@ -11,9 +11,7 @@ from datetime import datetime
 from ..policy.model import ConsentRecord
 from ..storage.store import Store
 from .audited import Actor, Invalid, person, record, required_text
-from .tenants import ensure_tenant
-
-DEFAULT_CHANNEL = "unspecified"
+from .vocabulary import Vocabulary, known_tenant
 
 
 async def add_consent(
@@ -24,24 +22,27 @@ async def add_consent(
     tenant: str,
     purpose: str,
     evidence_ref: str,
+    vocabulary: Vocabulary,
     channel: str | None = None,
     given: datetime | None = None,
     expires: datetime | None = None,
 ) -> ConsentRecord:
-    """Record ``callee``'s consent (given now unless ``given``); audited ``consent.add``."""
-    purpose = required_text("purpose", purpose)
+    """Record ``callee``'s consent (given now unless ``given``) to calls from an existing
+    ``tenant`` for a purpose and on a channel of ``vocabulary``; audited ``consent.add``."""
+    purpose = vocabulary.purpose(purpose)
+    channel = vocabulary.channel(channel)
     evidence_ref = required_text("evidence", evidence_ref)
     given_at = given or actor.now
     if expires is not None and expires <= given_at:
         raise Invalid("expires", "must be after the time consent was given")
     async with store.transaction() as tx:
-        await ensure_tenant(tx, actor, tenant)
+        await known_tenant(tx, tenant)
         created = await tx.consents.add(
             callee,
             tenant,
             purpose,
             evidence_ref=evidence_ref,
-            channel=(channel or "").strip() or DEFAULT_CHANNEL,
+            channel=channel,
             given_at=given_at,
             expires_at=expires,
         )

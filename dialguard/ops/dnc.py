@@ -8,6 +8,7 @@ one included.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +16,12 @@ from itertools import islice
 from typing import Any
 
 from ..dnc_import import BadLine
+from ..national_dnc import NationalDnc
 from ..policy.model import DncEntry, DncScope
 from ..storage.records import DncRecord, ImportCounts, Outcome
 from ..storage.store import Store, Transaction
 from .audited import Actor, Invalid, person, record, required_text
-from .tenants import ensure_tenant
+from .vocabulary import known_tenant
 
 DEFAULT_SOURCE = "admin"
 OPTOUT_CHANNELS = ("web", "sms", "ivr", "email", "app")
@@ -28,6 +30,30 @@ KEYPAD_SOURCE = "callee-keypad"
 (:func:`keypad_opt_out`); only the PBX transports use it, never the API's or CLI's opt-out."""
 IMPORT_BATCH = 5000
 """Entries per import transaction (each with its own audit entry and evidence)."""
+
+
+async def listings(
+    store: Store,
+    number: str,
+    now: datetime,
+    *,
+    tenant: str | None = None,
+    campaign: str | None = None,
+    national: NationalDnc | None = None,
+) -> tuple[DncEntry, ...]:
+    """What ``dnc check`` and ``GET /v1/dnc`` answer: without ``tenant``, every list ``number``
+    is on (global, the national registries, each tenant's and campaign's); with it, the entries
+    that bar that (existing) tenant's (campaign's) calls, as the gate reads them. A read: not
+    audited."""
+    if campaign and not tenant:
+        raise Invalid("campaign", "needs a tenant")
+    async with store.transaction(readonly=True) as tx:
+        if tenant is None:
+            found = await tx.dnc.listed(number, now)
+        else:
+            await known_tenant(tx, tenant)
+            found = await tx.dnc.matching(number, tenant, campaign, now)
+    return found + (national.entries(number, now) if national is not None else ())
 
 
 def scope_of(tenant: str | None, campaign: str | None) -> DncScope:
@@ -78,8 +104,11 @@ async def add_dnc(
     source: str | None = None,
     expires: datetime | None = None,
 ) -> tuple[Outcome, DncEntry]:
-    """Put ``number`` on a list (effective for the next call); an entry already live there is
-    left as it is (``unchanged``). Audited ``dnc.add``."""
+    """Put ``number`` on a list (an existing tenant's, or global; effective for the next call);
+    an entry already live there is left as it is (``unchanged``); one that would already have
+    lapsed is refused. Audited ``dnc.add``."""
+    if expires is not None and expires <= actor.now:
+        raise Invalid("expires", "is already past: the entry would never block a call")
     entry = DncEntry(
         number=number,
         scope=scope_of(tenant, campaign),
@@ -92,8 +121,8 @@ async def add_dnc(
         added_by=actor.name,
     )
     async with store.transaction() as tx:
-        if tenant:
-            await ensure_tenant(tx, actor, tenant)
+        if tenant is not None:
+            await known_tenant(tx, tenant)
         outcome = await _add(tx, actor, "dnc.add", entry, {})
     return outcome, entry
 
@@ -124,8 +153,8 @@ async def opt_out(
         added_by=actor.name,
     )
     async with store.transaction() as tx:
-        if tenant is not None and await tx.tenants.get(tenant) is None:
-            raise Invalid("tenant", f"unknown tenant {tenant!r}")
+        if tenant is not None:
+            await known_tenant(tx, tenant)
         extra = {"channel": channel, "reference": reference}
         return await _add(tx, actor, "dnc.optout", entry, extra)
 
@@ -155,7 +184,7 @@ async def keypad_opt_out(store: Store, actor: Actor, decision_id: str) -> tuple[
             expires_at=None,
             added_by=actor.name,
         )
-        await ensure_tenant(tx, actor, tenant)
+        await known_tenant(tx, tenant)  # an allowed call: its tenant exists
         extra = {"channel": KEYPAD_SOURCE, "decision_id": decision_id}
         return await _add(tx, actor, "dnc.optout", entry, extra), tenant
 
@@ -227,10 +256,15 @@ class _Lines:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """How far an import got: entries added and left as they were (already listed), bad lines
+    skipped, batches committed (each with its audit entry), the last line they covered."""
+
     inserted: int
     unchanged: int
     bad_lines: int
     batches: int
+    last_line: int = 0
+    interrupted: bool = False
 
 
 async def import_dnc(
@@ -243,41 +277,70 @@ async def import_dnc(
     source: str | None = None,
     reason: str | None = None,
     on_bad_line: Callable[[BadLine], None] = lambda _: None,
-    on_batch: Callable[[], None] = lambda: None,
+    on_batch: Callable[[ImportReport], None] = lambda _: None,
 ) -> ImportReport:
     """Import numbers (``(line_no, e164)`` items, bad lines reported and skipped) onto the
-    global list or ``tenant``'s, in transactions of :data:`IMPORT_BATCH` entries. Each batch is
-    audited ``dnc.import.batch`` with the evidence of its rows, in its own transaction; the whole
-    import ``dnc.import`` at the end. ``label`` names what was imported (a file name)."""
+    global list or an existing ``tenant``'s, in audited chunks of :data:`IMPORT_BATCH` entries:
+    each chunk is one transaction with its ``dnc.import.batch`` entry (``label`` — the file —,
+    its line range, counts and the evidence of its rows), so every row kept is accounted for
+    whenever the import stops; ``dnc.import`` sums them up at the end.
+
+    Cancelled (Ctrl-C), the chunk in flight is finished (its rows and its entry, or neither:
+    one transaction), the summary is audited with ``interrupted: true`` and what was kept, and
+    :class:`ImportInterrupted` carries the same report. ``on_batch`` sees the running report
+    after each chunk."""
     label = required_text("label", label)
     source = (source or "").strip() or "import"
     common = {"label": label, "tenant": tenant, "source": source, "reason": reason}
-    if tenant:
-        async with store.transaction() as tx:
-            await ensure_tenant(tx, actor, tenant)
+    if tenant is not None:
+        async with store.transaction(readonly=True) as tx:
+            await known_tenant(tx, tenant)
     scope = scope_of(tenant, None)
     lines = _Lines(items, on_bad_line)
     counts = ImportCounts()
-    batches = 0
-    while batch := list(islice(lines, IMPORT_BATCH)):
+    batches = last_line = 0
+
+    async def write(batch: list[tuple[int, str]], number: int) -> ImportCounts:
         entries = [
-            DncEntry(number, scope, tenant, None, source, reason, actor.now, None, actor.name)
-            for _, number in batch
+            DncEntry(e164, scope, tenant, None, source, reason, actor.now, None, actor.name)
+            for _, e164 in batch
         ]
-        batches += 1
         async with store.transaction() as tx:
             added = await tx.dnc.add_many(entries)
             detail = {
                 **common,
-                "batch": batches,
+                "batch": number,
                 "lines": [batch[0][0], batch[-1][0]],
                 "inserted": added.inserted,
                 "unchanged": added.already_present,
             }
             await record(tx, actor, "dnc.import.batch", label, detail)
-        counts += added
-        on_batch()
-    report = ImportReport(counts.inserted, counts.already_present, lines.bad, batches)
+        return added
+
+    interrupted = False
+    try:
+        while batch := list(islice(lines, IMPORT_BATCH)):
+            in_flight = asyncio.ensure_future(write(batch, batches + 1))
+            try:
+                added = await asyncio.shield(in_flight)
+            except asyncio.CancelledError:
+                interrupted = True
+                added = await in_flight  # the chunk in flight: all of it, or none of it
+            counts += added
+            batches += 1
+            last_line = batch[-1][0]
+            report = ImportReport(
+                counts.inserted, counts.already_present, lines.bad, batches, last_line
+            )
+            if interrupted:
+                break
+            on_batch(report)
+            await asyncio.sleep(0)  # a cancellation lands between chunks too
+    except asyncio.CancelledError:
+        interrupted = True
+    report = ImportReport(
+        counts.inserted, counts.already_present, lines.bad, batches, last_line, interrupted
+    )
     async with store.transaction() as tx:
         detail = {
             **common,
@@ -285,6 +348,20 @@ async def import_dnc(
             "inserted": report.inserted,
             "unchanged": report.unchanged,
             "bad_lines": report.bad_lines,
+            **({"interrupted": True, "last_line": last_line} if interrupted else {}),
         }
         await record(tx, actor, "dnc.import", label, detail)
+    if interrupted:
+        raise ImportInterrupted(report)
     return report
+
+
+class ImportInterrupted(Exception):
+    """An import stopped by a cancellation (Ctrl-C) after ``report.batches`` audited chunks."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(
+            f"interrupted: kept {report.inserted} new entries ({report.unchanged} already "
+            f"listed) from lines 1-{report.last_line} in {report.batches} audited batch(es)"
+        )

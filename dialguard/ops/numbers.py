@@ -23,7 +23,7 @@ from ..policy.numbering import Classified, Numbering
 from ..storage.records import Outcome
 from ..storage.store import Store
 from .audited import Actor, Invalid, record
-from .tenants import ensure_tenant
+from .vocabulary import Vocabulary, known_tenant
 
 DEFAULT_PURPOSES = ("callback",)
 
@@ -102,14 +102,17 @@ def _instant(value: datetime | date | None) -> datetime | None:
 
 
 async def register_number(
-    store: Store, actor: Actor, filing: Filing, numbering: Numbering
+    store: Store, actor: Actor, filing: Filing, numbering: Numbering, *, vocabulary: Vocabulary
 ) -> tuple[Outcome, RegisteredNumber]:
-    """Register ``filing.number`` for its tenant (created if new), or record a new version of
-    that registration's filing; audited ``numbers.add``. Refused (:class:`NumberHeld`, a
-    ValueError naming the holder) when another tenant holds the number."""
+    """Register ``filing.number`` for its tenant (which must exist) and purposes (of
+    ``vocabulary``), or record a new version of that registration's filing; audited
+    ``numbers.add``. Refused (:class:`NumberHeld`, a ValueError naming the holder) when another
+    tenant holds the number."""
+    for purpose in sorted({p.strip() for p in filing.purposes or ()}):
+        vocabulary.purpose(purpose, "purposes")
     found = recognise(numbering, filing.number, actor.region)
     async with store.transaction() as tx:
-        await ensure_tenant(tx, actor, filing.tenant)
+        await known_tenant(tx, filing.tenant)
         before = await tx.numbers.get(found.number)
         held = before[0] if before and before[0].tenant == filing.tenant else None
         effective = _instant(filing.effective_from)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..policy.model import INDUSTRIES
 from ..storage.records import Outcome, Tenant
-from ..storage.store import Store, Transaction
+from ..storage.store import Store
 from .audited import Actor, Invalid, record, required_text
 
 NAME_LENGTH = 64
@@ -37,16 +37,3 @@ async def add_tenant(store: Store, actor: Actor, name: str, industry: str | None
         detail = {"before": _view(before), "after": _view(after), "outcome": outcome.value}
         await record(tx, actor, "tenants.add", name, detail)
     return outcome
-
-
-async def ensure_tenant(tx: Transaction, actor: Actor, name: str) -> None:
-    """The tenant an action names, created (industry ``general``) if it is new — audited as a
-    ``tenants.add`` of its own, in the action's transaction."""
-    name = required_text("tenant", name)
-    if len(name) > NAME_LENGTH:
-        raise Invalid("tenant", f"must be at most {NAME_LENGTH} characters")
-    if await tx.tenants.get(name) is not None:
-        return
-    created = await tx.tenants.ensure(name, at=actor.now)
-    detail = {"before": None, "after": _view(created), "outcome": Outcome.CREATED.value}
-    await record(tx, actor, "tenants.add", name, detail)

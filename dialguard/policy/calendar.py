@@ -23,6 +23,8 @@ from typing import Any
 
 import chinese_calendar.constants as cn_data
 
+from ..clock import impossible_date
+
 
 class CalendarError(ValueError):
     """An official calendar file that cannot be used; names the file and the entry."""
@@ -71,7 +73,9 @@ def _as_date(value: Any, where: str) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            pass
+            why = impossible_date(value)
+            if why:
+                raise CalendarError(f"{where}: impossible date {value!r} ({why})") from None
     raise CalendarError(f"{where}: expected a date (YYYY-MM-DD), got {value!r}")
 
 
@@ -119,4 +123,9 @@ def load_calendar_file(path: Path) -> HolidayCalendar:
         raise CalendarError(f"{path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CalendarError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CalendarError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "a calendar file is TOML, which is UTF-8"
+        ) from None
     return parse_calendar(data, str(path))

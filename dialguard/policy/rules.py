@@ -256,7 +256,7 @@ class Frequency:
                 return (
                     Reason(
                         "frequency.exceeded",
-                        f"{count} attempts in the last {minutes} min "
+                        f"{count} attempt{'' if count == 1 else 's'} in the last {minutes} min "
                         f"(at most {window.max_attempts})",
                     ),
                 )

@@ -109,6 +109,16 @@ class ConsentRepository:
         rows = await self._conn.execute(CONSENTS_OF_CALLEE, {"callee": callee, "tenant": tenant})
         return tuple(consent_from(row) for row in rows)
 
+    async def of_tenant(self, tenant: str, limit: int = 1000) -> tuple[ConsentRecord, ...]:
+        """``tenant``'s consent records, every callee, newest first (at most ``limit``)."""
+        query = (
+            select(consents)
+            .where((consents.c.tenant == tenant) & consents.c.restricted.is_(False))
+            .order_by(consents.c.given_at.desc(), consents.c.id.desc())
+            .limit(limit)
+        )
+        return tuple(consent_from(row) for row in await self._conn.execute(query))
+
 
 class ContactRepository:
     def __init__(self, conn: AsyncConnection) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, func, select, text
+from sqlalchemy import Row, String, Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
@@ -67,6 +67,11 @@ def decision_row(decision: Decision, idempotency_key: str | None = None) -> dict
 def decision_from(row: Any) -> Decision:
     """A ``decisions`` row (SQLAlchemy's, or a compiled select's) as a :class:`Decision`."""
     return _decision(row)
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally in a LIKE pattern with escape character backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _reasons_json(decision: Decision) -> list[dict[str, str]]:
@@ -184,10 +189,20 @@ class DecisionRepository:
         return None if row is None else _decision(row)
 
     async def list(
-        self, callee: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        callee: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        until: datetime | None = None,
+        tenant: str | None = None,
+        verdict: Verdict | None = None,
+        reason: str | None = None,
+        caller: str | None = None,
     ) -> tuple[Decision, ...]:
-        """The latest decisions, newest first, optionally for one callee and/or after ``since``;
-        restricted rows are not listed."""
+        """The latest decisions, newest first; restricted rows are not listed. Each filter
+        given narrows them: callee, caller (E.164), tenant, verdict, a reason code among the
+        decision's reasons, decided at or after ``since`` and before ``until``."""
         query = (
             select(t)
             .where(t.c.restricted.is_(False))
@@ -196,9 +211,34 @@ class DecisionRepository:
         )
         if callee is not None:
             query = query.where(t.c.callee_e164 == require_e164(callee))
+        if caller is not None:
+            query = query.where(t.c.caller_e164 == require_e164(caller))
         if since is not None:
             query = query.where(t.c.decided_at >= since)
+        if until is not None:
+            query = query.where(t.c.decided_at < until)
+        if tenant is not None:
+            query = query.where(t.c.tenant == tenant)
+        if verdict is not None:
+            query = query.where(t.c.verdict == Verdict(verdict).value)
+        if reason is not None:
+            quoted = (
+                '"' + reason.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+            )
+            query = query.where(cast(t.c.reasons, Text).like(f"%{quoted}%", escape="\\"))
         return tuple(_decision(row) for row in await self._conn.execute(query))
+
+    async def ids_starting(self, prefix: str, limit: int = 10) -> tuple[str, ...]:
+        """Decision ids beginning with ``prefix`` (at most ``limit``, in order), restricted
+        ones left out: what a shortened id typed by a person may mean."""
+        escaped = _like_escaped(prefix)
+        query = (
+            select(t.c.decision_id)
+            .where(t.c.decision_id.like(f"{escaped}%", escape="\\") & t.c.restricted.is_(False))
+            .order_by(t.c.decision_id)
+            .limit(limit)
+        )
+        return tuple((await self._conn.execute(query)).scalars())
 
     async def recent_allowed(
         self, callee: str, tenant: str, since: datetime

@@ -127,6 +127,24 @@ MATCHING_ERASED = (
 """The same for opt-outs kept by pseudonym after erasure (``number_hash``)."""
 
 
+def _listed(table: Table) -> ColumnElement[bool]:
+    """Live and unexpired at ``:now``, on any list."""
+    unexpired = table.c.expires_at.is_(None) | (table.c.expires_at > bindparam("now"))
+    return _live(table) & unexpired
+
+
+LISTED = (
+    select(t)
+    .where((t.c.number == bindparam("number")) & _listed(t))
+    .order_by(t.c.scope, t.c.tenant, t.c.campaign, t.c.id)
+)
+LISTED_ERASED = (
+    select(h)
+    .where((h.c.number_hash == bindparam("number_hash")) & _listed(h))
+    .order_by(h.c.scope, h.c.tenant, h.c.campaign, h.c.id)
+)
+
+
 def _same_list(
     table: Table, scope: DncScope, tenant: str | None, campaign: str | None
 ) -> ColumnElement[bool]:
@@ -242,6 +260,19 @@ class DncRepository:
         if self._hash is not None:
             params["number_hash"] = self._hash(number)
             hashed = await self._conn.execute(MATCHING_ERASED, params)
+            found.extend(erased_entry_from(number, row) for row in hashed)
+        return tuple(found)
+
+    async def listed(self, number: str, now: datetime) -> tuple[DncEntry, ...]:
+        """Live, unexpired entries for ``number`` on every list (global, each tenant's, each
+        campaign's), those kept by pseudonym after erasure included: where it is listed at
+        all, whoever would call it."""
+        require_e164(number)
+        params: dict[str, object] = {"number": number, "now": now}
+        found = [entry_from(row) for row in await self._conn.execute(LISTED, params)]
+        if self._hash is not None:
+            params["number_hash"] = self._hash(number)
+            hashed = await self._conn.execute(LISTED_ERASED, params)
             found.extend(erased_entry_from(number, row) for row in hashed)
         return tuple(found)
 

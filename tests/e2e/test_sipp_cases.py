@@ -73,8 +73,7 @@ def test_case(case: Case, asterisk: AsteriskContainer, tmp_path: Path) -> None:
 
 def _seed(gate: Gate, case: Case) -> None:
     gate.init()
-    if case.industry is not None:
-        gate.set_industry(case.tenant, case.industry)
+    gate.set_industry(case.tenant, case.industry or "general")
     for n in case.numbers:
         gate.add_number(
             n.number, tenant=case.tenant, purpose=n.purpose, outbound=n.outbound, number_type=n.type

@@ -8,13 +8,14 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from test_api_support import ALLOWED_AT, CALLEE, CALLER, QUIET_AT, ApiHarness, api
 
 from dialguard.logs import MaskingFormatter
-from dialguard.policy.model import DncScope
+from dialguard.policy.model import CallAttempt, Decision, DncScope, Verdict
 
 __all__ = ["api"]  # the fixture, imported for pytest to find
 
@@ -270,3 +271,46 @@ async def test_rows_written_through_the_api_are_vouched_for(api: ApiHarness) -> 
     problems = reply.body["problems"]
     assert [p["message"].endswith("(edited)") for p in problems] == [True], problems
     assert problems[0]["row"].startswith("dnc_entries/")
+
+
+async def test_dnc_check_without_a_tenant_lists_every_list(api: ApiHarness) -> None:
+    """A number on one tenant's list is listed (the gate denies that tenant's calls to it);
+    without a tenant the answer names every list, with one only what bars that tenant."""
+    reply = await api.call("POST", "/v1/dnc", json={"number": CALLEE, "tenant": "acme"})
+    assert reply.status == 200, reply.body
+    anywhere = await api.call("GET", "/v1/dnc", params={"number": CALLEE})
+    assert anywhere.body["listed"] is True
+    assert [(e["scope"], e["tenant"]) for e in anywhere.body["entries"]] == [("tenant", "acme")]
+    assert (await api.call("POST", "/v1/tenants", json={"name": "globex"})).status == 200
+    other = await api.call("GET", "/v1/dnc", params={"number": CALLEE, "tenant": "globex"})
+    assert other.body == {"number": CALLEE, "listed": False, "entries": []}
+    typo = await api.call("GET", "/v1/dnc", params={"number": CALLEE, "tenant": "amce"})
+    assert typo.status == 400 and "did you mean 'acme'?" in typo.body["error"]["message"]
+
+
+async def test_check_reads_a_naive_time_in_the_operators_zone(api: ApiHarness) -> None:
+    """08:30 without an offset is 08:30 in Beijing (display.timezone's default for CN): quiet."""
+    reply = await api.call("POST", "/v1/check", json={**CHECK, "at": "2026-11-26T08:30:00"})
+    assert reply.status == 409, reply.body
+    assert [r["code"] for r in reply.body["reasons"]] == ["time.quiet_hours"]
+    assert reply.body["decided_at"] == "2026-11-26T08:30:00+08:00"
+
+
+async def test_decisions_by_prefix_and_filters(api: ApiHarness) -> None:
+    at = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    attempt = CallAttempt(CALLER, CALLEE, "acme")
+    made = [
+        Decision(f"abcd{n}000-0000-4000-8000-000000000000", verdict, (), "cn", at, attempt,
+                 CALLER, CALLEE)
+        for n, verdict in ((1, Verdict.ALLOW), (2, Verdict.DENY))
+    ]  # fmt: skip
+    async with api.store.transaction() as tx:
+        await tx.decisions.add_many(made)
+    one = await api.call("GET", "/v1/decisions/abcd2", token="auditor")
+    assert one.status == 200 and one.body["decision_id"] == made[1].decision_id
+    both = await api.call("GET", "/v1/decisions/abcd", token="auditor")
+    assert both.status == 400 and made[0].decision_id in both.body["error"]["message"]
+    denied = await api.call(
+        "GET", "/v1/decisions", token="auditor", params={"verdict": "deny", "tenant": "acme"}
+    )
+    assert [d["decision_id"] for d in denied.body] == [made[1].decision_id]

@@ -13,6 +13,8 @@ IN_20_DAYS = date.today() + timedelta(days=20)  # the API's clock is the real on
 
 
 async def test_the_lifecycle_through_the_api(api: ApiHarness) -> None:
+    for tenant in ("bank1", "bank2"):
+        assert (await api.call("POST", "/v1/tenants", json={"name": tenant})).status == 200
     added = await api.call(
         "POST",
         "/v1/numbers",

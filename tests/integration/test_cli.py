@@ -50,6 +50,7 @@ def dg(tmp_path: Path) -> Run:
         return result
 
     run("init")
+    run("tenants", "add", "acme")
     return run
 
 
@@ -173,6 +174,7 @@ def test_check_text_says_when_a_denied_call_may_be_retried(dg: Run) -> None:
 
 def test_check_defaults_tenant_purpose_and_time(dg: Run) -> None:
     seeded(dg)
+    dg("tenants", "add", "default")
     result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--json", expect=None)
     data = json.loads(result.stdout)
     assert data["tenant"] == "default" and data["purpose"] == "callback"
@@ -213,6 +215,46 @@ def test_options_read_from_the_environment(dg: Run) -> None:
     assert json.loads(result.stdout)["tenant"] == "acme"
 
 
+def test_unknown_names_are_bad_input(dg: Run) -> None:
+    """Typos do not become tenants (or purposes, or channels): exit 2, the closest name."""
+    result = dg("consent", "add", CALLEE, "--tenant", "amce", "--purpose", "callback",
+                "--evidence", "e", expect=2)  # fmt: skip
+    assert result.stderr == (
+        "error: unknown tenant 'amce'; did you mean 'acme'? "
+        "create it with `dialguard tenants add`\n"
+    )
+    result = dg("check", "--caller", CALLER, "--callee", CALLEE, "--tenant", "acme",
+                "--purpose", "teleporting", expect=2)  # fmt: skip
+    assert "unknown purpose 'teleporting'" in result.stderr
+    assert [t["name"] for t in json.loads(dg("tenants", "list", "--json").stdout)] == ["acme"]
+    helped = dg("consent", "add", "--help").stdout
+    assert "callback, consultation, marketing" in " ".join(helped.split())
+
+
+def test_naive_times_are_the_operators_local_time(dg: Run) -> None:
+    """No offset: display.timezone (default: the default region's zone, Asia/Shanghai for CN);
+    check prints the instant and the callee's local time it decided on, ALLOW too."""
+    seeded(dg)
+    call = ("check", "--caller", CALLER, "--callee", CALLEE, "--tenant", "acme", "--at")
+    quiet = dg(*call, "2026-11-26T08:30:00", expect=1)
+    assert "time.quiet_hours: callee local time 08:30 (Asia/Shanghai)" in quiet.stdout
+    assert "at 2026-11-26 08:30:00+08:00; callee local time 2026-11-26 08:30 (Asia/Shanghai)" in (
+        quiet.stdout
+    )
+    allowed = dg(*call, "2026-11-26T10:30:00", expect=0)
+    assert allowed.stdout.startswith("ALLOW")
+    assert "callee local time 2026-11-26 10:30 (Asia/Shanghai)" in allowed.stdout
+    in_utc = dg(*call, "2026-11-26T00:30:00", expect=1, DIALGUARD_DISPLAY_TIMEZONE="UTC")
+    assert "at 2026-11-26 00:30:00+00:00; callee local time 2026-11-26 08:30" in in_utc.stdout
+    bad = dg(*call, "2026-11-26T10:30:00", expect=2, DIALGUARD_DISPLAY_TIMEZONE="Mars/Olympus")
+    assert bad.stderr.startswith("error: display.timezone: 'Mars/Olympus' is not an IANA")
+    impossible = dg(*call, "2026-02-30T10:00:00", expect=2)
+    assert "--at: impossible date (day is out of range for month)" in impossible.stderr
+    dg("dsr", "receive", "erase", CALLEE, "--received", "2026-11-24T09:00:00")
+    assert "received 2026-11-24 09:00:00+08:00" in dg("dsr", "list").stdout
+    assert "received 2026-11-24 01:00:00+00:00" in dg("dsr", "list", "--utc").stdout
+
+
 def test_unknown_setting_is_named(dg: Run) -> None:
     result = dg("--set", "agi.prot=1", "numbers", "list", expect=2)
     assert "agi.prot" in result.stderr
@@ -231,7 +273,10 @@ def test_dnc_blocks_and_removal_keeps_a_reason(dg: Run) -> None:
 
 def test_dnc_entry_expires(dg: Run) -> None:
     seeded(dg)
-    dg("dnc", "add", CALLEE, "--reason", "for a month", "--expires", "2026-11-01T00:00:00+08:00")
+    month = ("--reason", "for a month", "--expires", "2026-11-01T00:00:00+08:00")
+    dg("dnc", "add", CALLEE, *month, DIALGUARD_NOW="2026-10-01T00:00:00+08:00")
+    refused = dg("dnc", "add", CALLEE, *month, expect=2)  # already lapsed: it would block nothing
+    assert "expires: is already past" in refused.stderr
     check_json(dg, "--at", WEDNESDAY_10, expect=0)
     denied = check_json(dg, "--at", "2026-10-28T10:00:00+08:00", expect=1)
     assert [r["code"] for r in denied["reasons"]] == ["callee.dnc"]
@@ -252,7 +297,11 @@ def test_dnc_import_reports_bad_lines_and_is_idempotent(dg: Run, tmp_path: Path)
     assert "imported 2 new, 0 already listed, 1 bad lines" in result.stdout
     assert f"{csv_file}:3:" in result.stderr
     dg("dnc", "check", "13700137000", "--tenant", "acme", expect=1)
-    dg("dnc", "check", "13700137000", expect=0)  # tenant scope does not leak to other tenants
+    dg("tenants", "add", "globex")
+    dg("dnc", "check", "13700137000", "--tenant", "globex", expect=0)  # acme's list only
+    anywhere = dg("dnc", "check", "13700137000", expect=1)  # no scope: every list it is on
+    assert anywhere.stdout == "+8613700137000: LISTED (tenant acme)\n"
+    assert "not listed anywhere" in dg("dnc", "check", "13600136000", expect=0).stdout
 
 
 def test_dnc_import_of_csv_without_number_column_fails_whole(dg: Run, tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ def test_build_apply_and_the_gate_denies_listed_callees(tmp_path: Path) -> None:
     assert "1 added, 1 removed" in applied.stdout
 
     dg(tmp_path, "init")
+    dg(tmp_path, "tenants", "add", "acme")
     dg(tmp_path, "numbers", "add", "+12025550000", "--tenant", "acme")
 
     def reasons(callee: str) -> list[str]:

@@ -20,6 +20,7 @@ from dialguard.config import Settings, load_settings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.ops.audited import Actor
 from dialguard.ops.numbers import Filing, register_number
+from dialguard.ops.vocabulary import Vocabulary
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
@@ -68,9 +69,13 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await init_database(settings)
     opened = await Store.open(settings)
     actor = Actor("test", WEDNESDAY_10 - timedelta(days=30))
-    numbering = book_from(settings).numbering
+    book = book_from(settings)
+    numbering, vocabulary = book.numbering, Vocabulary.of(book)
+    async with opened.transaction() as tx:
+        for tenant in sorted({f.tenant for f in FILINGS}):
+            await tx.tenants.ensure(tenant)
     for filing in FILINGS:
-        await register_number(opened, actor, filing, numbering)
+        await register_number(opened, actor, filing, numbering, vocabulary=vocabulary)
     async with opened.transaction() as tx:
         for tenant, purpose in (
             ("bank1", "callback"),

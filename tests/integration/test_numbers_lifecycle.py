@@ -49,6 +49,8 @@ async def cli(
 
 
 def test_the_lifecycle_through_the_cli(cli: Cli, db_settings: Settings) -> None:
+    for tenant in ("acme", "bank1", "bank2"):
+        assert cli("tenants", "add", tenant)[0] == 0
     code, out, _ = cli(
         "numbers", "add", "10658001", "--tenant", "acme", "--type", "carrier-marketing",
         "--purpose", "marketing", "--filed-on", "2026-01-05", "--filing-ref", "MIIT-2",

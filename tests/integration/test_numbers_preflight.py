@@ -13,6 +13,7 @@ import pytest
 from dialguard.config import Settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.numbers import Filing, register_number
+from dialguard.ops.vocabulary import Vocabulary
 from dialguard.policy.book import PolicyBook
 from dialguard.preflight import warn_about_filings, warn_about_residency
 from dialguard.storage import Store
@@ -25,16 +26,24 @@ async def test_overdue_and_expiring_filings_are_warned_about(
 ) -> None:
     book = PolicyBook.load("cn", None, None)
     numbering, calendar = book.numbering, book.default_pack.calendar
+    vocabulary = Vocabulary.of(book)
     september = Actor("ops", datetime(2026, 9, 23, 9, 0, tzinfo=BEIJING))
     await register_number(
-        store, september, Filing("95555", "acme", filed_on=date(2026, 1, 5)), numbering
+        store,
+        september,
+        Filing("95555", "acme", filed_on=date(2026, 1, 5)),
+        numbering,
+        vocabulary=vocabulary,
     )
-    await register_number(store, september, Filing("95555", "acme", inbound=False), numbering)
+    await register_number(
+        store, september, Filing("95555", "acme", inbound=False), numbering, vocabulary=vocabulary
+    )
     await register_number(
         store,
         september,
         Filing("96588", "acme", filed_on=date(2026, 1, 5), expires_on=date(2026, 11, 14)),
         numbering,
+        vocabulary=vocabulary,
     )
     caplog.set_level(logging.WARNING, "dialguard.app")
     await warn_about_filings(store, calendar, datetime(2026, 10, 14, 12, 0, tzinfo=BEIJING))

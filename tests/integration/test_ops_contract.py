@@ -112,14 +112,14 @@ CASES = (
         note="industry change",
     ),
     Case(
-        ("tenants.add", "numbers.add"),
-        cli_door("numbers", "add", "010 5800 1299", "--tenant", "newco", "--filing-ref", "MIIT-7"),
+        ("numbers.add",),
+        cli_door("numbers", "add", "010 5800 1299", "--tenant", "bank", "--filing-ref", "MIIT-7"),
         api_door(
             "POST",
             "/v1/numbers",
-            {"number": "01058001299", "tenant": "newco", "filing_ref": "MIIT-7"},
+            {"number": "01058001299", "tenant": "bank", "filing_ref": "MIIT-7"},
         ),
-        note="new tenant",
+        note="new number",
     ),
     Case(
         ("numbers.add",),

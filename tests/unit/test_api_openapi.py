@@ -9,7 +9,7 @@ import pytest
 
 from dialguard.api.access import Access
 from dialguard.api.errors import ApiError
-from dialguard.api.fields import Field, Flag, Phone, count, read, text
+from dialguard.api.fields import Field, Flag, Phone, Reading, count, read, text
 from dialguard.api.openapi import document
 from dialguard.api.routes import ENDPOINTS
 
@@ -67,7 +67,7 @@ FIELDS = (
 
 
 def test_declared_fields_parse_and_default_to_none() -> None:
-    values = read(FIELDS, {"number": "138 0013 8000", "limit": "3", "flag": "true"}, "CN")
+    values = read(FIELDS, {"number": "138 0013 8000", "limit": "3", "flag": "true"}, Reading("CN"))
     assert values == {"number": "+8613800138000", "note": None, "flag": True, "limit": 3}
 
 
@@ -89,6 +89,6 @@ def test_bad_values_are_400s_naming_the_field(
     source: dict[str, Any], field: str, code: str
 ) -> None:
     with pytest.raises(ApiError) as caught:
-        read(FIELDS, source, "CN")
+        read(FIELDS, source, Reading("CN"))
     assert (caught.value.status, caught.value.field, caught.value.code) == (400, field, code)
     assert field in caught.value.message

@@ -71,7 +71,8 @@ def test_check_loads_neither_the_api_nor_migrations_nor_the_geocoder(tmp_path: P
     (tmp_path / "dialguard.toml").write_text("")
     code, _, printed = loaded_by(["init"], env)
     assert code == 0, printed
-    args = ["check", "--caller", "01058001234", "--callee", "13800138000"]
+    assert loaded_by(["tenants", "add", "acme"], env)[0] == 0
+    args = ["check", "--caller", "01058001234", "--callee", "13800138000", "--tenant", "acme"]
     code, modules, printed = loaded_by([*args, "--at", "2026-11-25T10:00:00+08:00"], env)
     assert code == 1, printed  # a deny (no registered caller ID): the check ran to its end
     assert "DENY" in printed

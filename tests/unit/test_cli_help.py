@@ -1,0 +1,30 @@
+"""Every command and every option of the CLI says what it is for in ``--help``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+
+from dialguard.cli.main import cli
+
+
+def _commands(group: click.Group, path: str = "dialguard") -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        where = f"{path} {name}"
+        yield where, command
+        if isinstance(command, click.Group):
+            yield from _commands(command, where)
+
+
+def test_every_command_and_option_has_help() -> None:
+    missing = [where for where, command in _commands(cli) if not (command.help or "").strip()]
+    missing += [
+        f"{where} {param.opts[0]}"
+        for where, command in _commands(cli)
+        for param in command.params
+        if isinstance(param, click.Option) and not (param.help or "").strip()
+    ]
+    missing += [f"dialguard {p.opts[0]}" for p in cli.params if isinstance(p, click.Option)
+                and not (p.help or "").strip()]  # fmt: skip
+    assert missing == []
