@@ -16,14 +16,21 @@ from .agi.optout import KeypadOptOut, OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
-from .audit.checkpoint import SigningKey
+from .audit.checkpoint import SigningKey, last_checkpoint_at
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
 from .config import ConfigError, Settings
+from .console import add_console
 from .esl.server import EslServer
+from .metrics import GateMetrics, Probes
 from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
-from .preflight import warn_about_cleartext, warn_about_file_modes
+from .preflight import (
+    warn_about_cleartext,
+    warn_about_file_modes,
+    warn_about_filings,
+    warn_about_residency,
+)
 from .recording.runtime import RecordingRuntime
 from .service import GateService
 from .storage.decision_log import DecisionLog
@@ -89,6 +96,8 @@ class GateApp:
         self.api: ApiServer | None = None
         self.recording: RecordingRuntime | None = None
         self.checkpoints: CheckpointTask | None = None
+        self.metrics = GateMetrics()
+        """This process's metrics, served at ``GET /metrics`` by the API."""
 
     async def start(self) -> None:
         """Open and start everything; if a step fails, close what the earlier ones opened."""
@@ -106,6 +115,8 @@ class GateApp:
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
+        if primary:
+            await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
         if primary and self.settings.recording.enabled:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
@@ -116,7 +127,11 @@ class GateApp:
                 Clock().now,
                 self.settings.numbers.default_region,
             )
-        self.decision_log = DecisionLog(self.store, region=self.settings.numbers.default_region)
+        self.decision_log = DecisionLog(
+            self.store,
+            region=self.settings.numbers.default_region,
+            on_commit=self.metrics.committed,
+        )
         self.decision_log.start()
         if primary:
             self._start_checkpoints(self.store)
@@ -129,6 +144,8 @@ class GateApp:
             self.decision_log,
             tenant_regions(self.settings),
             self.national_dnc,
+            self.settings.database.region or None,
+            metrics=self.metrics,
         )
         optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
@@ -147,8 +164,13 @@ class GateApp:
         if self.recording is not None:
             await self.recording.start()
         if primary and self.settings.api.enabled:
-            context = ApiContext.build(self.store, gate, self.settings, listeners=self.listeners)
-            self.api = ApiServer(self.settings.api, create_app(context))
+            self.metrics.watch(self._probes())
+            context = ApiContext.build(
+                self.store, gate, self.settings, listeners=self.listeners, metrics=self.metrics
+            )
+            api = create_app(context)
+            add_console(api, context)
+            self.api = ApiServer(self.settings.api, api)
             await listen("api", self.settings.api.host, self.settings.api.port, self.api.start)
         fields = {"policy_version": self.pack.policy_version, "agi_worker": self.agi_worker}
         log.info("gate ready", extra={"fields": fields})
@@ -181,6 +203,23 @@ class GateApp:
             self.national_dnc.close()
         if self.store is not None:
             await self.store.close()
+
+    def _probes(self) -> Probes:
+        """What ``GET /metrics`` reads from the parts running now."""
+        probes = Probes(now=self.clock.now)
+        if self.agi is not None:
+            probes.connections["agi"] = lambda: self.agi.calls_in_flight if self.agi else 0
+        if self.esl is not None:
+            probes.connections["esl"] = lambda: self.esl.calls_in_flight if self.esl else 0
+        if self.recording is not None:
+            worker = self.recording.worker
+            probes.recordings_pending = lambda: worker.pending
+            probes.recording_failures = lambda: worker.failures
+        if self.national_dnc is not None:
+            probes.dnc_indexes = self.national_dnc.states
+        checkpoint_file = Path(self.settings.audit.checkpoint_file)
+        probes.checkpoint_at = lambda: last_checkpoint_at(checkpoint_file)
+        return probes
 
     def _start_checkpoints(self, store: Store) -> None:
         """Sign audit checkpoints every ``audit.checkpoint_interval_s``. Without a signing key
@@ -219,6 +258,9 @@ class GateApp:
     def _warn_about_data_regions(self) -> None:
         """Packs that keep data in a region (EU) deny calls by tenants stored elsewhere
         (``data.residency``); say so once at start rather than only in each denial."""
+        warn_about_residency(
+            self.settings, self.book.data_regions(), self.settings.recording.tenant_region_map()
+        )
         configured = set(self.settings.recording.regions_map())
         for pack, region in sorted(self.book.data_regions().items()):
             if region not in configured:

@@ -33,6 +33,10 @@ class DatabaseSettings:
     """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes;
     off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see ``storage/pgtls.py``)."""
     pool_size: int = 5
+    region: str = ""
+    """Where this database (decisions, consents, audit) is hosted, e.g. ``cn``: packs that keep
+    their calls' data in a region (``[data] region``) deny calls when it is another one. Empty:
+    not declared (only the recordings' region is weighed)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,10 @@ class ApiSettings:
     only. Without them it serves plain HTTP, and ``serve`` warns if ``host`` is not loopback."""
     tls_key_file: str = ""
     """PEM private key of ``tls_cert_file`` (mode 0600)."""
+    metrics_access: str = "loopback"
+    """Who may scrape ``GET /metrics``: ``loopback`` (no token, clients on 127.0.0.0/8 or ::1
+    only), ``token`` (a bearer token of role admin, operator or auditor, from anywhere) or
+    ``off`` (404). Scrapes are not written to the audit log: metrics name no person."""
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ class Listener:
         """Whether it accepts connections now (``GET /health``)."""
         return self._server is not None and self._server.is_serving() and not self.stopping
 
+    @property
+    def active(self) -> int:
+        """Connections (calls) in flight now."""
+        return len(self._tasks)
+
     async def start(self, handler: Handler, limit: int | None = None) -> None:
         async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()

@@ -9,7 +9,7 @@ fails closed (``gate.error``) rather than being let through unchecked.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from .policy.model import DncEntry, DncScope
 
 if TYPE_CHECKING:
     from .dncindex import DncIndex
+    from .metrics import DncIndexState
 
 
 class NationalDnc:
@@ -59,6 +60,22 @@ class NationalDnc:
             if index.contains(callee)
         )
 
+    def states(self) -> list[DncIndexState]:
+        """Each registry's generation and when its file was last replaced (metrics)."""
+        from .metrics import DncIndexState  # prometheus_client: only where metrics are read
+
+        return [
+            DncIndexState(name, index.generation, _mtime(index.path))
+            for name, index in self._indexes.items()
+        ]
+
     def close(self) -> None:
         for index in self._indexes.values():
             index.close()
+
+
+def _mtime(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:  # replaced under us this instant: report it as new
+        return datetime.now(UTC)

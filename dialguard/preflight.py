@@ -1,5 +1,6 @@
 """What ``serve`` checks before it listens, and warns about rather than refuses: files holding
-personal data or secrets that others may read, and traffic that would cross a network in clear.
+personal data or secrets that others may read, traffic that would cross a network in clear,
+number filings overdue or expiring, and data stored outside a pack's region.
 
 FastAGI and the ESL outbound socket have no TLS in Asterisk or FreeSWITCH: every call's numbers
 and verdict cross the wire in clear, so they belong on loopback or a private link. The admin
@@ -12,14 +13,22 @@ import enum
 import ipaddress
 import logging
 import socket
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .config import Settings
 from .dncindex.journal import journal_path
 from .filemodes import GROUP_READABLE, PRIVATE, wider_than
+from .ops.numbers import expiring, overdue_changes
+from .policy.calendar import HolidayCalendar
 from .storage.engine import sqlite_file
+from .storage.store import Store
 
 log = logging.getLogger("dialguard.app")
+
+EXPIRY_NOTICE = timedelta(days=30)
+"""How far ahead ``serve`` warns about filings that expire."""
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -109,3 +118,61 @@ def warn_about_cleartext(settings: Settings) -> None:
             "the network in clear; set api.tls_cert_file and api.tls_key_file",
             extra={"fields": {"host": api.host, "port": api.port}},
         )
+
+
+async def warn_about_filings(store: Store, calendar: HolidayCalendar, now: datetime) -> None:
+    """Changes to filed numbers not reported to the regulator within 10 working days, and
+    filings that expire within 30 days: said at start (``numbers overdue``/``expiring``)."""
+    late = await overdue_changes(store, calendar, now)
+    for item in late:
+        change = item.change
+        log.warning(
+            "a change to a filed access number was not reported to the regulator within 10 "
+            "working days (dialguard numbers overdue; numbers report once it is)",
+            extra={
+                "fields": {
+                    "change": change.change_id,
+                    "number": change.terms.number,
+                    "tenant": change.terms.tenant,
+                    "deadline": item.deadline.isoformat(),
+                    "reported_on": item.reported_on.isoformat() if item.reported_on else None,
+                }
+            },
+        )
+    for reg in await expiring(store, now, EXPIRY_NOTICE):
+        log.warning(
+            "an access number's filing expires soon or has expired: calls presenting it are "
+            "denied (callerid.filing_expired) once it has; renew it (dialguard numbers add)",
+            extra={
+                "fields": {
+                    "number": reg.number,
+                    "tenant": reg.tenant,
+                    "expires_on": str(reg.expires_on),
+                }
+            },
+        )
+
+
+def warn_about_residency(
+    settings: Settings, data_regions: Mapping[str, str], tenant_regions: Mapping[str, str]
+) -> None:
+    """Packs that keep their calls' data in a region (CN: ``cn``, EU: ``eu``) deny calls of
+    tenants whose recordings, or of a gate whose decisions, are stored elsewhere
+    (``data.residency``): one warning per tenant mapped away from a pack's region, and one
+    when ``database.region`` is declared and differs from a pack's."""
+    database = settings.database.region
+    away = sorted(pack for pack, region in data_regions.items() if database and region != database)
+    if away:
+        log.warning(
+            "the decision database is declared in another region than rule packs require: "
+            "every call under them is denied (data.residency); deploy a gate per region",
+            extra={"fields": {"packs": ",".join(away), "database.region": database}},
+        )
+    for tenant, stored in sorted(tenant_regions.items()):
+        packs = sorted(pack for pack, region in data_regions.items() if region != stored)
+        if packs:
+            log.warning(
+                "a tenant's recordings are stored outside the region rule packs require: its "
+                "calls under them are denied (data.residency)",
+                extra={"fields": {"tenant": tenant, "region": stored, "packs": ",".join(packs)}},
+            )

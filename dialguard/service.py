@@ -19,12 +19,13 @@ from .numbers import time_zones, try_normalize
 from .policy.book import PolicyBook
 from .policy.emergency import is_emergency
 from .policy.engine import evaluate
-from .policy.model import CallAttempt, Decision, Facts, Reason, Verdict
+from .policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .policy.pack import RulePack
 from .storage.facts import fact_reader
 
 if TYPE_CHECKING:
     # Types only: `dialguard check` (a dry run) loads neither the decision log nor the indexes.
+    from .metrics import GateMetrics
     from .national_dnc import NationalDnc
     from .storage.decision_log import DecisionLog
     from .storage.store import Store
@@ -45,6 +46,9 @@ class GateService:
         decision_log: DecisionLog | None = None,
         tenant_region: Callable[[str], str] | None = None,
         national_dnc: NationalDnc | None = None,
+        decision_region: str | None = None,
+        *,
+        metrics: GateMetrics | None = None,
     ) -> None:
         self.store = store
         self.book = book
@@ -57,15 +61,31 @@ class GateService:
         self.tenant_region = tenant_region
         """Where a tenant's recordings are stored, for packs that require a data region."""
         self.national_dnc = national_dnc
+        self.decision_region = decision_region
+        """Where decisions are stored (``database.region``); None: not declared."""
+        self.numbering = book.numbering
+        self.metrics = metrics
+        """Counts each stored decision and each of the gate's own denials (``GET /metrics``)."""
         self._facts = fact_reader(store)
 
     def close(self) -> None:
         """Close the fact reader's connection; the store, book and log belong to the caller."""
         self._facts.close()
 
+    def caller_of(self, attempt: CallAttempt) -> str | None:
+        """The caller's canonical form: E.164, or an access code of a pack's class (95555 →
+        +8695555) however the PBX presented it."""
+        return self.numbering.try_canonical(attempt.caller, self.default_region)
+
+    def callee_of(self, attempt: CallAttempt) -> str | None:
+        """The callee's E.164 form; inbound, the dialled number may be one of our access codes."""
+        if attempt.direction is Direction.INBOUND:
+            return self.numbering.try_canonical(attempt.callee, self.default_region)
+        return try_normalize(attempt.callee, self.default_region)
+
     async def facts_for(self, attempt: CallAttempt, now: datetime) -> Facts:
-        caller = try_normalize(attempt.caller, self.default_region)
-        callee = try_normalize(attempt.callee, self.default_region)
+        caller = self.caller_of(attempt)
+        callee = self.callee_of(attempt)
         if is_emergency(attempt.callee, self.pack):
             return Facts(caller=caller, callee=callee)
         facts = await self._facts.lookup(attempt, caller, callee, now, self.book.longest_window)
@@ -77,6 +97,7 @@ class GateService:
             dnc=facts.dnc + national,
             callee_time_zones=zones,
             tenant_data_region=region,
+            decision_data_region=self.decision_region,
         )
 
     def pack_for(self, facts: Facts, now: datetime) -> RulePack:
@@ -104,12 +125,16 @@ class GateService:
             policy_version=self.pack.policy_version,
             decided_at=now,
             attempt=attempt,
-            caller=try_normalize(attempt.caller, self.default_region),
-            callee=try_normalize(attempt.callee, self.default_region),
+            caller=self.caller_of(attempt),
+            callee=self.callee_of(attempt),
             retention_class=retention_class,
             retain_until=retain_until,
         )
+        if self.metrics is not None:
+            self.metrics.failed(reason)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
 
     async def decide(self, attempt: CallAttempt) -> Decision:
         """Decide a live call; returns only once the decision is durably stored."""
@@ -117,4 +142,6 @@ class GateService:
             raise RuntimeError("GateService.decide needs a running DecisionLog")
         decision = await self.dry_run(attempt)
         await self.decision_log.append(decision)
+        if self.metrics is not None:
+            self.metrics.decided(decision)
         return decision

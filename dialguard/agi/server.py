@@ -51,6 +51,11 @@ class AgiServer:
     def serving(self) -> bool:
         return self._listener.serving
 
+    @property
+    def calls_in_flight(self) -> int:
+        """Calls in flight on this listener (metrics)."""
+        return self._listener.active
+
     async def start(self) -> None:
         limit = max(self._settings.max_header_bytes, _MIN_LINE_LIMIT)
         await self._listener.start(self._serve, limit=limit)

@@ -30,6 +30,7 @@ from .context import ApiContext
 from .endpoint import Call, Endpoint, actor_of
 from .errors import ApiError, from_http
 from .fields import json_object, query, read
+from .metrics import add_metrics_route
 from .openapi import OPENAPI, document
 from .routes import ENDPOINTS
 
@@ -46,6 +47,7 @@ def create_app(context: ApiContext) -> web.Application:
     app.router.add_routes(
         [web.route(e.method, e.path, _wrap(e, context), name=e.operation_id) for e in ENDPOINTS]
     )
+    add_metrics_route(app, context)
     return app
 
 

@@ -21,7 +21,7 @@ async def audit_tail(call: Call) -> web.Response:
     entry written before masking covered every spelling."""
     async with call.context.store.transaction(readonly=True) as tx:
         entries = await tx.audit.tail(call.params["limit"] or 20)
-        ours = {r.number for r in await tx.numbers.list()}
+        ours = {r.number for r in await tx.numbers.list(include_ended=True)}
     region = call.context.region
     return respond(
         [

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..campaigns.screening import PhraseScreen
 from ..clock import Clock
 from ..config import Settings
+from ..metrics import GateMetrics
 from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
@@ -33,6 +34,8 @@ class ApiContext:
     optout_by_number: KeyedLimiter
     phrases: PhraseScreen
     """Compiled banned-phrase sets per tenant industry (``POST /v1/text/check``)."""
+    metrics: GateMetrics | None = None
+    """The running gate's metrics (``GET /metrics``); None: the route answers 404."""
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while an audit verification runs: one at a time (each takes a CPU)."""
     listeners: Callable[[], Mapping[str, bool | None]] = _no_listeners
@@ -47,6 +50,8 @@ class ApiContext:
         settings: Settings,
         monotonic: Callable[[], float] = time.monotonic,
         listeners: Callable[[], Mapping[str, bool | None]] | None = None,
+        *,
+        metrics: GateMetrics | None = None,
     ) -> ApiContext:
         """``monotonic`` drives the rate limits' refill (tests step it by hand)."""
         api = settings.api
@@ -54,6 +59,7 @@ class ApiContext:
             store=store,
             gate=gate,
             settings=settings,
+            metrics=metrics,
             optout_by_client=KeyedLimiter(
                 api.optout_client_burst, api.optout_client_per_hour, now=monotonic
             ),

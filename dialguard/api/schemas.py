@@ -97,10 +97,34 @@ REGISTERED_NUMBER = record(
         "filing_ref": nullable(STRING),
         "filed_on": nullable({"type": "string", "format": "date"}),
         "active": BOOL,
+        "number_class": nullable(STRING),
+        "effective_from": nullable(INSTANT),
+        "expires_on": nullable({"type": "string", "format": "date"}),
     }
 )
 
 NUMBER_RESULT = record({"outcome": OUTCOME, "number": ref("RegisteredNumber")})
+
+NUMBER_ENDED = record({"ended": ref("RegisteredNumber")})
+
+FILING_CHANGE = record(
+    {
+        "change_id": INT,
+        "change": {"type": "string", "enum": ["filed", "changed", "ended"]},
+        "terms": ref("RegisteredNumber"),
+        "recorded_at": INSTANT,
+        "recorded_by": nullable(STRING),
+    }
+)
+
+OVERDUE_CHANGE = record(
+    {
+        "change": ref("FilingChange"),
+        "changed_on": {"type": "string", "format": "date"},
+        "deadline": {"type": "string", "format": "date"},
+        "reported_on": nullable({"type": "string", "format": "date"}),
+    }
+)
 
 DNC_ENTRY = record(
     {
@@ -297,6 +321,9 @@ COMPONENTS: Mapping[str, Schema] = {
     "TenantResult": TENANT_RESULT,
     "RegisteredNumber": REGISTERED_NUMBER,
     "NumberResult": NUMBER_RESULT,
+    "NumberEnded": NUMBER_ENDED,
+    "FilingChange": FILING_CHANGE,
+    "OverdueChange": OVERDUE_CHANGE,
     "DncEntry": DNC_ENTRY,
     "DncResult": DNC_RESULT,
     "DncCheck": DNC_CHECK,

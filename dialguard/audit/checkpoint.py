@@ -128,6 +128,10 @@ class SigningKey:
         signature = base64.b64encode(self._private.sign(text)).decode()
         return Checkpoint(tree_size, root.hex(), timestamp, self.key_id, signature)
 
+    def sign_bytes(self, message: bytes) -> bytes:
+        """A raw Ed25519 signature (detached report signatures, :mod:`dialguard.reports`)."""
+        return self._private.sign(message)
+
     def sign_tree(self, tree: MerkleAccumulator, timestamp: datetime, last_hash: str) -> Checkpoint:
         """Sign ``tree``'s root; the checkpoint also carries the tree's peaks and ``last_hash``
         (the chain hash of its last entry), the state a writer resumes from."""
@@ -266,3 +270,13 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointFileError(f"{path}:{number}: not a checkpoint ({exc})") from None
     return found
+
+
+def last_checkpoint_at(path: Path) -> datetime | None:
+    """When the last checkpoint in ``path`` was signed; None when there is none or it cannot be
+    read (metrics: an absent age is alerted on like a stale one)."""
+    try:
+        last = read_last_checkpoint(path) if path.exists() else None
+    except CheckpointFileError:
+        return None
+    return None if last is None else last.timestamp

@@ -61,6 +61,7 @@ def command(
                 cli.settings.numbers.default_region,
                 tenant_region=cli.settings.recording.region_for,
                 national_dnc=national,
+                decision_region=cli.settings.database.region or None,
             )
             try:
                 decision = await gate.dry_run(attempt, at)

@@ -52,6 +52,7 @@ COMMANDS: dict[str, Entry] = {
     "numbers": Entry("numbers", "group", "Access numbers filed with the regulator (码号)."),
     "policy": Entry("policy", "group", "Rule packs: which apply to a call, and why."),
     "recordings": Entry("recordings", "group", "Call recordings in the encrypted vault."),
+    "report": Entry("report", "group", "Signed compliance reports for a regulator."),
     "retention": Entry("retention", "group", "Recording retention."),
     "scripts": Entry("scripts", "group", "Campaign scripts and their banned-phrase check."),
     "serve": Entry("serve", "command", "Run the gate until SIGTERM or SIGINT."),
@@ -252,7 +253,6 @@ def cli(
     ctx: click.Context, config: Path | None, assignments: tuple[str, ...], actor: str | None
 ) -> None:
     """dialguard: compliance gate for Asterisk and FreeSWITCH call centres."""
-    ctx.obj = CliState(config, assignments, actor, option_variables=option_variables)
 
 
 def main() -> None:

@@ -101,6 +101,11 @@ class EslServer:
     def serving(self) -> bool:
         return self._listener.serving
 
+    @property
+    def calls_in_flight(self) -> int:
+        """Calls in flight on this listener (metrics)."""
+        return self._listener.active
+
     async def start(self) -> None:
         if (
             self._sink is not None

@@ -32,6 +32,7 @@ from typing import Any
 from ..numbers import place_of, region_of
 from .calendar import HolidayCalendar
 from .layers import Tracked
+from .numbering import Numbering
 from .pack import (
     PackError,
     RetentionClass,
@@ -280,6 +281,12 @@ class PolicyBook:
         return {
             pack.name: pack.data_region for pack in self.every_pack if pack.data_region is not None
         }
+
+    @cached_property
+    def numbering(self) -> Numbering:
+        """The access-code classes of every jurisdiction that defines them (``[numbering]``)."""
+        plans = {p.numbering.region: p.numbering for p in self.every_pack if p.numbering}
+        return Numbering(plans.values())
 
     def _region_of(self, jurisdiction: str) -> str | None:
         return next((c for c, name in self._countries.items() if name == jurisdiction), None)

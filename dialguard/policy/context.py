@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from .filings import InForce, Standing, in_force
 from .model import CallAttempt, ConsentRecord, Facts, Reason, RegisteredNumber
 from .pack import RulePack
 
@@ -19,11 +20,13 @@ class RuleContext:
     pack: RulePack
 
     def own_registration(self) -> RegisteredNumber | None:
-        """The caller's active registry row for the calling tenant, if any."""
-        for reg in self.facts.caller_registrations:
-            if reg.active and reg.tenant == self.attempt.tenant:
-                return reg
-        return None
+        """The calling tenant's filing of the caller in force at ``now`` (active, effective,
+        not expired), if any."""
+        found = self.caller_standing()
+        return found.version if found.standing is Standing.IN_FORCE else None
+
+    def caller_standing(self) -> InForce:
+        return in_force(self.facts.caller_registrations, self.attempt.tenant, self.now)
 
     def callee_zones(self) -> tuple[str, ...]:
         return self.facts.callee_time_zones or self.pack.default_time_zones

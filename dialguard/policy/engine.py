@@ -18,7 +18,7 @@ from .emergency import is_emergency
 from .model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from .next_allowed import next_allowed_at
 from .pack import RulePack
-from .rules import OUTBOUND_RULES, InboundCallerId
+from .rules import OUTBOUND_RULES, InboundCallerId, InboundEnabled
 
 
 def evaluate(
@@ -53,12 +53,13 @@ def evaluate(
 
 
 def _inbound(ctx: RuleContext, decision_id: str) -> Decision:
-    flags = InboundCallerId().evaluate(ctx)
+    flags = InboundCallerId().evaluate(ctx) + InboundEnabled().evaluate(ctx)
     codes = {flag.code for flag in flags}
     refused = (
         ("callerid.spoofed" in codes and ctx.pack.refuse_spoofed_inbound)
         or ("callerid.invalid" in codes and ctx.pack.refuse_invalid_inbound)
         or ("callerid.verification_failed" in codes and ctx.pack.unverified_inbound == "refuse")
+        or "callee.inbound_disabled" in codes
     )
     return _decision(ctx, decision_id, Verdict.DENY if refused else Verdict.ALLOW, flags)
 

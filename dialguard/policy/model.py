@@ -80,6 +80,13 @@ class RegisteredNumber:
     filing_ref: str | None
     filed_on: date | None
     active: bool
+    number_class: str | None = None
+    """The access-code class the number was recognised as (``service-national``, ``sms-port``…);
+    None for an ordinary number."""
+    effective_from: datetime | None = None
+    """When these terms take effect; None: in force since the registration began."""
+    expires_on: date | None = None
+    """The last day (Beijing time) the filing is valid; None: no expiry filed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +145,10 @@ class Facts:
     """Whether the attempt's campaign has an approved script; None when it names no campaign."""
     tenant_data_region: str | None = None
     """Where the tenant's recordings are stored (``recording.tenant_regions``); None: unknown."""
+    decision_data_region: str | None = None
+    """Where decisions and other personal data are stored (``database.region``); None: unknown."""
+    callee_registrations: tuple[RegisteredNumber, ...] = ()
+    """Inbound calls: every version of the dialled number's filings (it is one of ours)."""
 
 
 @dataclass(frozen=True, slots=True)

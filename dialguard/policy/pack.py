@@ -26,6 +26,7 @@ from typing import Any
 from .calendar import HolidayCalendar, load_calendar_file, shipped_cn_calendar
 from .layers import Tracked, flatten
 from .model import NumberType
+from .numbering import NumberingError, NumberingPlan, parse_plan
 
 POLICY_VERSION_MAX = 64
 """Width of ``decisions.policy_version``."""
@@ -104,6 +105,8 @@ class RulePack:
     export_roles: frozenset[str] = frozenset()
     """When non-empty, only these roles may export personal data (healthcare: ``dsr``)."""
     phrase_packs: tuple[str, ...] = ()
+    numbering: NumberingPlan | None = None
+    """The jurisdiction's access-code classes (``[numbering]``): China's 95xxx, 100xx, 106…"""
     """Banned-phrase packs (:mod:`dialguard.phrases`) for scripts and texts under this pack."""
     layers: tuple[str, ...] = ()
     """Layers used: ``name-version``: ``cn-2026.1``, ``us-2026.1/FL``, ``cn-finance-2026.1``."""
@@ -264,6 +267,16 @@ def _zones(reader: _Reader) -> tuple[str, ...]:
     return zones
 
 
+def _numbering(reader: _Reader) -> NumberingPlan | None:
+    table = reader.opt("numbering", Mapping, None)
+    if table is None:
+        return None
+    try:
+        return parse_plan(table, reader.origin)
+    except NumberingError as exc:
+        raise PackError(str(exc)) from None
+
+
 def build_pack(
     merged: Tracked,
     origin: str,
@@ -314,6 +327,7 @@ def build_pack(
         sensitive_data=reader.opt("data.sensitive", bool, False),
         export_roles=reader.strings("data.export_roles"),
         phrase_packs=tuple(sorted(reader.strings("phrases.packs"))),
+        numbering=_numbering(reader),
         layers=layers,
         parameters=parameters,
         sources={k: v for k, v in merged.sources.items() if k in parameters},

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .context import Rule, RuleContext, holds, valid_consent
+from .filings import FILING_ZONE, Standing, in_force
 from .model import VERSTAT_FAILED, Presentation, Reason
 from .safeguards import ContactRestriction, DataResidency, ScriptApproved, SmsConfirmation
 
@@ -39,17 +40,40 @@ class CallerIdValid:
 
 
 class CallerIdRegistered:
-    """The presented number must be filed for the calling tenant and active."""
+    """The presented number must be filed for the calling tenant, and that filing active, in
+    effect and unexpired at the call's instant; a number another tenant holds is named so."""
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
-        if ctx.facts.caller is None or ctx.own_registration() is not None:
+        if ctx.facts.caller is None:
             return ()
-        others = any(r.tenant != ctx.attempt.tenant for r in ctx.facts.caller_registrations)
-        detail = "registered to another tenant" if others else "not in the number registry"
+        found = ctx.caller_standing()
+        tenant = ctx.attempt.tenant
+        if found.standing is Standing.IN_FORCE:
+            return ()
+        if found.standing is Standing.NOT_YET_EFFECTIVE and found.version is not None:
+            since = found.version.effective_from
+            when = f"{since.astimezone(FILING_ZONE):%Y-%m-%d %H:%M} Beijing time" if since else "?"
+            return (Reason("callerid.not_yet_effective", f"caller ID filing takes effect {when}"),)
+        if found.standing is Standing.EXPIRED and found.version is not None:
+            return (
+                Reason(
+                    "callerid.filing_expired",
+                    f"caller ID filing expired at the end of {found.version.expires_on} "
+                    "(Beijing time); renew it",
+                ),
+            )
+        holders = sorted({r.tenant for r in ctx.facts.caller_registrations if r.tenant != tenant})
+        if found.standing is Standing.NONE and holders:
+            return (
+                Reason(
+                    "callerid.other_tenant",
+                    f"caller ID is registered to another tenant, not to {tenant!r}",
+                ),
+            )
         return (
             Reason(
                 "callerid.unregistered",
-                f"caller ID is {detail} (tenant {ctx.attempt.tenant!r})",
+                f"caller ID is not in the number registry (tenant {tenant!r})",
             ),
         )
 
@@ -301,6 +325,23 @@ class InboundCallerId:
                     "callerid.verification_failed",
                     f"the caller ID failed STIR/SHAKEN verification (verstat {VERSTAT_FAILED})",
                 ),
+            )
+        return ()
+
+
+class InboundEnabled:
+    """Inbound: the dialled number, when it is one of ours, must be filed for inbound calls at
+    the call's instant (the calling tenant's filing, else whoever holds it)."""
+
+    def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
+        versions = ctx.facts.callee_registrations
+        found = in_force(versions, ctx.attempt.tenant, ctx.now)
+        if found.standing is Standing.NONE and versions:
+            found = in_force(versions, versions[0].tenant, ctx.now)
+        reg = found.version
+        if found.standing is Standing.IN_FORCE and reg is not None and not reg.inbound_enabled:
+            return (
+                Reason("callee.inbound_disabled", "the dialled number is not filed for inbound"),
             )
         return ()
 

@@ -73,18 +73,28 @@ class SmsConfirmation:
 
 
 class DataResidency:
-    """EU: recordings and decisions of calls under the pack must be stored in its region; a
-    tenant whose data goes elsewhere (``recording.tenant_regions``) may not place the call."""
+    """Packs that keep data in a region (CN: ``cn``, EU: ``eu``): recordings and decisions of
+    calls under the pack must be stored there; a tenant whose recordings go elsewhere
+    (``recording.tenant_regions``), or a gate whose decision database is elsewhere
+    (``database.region``), may not place the call. Regions are facts passed in."""
 
     def evaluate(self, ctx: RuleContext) -> tuple[Reason, ...]:
         wanted = ctx.pack.data_region
-        actual = ctx.facts.tenant_data_region
-        if wanted is None or actual is None or actual == wanted:
+        if wanted is None:
+            return ()
+        stored = (
+            ("recordings", ctx.facts.tenant_data_region),
+            ("decisions", ctx.facts.decision_data_region),
+        )
+        elsewhere = [
+            f"{what} in {region!r}" for what, region in stored if region not in (None, wanted)
+        ]
+        if not elsewhere:
             return ()
         return (
             Reason(
                 "data.residency",
                 f"calls under policy {ctx.pack.policy_version} keep their data in region "
-                f"{wanted!r}; tenant {ctx.attempt.tenant!r} stores in {actual!r}",
+                f"{wanted!r}; tenant {ctx.attempt.tenant!r} stores {' and '.join(elsewhere)}",
             ),
         )

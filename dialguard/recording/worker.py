@@ -60,6 +60,10 @@ class RecordingWorker:
         self._manager: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._failing: set[str] = set()
+        self.pending = 0
+        """Recordings the last spool sweep left waiting (not settled yet, or failed)."""
+        self.failures = 0
+        """Spooled recordings whose ingest failed, since start."""
 
     async def start(self) -> None:
         s = self._settings
@@ -137,6 +141,8 @@ class RecordingWorker:
             timedelta(seconds=s.spool_min_age_s),
             timedelta(seconds=s.spool_orphan_age_s),
         )
+        self.pending = len(report.waiting)
+        self.failures += len(report.failed)
         for name, error in report.failed:
             log.error("recording %s not ingested: %s", name, error)
 

@@ -14,7 +14,8 @@ entry carries the digest of the row as inserted (:mod:`dialguard.audit.evidence`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -73,8 +74,16 @@ def _masked_text(text: str | None, region: str) -> str | None:
 
 
 class DecisionLog:
-    def __init__(self, store: Store, *, max_batch: int = 500, region: str = "CN") -> None:
-        """``region``: where national numbers typed in free text are read (audit masking)."""
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_batch: int = 500,
+        region: str = "CN",
+        on_commit: Callable[[int, float, bool], None] | None = None,
+    ) -> None:
+        """``region``: where national numbers typed in free text are read (audit masking).
+        ``on_commit(size, seconds, ok)`` is told of every group commit (metrics)."""
         self._store = store
         self._max_batch = max_batch
         self._entry = partial(audit_entry, region=region)
@@ -82,6 +91,7 @@ class DecisionLog:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._commits = 0
+        self._on_commit = on_commit
         self._direct: SqliteDecisionWriter | None = None
         """Opened by :meth:`start`, closed by :meth:`stop`."""
 
@@ -136,6 +146,7 @@ class DecisionLog:
                 return
 
     async def _write(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             decisions = [decision for decision, _ in batch]
             if self._direct is not None:  # SQLite: the whole transaction in one thread hop
@@ -149,11 +160,17 @@ class DecisionLog:
                 done.cancel()
             raise
         except Exception as exc:  # every waiter of the batch gets it; the writer carries on
+            self._told(len(batch), started, ok=False)
             for _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
             return
         self._commits += 1
+        self._told(len(batch), started, ok=True)
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+
+    def _told(self, size: int, started: float, *, ok: bool) -> None:
+        if self._on_commit is not None:
+            self._on_commit(size, time.perf_counter() - started, ok)

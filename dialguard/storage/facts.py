@@ -28,6 +28,7 @@ from ..policy.model import (
     CallAttempt,
     ConsentRecord,
     ContactFlags,
+    Direction,
     DncEntry,
     Facts,
     RegisteredNumber,
@@ -89,6 +90,8 @@ async def gather_facts(
 ) -> Facts:
     """:func:`lookup_facts` on any :class:`FactReads`."""
     registrations = await reads.registrations(caller_e164) if caller_e164 is not None else ()
+    inbound = attempt.direction is Direction.INBOUND
+    dialled = await reads.registrations(callee_e164) if inbound and callee_e164 else ()
     industry = await reads.industry(attempt.tenant)
     script_approved = (
         await reads.script_approved(attempt.tenant, attempt.campaign) if attempt.campaign else None
@@ -98,6 +101,7 @@ async def gather_facts(
             caller=caller_e164,
             callee=None,
             caller_registrations=registrations,
+            callee_registrations=dialled,
             tenant_industry=industry,
             campaign_script_approved=script_approved,
         )
@@ -105,6 +109,7 @@ async def gather_facts(
         caller=caller_e164,
         callee=callee_e164,
         caller_registrations=registrations,
+        callee_registrations=dialled,
         tenant_industry=industry,
         dnc=await reads.dnc(callee_e164, attempt.tenant, attempt.campaign, now),
         consents=await reads.consents(callee_e164, attempt.tenant),
@@ -121,7 +126,7 @@ class TransactionReads:
         self._tx = tx
 
     async def registrations(self, number: str) -> tuple[RegisteredNumber, ...]:
-        return await self._tx.numbers.get(number)
+        return await self._tx.numbers.versions(number)
 
     async def industry(self, tenant: str) -> str:
         found = await self._tx.tenants.get(tenant)

@@ -27,7 +27,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     false,
     func,
 )
@@ -123,8 +122,47 @@ registered_numbers = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("number", "tenant"),
+    Column("number_class", String(32)),
+    Column("effective_from", UTCDateTime()),
+    Column("expires_on", Date),
+    Column("ended_at", UTCDateTime()),
 )
+"""One row per registration (a number held by a tenant from its filing until it is ended), with
+the terms of its latest version; the versions themselves are in ``number_filings``."""
+
+NUMBER_HELD_INDEX = Index(
+    "uq_registered_numbers_held",
+    registered_numbers.c.number,
+    unique=True,
+    sqlite_where=registered_numbers.c.ended_at.is_(None),
+    postgresql_where=registered_numbers.c.ended_at.is_(None),
+)
+"""Exclusivity: a number is held by at most one registration that has not ended, so two
+concurrent registrations for different tenants cannot both be stored."""
+
+number_filings = Table(
+    "number_filings",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("registration_id", Id, ForeignKey("registered_numbers.id"), nullable=False),
+    Column("number", E164, nullable=False, index=True),
+    _tenant_fk(nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("effective_from", UTCDateTime()),
+    Column("expires_on", Date),
+    Column("purposes", JSON, nullable=False),
+    Column("inbound_enabled", Boolean, nullable=False),
+    Column("outbound_enabled", Boolean, nullable=False),
+    Column("number_type", String(32), nullable=False),
+    Column("number_class", String(32)),
+    Column("filing_ref", Text),
+    Column("filed_on", Date),
+    Column("active", Boolean, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", Text),
+)
+"""Every version of every registration's filing (``filed``, ``changed``, ``ended``), with its
+own effective instant and the day it was reported to the regulator (``filed_on``)."""
 
 dnc_entries = Table(
     "dnc_entries",
@@ -213,6 +251,19 @@ decisions = Table(
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),
+    # The console's and the quarterly report's counts per tenant and time range: covering, so
+    # the overview reads the index alone (SQLite), never the rows.
+    Index(
+        "ix_decisions_tenant_decided_at_console",
+        "tenant",
+        "decided_at",
+        "verdict",
+        "first_reason",
+        "restricted",
+        "latency_ms",
+        "campaign",
+        "caller_e164",
+    ),
 )
 
 frequency_resets = Table(
@@ -238,6 +289,8 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # A decision's (or any subject's) entries, for the console's decision page.
+    Index(None, "subject"),
 )
 
 # Tables other packages own in this same database register themselves on ``metadata``; importing

@@ -29,12 +29,14 @@ from ..tokens.repository import TokenRepository
 from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
+from .console import ConsoleQueries
 from .decisions import DecisionRepository
 from .dnc import DncRepository
 from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
 from .errors import StorageError
 from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
+from .quarterly import QuarterlyQueries
 from .registry import NumberRepository, TenantRepository
 
 
@@ -62,6 +64,10 @@ class Transaction:
         self.dsr = DsrRepository(conn)
         self.subject_data = SubjectDataRepository(conn, changes)
         self.scripts = ScriptRepository(conn)
+        self.console = ConsoleQueries(conn)
+        """Range counts and keyset pages of decisions (console, quarterly report)."""
+        self.quarterly = QuarterlyQueries(conn)
+        """What the quarterly self-assessment counts."""
 
     @property
     def subject_key(self) -> SubjectKey:

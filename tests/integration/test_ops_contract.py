@@ -79,6 +79,7 @@ stored); every other entry says what was there before and what is there after.""
 
 VOUCHES = {
     "numbers.add": {"registered_numbers"},
+    "numbers.end": {"registered_numbers"},
     "dnc.add": {"dnc_entries"},
     "dnc.remove": {"dnc_entries"},
     "dnc.optout": {"dnc_entries"},
@@ -146,6 +147,31 @@ CASES = (
             },
         ),
         note="filing update",
+    ),
+    Case(
+        ("numbers.add",),
+        cli_door("numbers", "add", "95555", "--tenant", "acme", "--expires-on", "2027-06-30"),
+        api_door(
+            "POST", "/v1/numbers", {"number": "95555", "tenant": "acme", "expires_on": "2027-06-30"}
+        ),
+        note="access code",
+    ),
+    Case(
+        ("numbers.end", "numbers.add"),
+        both(
+            cli_door("numbers", "end", OURS, "--tenant", "acme"),
+            cli_door("numbers", "add", OURS, "--tenant", "bank"),
+        ),
+        both(
+            api_door("POST", "/v1/numbers/end", {"number": OURS, "tenant": "acme"}),
+            api_door("POST", "/v1/numbers", {"number": OURS, "tenant": "bank"}),
+        ),
+        note="transfer",
+    ),
+    Case(
+        ("numbers.report",),
+        cli_door("numbers", "report", "1", "--filed-on", "2026-01-05"),
+        api_door("POST", "/v1/numbers/report", {"change": 1, "filed_on": "2026-01-05"}),
     ),
     Case(
         ("dnc.add",),

@@ -48,9 +48,9 @@ async def test_facts_of_an_attempt(store: Store, make_decision: Callable[..., De
         date(2024, 1, 1),
         True,
     )
-    theirs = RegisteredNumber(
+    later = RegisteredNumber(
         CALLER,
-        "globex",
+        "acme",
         frozenset({"marketing"}),
         False,
         True,
@@ -58,10 +58,12 @@ async def test_facts_of_an_attempt(store: Store, make_decision: Callable[..., De
         None,
         None,
         True,
+        effective_from=NOW + timedelta(days=1),
+        expires_on=date(2027, 1, 1),
     )
     async with store.transaction() as tx:
         await tx.numbers.add(ours)
-        await tx.numbers.add(theirs)
+        await tx.numbers.add(later)
         await tx.dnc.add(dnc(DncScope.CAMPAIGN, "acme", "spring"))
         await tx.dnc.add(dnc(DncScope.TENANT, "globex"))
         consent = await tx.consents.add(
@@ -80,7 +82,7 @@ async def test_facts_of_an_attempt(store: Store, make_decision: Callable[..., De
     assert facts == Facts(
         caller=CALLER,
         callee=CALLEE,
-        caller_registrations=(ours, theirs),
+        caller_registrations=(ours, later),  # every version: the policy picks
         dnc=(dnc(DncScope.CAMPAIGN, "acme", "spring"),),
         consents=(consent,),
         recent_attempts=(NOW - timedelta(hours=2),),

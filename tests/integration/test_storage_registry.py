@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from dialguard.config import Settings
 from dialguard.numbers import normalize
 from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.storage import Outcome, Store, UnknownTenant
+from dialguard.storage.migrate import init_database
+from dialguard.storage.registry import NumberHeld
 
 NUMBER = "+862161234567"
 
@@ -68,18 +72,99 @@ async def test_re_adding_updates_and_says_so(store: Store) -> None:
         assert await tx.numbers.get(NUMBER) == (changed,)
 
 
-async def test_get_returns_every_tenants_registration(store: Store) -> None:
+async def test_a_number_held_by_one_tenant_is_refused_to_another(store: Store) -> None:
     theirs = registration(tenant="globex", number_type=NumberType.CARRIER_MARKETING)
     async with store.transaction() as tx:
         await tx.numbers.add(registration())
-        await tx.numbers.add(theirs)
+        with pytest.raises(NumberHeld, match="registered to tenant 'acme'"):
+            await tx.numbers.add(theirs)
         await tx.numbers.add(registration(number="+862161234568"))
     async with store.transaction(readonly=True) as tx:
-        found = await tx.numbers.get(NUMBER)
-        assert [r.tenant for r in found] == ["acme", "globex"]
-        assert found[1] == theirs
+        assert await tx.numbers.get(NUMBER) == (registration(),)
+        assert await tx.numbers.holder(NUMBER) == "acme"
         assert len(await tx.numbers.list("acme")) == 2
         assert await tx.numbers.get("+862161234569") == ()
+
+
+async def test_transfer_is_end_then_add_and_history_keeps_both(store: Store) -> None:
+    theirs = registration(tenant="globex", number_type=NumberType.CARRIER_MARKETING)
+    async with store.transaction() as tx:
+        await tx.numbers.add(registration())
+        assert await tx.numbers.end(NUMBER, "globex") is None
+        assert await tx.numbers.end(NUMBER, "acme", by="ops") == registration()
+        assert await tx.numbers.add(theirs) is Outcome.CREATED
+        # and back again: a tenant may hold a number it held before
+        assert await tx.numbers.end(NUMBER, "globex") is not None
+        assert await tx.numbers.add(registration()) is Outcome.CREATED
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.numbers.holder(NUMBER) == "acme"
+        history = await tx.numbers.history(NUMBER)
+        assert [(c.terms.tenant, c.change.value) for c in history] == [
+            ("acme", "filed"),
+            ("acme", "ended"),
+            ("globex", "filed"),
+            ("globex", "ended"),
+            ("acme", "filed"),
+        ]
+        assert history[1].recorded_by == "ops"
+        assert len(await tx.numbers.list(include_ended=True)) == 3
+        assert [v.tenant for v in await tx.numbers.versions(NUMBER)] == ["acme"]
+
+
+async def test_versions_carry_their_own_effective_instants(store: Store) -> None:
+    first = registration(effective_from=datetime(2026, 1, 1, tzinfo=UTC))
+    later = registration(
+        outbound_enabled=False,
+        effective_from=datetime(2026, 12, 1, tzinfo=UTC),
+        expires_on=date(2027, 12, 31),
+        filed_on=None,
+    )
+    async with store.transaction() as tx:
+        await tx.numbers.add(first)
+        assert await tx.numbers.add(later) is Outcome.UPDATED
+        # re-filing the same terms from another instant changes nothing
+        assert await tx.numbers.add(replace(later, effective_from=None)) is Outcome.UNCHANGED
+    async with store.transaction() as tx:
+        assert await tx.numbers.versions(NUMBER) == (first, later)
+        changes = await tx.numbers.history(NUMBER)
+        assert changes[1].terms.filed_on is None
+        reported = await tx.numbers.report(changes[1].change_id, date(2026, 12, 3))
+        assert reported is not None and reported.terms.filed_on == date(2026, 12, 3)
+        assert await tx.numbers.report(10_000, date(2026, 12, 3)) is None
+
+
+async def test_concurrent_adds_for_two_tenants_cannot_both_win(db_settings: Settings) -> None:
+    """Two stores (two gates' admin doors) racing to register the same number: the database
+    keeps exactly one, and the loser is told who holds it."""
+    await init_database(db_settings)
+    opened = [await Store.open(db_settings) for _ in range(2)]
+    try:
+        async with opened[0].transaction() as tx:
+            await tx.tenants.ensure("acme")
+            await tx.tenants.ensure("globex")
+
+        async def add(store: Store, tenant: str) -> str:
+            try:
+                async with store.transaction() as tx:
+                    await tx.numbers.add(registration(tenant=tenant))
+                    await asyncio.sleep(0.05)  # hold the transaction open: overlap the other
+            except NumberHeld as exc:
+                return f"refused:{exc.holder}"
+            return "won"
+
+        for _ in range(3):
+            results = await asyncio.gather(add(opened[0], "acme"), add(opened[1], "globex"))
+            assert sorted(results)[1] == "won", results
+            loser = "acme" if results[1] == "won" else "globex"
+            winner = "globex" if loser == "acme" else "acme"
+            assert sorted(results)[0] == f"refused:{winner}"
+            async with opened[0].transaction() as tx:
+                assert await tx.numbers.holder(NUMBER) == winner
+                assert [r.tenant for r in await tx.numbers.get(NUMBER)] == [winner]
+                await tx.numbers.end(NUMBER, winner)
+    finally:
+        for each in opened:
+            await each.close()
 
 
 async def test_deactivate_keeps_the_row(store: Store) -> None:

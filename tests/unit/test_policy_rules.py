@@ -212,7 +212,7 @@ def test_consent_expiring_later_still_holds(pack: RulePack) -> None:
 def test_caller_id_rules(pack: RulePack) -> None:
     assert decide(pack, known=facts(caller_registrations=()))[1] == ["callerid.unregistered"]
     other = registration(tenant="globex")
-    assert decide(pack, known=facts(caller_registrations=(other,)))[1] == ["callerid.unregistered"]
+    assert decide(pack, known=facts(caller_registrations=(other,)))[1] == ["callerid.other_tenant"]
     inactive = registration(active=False)
     assert decide(pack, known=facts(caller_registrations=(inactive,)))[1] == [
         "callerid.unregistered"

@@ -1,0 +1,1 @@
+"""Signed reports for a regulator: the quarterly self-assessment (季度自查)."""

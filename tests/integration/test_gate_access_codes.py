@@ -1,0 +1,178 @@
+"""China's access codes on the live path, FastAGI end to end: registered through the operations
+layer like ``numbers add``, presented by Asterisk however it writes them, matched exactly, and
+denied with a stable reason when another tenant holds the number or the filing is not in force
+at the call's instant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialguard.agi.testing import FakeAsterisk, header_block
+from dialguard.app import GateApp, book_from
+from dialguard.clock import Clock
+from dialguard.config import Settings, load_settings
+from dialguard.esl.testing import ChannelData, FakeFreeSwitch
+from dialguard.ops.audited import Actor
+from dialguard.ops.numbers import Filing, register_number
+from dialguard.storage.migrate import init_database
+from dialguard.storage.store import Store
+
+ESL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"
+BEIJING = ZoneInfo("Asia/Shanghai")
+WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)
+CALLEE = "13800138000"
+
+
+def settings_for(tmp_path: Path, **recording: str) -> Settings:
+    return load_settings(
+        environ={},
+        cli={
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
+            "agi": {"port": "0"},
+            "api": {"enabled": "false"},
+            "esl": {"enabled": "false"},
+            "recording": {
+                "enabled": "false",
+                "regions": f"cn={tmp_path}/vault-cn,eu={tmp_path}/vault-eu",
+                **recording,
+            },
+            "audit": {
+                "signing_key_file": str(tmp_path / "audit-signing.key"),
+                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
+            },
+            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
+        },
+    )
+
+
+FILINGS = (
+    Filing("95555", "bank1", filed_on=date(2026, 1, 5), expires_on=date(2026, 12, 31)),
+    Filing("96588", "bank2", filed_on=date(2026, 1, 5)),
+    Filing("12345", "bank1", effective_from=datetime(2026, 12, 1, tzinfo=BEIJING)),
+    Filing("10085", "bank1", filed_on=date(2025, 1, 5), expires_on=date(2026, 11, 24)),
+    Filing("10658001", "bank1", filed_on=date(2026, 1, 5), purposes=("marketing",)),
+    Filing("400-800-1234", "bank1", filed_on=date(2026, 1, 5), inbound=False),
+    Filing("95588", "euro", filed_on=date(2026, 1, 5)),
+)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    settings = settings_for(tmp_path)
+    await init_database(settings)
+    opened = await Store.open(settings)
+    actor = Actor("test", WEDNESDAY_10 - timedelta(days=30))
+    numbering = book_from(settings).numbering
+    for filing in FILINGS:
+        await register_number(opened, actor, filing, numbering)
+    async with opened.transaction() as tx:
+        for tenant, purpose in (
+            ("bank1", "callback"),
+            ("bank1", "marketing"),
+            ("euro", "callback"),
+        ):
+            await tx.consents.add(
+                "+86" + CALLEE,
+                tenant,
+                purpose,
+                evidence_ref="ticket",
+                channel="sms",
+                given_at=datetime(2026, 1, 1, tzinfo=BEIJING),
+            )
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def gate(tmp_path: Path, store: Store) -> AsyncIterator[GateApp]:
+    app = GateApp(settings_for(tmp_path, tenant_regions="euro=eu"), Clock(WEDNESDAY_10))
+    await app.start()
+    yield app
+    await app.stop()
+
+
+@pytest.mark.parametrize(
+    ("callerid", "tenant", "purpose", "reason"),
+    [
+        # one number, every way a PBX may present it
+        ("95555", "bank1", "callback", ""),
+        ("+8695555", "bank1", "callback", ""),
+        ("008695555", "bank1", "callback", ""),
+        ("8695555", "bank1", "callback", ""),
+        ("095555", "bank1", "callback", ""),
+        # the carriers' marketing port, as filed: carrier-marketing, for marketing
+        ("10658001", "bank1", "marketing", ""),
+        ("+8610658001", "bank1", "marketing", ""),
+        # held by another tenant: renting or lending a number is what the rules forbid
+        ("96588", "bank1", "callback", "callerid.other_tenant"),
+        ("96588", "bank2", "callback", "consent.missing"),
+        # not in force at the call's instant
+        ("12345", "bank1", "callback", "callerid.not_yet_effective"),
+        ("10085", "bank1", "callback", "callerid.filing_expired"),
+        # a code no class knows is not a valid caller ID
+        ("9555", "bank1", "callback", "callerid.invalid"),
+        # the tenant's recordings are in the EU: a call to China is denied
+        ("95588", "euro", "callback", "data.residency"),
+    ],
+)
+async def test_access_codes_on_the_live_path(
+    gate: GateApp, callerid: str, tenant: str, purpose: str, reason: str
+) -> None:
+    assert gate.agi is not None
+    block = header_block(callerid=callerid, args=(CALLEE, tenant, purpose))
+    record = await FakeAsterisk(gate.agi.port).call(block)
+    assert record.variables["DIALGUARD_REASON"] == reason
+    assert record.variables["DIALGUARD_VERDICT"] == ("DENY" if reason else "ALLOW")
+
+
+async def test_inbound_to_a_number_not_filed_for_inbound_is_refused(gate: GateApp) -> None:
+    assert gate.agi is not None
+    asterisk = FakeAsterisk(gate.agi.port)
+    closed = header_block("inbound", callerid="13700137000", args=("4008001234", "bank1"))
+    record = await asterisk.call(closed)
+    assert record.variables["DIALGUARD_VERDICT"] == "DENY"
+    assert record.variables["DIALGUARD_REASON"] == "callee.inbound_disabled"
+    open_ = header_block("inbound", callerid="13700137000", args=("+8695555", "bank1"))
+    record = await asterisk.call(open_)
+    assert record.variables["DIALGUARD_VERDICT"] == "ALLOW"
+
+
+@pytest.mark.parametrize(
+    ("caller", "reason"),
+    [("95555", ""), ("+8695555", ""), ("008695555", ""), ("96588", "callerid.other_tenant")],
+)
+async def test_access_codes_through_freeswitch(
+    tmp_path: Path, store: Store, caller: str, reason: str
+) -> None:
+    """The same numbers as FreeSWITCH presents them over the Event Socket (no recording: the
+    verdict is the point here)."""
+    settings = settings_for(tmp_path)
+    settings = replace(
+        settings,
+        agi=replace(settings.agi, enabled=False),
+        esl=replace(settings.esl, enabled=True, port=0),
+    )
+    app = GateApp(settings, Clock(WEDNESDAY_10))
+    await app.start()
+    try:
+        assert app.esl is not None
+        base = ChannelData.load(ESL_FIXTURES / "connect-reply.esl")
+        channel = base.with_(
+            caller=caller,
+            callee=CALLEE,
+            tenant="bank1",
+            purpose="callback",
+            uniqueid="6f9c1f8e-0000-4000-8000-000000000001",
+        )
+        record = await FakeFreeSwitch(app.esl.port, base).call(channel)
+        await app.esl.wait_idle()
+    finally:
+        await app.stop()
+    assert record.variables["dialguard_reason"] == reason
+    assert record.variables["dialguard_verdict"] == ("DENY" if reason else "ALLOW")
