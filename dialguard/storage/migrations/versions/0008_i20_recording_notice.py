@@ -1,7 +1,7 @@
 """The recording notice on each recording.
 
 Revision ID: i20
-Revises: i13ev
+Revises: i18console
 Create Date: 2026-12-05
 
 ``recordings.notice`` (``played``/``missing``, NULL when no notice was required: every existing
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i20"
-down_revision: str | None = "i13ev"
+down_revision: str | None = "i18console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
