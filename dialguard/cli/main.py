@@ -253,6 +253,7 @@ def cli(
     ctx: click.Context, config: Path | None, assignments: tuple[str, ...], actor: str | None
 ) -> None:
     """dialguard: compliance gate for Asterisk and FreeSWITCH call centres."""
+    ctx.obj = CliState(config, assignments, actor, option_variables=option_variables)
 
 
 def main() -> None:
