@@ -189,6 +189,31 @@ def _vault_entry(gate: Gate, decision_id: str, context: str) -> dict[str, Any]:
 def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_path: Path) -> None:
     """CN requires the notice: the callee's side receives the notice's RTP after answer, the
     recording starts only once it has played, and the vault entry says ``notice: played``."""
+    entry, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
+    assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
+    assert not list(asterisk.monitor_dir.glob("dg-*.notice")), "the notice report stayed behind"
+
+    begun = _recording_began(asterisk.log_tail(400))
+    before = [t for t in arrivals if t < begun]
+    print(f"notice: {len(before)} RTP packets before the recording began, {len(arrivals)} in all")
+    # The beep is 22 packets of 20 ms; a few may be lost to scheduling, none to the recording.
+    assert len(before) >= 15, (len(before), len(arrivals), begun, context)
+    assert before[-1] - before[0] >= NOTICE_S - 0.15, (before[0], before[-1], begun)
+
+
+def test_a_notice_that_did_not_play_is_flagged(asterisk: AsteriskContainer, tmp_path: Path) -> None:
+    """The operator's notice file is missing: the call is still recorded, and its vault entry
+    says ``notice: missing``."""
+    entry, _, _ = _noticed_call(asterisk, tmp_path, "custom/dialguard-no-such-notice")
+    assert (entry["notice"], entry["notice_prompt"]) == (
+        "missing",
+        "custom/dialguard-no-such-notice",
+    ), entry
+
+
+def _noticed_call(
+    asterisk: AsteriskContainer, tmp_path: Path, prompt: str
+) -> tuple[dict[str, Any], list[float], str]:
     peer = RecordingPeer(
         asterisk.monitor_dir,
         asterisk.config.ami_port,
@@ -196,6 +221,7 @@ def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_
         asterisk.config.ami_secret,
     )
     gate = _gate(asterisk, tmp_path / "gate", recording=peer)
+    gate.settings["DIALGUARD_AGI_NOTICE_PROMPT"] = prompt
     with gate, _rtp_listener() as (rtp_port, arrivals):
         result = run_scenario(
             SCENARIOS_DIR / "in_call/recording_notice.xml",
@@ -209,12 +235,4 @@ def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_
         assert (result.final_codes, result.exit_code) == ((200,), 0), context
         (decision,) = gate.decisions(callee=CALLEE)
         entry = _vault_entry(gate, decision["decision_id"], context)
-    assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
-    assert not list(asterisk.monitor_dir.glob("dg-*.notice")), "the notice report stayed behind"
-
-    begun = _recording_began(asterisk.log_tail(400))
-    before = [t for t in arrivals if t < begun]
-    print(f"notice: {len(before)} RTP packets before the recording began, {len(arrivals)} in all")
-    # The beep is 22 packets of 20 ms; a few may be lost to scheduling, none to the recording.
-    assert len(before) >= 15, (len(before), len(arrivals), begun, context)
-    assert before[-1] - before[0] >= NOTICE_S - 0.15, (before[0], before[-1], begun)
+    return entry, list(arrivals), context
