@@ -77,6 +77,8 @@ class Gate:
         """Processes answering FastAGI (``agi.workers``)."""
         """A national registry index (``policy.national_dnc``); None: none."""
         self.recording = recording
+        self.settings: dict[str, str] = {}
+        """Further ``DIALGUARD_*`` settings for the CLI and the next ``start()``."""
         self.now = now
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
         self.database = workdir / "dg.db"
@@ -117,7 +119,7 @@ class Gate:
                 env["DIALGUARD_ESL_RECORDINGS_DIR"] = str(self.esl_recordings_dir)
         if self.now is not None:
             env["DIALGUARD_NOW"] = self.now
-        return env
+        return env | self.settings
 
     def _recording_env(self) -> dict[str, str]:
         peer = self.recording

@@ -149,7 +149,12 @@ class GateApp:
         )
         optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
         if self.settings.agi.enabled:
-            routes = build_routes(gate, self.settings.agi.budget_ms, OptOutRoute(optout))
+            routes = build_routes(
+                gate,
+                self.settings.agi.budget_ms,
+                OptOutRoute(optout),
+                self.settings.agi.notice_prompt,
+            )
             self.agi = AgiServer(self.settings.agi, routes)
             await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
         if primary and self.settings.esl.enabled:

@@ -13,7 +13,7 @@ import logging
 from typing import Protocol
 
 from ..policy.model import CallAttempt, Decision
-from .verdict import GATE_ERROR, GATE_TIMEOUT, GateVerdict
+from .verdict import DEFAULT_NOTICE, GATE_ERROR, GATE_TIMEOUT, GateVerdict
 
 log = logging.getLogger("dialguard.agi")
 
@@ -68,8 +68,11 @@ def _consume_quietly(task: asyncio.Task[None]) -> None:
 
 
 class DecisionGate:
-    def __init__(self, maker: DecisionMaker, budget_ms: int) -> None:
+    def __init__(
+        self, maker: DecisionMaker, budget_ms: int, notice_prompt: str = DEFAULT_NOTICE
+    ) -> None:
         self._maker = maker
+        self._notice = notice_prompt
         self._budget = budget_ms / 1000
         self._budget_ms = budget_ms
         self.outage = OutageLog(log)
@@ -91,7 +94,7 @@ class DecisionGate:
             self.outage.failure(GATE_TIMEOUT, f"no decision within {self._budget_ms} ms")
             return self._failed(attempt, GATE_TIMEOUT)
         try:
-            verdict = GateVerdict.from_decision(task.result(), uniqueid)
+            verdict = GateVerdict.from_decision(task.result(), uniqueid, self._notice)
         except (Exception, asyncio.CancelledError) as exc:  # the decide task's, not ours
             self.outage.failure(GATE_ERROR, _summary(exc))
             return self._failed(attempt, GATE_ERROR)

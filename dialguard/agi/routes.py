@@ -10,6 +10,7 @@ from .gate import DecisionGate, DecisionMaker
 from .inbound import InboundRoute
 from .outbound import OutboundRoute
 from .protocol import AgiRequest
+from .verdict import DEFAULT_NOTICE, SOUND_NAME
 
 
 class AgiAnswer(Protocol):
@@ -28,11 +29,22 @@ RouteHandler = Callable[[AgiRequest], Awaitable[AgiAnswer]]
 
 
 def build_routes(
-    maker: DecisionMaker, budget_ms: int, optout: RouteHandler | None = None
+    maker: DecisionMaker,
+    budget_ms: int,
+    optout: RouteHandler | None = None,
+    notice_prompt: str = DEFAULT_NOTICE,
 ) -> Mapping[str, RouteHandler]:
     """Both decision routes share one gate, so one outage is logged once whichever route sees
-    it; ``optout`` (the callee's keypad opt-out, :mod:`.optout`) when the caller provides it."""
-    gate = DecisionGate(maker, budget_ms)
+    it; ``optout`` (the callee's keypad opt-out, :mod:`.optout`) when the caller provides it.
+    ``notice_prompt``: the recording notice's sound (``agi.notice_prompt``), checked here."""
+    if not SOUND_NAME.fullmatch(notice_prompt.lstrip("/")):
+        from ..config import ConfigError  # late: config is a leaf the shells import
+
+        raise ConfigError(
+            f"agi.notice_prompt: {notice_prompt[:80]!r} is not a sound name of [A-Za-z0-9._-] "
+            "segments"
+        )
+    gate = DecisionGate(maker, budget_ms, notice_prompt)
     routes: dict[str, RouteHandler] = {
         "outbound": OutboundRoute(gate),
         "inbound": InboundRoute(gate),

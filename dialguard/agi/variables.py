@@ -14,6 +14,10 @@ DECISION_ID = "DIALGUARD_DECISION_ID"
 """The decision's id in the audit store (or the gate's own id for gate.* denials)."""
 RECORDING = "DIALGUARD_RECORDING"
 """Base name for MixMonitor (``dg-<uniqueid>``) when the call must be recorded, else empty."""
+NOTICE = "DIALGUARD_NOTICE"
+"""The recording notice to play to the callee after answer, before MixMonitor starts (a sound
+name for ``Playback``, ``agi.notice_prompt``), when the call is recorded and its pack requires
+the notice (``recording.notice = "required"``); else empty."""
 OPTOUT = "DIALGUARD_OPTOUT"
 """Set by the ``optout`` route: ``callee.optout`` once the callee's keypad opt-out is stored,
 else the gate's failure code (no confirmation is played then)."""

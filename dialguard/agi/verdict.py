@@ -21,6 +21,11 @@ INSTANT_VALUE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?[+-][0-9]{2}:[0-9]{2}|"
 )
 """``next_allowed``: an ISO 8601 instant with its offset (``+`` is outside :data:`SAFE_VALUE`)."""
+SOUND_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
+"""A ``Playback`` sound: ``beep``, ``custom/recording-notice`` or an absolute path without
+extension (``/var/lib/asterisk/sounds/custom/notice``); never a ``..``-only segment, a comma,
+``&`` (Playback's own separator) or a quote. Asterisk picks the channel language's file."""
+DEFAULT_NOTICE = "beep"
 ASTERISK_UNIQUEID = re.compile(r"[0-9]+\.[0-9]+")
 
 GATE_TIMEOUT = "gate.timeout"
@@ -45,14 +50,19 @@ class GateVerdict:
     recording: str = ""
     next_allowed: str = ""
     """When a denial that time alone lifts would pass (:data:`INSTANT_VALUE`), else empty."""
+    notice: str = ""
+    """The recording notice to play before recording (:data:`SOUND_NAME`), else empty."""
 
     def __post_init__(self) -> None:
         if not self.decision_id:
             raise UnsafeValue(f"{variables.DECISION_ID} is empty")
         if not INSTANT_VALUE.fullmatch(self.next_allowed):
             raise UnsafeValue(f"{variables.NEXT_ALLOWED}: {self.next_allowed[:40]!r} is no instant")
+        if self.notice and not SOUND_NAME.fullmatch(self.notice.lstrip("/")):
+            raise UnsafeValue(f"{variables.NOTICE}: {self.notice[:40]!r} is no sound name")
         for name, value in self._values():
-            if name != variables.NEXT_ALLOWED and not SAFE_VALUE.fullmatch(value):
+            checked = name not in (variables.NEXT_ALLOWED, variables.NOTICE)
+            if checked and not SAFE_VALUE.fullmatch(value):
                 raise UnsafeValue(f"{name}: {value[:40]!r} has characters outside [A-Za-z0-9._:-]")
 
     @classmethod
@@ -60,13 +70,17 @@ class GateVerdict:
         return cls(Verdict.DENY, decision_id or new_decision_id(), reason)
 
     @classmethod
-    def from_decision(cls, decision: Decision, uniqueid: str) -> GateVerdict:
+    def from_decision(
+        cls, decision: Decision, uniqueid: str, notice_prompt: str = DEFAULT_NOTICE
+    ) -> GateVerdict:
         """The recording name never carries caller text: ``dg-<uniqueid>`` when the uniqueid has
-        Asterisk's ``<epoch>.<counter>`` form, else ``dg-<decision id>``."""
-        recording = ""
+        Asterisk's ``<epoch>.<counter>`` form, else ``dg-<decision id>``. ``notice_prompt`` is
+        what a recorded call whose pack requires the notice plays first."""
+        recording = notice = ""
         if decision.allowed and decision.record:
             base = uniqueid if ASTERISK_UNIQUEID.fullmatch(uniqueid) else decision.decision_id
             recording = f"dg-{base}"
+            notice = notice_prompt if decision.notice else ""
         retry = decision.next_allowed_at
         return cls(
             decision.verdict,
@@ -74,6 +88,7 @@ class GateVerdict:
             decision.first_reason or "",
             recording,
             "" if retry is None else retry.isoformat(),
+            notice,
         )
 
     def _values(self) -> tuple[tuple[str, str], ...]:
@@ -83,6 +98,7 @@ class GateVerdict:
             (variables.DECISION_ID, self.decision_id),
             (variables.RECORDING, self.recording),
             (variables.NEXT_ALLOWED, self.next_allowed),
+            (variables.NOTICE, self.notice),
             (
                 variables.VERDICT,
                 variables.ALLOW if self.verdict is Verdict.ALLOW else variables.DENY,
@@ -91,7 +107,7 @@ class GateVerdict:
 
     def command(self) -> str:
         """``EXEC "MSet" "DIALGUARD_REASON=…,DIALGUARD_DECISION_ID=…,…,DIALGUARD_VERDICT=…"``;
-        ``DIALGUARD_NEXT_ALLOWED`` always, empty unless a retry time is known."""
+        ``DIALGUARD_NEXT_ALLOWED`` and ``DIALGUARD_NOTICE`` always, empty unless known."""
         return command(
             "EXEC", "MSet", ",".join(f"{name}={value}" for name, value in self._values())
         )

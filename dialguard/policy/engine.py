@@ -47,6 +47,7 @@ def evaluate(
         reasons,
         consent_ref=consent.evidence_ref if consent else None,
         record=verdict is Verdict.ALLOW and pack.record_outbound,
+        notice=pack.recording_notice == "required",
         next_allowed=retry,
     )
 
@@ -70,6 +71,7 @@ def _decision(
     reasons: tuple[Reason, ...],
     consent_ref: str | None = None,
     record: bool = False,
+    notice: bool = False,
     next_allowed: datetime | None = None,
 ) -> Decision:
     retention_class, retain_until = ctx.pack.retention_of(ctx.now)
@@ -84,6 +86,7 @@ def _decision(
         callee=ctx.facts.callee,
         consent_ref=consent_ref,
         record=record,
+        notice=record and notice,
         retention_class=retention_class,
         retain_until=retain_until,
         next_allowed_at=next_allowed,

@@ -169,6 +169,10 @@ class Decision:
     callee: str | None
     consent_ref: str | None = None
     record: bool = False
+    notice: bool = False
+    """The call is recorded and its pack requires the recording notice (``recording.notice``):
+    the PBX plays it to the callee before the recording starts. Not a column of the decision
+    row (read back, it is False): the recording's vault entry says whether it played."""
     retention_class: str | None = None
     """The pack's retention class in force when the call was decided: how long this decision
     (and its recording, if any) must be kept, whatever the tenant's industry becomes later."""

@@ -92,6 +92,9 @@ class RulePack:
     """``inbound.verification``: what a caller ID whose STIR/SHAKEN verification failed (verstat
     ``TN-Validation-Failed``) does to an inbound call: ``refuse`` it, ``flag`` it (allowed, with
     ``callerid.verification_failed``) or ``ignore`` it (the default)."""
+    recording_notice: str = "off"
+    """``recording.notice``: ``required`` — the callee hears the recording notice after answer
+    and before the recording starts (the PBX plays the operator's prompt); ``off`` (default)."""
     emergency_prefixes: frozenset[str] = frozenset()
     """Prefixes (a national or trunk prefix) that may precede an emergency number as dialled;
     :mod:`.emergency` is the one place that decides what an emergency call is."""
@@ -124,6 +127,17 @@ class RulePack:
 
 
 VERIFICATION_ACTIONS = ("refuse", "flag", "ignore")
+NOTICE_MODES = ("required", "off")
+
+
+def _notice(reader: _Reader) -> str:
+    mode = reader.opt("recording.notice", str, "off")
+    if mode not in NOTICE_MODES:
+        raise PackError(
+            f"{reader.origin}: 'recording.notice' must be one of {', '.join(NOTICE_MODES)}, "
+            f"not {mode!r}"
+        )
+    return str(mode)
 
 
 def _verification(reader: _Reader) -> str:
@@ -304,6 +318,7 @@ def build_pack(
         refuse_invalid_inbound=reader.get("inbound.refuse_invalid", bool),
         unverified_inbound=_verification(reader),
         record_outbound=reader.get("recording.outbound", bool),
+        recording_notice=_notice(reader),
         retention_class=retention_class,
         retention=retention,
         require_approved_script=reader.get("campaigns.require_approved_script", bool),

@@ -24,6 +24,8 @@ from .records import (
     CallSource,
     EventAction,
     NewRecording,
+    Notice,
+    NoticeStatus,
     Recording,
     RecordingEvent,
     RetentionTerms,
@@ -77,6 +79,9 @@ def _recording(row: Row[Any]) -> Recording:
         deleted_at=row.deleted_at,
         deleted_by=row.deleted_by,
         deleted_hash=row.deleted_hash,
+        notice=None
+        if row.notice is None
+        else Notice(NoticeStatus(row.notice), row.notice_prompt or ""),
     )
 
 
@@ -139,6 +144,8 @@ class RecordingRepository:
             "retain_until": terms.retain_until,
             "legal_hold": False,
             "ingested_at": new.ingested_at,
+            "notice": None if new.notice is None else new.notice.status.value,
+            "notice_prompt": None if new.notice is None else new.notice.prompt,
         }
         query = insert_ignoring_conflicts(self._conn, t).values(**values).returning(t)
         row = (await self._conn.execute(query)).first()

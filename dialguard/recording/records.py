@@ -36,6 +36,23 @@ class RetentionTerms:
     retain_until: datetime | None
 
 
+class NoticeStatus(enum.StrEnum):
+    """Whether the recording notice played to the callee before the recording started."""
+
+    PLAYED = "played"
+    MISSING = "missing"
+    """Required (the dialplan was told to play it) but it did not play: the entry is flagged."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the PBX reported beside the recording (``dg-<id>.notice``): the status and the
+    sound it was to play (``agi.notice_prompt``)."""
+
+    status: NoticeStatus
+    prompt: str
+
+
 @dataclass(frozen=True)
 class NewRecording:
     name: str
@@ -50,6 +67,8 @@ class NewRecording:
     vault_path: str
     terms: RetentionTerms
     ingested_at: datetime
+    notice: Notice | None = None
+    """None: no notice was required for the call (or the PBX did not say)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,8 @@ class Recording:
     deleted_at: datetime | None
     deleted_by: str | None
     deleted_hash: str | None
+    notice: Notice | None = None
+    """The recording notice: played, or missing (flagged); None when none was required."""
 
     @property
     def deleted(self) -> bool:

@@ -5,7 +5,8 @@ into a tombstone (``deleted_at``/``deleted_by``/``deleted_hash``), which is the 
 was kept as long as the law required and then removed. Retention terms are copied from the rule
 pack when the recording is ingested, so a later pack change never silently shortens what an
 existing recording was promised. ``recording_events`` is the hold/release/anchor/delete history.
-Migration ``0002_recordings`` creates both.
+Migration ``0002_recordings`` creates both; ``i20`` adds ``notice``/``notice_prompt`` (the
+recording notice: ``played``/``missing`` and the sound, NULL when none was required).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ recordings = Table(
     Column("deleted_at", UTCDateTime()),
     Column("deleted_by", Text),
     Column("deleted_hash", String(64)),
+    Column("notice", String(16)),
+    Column("notice_prompt", Text),
     *restriction_columns(),
     salt_column(),
     Index(None, "tenant", "ended_at"),

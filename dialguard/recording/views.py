@@ -12,6 +12,9 @@ from .records import Recording, RecordingEvent
 def recording_view(rec: Recording) -> dict[str, Any]:
     view: dict[str, Any] = jsonable(rec)
     view.pop("terms")
+    # "played", "missing" (required, not played: flagged) or None (no notice was required).
+    view["notice"] = None if rec.notice is None else rec.notice.status.value
+    view["notice_prompt"] = None if rec.notice is None else rec.notice.prompt
     terms = rec.terms
     view["retention"] = {
         "class": terms.retention_class,

@@ -1,17 +1,26 @@
 """In the call itself, through a real Asterisk running the shipped snippet and the real gate:
 the callee's keypad opt-out (RFC 2833 DTMF from SIPp) lists them at once; the STIR/SHAKEN
-verstat a carrier puts on an inbound caller ID reaches the policy."""
+verstat a carrier puts on an inbound caller ID reaches the policy; the recording notice plays
+to the callee before the recording starts, and the vault entry says so."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devkit.asterisk import AsteriskContainer
 from devkit.cases import SCENARIOS_DIR, load_cases
-from devkit.gate import Gate
+from devkit.gate import Gate, RecordingPeer
 from devkit.net import free_port
 from devkit.sipp import SippResult, run_scenario
 from dialguard.ops.dnc import KEYPAD_SOURCE
@@ -29,10 +38,12 @@ US_DID = "+12025550143"
 FOREIGN_CALLER = "+12125550100"
 
 
-def _gate(asterisk: AsteriskContainer, workdir: Path) -> Gate:
+def _gate(
+    asterisk: AsteriskContainer, workdir: Path, recording: RecordingPeer | None = None
+) -> Gate:
     port = free_port()
     asterisk.set_global("DIALGUARD_AGI", f"agi://127.0.0.1:{port}")
-    gate = Gate(workdir, port, now=NOW)
+    gate = Gate(workdir, port, now=NOW, recording=recording)
     gate.init()
     gate.add_number("+861062345678", tenant=TENANT, purpose="callback", number_type="call-centre")
     gate.add_consent(CALLEE_E164, tenant=TENANT, purpose="callback", evidence="crm-ticket-4711")
@@ -114,3 +125,114 @@ def test_inbound_verstat_through_asterisk(
         "inbound",
         [reason] if reason else [],
     ), row
+
+
+NOTICE_S = 0.44
+"""Asterisk's core ``beep`` (agi.notice_prompt's default): 22 GSM frames of 20 ms."""
+INGEST_DEADLINE_S = 30.0
+RTP_HEADER = 12
+
+
+@contextlib.contextmanager
+def _rtp_listener() -> Iterator[tuple[int, list[float]]]:
+    """A UDP port the call's SDP offers for Asterisk's audio; yields it and the wall-clock
+    arrival times of the RTP packets that reach it (until Asterisk's symmetric RTP follows the
+    caller's own audio elsewhere)."""
+    arrivals: list[float] = []
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                packet = sock.recv(2048)
+            except TimeoutError:
+                continue
+            if len(packet) > RTP_HEADER and packet[0] >> 6 == 2:  # RTP version 2
+                arrivals.append(time.time())
+
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1], arrivals
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+_BEGIN = re.compile(
+    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\].*Begin MixMonitor Recording", re.M
+)
+
+
+def _recording_began(log: str) -> float:
+    """When MixMonitor's thread began writing the call's recording: the wall clock of its
+    ``Begin MixMonitor Recording`` line (messages.log, UTC, as the rootfs keeps it)."""
+    found = _BEGIN.findall(log)
+    assert found, f"MixMonitor never began\n{log[-3000:]}"
+    return datetime.strptime(found[-1], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC).timestamp()
+
+
+def _vault_entry(gate: Gate, decision_id: str, context: str) -> dict[str, Any]:
+    deadline = time.monotonic() + INGEST_DEADLINE_S
+    while True:
+        ours = [e for e in gate.recordings(callee=CALLEE) if e["decision_id"] == decision_id]
+        if ours:
+            return ours[0]
+        assert time.monotonic() < deadline, f"nothing in the vault\n{context}\n{gate.log_tail()}"
+        time.sleep(0.25)
+
+
+def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_path: Path) -> None:
+    """CN requires the notice: the callee's side receives the notice's RTP after answer, the
+    recording starts only once it has played, and the vault entry says ``notice: played``."""
+    entry, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
+    assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
+    assert not list(asterisk.monitor_dir.glob("dg-*.notice")), "the notice report stayed behind"
+
+    begun = _recording_began(asterisk.log_tail(400))
+    before = [t for t in arrivals if t < begun]
+    print(f"notice: {len(before)} RTP packets before the recording began, {len(arrivals)} in all")
+    # The beep is 22 packets of 20 ms; a few may be lost to scheduling, none to the recording.
+    assert len(before) >= 15, (len(before), len(arrivals), begun, context)
+    assert before[-1] - before[0] >= NOTICE_S - 0.15, (before[0], before[-1], begun)
+
+
+def test_a_notice_that_did_not_play_is_flagged(asterisk: AsteriskContainer, tmp_path: Path) -> None:
+    """The operator's notice file is missing: the call is still recorded, and its vault entry
+    says ``notice: missing``."""
+    entry, _, _ = _noticed_call(asterisk, tmp_path, "custom/dialguard-no-such-notice")
+    assert (entry["notice"], entry["notice_prompt"]) == (
+        "missing",
+        "custom/dialguard-no-such-notice",
+    ), entry
+
+
+def _noticed_call(
+    asterisk: AsteriskContainer, tmp_path: Path, prompt: str
+) -> tuple[dict[str, Any], list[float], str]:
+    peer = RecordingPeer(
+        asterisk.monitor_dir,
+        asterisk.config.ami_port,
+        asterisk.config.ami_username,
+        asterisk.config.ami_secret,
+    )
+    gate = _gate(asterisk, tmp_path / "gate", recording=peer)
+    gate.settings["DIALGUARD_AGI_NOTICE_PROMPT"] = prompt
+    with gate, _rtp_listener() as (rtp_port, arrivals):
+        result = run_scenario(
+            SCENARIOS_DIR / "in_call/recording_notice.xml",
+            port=asterisk.sip_port,
+            service=CALLEE,
+            keys={"caller": CALLER, "rtp_port": str(rtp_port)},
+            timeout_s=CALL_TIMEOUT_S,
+            workdir=tmp_path / "call",
+        )
+        context = f"sipp: {result.errors[-1500:]}\n{asterisk.log_tail(30)}\n{gate.log_tail(15)}"
+        assert (result.final_codes, result.exit_code) == ((200,), 0), context
+        (decision,) = gate.decisions(callee=CALLEE)
+        entry = _vault_entry(gate, decision["decision_id"], context)
+    return entry, list(arrivals), context

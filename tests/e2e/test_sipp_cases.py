@@ -43,6 +43,9 @@ DURATION_TOLERANCE_S = 0.25
 before Answer) until the channel hangs up on the BYE: the two differ only by signalling
 latency and 20 ms frame boundaries, measured at 0.01-0.06 s here. A quarter second leaves room
 for a loaded machine and still fails a recording that lost or invented a tenth of the call."""
+NOTICE_S = 0.44
+"""The recording notice (CN requires it; the default prompt, Asterisk's 0.44 s ``beep``) plays
+after answer and before MixMonitor starts: that much of the call is not in the recording."""
 MIN_RMS = 300.0
 """Digital silence is 0 and comfort noise stays below ~100; g711a.pcap's speech has an RMS of
 1600-2800 after its first, quiet second (decoded A-law, 16-bit). 300 is well clear of both."""
@@ -227,8 +230,9 @@ def _check_audio(gate: Gate, entry: dict[str, Any], talk_s: float, out: Path, wh
         samples = array("h", audio.readframes(audio.getnframes()))
     rms = math.sqrt(sum(x * x for x in samples) / len(samples)) if samples else 0.0
     print(f"{where}: recorded {seconds:.3f}s, call {talk_s:.3f}s, RMS {rms:.0f}")
-    assert abs(seconds - talk_s) <= DURATION_TOLERANCE_S, (
-        f"{where}: recording lasts {seconds:.3f}s, the call {talk_s:.3f}s"
+    expected = talk_s - (NOTICE_S if entry["notice"] == "played" else 0.0)
+    assert abs(seconds - expected) <= DURATION_TOLERANCE_S, (
+        f"{where}: recording lasts {seconds:.3f}s, the call {talk_s:.3f}s, notice {entry['notice']}"
     )
     assert entry["duration_ms"] == round(seconds * 1000), f"{where}: {entry}"
     assert rms > MIN_RMS, f"{where}: the recording is silence (RMS {rms:.0f})"

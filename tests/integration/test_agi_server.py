@@ -106,6 +106,7 @@ async def test_allow_round_trip(asterisk: FakeAsterisk, maker: FakeDecisionMaker
         variables.NEXT_ALLOWED: "",
         variables.DECISION_ID: "d-1",
         variables.RECORDING: "dg-1754470000.7",
+        variables.NOTICE: "",
         variables.VERDICT: "ALLOW",
     }
     assert maker.attempts == [

@@ -39,6 +39,7 @@ def test_allow_with_recording_uses_asterisk_uniqueid() -> None:
         variables.DECISION_ID: DECISION.decision_id,
         variables.RECORDING: "dg-1754470000.7",
         variables.NEXT_ALLOWED: "",
+        variables.NOTICE: "",
         variables.VERDICT: "ALLOW",
     }
 
@@ -65,7 +66,7 @@ def test_command_is_one_exec_mset_with_verdict_last() -> None:
         "EXEC",
         "MSet",
         "DIALGUARD_REASON=gate.timeout,DIALGUARD_DECISION_ID=abc,"
-        "DIALGUARD_RECORDING=,DIALGUARD_NEXT_ALLOWED=,DIALGUARD_VERDICT=DENY",
+        "DIALGUARD_RECORDING=,DIALGUARD_NEXT_ALLOWED=,DIALGUARD_NOTICE=,DIALGUARD_VERDICT=DENY",
     ]
 
 
@@ -80,7 +81,7 @@ def test_a_denial_time_lifts_tells_the_dialplan_when() -> None:
     line = GateVerdict.from_decision(denied, "1.2").command()
     assert mset_assignments(line)[variables.NEXT_ALLOWED] == "2025-03-04T09:00:00+08:00"
     assert split_args(line)[2].endswith(
-        ",DIALGUARD_NEXT_ALLOWED=2025-03-04T09:00:00+08:00,DIALGUARD_VERDICT=DENY"
+        ",DIALGUARD_NEXT_ALLOWED=2025-03-04T09:00:00+08:00,DIALGUARD_NOTICE=,DIALGUARD_VERDICT=DENY"
     )
 
 
@@ -161,3 +162,35 @@ def test_campaign_is_the_optional_fourth_argument() -> None:
     assert attempt_from(request, Direction.OUTBOUND, "13800138000").campaign == "spring-offer"
     empty = parse_header_block(header_block(args=(*args[:3], "")))
     assert attempt_from(empty, Direction.OUTBOUND, "13800138000").campaign is None
+
+
+def test_a_required_notice_names_the_prompt_for_a_recorded_call_only() -> None:
+    noticed = replace(DECISION, notice=True)
+    line = GateVerdict.from_decision(noticed, "1754470000.7", "custom/notice").command()
+    assert mset_assignments(line)[variables.NOTICE] == "custom/notice"
+    assert split_args(line)[2].endswith(",DIALGUARD_NOTICE=custom/notice,DIALGUARD_VERDICT=ALLOW")
+    assert GateVerdict.from_decision(noticed, "1.2").notice == "beep"
+    assert GateVerdict.from_decision(replace(noticed, record=False), "1.2").notice == ""
+    assert GateVerdict.from_decision(replace(DECISION, notice=False), "1.2").notice == ""
+    denied = replace(noticed, verdict=Verdict.DENY, reasons=(Reason("callee.dnc", "dnc"),))
+    assert GateVerdict.from_decision(denied, "1.2").notice == ""
+
+
+@pytest.mark.parametrize(
+    "prompt", ["beep,x", "beep&x", "a b", '"x', "$(x)", "../..", "x/../y", "", "/"]
+)
+def test_a_notice_prompt_outside_sound_names_is_refused(prompt: str) -> None:
+    with pytest.raises(UnsafeValue, match="DIALGUARD_NOTICE"):
+        GateVerdict(Verdict.ALLOW, "d-1", notice=prompt or "/")
+
+
+def test_build_routes_refuses_a_bad_notice_prompt() -> None:
+    from dialguard.agi.routes import build_routes
+    from dialguard.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"agi\.notice_prompt"):
+        build_routes(object(), 100, notice_prompt="beep,x")  # type: ignore[arg-type]
+    assert set(build_routes(object(), 100, notice_prompt="custom/notice")) == {  # type: ignore[arg-type]
+        "outbound",
+        "inbound",
+    }
