@@ -36,7 +36,10 @@ class Entry(NamedTuple):
 COMMANDS: dict[str, Entry] = {
     "audit": Entry("audit", "group", "Audit log: tail it, checkpoint it, verify it."),
     "check": Entry(
-        "check", "command", "Would this call be allowed? Exit 0 allow, 1 deny, 2 bad input."
+        "check",
+        "command",
+        "Would this call be allowed? A dry run: records nothing and counts towards no cap (a "
+        "dialer that must be counted uses POST /v1/decisions).",
     ),
     "consent": Entry("consent", "group", "Consent records per callee, tenant and purpose."),
     "decisions": Entry(

@@ -86,6 +86,14 @@ async def _dsr_request(api: ApiHarness) -> None:
     await dsr.receive(api.store, Actor("test", T0), "export", OTHER, deadline_days=15)
 
 
+async def _registered(api: ApiHarness) -> None:
+    """A number acme holds (again), for a role's turn to end it."""
+    reply = await api.call(
+        "POST", "/v1/numbers", token="admin", json={"number": "01058001236", "tenant": "acme"}
+    )
+    assert reply.status == 200, reply.body
+
+
 async def _refill_buckets(api: ApiHarness) -> None:
     api.monotonic.now += 10**7
 
@@ -122,6 +130,23 @@ CASES = (
     Case("POST", "/v1/tenants", OPERATE, json={"name": "initech", "industry": "finance"}),
     Case("GET", "/v1/numbers", OPERATE, params={"tenant": "acme"}),
     Case("POST", "/v1/numbers", OPERATE, json={"number": "01058001235", "tenant": "acme"}),
+    Case(
+        "POST",
+        "/v1/numbers/end",
+        OPERATE,
+        json={"number": "01058001236", "tenant": "acme"},
+        before_each=_registered,
+    ),
+    Case(
+        "POST",
+        "/v1/numbers/report",
+        OPERATE,
+        json={"change": 1, "filed_on": "2026-11-20"},
+        setup=_registered,
+    ),
+    Case("GET", "/v1/numbers/overdue", OPERATE, params={"tenant": "acme"}),
+    Case("GET", "/v1/numbers/expiring", OPERATE, params={"tenant": "acme"}),
+    Case("GET", "/v1/numbers/{number}/history", OPERATE),
     Case("GET", "/v1/dnc", OPERATE, params={"number": OTHER, "tenant": "acme"}),
     Case("POST", "/v1/dnc", OPERATE, json={"number": OTHER, "tenant": "acme"}),
     Case(
@@ -206,6 +231,7 @@ CASES = (
 
 _PATH_VALUES = {
     "decision_id": DECISION_ID,
+    "number": "01058001236",
     "recording_id": "1",
     "request_id": "1",
     "token_id": TOKEN_ID,

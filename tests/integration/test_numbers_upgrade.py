@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from dialguard.config import Settings
-from dialguard.storage import Store, init_database
+from dialguard.storage import Store, head_revision, init_database
 from dialguard.storage.engine import create_engine
 from dialguard.storage.migrate import alembic_config
 from dialguard.storage.registry import NumberHeld
@@ -75,7 +75,7 @@ async def test_existing_registrations_migrate(db_settings: Settings) -> None:
             )
     finally:
         await engine.dispose()
-    assert await init_database(db_settings) == "i16"
+    assert await init_database(db_settings) == head_revision()
     store = await Store.open(db_settings)
     try:
         async with store.transaction(readonly=True) as tx:

@@ -15,6 +15,7 @@ from test_gate_agi import WEDNESDAY_10, settings_for
 from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
 from dialguard.app import GateApp, book_from
 from dialguard.clock import Clock
+from dialguard.config import ConfigError
 from dialguard.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
@@ -78,7 +79,7 @@ async def test_a_gate_that_fails_to_start_closes_what_it_had_opened(tmp_path: Pa
     port = taken.sockets[0].getsockname()[1]
     try:
         app = GateApp(replace(settings, agi=replace(settings.agi, port=port)), Clock(WEDNESDAY_10))
-        with pytest.raises(OSError):
+        with pytest.raises(ConfigError, match=r"agi\.port: cannot listen"):
             await app.start()
     finally:
         taken.close()
