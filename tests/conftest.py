@@ -17,16 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
+from pg_databases import PG_URL_ENV, REQUIRE_PG_ENV, fresh_pg_database
 
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
 from dialguard.storage import Store, init_database
-
-PG_URL_ENV = "DIALGUARD_TEST_PG_URL"
-REQUIRE_PG_ENV = "DIALGUARD_REQUIRE_PG"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -55,36 +51,6 @@ def _keys_outside_etc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 
 def settings_for(url: str) -> Settings:
     return replace(Settings(), database=DatabaseSettings(url=url))
-
-
-@asynccontextmanager
-async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
-    """A new, empty database next to the one ``base_url`` names; dropped on exit."""
-    url = make_url(base_url)
-    query = dict(url.query)  # asyncpg reads libpq's name for the TLS mode in a DSN
-    if "ssl" in query:
-        query["sslmode"] = query.pop("ssl")
-    admin_dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
-    name = f"dgtest_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            await _drop(admin, name)
-    finally:
-        await admin.close()
-
-
-async def _drop(admin: asyncpg.Connection, name: str) -> None:
-    """A plain DROP first: PostgreSQL itself stops an autovacuum worker that happens to be in the
-    database, which ``FORCE`` may not do for a role that is not a superuser ("must be a member
-    of the role whose process is being terminated"). ``FORCE`` is for sessions a test left open."""
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    except asyncpg.ObjectInUseError:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL_ENV, fresh_pg_database
+from pg_databases import PG_URL_ENV, fresh_pg_database
 from test_gate_agi import WEDNESDAY_10, settings_for
 from test_gate_agi import store as store
 
