@@ -83,6 +83,8 @@ class Gate:
         """ISO 8601 with offset; applies to CLI commands and to the next ``start()``."""
         self.database = workdir / "dg.db"
         self.database_url = database_url or f"sqlite+aiosqlite:///{self.database}"
+        self._tenants: set[str] = set()
+        """Tenants this harness has created (the CLI refuses names it does not know)."""
         """Default: the SQLite file ``database``; several gates may share one PostgreSQL."""
         self.serve_log = workdir / "serve.log"
         self._config = workdir / "dialguard.toml"
@@ -170,6 +172,7 @@ class Gate:
         outbound: bool = True,
         number_type: str | None = None,
     ) -> None:
+        self.ensure_tenant(tenant)
         args = ["numbers", "add", number, "--tenant", tenant, "--purpose", purpose]
         args.append("--outbound" if outbound else "--no-outbound")
         if number_type is not None:
@@ -178,9 +181,12 @@ class Gate:
 
     def add_dnc(self, number: str, *, tenant: str | None, reason: str) -> None:
         tenant_args = ["--tenant", tenant] if tenant is not None else []
+        if tenant is not None:
+            self.ensure_tenant(tenant)
         self.cli("dnc", "add", number, *tenant_args, "--reason", reason)
 
     def add_consent(self, callee: str, *, tenant: str, purpose: str, evidence: str) -> None:
+        self.ensure_tenant(tenant)
         self.cli(
             "consent", "add", callee, "--tenant", tenant, "--purpose", purpose,
             "--evidence", evidence,
@@ -188,6 +194,13 @@ class Gate:
 
     def set_industry(self, tenant: str, industry: str) -> None:
         self.cli("tenants", "add", tenant, "--industry", industry)
+        self._tenants.add(tenant)
+
+    def ensure_tenant(self, tenant: str) -> None:
+        """Create ``tenant`` (industry general) the first time this harness names it."""
+        if tenant not in self._tenants:
+            self.cli("tenants", "add", tenant)
+            self._tenants.add(tenant)
 
     def decisions(self, callee: str | None = None) -> list[dict[str, Any]]:
         """Decision rows, newest first."""

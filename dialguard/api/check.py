@@ -23,11 +23,12 @@ from .fields import Field, Instant, RawPhone, choice, text
 from .schemas import ref
 
 
-async def check_call(call: Call) -> web.Response:
+async def attempt_of(call: Call, call_id: str | None = None) -> CallAttempt:
+    """The call attempt a pre-dial request describes (``/v1/check``, ``/v1/decisions``): bad
+    numbers and unknown tenants or purposes are a 400, never a deny."""
     b = call.body
-    gate = call.context.gate
     _require_number("caller", b["caller"], call.context.region)
-    if not is_emergency(b["callee"], gate.pack):
+    if not is_emergency(b["callee"], call.context.gate.pack):
         call.subject_number = _require_number("callee", b["callee"], call.context.region)
     attempt = CallAttempt(
         caller=b["caller"],
@@ -36,9 +37,14 @@ async def check_call(call: Call) -> web.Response:
         purpose=b["purpose"] or "callback",
         presentation=Presentation(b["presentation"] or Presentation.ALLOWED),
         campaign=b["campaign"],
+        call_id=call_id,
     )
     await check_names(call.context.store, call.context.vocabulary, attempt.tenant, attempt.purpose)
-    decision = await gate.dry_run(attempt, b["at"])
+    return attempt
+
+
+async def check_call(call: Call) -> web.Response:
+    decision = await call.context.gate.dry_run(await attempt_of(call), call.body["at"])
     view = {**decision_view(decision), "dry_run": True}
     return respond(view, status=200 if decision.allowed else 409)
 

@@ -18,14 +18,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..agi.gate import DecisionGate
-from ..numbers import InvalidNumber, normalize
-from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
 from ..service import GateService
 from ..views import decision_view
 from .access import Access
+from .check import attempt_of
 from .endpoint import Call, Endpoint, Reply, respond
-from .errors import ApiError
 from .fields import Field, RawPhone, choice, text
 from .schemas import ref
 
@@ -62,19 +60,7 @@ async def record_decision(call: Call) -> web.Response:
     dry run: it records and counts nothing (dry_run: true)."""
     b = call.body
     gate = call.context.gate
-    region = call.context.region
-    _require_number("caller", b["caller"], region)
-    if not is_emergency(b["callee"], gate.pack):
-        call.subject_number = _require_number("callee", b["callee"], region)
-    attempt = CallAttempt(
-        caller=b["caller"],
-        callee=b["callee"],
-        tenant=b["tenant"] or "default",
-        purpose=b["purpose"] or "callback",
-        presentation=Presentation(b["presentation"] or Presentation.ALLOWED),
-        campaign=b["campaign"],
-        call_id=b["call_id"],
-    )
+    attempt = await attempt_of(call, b["call_id"])
     maker = _Keyed(gate, call.params[IDEMPOTENCY_HEADER] or b["call_id"])
     budget = DecisionGate(maker, call.context.settings.agi.budget_ms)
     verdict = await budget.decide(attempt, "")
@@ -83,13 +69,6 @@ async def record_decision(call: Call) -> web.Response:
         decision = gate.failure(attempt, verdict.decision_id, verdict.reason)
     view = {**decision_view(decision), "dry_run": False}
     return respond(view, status=200 if decision.allowed else 409)
-
-
-def _require_number(name: str, raw: str, region: str) -> str:
-    try:
-        return normalize(raw, region)
-    except InvalidNumber as exc:
-        raise ApiError(400, "invalid_number", f"{name}: {exc}", name) from None
 
 
 ENDPOINTS = (
