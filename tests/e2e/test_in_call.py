@@ -191,7 +191,11 @@ def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_
     recording starts only once it has played, and the vault entry says ``notice: played``."""
     entry, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
     assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
-    assert not list(asterisk.monitor_dir.glob("dg-*.notice")), "the notice report stayed behind"
+    # The ingest commits the vault entry, then removes the spool file and the report beside it.
+    deadline = time.monotonic() + INGEST_DEADLINE_S
+    while list(asterisk.monitor_dir.glob("dg-*.notice")):
+        assert time.monotonic() < deadline, "the notice report stayed behind"
+        time.sleep(0.1)
 
     begun = _recording_began(asterisk.log_tail(400))
     before = [t for t in arrivals if t < begun]
