@@ -33,6 +33,7 @@ from dialguard.ops.keys import init_signing_key
 from dialguard.ops.numbers import Filing, register_number
 from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
+from dialguard.ops.vocabulary import Vocabulary
 from dialguard.policy.model import CallAttempt
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
@@ -89,13 +90,16 @@ async def seed(config: Path, *, calls: int = 400, now: datetime | None = None) -
     await init_database(settings)
     now = now or Clock().now()
     actor = Actor("seed", now - timedelta(days=8), "CN")
+    book = book_from(settings)
+    vocabulary = Vocabulary.of(book)
     store = await Store.open(settings)
     try:
         await init_signing_key(store, actor, Path(settings.audit.signing_key_file))
         await add_tenant(store, actor, "acme", "general")
         await add_tenant(store, actor, "beta", "general")
         for number, tenant in (("+861088886666", "acme"), ("+862161234567", "beta")):
-            await register_number(store, actor, Filing(number, tenant, purposes=("callback",)))
+            filing = Filing(number, tenant, purposes=("callback",))
+            await register_number(store, actor, filing, book.numbering, vocabulary=vocabulary)
         for callee in ("+8613800138000", "+8613800138001", "+8613800138002"):
             for tenant in ("acme", "beta"):
                 await add_consent(
@@ -105,6 +109,7 @@ async def seed(config: Path, *, calls: int = 400, now: datetime | None = None) -
                     tenant=tenant,
                     purpose="callback",
                     evidence_ref=f"web-{callee[-3:]}",
+                    vocabulary=vocabulary,
                 )
         await add_dnc(store, actor, "+8613900139999", reason="asked not to be called")
         await receive(

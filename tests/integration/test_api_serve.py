@@ -10,6 +10,7 @@ from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
+from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
@@ -43,7 +44,9 @@ async def test_serve_starts_and_stops_the_api(tmp_path: Path) -> None:
     await app.start()
     try:
         assert app.api is not None and app.store is not None
-        _, secret = await create_token(app.store, Actor("test", Clock().now()), Role.OPERATOR, "t")
+        by = Actor("test", Clock().now())
+        await add_tenant(app.store, by, "acme", "general")
+        _, secret = await create_token(app.store, by, Role.OPERATOR, "t")
         url = f"http://127.0.0.1:{app.api.port}"
         body = {"caller": "01058001234", "callee": "13800138000", "tenant": "acme"}
         async with aiohttp.ClientSession() as session:

@@ -46,8 +46,11 @@ def test_dev_install_on_a_clean_prefix(tmp_path: Path) -> None:
     init = subprocess.run([str(link), "init"], capture_output=True, text=True, env=env)
     assert init.returncode == 0, init.stderr
     assert (data / "subject-hash.key").is_file()  # no config file: keys beside the database
+    tenant = subprocess.run([str(link), "tenants", "add", "acme"], capture_output=True, env=env)
+    assert tenant.returncode == 0, tenant.stderr
+    call = ("--tenant", "acme", "--caller", "01058001234", "--callee", "13800138000")
     check = subprocess.run(
-        [str(link), "check", "--caller", "01058001234", "--callee", "13800138000"],
+        [str(link), "check", *call],
         capture_output=True,
         text=True,
         env=env,
