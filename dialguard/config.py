@@ -256,6 +256,7 @@ OTHER_VARIABLES = {
     "DIALGUARD_REQUIRE_PG": "CI: fail PostgreSQL tests rather than deselect them",
     "DIALGUARD_TEST_VERIFY_ENTRIES": "the tests' audit log size",
     "DIALGUARD_ASTERISK_ROOTFS": "devkit: where the Asterisk rootfs is built",
+    "DIALGUARD_FREESWITCH_DIST": "./dev: the folder holding the FreeSWITCH 1.11.1 tarball",
 }
 """``DIALGUARD_*`` environment variables that are not settings."""
 

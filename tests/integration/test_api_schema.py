@@ -26,6 +26,7 @@ __all__ = ["api"]  # the fixture, imported for pytest to find
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 15
 EXCLUDED_CHECKS = "positive_data_acceptance,use_after_free,ensure_resource_availability"
 
@@ -33,6 +34,8 @@ EXCLUDED_CHECKS = "positive_data_acceptance,use_after_free,ensure_resource_avail
 async def test_the_api_conforms_to_its_openapi_document(api: ApiHarness, tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{api.url}/v1/openapi.json",
         "--header",

@@ -55,6 +55,7 @@ def test_without_a_config_file_keys_follow_the_database(tmp_path: Path) -> None:
         assert f"{data / name}" in result.stdout
     assert "/etc/dialguard" not in result.stdout
     assert (data / "audit-checkpoints.jsonl").is_file()
+    assert run(tmp_path, "tenants", "add", "default", DIALGUARD_DATABASE_URL=url).returncode == 0
     result = run(tmp_path, *CALL, *AT, DIALGUARD_DATABASE_URL=url)
     assert result.returncode == 1, result.stderr  # the store opened with the keys beside it
 
@@ -96,6 +97,8 @@ def test_config_and_set_after_the_subcommand(tmp_path: Path) -> None:
     assert second.exists() and not first.exists()  # the later one wins
     config = tmp_path / "later.toml"
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{second}"\n')
+    tenant = [*DIALGUARD, "tenants", "add", "default", "--config", str(config)]
+    assert subprocess.run(tenant, env=env, timeout=120).returncode == 0
     env["DIALGUARD_CONFIG"] = str(tmp_path / "absent.toml")  # overridden by --config below
     result = subprocess.run(
         [*DIALGUARD, *CALL, *AT, "--config", str(config), "--json"],
@@ -119,6 +122,8 @@ def test_an_unknown_dialguard_variable_is_refused_naming_the_real_one(tmp_path: 
     env = environment(tmp_path)
     (tmp_path / "dialguard.toml").write_text("")
     assert subprocess.run([*DIALGUARD, "init"], env=env, timeout=120).returncode == 0
+    tenant = [*DIALGUARD, "tenants", "add", "acme"]
+    assert subprocess.run(tenant, env=env, timeout=120).returncode == 0
     result = subprocess.run(
         [*DIALGUARD, *CALL, *AT],
         env={**env, "DIALGUARD_API_PROT": "9000"},
