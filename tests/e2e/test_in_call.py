@@ -191,7 +191,8 @@ def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_
     recording starts only once it has played, and the vault entry says ``notice: played``."""
     entry, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
     assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
-    assert not list(asterisk.monitor_dir.glob("dg-*.notice")), "the notice report stayed behind"
+    report = asterisk.monitor_dir / f"{entry['name']}.notice"
+    assert not report.exists(), "the notice report stayed behind"
     begun = _recording_began(asterisk.log_tail(400))
     before = [t for t in arrivals if t < begun]
     print(f"notice: {len(before)} RTP packets before the recording began, {len(arrivals)} in all")
@@ -235,9 +236,10 @@ def _noticed_call(
         (decision,) = gate.decisions(callee=CALLEE)
         entry = _vault_entry(gate, decision["decision_id"], context)
         # The ingest commits the vault entry, then removes the spool file and the report beside
-        # it: wait for that while the gate still runs.
+        # it: wait for that while the gate still runs (other tests' calls may leave theirs).
+        report = asterisk.monitor_dir / f"{entry['name']}.notice"
         deadline = time.monotonic() + INGEST_DEADLINE_S
-        while list(asterisk.monitor_dir.glob("dg-*.notice")):
+        while report.exists():
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
