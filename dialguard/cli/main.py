@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -265,10 +266,12 @@ def cli(
     ctx.obj = CliState(config, assignments, actor, option_variables=option_variables)
 
 
-def main() -> None:
+def main(args: Sequence[str] | None = None) -> None:
+    """The ``dialguard`` entry point: run the command ``args`` names (default ``sys.argv[1:]``)
+    and exit with its status."""
     try:
         code: Any = cli.main(
-            prog_name="dialguard", auto_envvar_prefix="DIALGUARD", standalone_mode=False
+            args, prog_name="dialguard", auto_envvar_prefix="DIALGUARD", standalone_mode=False
         )
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

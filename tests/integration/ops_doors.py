@@ -11,12 +11,12 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
@@ -142,11 +142,12 @@ async def _seed(side: Side) -> None:
         await tx.numbers.add(OUR_FILING, at=NOW - timedelta(days=30))
 
 
-@pytest.fixture
-async def sides(
+@asynccontextmanager
+async def open_sides(
     db_settings_pair: tuple[Settings, Settings], tmp_path: Path
 ) -> AsyncIterator[tuple[Side, Side]]:
-    """Two databases seeded alike (SQLite files, or two PostgreSQL databases)."""
+    """Two databases seeded alike (SQLite files, or two PostgreSQL databases): the ``sides``
+    fixture."""
     subject_key = tmp_path / "subject.key"
     SubjectKey.create(subject_key)
     made: list[Side] = []

@@ -7,17 +7,15 @@ import asyncio
 import json
 import logging
 import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_api_support import ALLOWED_AT, CALLEE, CALLER, QUIET_AT, ApiHarness, api
+from api_harness import ALLOWED_AT, CALLEE, CALLER, QUIET_AT, ApiHarness
+from in_process import run_dialguard
 
 from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, DncScope, Verdict
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
 
 CHECK = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callback"}
 
@@ -54,16 +52,13 @@ async def test_check_answers_the_same_json_as_the_cli(
     (tmp_path / "none.toml").write_text("")
     env.pop("DIALGUARD_NOW", None)
     args = ["--caller", CALLER, "--callee", CALLEE, "--tenant", "acme", "--at", at, "--json"]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "dialguard", "check", *args, env=env, stdout=asyncio.subprocess.PIPE
-    )
-    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    cli = json.loads(stdout)
+    result = await asyncio.to_thread(run_dialguard, ["check", *args], env=env)
+    cli = json.loads(result.stdout)
     volatile = {"decision_id", "latency_ms"}
     assert {k: v for k, v in cli.items() if k not in volatile} == {
         k: v for k, v in reply.body.items() if k not in volatile
     }
-    assert process.returncode == (0 if reply.status == 200 else 1)
+    assert result.returncode == (0 if reply.status == 200 else 1)
 
 
 @pytest.mark.parametrize(

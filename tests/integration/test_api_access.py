@@ -13,15 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from test_api_support import ALLOWED_AT, CALLEE, CALLER, ApiHarness, api
+from api_harness import ALLOWED_AT, CALLEE, CALLER, ApiHarness
 
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, DncEntry, DncScope, Verdict
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.tokens.tokens import Role
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
 
 PUBLIC = None
 OPERATE = frozenset({"admin", "operator"})

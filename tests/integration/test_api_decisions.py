@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from test_api_support import CALLEE, CALLER, ApiHarness, api_at_allowed_time
+from api_harness import CALLEE, CALLER, ApiHarness
 
 from dialguard.audit import service
-
-__all__ = ["api_at_allowed_time"]  # the fixture, imported for pytest to find
 
 CALL = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callback"}
 

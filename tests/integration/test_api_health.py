@@ -4,29 +4,12 @@ enabled listener serves, 503 (naming which part) when one does not."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from test_api_serve import settings_for
 
 from dialguard.app import GateApp
-from dialguard.clock import Clock
-from dialguard.storage.migrate import init_database
-
-
-@pytest.fixture
-async def gate(tmp_path: Path) -> AsyncIterator[GateApp]:
-    settings = settings_for(tmp_path, api_enabled=True)
-    await init_database(settings)
-    app = GateApp(settings, Clock())
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.stop()
 
 
 async def health(app: GateApp) -> tuple[int, Any]:
@@ -39,8 +22,8 @@ async def health(app: GateApp) -> tuple[int, Any]:
         return response.status, await response.json()
 
 
-async def test_healthy_gate_answers_200_without_a_token(gate: GateApp) -> None:
-    status, body = await health(gate)
+async def test_healthy_gate_answers_200_without_a_token(health_gate: GateApp) -> None:
+    status, body = await health(health_gate)
     assert status == 200
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
@@ -53,14 +36,16 @@ async def test_healthy_gate_answers_200_without_a_token(gate: GateApp) -> None:
     assert body["version"]
 
 
-async def test_an_unreachable_database_is_503_and_recovers(gate: GateApp, tmp_path: Path) -> None:
-    assert gate.store is not None
+async def test_an_unreachable_database_is_503_and_recovers(
+    health_gate: GateApp, tmp_path: Path
+) -> None:
+    assert health_gate.store is not None
     database = tmp_path / "dg.db"
-    await gate.store.close()  # no pooled connection left: the next one opens the path again
+    await health_gate.store.close()  # no pooled connection left: the next one opens the path again
     database.rename(tmp_path / "away.db")
     database.mkdir()  # a directory where the database was: it cannot be opened
     try:
-        status, body = await health(gate)
+        status, body = await health(health_gate)
         assert status == 503
         assert body["status"] == "unhealthy"
         assert body["database"] == {"ok": False}
@@ -68,14 +53,14 @@ async def test_an_unreachable_database_is_503_and_recovers(gate: GateApp, tmp_pa
     finally:
         shutil.rmtree(database)
         (tmp_path / "away.db").rename(database)
-    status, body = await health(gate)
+    status, body = await health(health_gate)
     assert (status, body["status"]) == (200, "ok")
 
 
-async def test_a_listener_that_stopped_is_503(gate: GateApp) -> None:
-    assert gate.agi is not None
-    await gate.agi.stop()
-    status, body = await health(gate)
+async def test_a_listener_that_stopped_is_503(health_gate: GateApp) -> None:
+    assert health_gate.agi is not None
+    await health_gate.agi.stop()
+    status, body = await health(health_gate)
     assert status == 503
     assert body["listeners"]["agi"] == {"enabled": True, "up": False}
     assert body["database"]["ok"] is True

@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_api_support import CALLEE, CALLER, ApiHarness, api
+from api_harness import CALLEE, CALLER, ApiHarness
 
 from dialguard.clock import ClockError, parse_instant
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
 
 DNC = {"number": CALLEE, "tenant": "acme", "reason": "asked"}
 

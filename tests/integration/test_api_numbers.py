@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from test_api_support import CALLER, ApiHarness, api
-
-__all__ = ["api"]
+from api_harness import CALLER, ApiHarness
 
 IN_20_DAYS = date.today() + timedelta(days=20)  # the API's clock is the real one
 

@@ -20,9 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from test_api_support import ApiHarness, api
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
+from api_harness import ApiHarness
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")

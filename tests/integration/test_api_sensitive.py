@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from test_api_support import CALLEE, CALLER, ApiHarness, api
+from api_harness import CALLEE, CALLER, ApiHarness
 
 from dialguard.numbers import mask
 from dialguard.ops import dsr
@@ -19,8 +19,6 @@ from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
 from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.rights.requests import DsrStatus
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
 
 CLINIC_CALLER = "+861058001299"
 ACME_ONLY = "+8613900139000"

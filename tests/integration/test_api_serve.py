@@ -5,40 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+from builders import api_gate_settings
 
 from dialguard.app import GateApp
 from dialguard.clock import Clock
-from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
 from dialguard.tokens.tokens import Role
 
 
-def settings_for(tmp_path: Path, api_enabled: bool) -> Settings:
-    SubjectKey.create(tmp_path / "subject.key")
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"port": "0"},
-            "api": {"enabled": str(api_enabled).lower(), "port": "0"},
-            "esl": {"enabled": "false"},
-            "recording": {"enabled": "false"},
-            "audit": {
-                "checkpoint_interval_s": "0",
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject.key")},
-        },
-    )
-
-
 async def test_serve_starts_and_stops_the_api(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, api_enabled=True)
+    settings = api_gate_settings(tmp_path, api_enabled=True)
     await init_database(settings)
     app = GateApp(settings, Clock())
     await app.start()
@@ -61,7 +40,7 @@ async def test_serve_starts_and_stops_the_api(tmp_path: Path) -> None:
 
 
 async def test_serve_without_the_api(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, api_enabled=False)
+    settings = api_gate_settings(tmp_path, api_enabled=False)
     await init_database(settings)
     app = GateApp(settings, Clock())
     await app.start()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from test_api_support import ApiHarness, api
-
-__all__ = ["api"]  # the fixture, imported for pytest to find
+from api_harness import ApiHarness
 
 
 async def test_hits_are_reported_in_the_text_as_sent(api: ApiHarness) -> None:

@@ -19,7 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_gate_agi import CALLER, WEDNESDAY_10, settings_for
+from builders import GATE_CALLER as CALLER
+from builders import WEDNESDAY_10, gate_settings
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
@@ -59,7 +60,7 @@ async def large_log(store: Store, make_decision: Callable[..., Decision]) -> Non
 
 @pytest.fixture
 async def gate(tmp_path: Path, make_decision: Callable[..., Decision]) -> AsyncIterator[GateApp]:
-    settings = settings_for(tmp_path)
+    settings = gate_settings(tmp_path)
     SubjectKey.create(Path(settings.dsr.hash_key_file))
     SigningKey.create(Path(settings.audit.signing_key_file))
     await init_database(settings)

@@ -12,9 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from builders import WEDNESDAY_10, gate_settings
 from pg_databases import PG_URL_ENV, fresh_pg_database
-from test_gate_agi import WEDNESDAY_10, settings_for
-from test_gate_agi import store as store
 
 from devkit.gate import Gate
 from devkit.net import free_port
@@ -91,8 +90,8 @@ async def test_two_gate_processes_on_one_postgresql_allow_exactly_one(tmp_path: 
         assert "OK" in left.cli("audit", "verify")
 
 
-async def test_an_esl_burst_allows_exactly_one(tmp_path: Path, store: Store) -> None:
-    settings = settings_for(tmp_path)
+async def test_an_esl_burst_allows_exactly_one(tmp_path: Path, acme_store: Store) -> None:
+    settings = gate_settings(tmp_path)
     app = GateApp(settings, Clock(WEDNESDAY_10))
     await app.start()
     try:
@@ -115,6 +114,6 @@ async def test_an_esl_burst_allows_exactly_one(tmp_path: Path, store: Store) -> 
         await app.stop()
     verdicts = Counter(record.variables["dialguard_verdict"] for record in records)
     assert verdicts == {"ALLOW": 1, "DENY": BURST - 1}
-    async with store.transaction(readonly=True) as tx:
+    async with acme_store.transaction(readonly=True) as tx:
         rows = await tx.decisions.list(callee="+8613800138000", limit=100)
     assert Counter(d.verdict.value for d in rows) == {"allow": 1, "deny": BURST - 1}

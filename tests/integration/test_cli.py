@@ -1,93 +1,15 @@
-"""The CLI contract, end to end through a subprocess, on a fresh SQLite database per test."""
+"""The CLI contract, end to end (in-process, as a fresh process would run it: the ``dg``
+fixture), on a fresh SQLite database per test."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-DIALGUARD = [sys.executable, "-m", "dialguard"]
-WEDNESDAY_10 = "2026-11-25T10:00:00+08:00"
-CALLER = "+861058001234"
-CALLEE = "+8613800138000"
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def dg(tmp_path: Path) -> Run:
-    env = {
-        **os.environ,
-        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
-        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
-        "DIALGUARD_ACTOR": "test-admin",
-        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "recording-keys.json"),
-        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
-        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
-        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
-    }
-    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
-    env.pop("DIALGUARD_NOW", None)
-
-    def run(
-        *args: str, expect: int | None = 0, **extra_env: str
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [*DIALGUARD, *args],
-            env={**env, **extra_env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
-        if expect is not None:
-            assert result.returncode == expect, (args, result.stdout, result.stderr)
-        return result
-
-    run("init")
-    run("tenants", "add", "acme")
-    return run
-
-
-def seeded(dg: Run) -> Run:
-    dg("numbers", "add", "010-5800-1234", "--tenant", "acme", "--purpose", "callback")
-    dg(
-        "consent",
-        "add",
-        "13800138000",
-        "--tenant",
-        "acme",
-        "--purpose",
-        "callback",
-        "--evidence",
-        "ticket-42",
-        "--given",
-        "2026-01-01T00:00:00+08:00",
-    )
-    return dg
-
-
-def check_json(dg: Run, *args: str, expect: int) -> dict[str, object]:
-    result = dg(
-        "check",
-        "--caller",
-        CALLER,
-        "--callee",
-        CALLEE,
-        "--tenant",
-        "acme",
-        "--json",
-        *args,
-        expect=expect,
-    )
-    data = json.loads(result.stdout)
-    assert isinstance(data, dict)
-    return data
+from builders import CALLEE, Run, check_json, seeded
+from builders import CLI_CALLER as CALLER
+from builders import WEDNESDAY_10_TEXT as WEDNESDAY_10
 
 
 def test_init_is_idempotent(dg: Run) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_cli_environment import environment, one_line_error
+from builders import DIALGUARD_PROCESS, environment, one_line_error
+from in_process import run_dialguard
 
 from dialguard.cli.main import option_variables
 from dialguard.config import (
@@ -22,7 +22,6 @@ from dialguard.config import (
 )
 
 ROOT = Path(__file__).parents[2]
-DIALGUARD = [sys.executable, "-m", "dialguard"]
 CALL = ["check", "--caller", "01058001234", "--callee", "13800138000"]
 AT = ["--at", "2026-11-25T10:00:00+08:00"]
 
@@ -33,14 +32,7 @@ def bare_environment() -> dict[str, str]:
 
 
 def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*DIALGUARD, *args],
-        env={**bare_environment(), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+    return run_dialguard(args, env={**bare_environment(), **env}, cwd=cwd)
 
 
 def test_without_a_config_file_keys_follow_the_database(tmp_path: Path) -> None:
@@ -86,27 +78,15 @@ def test_config_and_set_after_the_subcommand(tmp_path: Path) -> None:
     (tmp_path / "dialguard.toml").write_text("")
     first, second = tmp_path / "first.db", tmp_path / "second.db"
     earlier, later = (f"database.url=sqlite+aiosqlite:///{db}" for db in (first, second))
-    result = subprocess.run(
-        [*DIALGUARD, "--set", earlier, "init", "--set", later],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_dialguard(["--set", earlier, "init", "--set", later], env=env)
     assert result.returncode == 0, result.stderr
     assert second.exists() and not first.exists()  # the later one wins
     config = tmp_path / "later.toml"
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{second}"\n')
-    tenant = [*DIALGUARD, "tenants", "add", "default", "--config", str(config)]
-    assert subprocess.run(tenant, env=env, timeout=120).returncode == 0
+    tenant = ["tenants", "add", "default", "--config", str(config)]
+    assert run_dialguard(tenant, env=env).returncode == 0
     env["DIALGUARD_CONFIG"] = str(tmp_path / "absent.toml")  # overridden by --config below
-    result = subprocess.run(
-        [*DIALGUARD, *CALL, *AT, "--config", str(config), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_dialguard([*CALL, *AT, "--config", str(config), "--json"], env=env)
     assert result.returncode == 1, result.stderr
     assert '"decision": "deny"' in result.stdout
 
@@ -121,30 +101,17 @@ def test_set_after_a_nested_subcommand_is_listed_in_its_help(tmp_path: Path) -> 
 def test_an_unknown_dialguard_variable_is_refused_naming_the_real_one(tmp_path: Path) -> None:
     env = environment(tmp_path)
     (tmp_path / "dialguard.toml").write_text("")
-    assert subprocess.run([*DIALGUARD, "init"], env=env, timeout=120).returncode == 0
-    tenant = [*DIALGUARD, "tenants", "add", "acme"]
-    assert subprocess.run(tenant, env=env, timeout=120).returncode == 0
-    result = subprocess.run(
-        [*DIALGUARD, *CALL, *AT],
-        env={**env, "DIALGUARD_API_PROT": "9000"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    assert run_dialguard(["init"], env=env).returncode == 0
+    assert run_dialguard(["tenants", "add", "acme"], env=env).returncode == 0
+    result = run_dialguard([*CALL, *AT], env={**env, "DIALGUARD_API_PROT": "9000"})
     line = one_line_error(result)
     assert "unknown variable 'DIALGUARD_API_PROT'" in line
     assert "did you mean DIALGUARD_API_PORT?" in line
-    result = subprocess.run(
-        [*DIALGUARD, *CALL, *AT],
-        env={**env, "DIALGUARD_CHECK_TENNANT": "acme"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_dialguard([*CALL, *AT], env={**env, "DIALGUARD_CHECK_TENNANT": "acme"})
     assert "did you mean DIALGUARD_CHECK_TENANT?" in one_line_error(result)
-    # a real option variable is not a typo
+    # a real option variable is not a typo; through a process of its own, the way cron runs it
     result = subprocess.run(
-        [*DIALGUARD, *CALL, *AT, "--json"],
+        [*DIALGUARD_PROCESS, *CALL, *AT, "--json"],
         env={**env, "DIALGUARD_CHECK_TENANT": "acme"},
         capture_output=True,
         text=True,

@@ -1,56 +1,17 @@
 """What the machine lacks ends in one line naming the file, URL or setting and what to do, exit
-status 2, never a traceback: through the CLI, as an operator meets it."""
+status 2, never a traceback: through the CLI, as an operator meets it (in-process; ``serve``
+in a process of its own)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from builders import closed_port, dialguard, dialguard_process, one_line_error
 
-DIALGUARD = [sys.executable, "-m", "dialguard"]
 CALL = ["check", "--caller", "01058001234", "--callee", "13800138000"]
-
-
-def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
-    return {
-        **env,
-        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
-        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
-        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
-        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
-        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
-        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "recording-keys.json"),
-        "DIALGUARD_RECORDING_ENABLED": "false",
-        "DIALGUARD_ESL_ENABLED": "false",
-    }
-
-
-def dialguard(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    if not (tmp_path / "dialguard.toml").exists():
-        (tmp_path / "dialguard.toml").write_text("")
-    return subprocess.run(
-        [*DIALGUARD, *args],
-        env={**environment(tmp_path), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single ``error: …`` line the command ended with (exit 2, no traceback)."""
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("command", [["init"], CALL])
@@ -70,12 +31,6 @@ def test_a_database_url_that_does_not_parse(tmp_path: Path, command: list[str]) 
     assert "database.url: cannot parse" in line
     assert "postgresql+asyncpg://" in line  # the form it should have
     assert "hunter2" not in line
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("command", [["init"], CALL])
@@ -120,7 +75,10 @@ def taken_port() -> Iterator[int]:
 
 def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
     assert dialguard(tmp_path, "init").returncode == 0
-    result = dialguard(tmp_path, "serve", "--set", "agi.port=0", "--set", f"api.port={taken_port}")
+    # serve through a process of its own: its signal handlers and logging are the process's
+    result = dialguard_process(
+        tmp_path, "serve", "--set", "agi.port=0", "--set", f"api.port={taken_port}"
+    )
     line = one_line_error(result)
     assert f"api.port: cannot listen on 127.0.0.1:{taken_port}" in line
     assert "set api.port to a free port" in line

@@ -7,9 +7,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from test_cli import CALLEE, WEDNESDAY_10, Run, check_json, dg, seeded
-
-__all__ = ["dg"]
+from builders import CALLEE, Run, check_json, seeded
+from builders import WEDNESDAY_10_TEXT as WEDNESDAY_10
 
 DIGITS = "13800138000"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from in_process import run_dialguard
 
 WEDNESDAY_10_NY = "2026-11-25T10:00:00-05:00"
 
@@ -19,14 +20,7 @@ def dg(tmp_path: Path, *args: str, expect: int = 0) -> subprocess.CompletedProce
         "DIALGUARD_POLICY_NATIONAL_DNC": str(tmp_path / "us.dnc"),
         "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "recording-keys.json"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "dialguard", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    result = run_dialguard(args, env=env, cwd=tmp_path)
     assert result.returncode == expect, (args, result.stdout, result.stderr)
     return result
 

@@ -1,15 +1,14 @@
-"""``dialguard scripts`` and ``dialguard policy show`` end to end (subprocess, fresh SQLite)."""
+"""``dialguard scripts`` and ``dialguard policy show`` end to end (in-process, fresh SQLite)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from test_cli import CALLEE, CALLER, Run, dg, seeded
+from builders import CALLEE, Run, seeded
+from builders import CLI_CALLER as CALLER
+from builders import WEDNESDAY_10_TEXT as WEDNESDAY_10
 
-__all__ = ["dg"]  # the fixture, imported for pytest to find
-
-WEDNESDAY_10 = "2026-11-25T10:00:00+08:00"
 CLEAN = "您好，这里是某银行客服。\n本产品为浮动收益型，过往业绩不代表未来表现。\n"
 BANNED = "您好，这里是某银行客服。\n本产品１００％ 保 本，无-风-险！\n"
 

@@ -7,41 +7,35 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from test_api_health import gate  # noqa: F401  (the fixture)
-from test_cli_environment import closed_port, dialguard, environment
+from builders import DIALGUARD_PROCESS, closed_port, dialguard, environment
+from in_process import run_dialguard
 
 from dialguard.app import GateApp
 
-DIALGUARD = [sys.executable, "-m", "dialguard"]
-
 
 async def status(port: int, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *DIALGUARD, "status", "--set", f"api.port={port}", *args,
-        env={**environment(Path("/nonexistent")), "DIALGUARD_CONFIG": "/dev/null"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    """``dialguard status`` in-process, in a thread: the gate runs on this test's loop."""
+    env = {**environment(Path("/nonexistent")), "DIALGUARD_CONFIG": "/dev/null"}
+    result = await asyncio.to_thread(
+        run_dialguard, ["status", "--set", f"api.port={port}", *args], env=env
+    )
+    return result.returncode, result.stdout, result.stderr
 
 
-async def test_status_of_a_healthy_then_unhealthy_gate(gate: GateApp) -> None:  # noqa: F811
-    assert gate.api is not None and gate.agi is not None
-    code, out, err = await status(gate.api.port)
+async def test_status_of_a_healthy_then_unhealthy_gate(health_gate: GateApp) -> None:
+    assert health_gate.api is not None and health_gate.agi is not None
+    code, out, err = await status(health_gate.api.port)
     assert code == 0, err
     assert out.startswith("healthy  dialguard ")
     assert "database ok" in out and "agi up" in out and "esl off" in out
-    code, out, _ = await status(gate.api.port, "--json")
+    code, out, _ = await status(health_gate.api.port, "--json")
     assert code == 0
     assert json.loads(out)["listeners"]["agi"] == {"enabled": True, "up": True}
-    await gate.agi.stop()
-    code, out, _ = await status(gate.api.port)
+    await health_gate.agi.stop()
+    code, out, _ = await status(health_gate.api.port)
     assert code == 1
     assert out.startswith("UNHEALTHY") and "agi DOWN" in out
 
@@ -62,7 +56,7 @@ def test_serve_then_status_then_stop(tmp_path: Path) -> None:
     assert port != 0
     settings = ["--set", f"api.port={port}", "--set", "agi.port=0"]
     serve = subprocess.Popen(
-        [*DIALGUARD, "serve", *settings],
+        [*DIALGUARD_PROCESS, "serve", *settings],
         env=environment(tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

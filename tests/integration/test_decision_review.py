@@ -12,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from builders import CALLEE, WEDNESDAY_10, gate_settings
+from builders import GATE_CALLER as CALLER
 from click.testing import CliRunner, Result
-from test_gate_agi import CALLEE, CALLER, WEDNESDAY_10, settings_for, store
 
 from dialguard.app import GateApp
 from dialguard.cli.main import cli
@@ -22,12 +23,10 @@ from dialguard.ops.audited import Invalid
 from dialguard.policy.model import CallAttempt, Decision, Verdict
 from dialguard.storage.store import Store
 
-__all__ = ["store"]  # the fixture, imported for pytest to find
-
 
 @pytest.fixture
-async def gate(tmp_path: Path, store: Store) -> AsyncIterator[GateApp]:
-    app = GateApp(settings_for(tmp_path), Clock(WEDNESDAY_10))
+async def gate(tmp_path: Path, acme_store: Store) -> AsyncIterator[GateApp]:
+    app = GateApp(gate_settings(tmp_path), Clock(WEDNESDAY_10))
     await app.start()
     yield app
     await app.stop()
@@ -89,14 +88,14 @@ def _decision(decision_id: str, tenant: str, verdict: Verdict) -> Decision:
 
 
 async def test_a_decision_id_prefix_is_accepted_and_an_ambiguous_one_named(
-    store: Store, tmp_path: Path
+    acme_store: Store, tmp_path: Path
 ) -> None:
     ids = [
         "abcd1111-0000-4000-8000-000000000001",
         "abcd2222-0000-4000-8000-000000000002",
         "ef012345-0000-4000-8000-000000000003",
     ]
-    async with store.transaction() as tx:
+    async with acme_store.transaction() as tx:
         await tx.decisions.add_many(
             [replace(_decision(i, "acme", Verdict.ALLOW), decided_at=WEDNESDAY_10) for i in ids]
         )

@@ -15,10 +15,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from in_process import run_dialguard
 
 from dialguard.ops.dnc import IMPORT_BATCH
 
 DIALGUARD = [sys.executable, "-m", "dialguard"]
+"""The interrupted import needs a process of its own to send SIGINT to."""
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -35,16 +37,14 @@ def env(tmp_path: Path) -> dict[str, str]:
         "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "keys.json"),
     }
     values.pop("DIALGUARD_NOW", None)
-    subprocess.run([*DIALGUARD, "init"], env=values, check=True, capture_output=True, timeout=60)
+    assert run_dialguard(["init"], env=values).returncode == 0
     return values
 
 
 @pytest.fixture
 def dg(env: dict[str, str], tmp_path: Path) -> Run:
     def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [*DIALGUARD, *args], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
-        )
+        result = run_dialguard(args, env=env, cwd=tmp_path)
         assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
 

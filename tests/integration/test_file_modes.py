@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_gate_agi import WEDNESDAY_10
-from test_gate_agi import settings_for as gate_settings
+from builders import WEDNESDAY_10, gate_settings
 
 from dialguard.app import GateApp
 from dialguard.audit.checkpoint import Checkpoint, append_checkpoint

@@ -4,7 +4,7 @@ pack refuses a failed verification, packs that do not opt in ignore it."""
 from __future__ import annotations
 
 import pytest
-from test_keypad_optout import fake, gate, store  # noqa: F401  (fixtures)
+from builders import asterisk_for
 
 from dialguard.agi.attempt import attempt_from
 from dialguard.agi.protocol import parse_header_block
@@ -34,13 +34,13 @@ def _inbound(did: str, verstat: str, *privacy: str) -> bytes:
     ],
 )
 async def test_verstat_on_the_inbound_route(
-    gate: GateApp,  # noqa: F811
+    optout_gate: GateApp,
     did: str,
     verstat: str,
     verdict: str,
     reasons: str,
 ) -> None:
-    record = await fake(gate).call(_inbound(did, verstat))
+    record = await asterisk_for(optout_gate).call(_inbound(did, verstat))
     assert record.variables["DIALGUARD_VERDICT"] == verdict
     assert record.variables["DIALGUARD_REASON"] == reasons
 

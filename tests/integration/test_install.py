@@ -1,6 +1,6 @@
 """``./dev install`` as CI runs it, on a clean temporary prefix: a venv holding a copy of the
-package (not the tree), a ``dialguard`` symlink in bindir, and the systemd unit running the
-default bindir's ``dialguard``."""
+package (not the tree) that ships the tested dialplan snippets, a ``dialguard`` symlink in
+bindir, and the systemd unit running the default bindir's ``dialguard``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
+ASTERISK_SNIPPET = ROOT / "dialplan" / "asterisk" / "extensions_dialguard.conf"
+FREESWITCH_SNIPPET = ROOT / "dialplan" / "freeswitch" / "dialguard.xml"
+"""The snippets the e2e tests load (``devkit.asterisk_config``, ``devkit.freeswitch_config``)."""
 
 
 def test_dev_install_on_a_clean_prefix(tmp_path: Path) -> None:
@@ -40,6 +43,14 @@ def test_dev_install_on_a_clean_prefix(tmp_path: Path) -> None:
         env=env,
     )
     assert Path(where.stdout.strip()).is_relative_to(prefix)  # a copy, not the source tree
+
+    # the copy ships the dialplan snippets the e2e tests load into Asterisk and FreeSWITCH
+    for pbx, tested in (("asterisk", ASTERISK_SNIPPET), ("freeswitch", FREESWITCH_SNIPPET)):
+        printed = subprocess.run(
+            [str(link), "dialplan", pbx], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert printed.returncode == 0, printed.stderr
+        assert printed.stdout == tested.read_text(encoding="utf-8"), f"{pbx}: not the tested one"
 
     data = tmp_path / "data"
     env["DIALGUARD_DATABASE_URL"] = f"sqlite+aiosqlite:///{data}/dialguard.db"

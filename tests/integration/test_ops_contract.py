@@ -46,14 +46,11 @@ from ops_doors import (
     ops_door,
     recording,
     restricted,
-    sides,
     token,
 )
 
 from dialguard.ops import dsr, keys, recordings
 from dialguard.recording.runtime import open_vault
-
-__all__ = ["sides"]  # the fixture, imported for pytest to find
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""The recording CLI through a subprocess: ``init`` creates the keyring, ``recordings verify``
-names tampered and missing recordings with a non-zero exit, ``retention sweep --dry-run``
-deletes nothing, legal holds land in the history, and bad input exits 2 naming it."""
+"""The recording CLI (in-process, as a fresh process would run it): ``init`` creates the
+keyring, ``recordings verify`` names tampered and missing recordings with a non-zero exit,
+``retention sweep --dry-run`` deletes nothing, legal holds land in the history, and bad input
+exits 2 naming it."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from in_process import run_dialguard
 
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.policy.model import Decision
@@ -48,14 +49,7 @@ def dg(tmp_path: Path) -> Run:
         *args: str, expect: int = 0, now: str | None = None, more_env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         extra = ({} if now is None else {"DIALGUARD_NOW": now}) | (more_env or {})
-        result = subprocess.run(
-            [sys.executable, "-m", "dialguard", *args],
-            env=env | extra,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_dialguard(args, env=env | extra)
         assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from in_process import run_dialguard
 
 from devkit.console_seed import seed, write_config
-from devkit.gate import dialguard_executable
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -44,15 +44,7 @@ def dg(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
     env["DIALGUARD_NOW"] = now
-    done = subprocess.run(
-        [dialguard_executable(), "--config", str(config), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = run_dialguard(["--config", str(config), *args], env=env, cwd=cwd)
     assert done.returncode == expect, done.stderr + done.stdout
     return done
 

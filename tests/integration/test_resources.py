@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_gate_agi import WEDNESDAY_10, settings_for
+from builders import WEDNESDAY_10, gate_settings
 
 from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
 from dialguard.app import GateApp, book_from
@@ -37,7 +37,7 @@ def open_on(database: Path) -> list[str]:
 
 
 async def test_a_stopped_gate_holds_nothing_open_on_its_database(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    settings = gate_settings(tmp_path)
     await init_database(settings)
     database = tmp_path / "dg.db"
     app = GateApp(settings, Clock(WEDNESDAY_10))
@@ -58,7 +58,7 @@ async def test_a_stopped_gate_holds_nothing_open_on_its_database(tmp_path: Path)
 async def test_the_gate_service_and_an_unstarted_decision_log_close_what_they_open(
     tmp_path: Path,
 ) -> None:
-    settings = settings_for(tmp_path)
+    settings = gate_settings(tmp_path)
     await init_database(settings)
     database = tmp_path / "dg.db"
     store = await Store.open(settings)
@@ -73,7 +73,7 @@ async def test_the_gate_service_and_an_unstarted_decision_log_close_what_they_op
 
 
 async def test_a_gate_that_fails_to_start_closes_what_it_had_opened(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    settings = gate_settings(tmp_path)
     await init_database(settings)
     taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = taken.sockets[0].getsockname()[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from test_gate_agi import WEDNESDAY_10, settings_for
+from builders import WEDNESDAY_10, gate_settings
 
 from devkit.tls import write_pki
 from dialguard.api.server import tls_context
@@ -23,7 +23,7 @@ from dialguard.storage.migrate import init_database
 
 async def test_serve_answers_the_api_over_https_only(tmp_path: Path) -> None:
     pki = write_pki(tmp_path / "pki", ("localhost", "127.0.0.1"))
-    base = settings_for(tmp_path)
+    base = gate_settings(tmp_path)
     api = ApiSettings(port=0, tls_cert_file=str(pki.cert_file), tls_key_file=str(pki.key_file))
     settings = replace(base, api=api)
     await init_database(settings)

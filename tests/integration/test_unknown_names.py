@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from ops_doors import PERSON, Side, sides
+from ops_doors import PERSON, Side
 
 from dialguard.cli.main import cli
 from dialguard.ops.audited import Invalid
-
-__all__ = ["sides"]  # the fixture, imported for pytest to find
 
 TENANT_TYPO = "unknown tenant 'bnak'; did you mean 'bank'? create it with `dialguard tenants add`"
 

@@ -1,7 +1,8 @@
 """The admin API on a real port with a real store, shared by the ``test_api_*`` modules.
 
-``api`` starts the full stack (store on SQLite and PostgreSQL, the gate, tokens for every role
-plus a revoked one) on 127.0.0.1 port 0; tests talk HTTP to it like any client.
+``running_api`` (behind the ``api`` fixtures of ``conftest.py``) starts the full stack (store on
+SQLite and PostgreSQL, the gate, tokens for every role plus a revoked one) on 127.0.0.1 port 0;
+tests talk HTTP to it like any client.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from dialguard.api import ApiContext, ApiServer, create_app
 from dialguard.app import book_from
@@ -123,19 +123,6 @@ async def seed(store: Store) -> None:
             given_at=Clock.from_env({"DIALGUARD_NOW": "2026-01-01T00:00:00+08:00"}).now(),
         )
         await tx.audit.append("test", "seed", "acme", {"evidence": await tx.evidence.changed()})
-
-
-@pytest.fixture
-async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    async with running_api(db_settings, tmp_path) as harness:
-        yield harness
-
-
-@pytest.fixture
-async def api_at_allowed_time(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    """:func:`api` with the gate's clock frozen at ``ALLOWED_AT`` (live decisions)."""
-    async with running_api(db_settings, tmp_path, frozen=True) as harness:
-        yield harness
 
 
 @asynccontextmanager
