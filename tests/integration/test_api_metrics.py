@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from builders import gate_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
 from dialguard.audit.checkpoint import SigningKey, append_checkpoint
 from dialguard.clock import Clock
-from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
 from dialguard.policy.model import CallAttempt, NumberType, RegisteredNumber
@@ -29,27 +29,12 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 CALLER = "+861088886666"
 
 
-def settings_for(tmp_path: Path, access: str) -> Settings:
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"port": "0"},
-            "api": {"port": "0", "metrics_access": access},
-            "esl": {"port": "0"},
-            "recording": {"enabled": "false"},
-            "audit": {
-                "checkpoint_interval_s": "0",
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
-        },
-    )
-
-
 async def start_gate(tmp_path: Path, access: str) -> GateApp:
-    settings = settings_for(tmp_path, access)
+    settings = gate_settings(
+        tmp_path,
+        api={"enabled": "true", "port": "0", "metrics_access": access},
+        audit={"checkpoint_interval_s": "0"},
+    )
     await init_database(settings)
     store = await Store.open(settings)
     try:

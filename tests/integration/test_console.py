@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from builders import gate_settings
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
 from dialguard.audit.checkpoint import SigningKey
 from dialguard.clock import Clock
-from dialguard.config import Settings, load_settings
+from dialguard.config import Settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
 from dialguard.policy.model import (
@@ -43,21 +44,12 @@ CALLER = "+861088886666"
 def settings_for(tmp_path: Path) -> Settings:
     if not (tmp_path / "subject.key").exists():
         SubjectKey.create(tmp_path / "subject.key")
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"port": "0"},
-            "api": {"port": "0"},
-            "esl": {"enabled": "false"},
-            "recording": {"enabled": "false"},
-            "audit": {
-                "checkpoint_interval_s": "0",
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject.key")},
-        },
+    return gate_settings(
+        tmp_path,
+        api={"enabled": "true", "port": "0"},
+        esl={"enabled": "false"},
+        audit={"checkpoint_interval_s": "0"},
+        dsr={"hash_key_file": str(tmp_path / "subject.key")},
     )
 
 

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from builders import gate_settings
 
 from devkit.cases import Call, Case, load_cases
 from dialguard.app import GateApp
 from dialguard.clock import Clock, parse_instant
-from dialguard.config import Settings, load_settings
+from dialguard.config import Settings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.numbers import normalize, try_normalize
 from dialguard.policy.model import DncEntry, DncScope, NumberType, RegisteredNumber
@@ -36,24 +37,16 @@ CASES = [
 
 
 def settings_for(tmp_path: Path) -> Settings:
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"enabled": "false"},
-            "api": {"enabled": "false"},
-            "esl": {"port": "0", "recordings_dir": str(tmp_path / "fs-recordings")},
-            "recording": {
-                "keyring_file": str(tmp_path / "keys.json"),
-                "regions": f"cn={tmp_path / 'vault'}",
-                "spool_dir": str(tmp_path / "fs-recordings"),
-                "ami_secret": "",
-            },
-            "audit": {
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
+    return gate_settings(
+        tmp_path,
+        agi={"enabled": "false"},
+        esl={"recordings_dir": str(tmp_path / "fs-recordings")},
+        recording={
+            "enabled": "true",
+            "keyring_file": str(tmp_path / "keys.json"),
+            "regions": f"cn={tmp_path / 'vault'}",
+            "spool_dir": str(tmp_path / "fs-recordings"),
+            "ami_secret": "",
         },
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from test_esl_server import CHANNEL, FakeMaker
+from builders import CHANNEL, FakeMaker
 
 from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import CHANNEL, FakeMaker
 
 from dialguard.esl import commands as cmd
 from dialguard.esl.server import EslServer
@@ -22,61 +23,19 @@ from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import (
     ANSWERED_US,
     HANGUP_US,
-    ChannelData,
     FakeFreeSwitch,
     event_frame,
 )
 from dialguard.policy.model import (
     CallAttempt,
-    Decision,
     Direction,
     Presentation,
-    Reason,
-    Verdict,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 NIXEVENT = cmd.NIXEVENTS.decode().strip()
 SUBSCRIBE = cmd.SUBSCRIBE.decode().strip()
-CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
 UNIQUEID = CHANNEL.get("Unique-ID")
-T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
-
-
-@dataclass
-class FakeMaker:
-    """Allows unless ``deny`` names the callee's reason; optionally held until ``release``."""
-
-    deny: dict[str, str] = field(default_factory=dict)
-    record: bool = False
-    hold: bool = False
-    attempts: list[CallAttempt] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    started: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    failure_recorded: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
-        self.failures.append((decision_id, reason))
-        self.failure_recorded.set()
-
-    async def decide(self, attempt: CallAttempt) -> Decision:
-        self.attempts.append(attempt)
-        self.started.set()
-        if self.hold:
-            await self.release.wait()
-        reason = self.deny.get(attempt.callee)
-        return Decision(
-            decision_id=str(uuid.uuid4()),
-            verdict=Verdict.DENY if reason else Verdict.ALLOW,
-            reasons=(Reason(reason, "denied by the test"),) if reason else (),
-            policy_version="test-1",
-            decided_at=T0,
-            attempt=attempt,
-            caller=None,
-            callee=None,
-            record=self.record and not reason,
-        )
 
 
 def _write_file(path: Path) -> None:

@@ -12,11 +12,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import gate_settings
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp, book_from
 from dialguard.clock import Clock
-from dialguard.config import Settings, load_settings
+from dialguard.config import Settings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.ops.audited import Actor
 from dialguard.ops.numbers import Filing, register_number
@@ -30,28 +31,6 @@ WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)
 CALLEE = "13800138000"
 
 
-def settings_for(tmp_path: Path, **recording: str) -> Settings:
-    return load_settings(
-        environ={},
-        cli={
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/dg.db"},
-            "agi": {"port": "0"},
-            "api": {"enabled": "false"},
-            "esl": {"enabled": "false"},
-            "recording": {
-                "enabled": "false",
-                "regions": f"cn={tmp_path}/vault-cn,eu={tmp_path}/vault-eu",
-                **recording,
-            },
-            "audit": {
-                "signing_key_file": str(tmp_path / "audit-signing.key"),
-                "checkpoint_file": str(tmp_path / "audit-checkpoints.jsonl"),
-            },
-            "dsr": {"hash_key_file": str(tmp_path / "subject-hash.key")},
-        },
-    )
-
-
 FILINGS = (
     Filing("95555", "bank1", filed_on=date(2026, 1, 5), expires_on=date(2026, 12, 31)),
     Filing("96588", "bank2", filed_on=date(2026, 1, 5)),
@@ -61,6 +40,14 @@ FILINGS = (
     Filing("400-800-1234", "bank1", filed_on=date(2026, 1, 5), inbound=False),
     Filing("95588", "euro", filed_on=date(2026, 1, 5)),
 )
+
+
+def settings_for(tmp_path: Path, **recording: str) -> Settings:
+    """:func:`builders.gate_settings` without ESL, vaults for the ``cn`` and ``eu`` regions."""
+    vaults = f"cn={tmp_path}/vault-cn,eu={tmp_path}/vault-eu"
+    return gate_settings(
+        tmp_path, esl={"enabled": "false"}, recording={"regions": vaults, **recording}
+    )
 
 
 @pytest.fixture
