@@ -178,7 +178,7 @@ def _terms(r: RegisteredNumber) -> str:
 
 @group.command("history")
 @click.argument("number")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The versions as JSON.")
 @click.pass_context
 def history(ctx: click.Context, number: str, as_json: bool) -> None:
     """Every version of NUMBER's filings, ended registrations included (times: Beijing)."""
@@ -203,8 +203,8 @@ def history(ctx: click.Context, number: str, as_json: bool) -> None:
 
 
 @group.command("overdue")
-@click.option("--tenant", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tenant", default=None, help="Only this tenant's filings.")
+@click.option("--json", "as_json", is_flag=True, help="The overdue changes as JSON.")
 @click.pass_context
 def overdue(ctx: click.Context, tenant: str | None, as_json: bool) -> None:
     """Changes to filings not reported within 10 working days (CN calendar, make-up days
@@ -231,8 +231,8 @@ def overdue(ctx: click.Context, tenant: str | None, as_json: bool) -> None:
 
 @group.command("expiring")
 @click.option("--within", "within", default="30d", help="How far ahead: 30d, 2w, 12h.")
-@click.option("--tenant", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tenant", default=None, help="Only this tenant's registrations.")
+@click.option("--json", "as_json", is_flag=True, help="The registrations as JSON.")
 @click.pass_context
 def expiring(ctx: click.Context, within: str, tenant: str | None, as_json: bool) -> None:
     """Registrations whose filing expires within WITHIN (or has expired): renew them."""

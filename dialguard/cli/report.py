@@ -21,11 +21,21 @@ def group() -> None:
 
 
 @group.command("quarterly")
-@click.option("--tenant", required=True)
+@click.option("--tenant", required=True, help="The tenant the report covers (it must exist).")
 @click.option("--quarter", required=True, help="e.g. 2026Q4 (local time of the default pack).")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report as HTML to this file (and FILE.sig).",
+)
+@click.option(
+    "--pdf",
+    "pdf_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report as PDF to this file (and FILE.sig).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", help="Report language.")
 @click.pass_context
 def quarterly(
     ctx: click.Context,

@@ -10,11 +10,21 @@ from dialguard.cli.main import cli
 
 
 def _commands(group: click.Group, path: str = "dialguard") -> Iterator[tuple[str, click.Command]]:
-    for name, command in group.commands.items():
+    """Every command under ``group``: asked of the group (``cli`` loads its commands on demand;
+    its ``commands`` mapping is empty)."""
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         where = f"{path} {name}"
         yield where, command
         if isinstance(command, click.Group):
             yield from _commands(command, where)
+
+
+def test_every_command_is_walked() -> None:
+    walked = {where for where, _ in _commands(cli)}
+    assert {"dialguard check", "dialguard dnc national build", "dialguard tokens list"} <= walked
 
 
 def test_every_command_and_option_has_help() -> None:
