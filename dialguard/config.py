@@ -134,7 +134,8 @@ class LogSettings:
     level: str = "INFO"
     """Python logging level of dialguard's own loggers (``DEBUG``, ``INFO``, ``WARNING``…)."""
     format: str = "json"
-    """``json`` (one object per line) or ``text``."""
+    """``json`` (one object per line) or ``text`` (``key=value`` lines). Either way every phone
+    number is masked and a value cannot start a line or forge a field."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,9 @@ class DisplaySettings:
 
     timezone: str = ""
     """The operator's IANA zone: times typed without an offset are read in it, and listings
-    show times in it with their offset. Empty: the zone of ``numbers.default_region``
-    (Asia/Shanghai for CN; UTC for a region without one zone)."""
+    show times in it with their offset. Empty: the zone of ``numbers.default_region`` (CN:
+    Asia/Shanghai; for a region spanning several zones that of its example number, US:
+    America/New_York, so set it there), or UTC when the region has none."""
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ OTHER_VARIABLES = {
     "DIALGUARD_TEST_VERIFY_ENTRIES": "the tests' audit log size",
     "DIALGUARD_ASTERISK_ROOTFS": "devkit: where the Asterisk rootfs is built",
     "DIALGUARD_FREESWITCH_DIST": "./dev: the folder holding the FreeSWITCH 1.11.1 tarball",
+    "DIALGUARD_ARTEFACTS": "the browser tests' screenshot folder (default artefacts/)",
 }
 """``DIALGUARD_*`` environment variables that are not settings."""
 
