@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..agi.verdict import GATE_ERROR, GATE_TIMEOUT
 from ..numbers import mask, normalize
 from ..policy.model import Verdict
 from ..recording.records import Recording
@@ -26,6 +27,9 @@ from ..views import decision_view
 from .frame import AUDITORS, OVERVIEW, View, page
 
 MAX_DAYS = 366
+RECENT = timedelta(days=7)
+"""How far back from a range's end the overview reads decision rows (latency, top lists); its
+counts come from the hourly roll-up, whatever the range."""
 HOURLY_UP_TO_DAYS = 2
 PAGE_SIZE = 50
 
@@ -104,6 +108,11 @@ def stacked_chart(rows: list[HourCount], span: Range) -> dict[str, Any]:
     }
 
 
+def recent(f: DecisionFilter) -> DecisionFilter:
+    """The last :data:`RECENT` of ``f``'s range: what the overview reads decision rows for."""
+    return replace(f, start=max(f.start, f.end - RECENT))
+
+
 async def overview(view: View) -> web.StreamResponse:
     context = view.context
     query = view.request.query
@@ -113,9 +122,10 @@ async def overview(view: View) -> web.StreamResponse:
         tenant = _tenant(query, names)
         f = DecisionFilter(span.start, span.end, tenant=tenant, among=tuple(names))
         rows = await tx.console.by_hour(f)
-        health = await tx.console.health(f)
-        callers = await tx.console.top(f, "caller_e164")
-        campaigns = await tx.console.top(f, "campaign")
+        latest = recent(f)
+        latency = await tx.console.latency(latest)
+        callers = await tx.console.top(latest, "caller_e164")
+        campaigns = await tx.console.top(latest, "campaign")
         rules = await tenant_rules(tx, context.gate.book)
     view.subject = tenant or "*"
     masking = rules.masks(tenant) if tenant else bool(rules.by_tenant)
@@ -136,7 +146,11 @@ async def overview(view: View) -> web.StreamResponse:
             "allowed": allowed,
             "denied": denied,
             "reasons": sorted(by_reason.items(), key=lambda item: -item[1]),
-            "health": health,
+            "timeouts": by_reason.get(GATE_TIMEOUT, 0),
+            "errors": by_reason.get(GATE_ERROR, 0),
+            "latency": latency,
+            "recent_from": latest.start.astimezone(span.zone),
+            "recent_days": RECENT.days,
             "callers": [(mask(c) if masking else c, n) for c, n in callers],
             "campaigns": campaigns,
             "chart_json": json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"),

@@ -1,12 +1,15 @@
 """Read-only questions the compliance console and the quarterly report ask of the decision log.
 
-Every query is bounded by a time range and served by an index: the covering
-``ix_decisions_tenant_decided_at_console`` answers the overview's counts, percentiles and top
-lists from the index alone on SQLite (all tenants through ``tenant IN (…)``), ``callee_e164`` an
-exact callee; listings page by keyset (``decided_at``, ``id``) rather than OFFSET, so page 500
-costs what page 1 does. Hours are UTC hours (the caller shifts
-them into local time): bucketing by a local zone in SQL would defeat the index on both backends.
-Restricted rows (erasure under retention) are left out, as in every listing.
+Every query is bounded by a time range and served by an index or the hourly roll-up. Counts per
+hour, verdict and reason come from ``decision_hours`` (:mod:`.decision_hours`), a few rows per
+hour whatever the call volume. What needs the rows themselves — latency percentiles, top denied
+callers and campaigns — reads the covering ``ix_decisions_tenant_decided_at_console`` (on SQLite
+the index alone; all tenants through ``tenant IN (…)``); the console asks those for the last days
+of a range only. ``callee_e164`` is indexed for an exact callee. Listings page by keyset
+(``decided_at``, ``id``) rather than OFFSET, so page 500 costs what page 1 does. Hours are UTC
+hours (the caller shifts them into local time): bucketing by a local zone in SQL would defeat
+the index on both backends. Restricted rows (erasure under retention) are left out of every
+listing, but counted in the roll-up, which names no one.
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import Decision, Verdict
 from ..recording.catalog import _recording
 from ..recording.records import Recording
 from ..recording.tables import recordings
+from .decision_hours import hour_of
 from .decisions import _decision
 from .schema import audit_log
+from .schema import decision_hours as h
 from .schema import decisions as t
 
 
@@ -65,10 +70,9 @@ class HourCount:
 
 
 @dataclass(frozen=True)
-class GateHealth:
+class Latency:
     decided: int
-    timeouts: int
-    errors: int
+    """How many decisions the percentiles are of."""
     p50_ms: float | None
     p99_ms: float | None
 
@@ -100,26 +104,23 @@ class ConsoleQueries:
         return and_(*terms)
 
     async def by_hour(self, f: DecisionFilter) -> list[HourCount]:
-        """Decisions per UTC hour, verdict and first reason."""
-        hour = self._hour()
+        """Decisions per UTC hour, verdict and first reason, from the hourly roll-up
+        (:mod:`.decision_hours`): restricted decisions are counted too. Only the time range and
+        the tenant(s) of ``f`` apply; an hour counts whole when ``f.start`` falls inside it."""
+        where = (h.c.hour >= hour_of(f.start)) & (h.c.hour < f.end)
+        if f.tenant is not None:
+            where = where & (h.c.tenant == f.tenant)
+        elif f.among:
+            where = where & h.c.tenant.in_(f.among)
         query = (
-            select(hour.label("hour"), t.c.verdict, t.c.first_reason, func.count().label("n"))
-            .where(self._where(f))
-            .group_by(hour, t.c.verdict, t.c.first_reason)
+            select(h.c.hour, h.c.verdict, h.c.reason, func.sum(h.c.decided).label("n"))
+            .where(where)
+            .group_by(h.c.hour, h.c.verdict, h.c.reason)
         )
-        hours: dict[Any, datetime] = {}  # each hour's text parsed once, not once per group
-        out = []
-        for row in await self._conn.execute(query):
-            at = hours.get(row.hour)
-            if at is None:
-                at = hours[row.hour] = _as_hour(row.hour)
-            out.append(HourCount(at, row.verdict, row.first_reason, int(row.n)))
-        return out
-
-    def _hour(self) -> ColumnElement[Any]:
-        if self._conn.dialect.name == "postgresql":
-            return func.date_trunc("hour", func.timezone("UTC", t.c.decided_at))
-        return func.substr(t.c.decided_at, 1, 13)  # "YYYY-MM-DD HH" of the stored UTC text
+        return [
+            HourCount(row.hour, row.verdict, row.reason or None, int(row.n))
+            for row in await self._conn.execute(query)
+        ]
 
     async def top(self, f: DecisionFilter, column: str, limit: int = 10) -> list[tuple[str, int]]:
         """The values of ``column`` (``caller_e164``, ``campaign``) most often denied."""
@@ -134,29 +135,20 @@ class ConsoleQueries:
         )
         return [(str(row[0]), int(row[1])) for row in await self._conn.execute(query)]
 
-    async def health(self, f: DecisionFilter) -> GateHealth:
-        """Counts and latency percentiles in one pass: decisions grouped by latency rounded to
-        0.1 ms (a few thousand groups), the percentiles read off that distribution."""
+    async def latency(self, f: DecisionFilter) -> Latency:
+        """The gate's decision latency over ``f``'s rows, in one pass: decisions grouped by
+        latency rounded to 0.1 ms (a few thousand groups), the percentiles read off that
+        distribution."""
         bucket = func.round(t.c.latency_ms * 10).label("bucket")
-        gate = func.sum(case((t.c.first_reason == "gate.timeout", 1), else_=0))
-        errors = func.sum(case((t.c.first_reason == "gate.error", 1), else_=0))
-        query = select(bucket, func.count(), gate, errors).where(self._where(f)).group_by(bucket)
-        decided = timeouts = failed = 0
+        query = select(bucket, func.count()).where(self._where(f)).group_by(bucket)
+        decided = 0
         spread: list[tuple[float, int]] = []
-        for tenths, n, timed_out, erred in await self._conn.execute(query):
+        for tenths, n in await self._conn.execute(query):
             decided += int(n)
-            timeouts += int(timed_out or 0)
-            failed += int(erred or 0)
             if tenths is not None:
                 spread.append((float(tenths) / 10, int(n)))
         spread.sort()
-        return GateHealth(
-            decided=decided,
-            timeouts=timeouts,
-            errors=failed,
-            p50_ms=_percentile(spread, 0.50),
-            p99_ms=_percentile(spread, 0.99),
-        )
+        return Latency(decided, _percentile(spread, 0.50), _percentile(spread, 0.99))
 
     async def page(
         self, f: DecisionFilter, after: Cursor | None, limit: int = 50
@@ -232,10 +224,3 @@ def _percentile(spread: list[tuple[float, int]], q: float) -> float | None:
         if seen >= rank:
             return value
     return spread[-1][0]
-
-
-def _as_hour(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    text = str(value)  # "YYYY-MM-DD HH" (strptime costs ten times this, per group)
-    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)

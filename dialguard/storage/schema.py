@@ -270,6 +270,20 @@ decisions = Table(
     ),
 )
 
+decision_hours = Table(
+    "decision_hours",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("hour", UTCDateTime(), primary_key=True),
+    Column("verdict", String(8), primary_key=True),
+    Column("reason", String(64), primary_key=True),
+    Column("decided", BigInteger, nullable=False),
+)
+"""How many decisions each tenant got per UTC hour, verdict and first reason (``""``: none):
+the console overview's counts without reading a million rows. Kept by every writer of
+``decisions`` in the same transaction (:mod:`.decision_hours`); a row counts decisions as they
+were decided, so it keeps counting those later restricted or erased (it names no one)."""
+
 frequency_resets = Table(
     "frequency_resets",
     metadata,
