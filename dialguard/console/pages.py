@@ -53,6 +53,16 @@ class Range:
     def hourly(self) -> bool:
         return (self.last - self.first).days < HOURLY_UP_TO_DAYS
 
+    @property
+    def offset(self) -> timedelta | None:
+        """The zone's offset from UTC if it is the same all through the range (no daylight
+        saving change in it), else None."""
+        offsets = {
+            datetime.combine(self.first + timedelta(days=n), time(), self.zone).utcoffset()
+            for n in range((self.last - self.first).days + 2)
+        }
+        return offsets.pop() if len(offsets) == 1 else None
+
 
 def local_range(query: Any, zone: ZoneInfo, now: datetime, default_days: int = 7) -> Range:
     today = now.astimezone(zone).date()
@@ -83,7 +93,8 @@ def _tenant(query: Any, names: list[str]) -> str | None:
 
 def stacked_chart(rows: list[HourCount], span: Range) -> dict[str, Any]:
     """Denials per local hour (short ranges) or day, one dataset per reason, every bucket of the
-    range present (zeros included) so the x axis is time, not only the busy buckets."""
+    range present (zeros included) so the x axis is time, not only the busy buckets. ``rows``
+    are hours, or days when the range is long."""
     if span.hourly:
         step, fmt = timedelta(hours=1), "%m-%d %H:00"
     else:
@@ -95,12 +106,15 @@ def stacked_chart(rows: list[HourCount], span: Range) -> dict[str, Any]:
         at += step
     index = {label: i for i, label in enumerate(labels)}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(labels))
+    slots: dict[datetime, int | None] = {}  # each hour's bucket found once, not once per row
     for row in rows:
         if row.verdict != Verdict.DENY.value:
             continue
-        label = row.hour.astimezone(span.zone).strftime(fmt)
-        if label in index:
-            series[row.reason or "(none)"][index[label]] += row.count
+        if row.hour not in slots:
+            slots[row.hour] = index.get(row.hour.astimezone(span.zone).strftime(fmt))
+        slot = slots[row.hour]
+        if slot is not None:
+            series[row.reason or "(none)"][slot] += row.count
     ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
     return {
         "labels": labels,
@@ -121,7 +135,11 @@ async def overview(view: View) -> web.StreamResponse:
         names = [t.name for t in await tx.tenants.list()]
         tenant = _tenant(query, names)
         f = DecisionFilter(span.start, span.end, tenant=tenant, among=tuple(names))
-        rows = await tx.console.by_hour(f)
+        offset = span.offset
+        if span.hourly or offset is None:
+            rows = await tx.console.by_hour(f)
+        else:
+            rows = await tx.console.by_day(f, offset)
         latest = recent(f)
         latency = await tx.console.latency(latest)
         callers = await tx.console.top(latest, "caller_e164")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -98,6 +98,26 @@ async def test_the_gates_writer_keeps_the_roll_up(
     assert sum(expected.values()) == 86
     assert len({key[1] for key in expected}) >= 3
     assert await rolled_up(store) == expected
+
+
+async def test_days_of_a_fixed_offset_sum_the_hours(
+    store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    async with store.transaction() as tx:
+        # 7 minutes apart over 18 hours from 01:50 UTC: across midnight in UTC+8 and UTC-5
+        await tx.decisions.add_many(varied(make_decision, 160))
+    for offset in (timedelta(hours=8), timedelta(hours=-5)):
+        zone = timezone(offset)
+        async with store.transaction(readonly=True) as tx:
+            days = await tx.console.by_day(EVERYTHING, offset)
+            hours = await tx.console.by_hour(EVERYTHING)
+        expected: Counter[tuple[datetime, str, str | None]] = Counter()
+        for r in hours:
+            local = r.hour.astimezone(zone)
+            start = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+            expected[start, r.verdict, r.reason] += r.count
+        assert len({start for start, _, _ in expected}) == 2
+        assert Counter({(d.hour, d.verdict, d.reason): d.count for d in days}) == expected
 
 
 async def test_repository_inserts_keep_the_roll_up(

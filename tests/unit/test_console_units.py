@@ -3,7 +3,7 @@ quarters, sessions' idle expiry, report signatures."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,15 @@ def test_range_defaults_to_the_last_week_in_local_days() -> None:
     assert span.start == datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
     assert span.end == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     assert not span.hourly
+
+
+def test_a_range_has_one_offset_unless_daylight_saving_changes_in_it() -> None:
+    assert local_range({}, SHANGHAI, NOW).offset == timedelta(hours=8)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert local_range({"from": "2026-03-25", "to": "2026-04-01"}, berlin, NOW).offset is None
+    assert local_range({"from": "2026-04-01", "to": "2026-04-07"}, berlin, NOW).offset == (
+        timedelta(hours=2)
+    )
 
 
 @pytest.mark.parametrize(
