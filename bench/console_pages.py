@@ -14,8 +14,9 @@ backfill of ``decision_hours`` is timed. Then, on that same database:
   over the range's last 7 days), one tenant over 90 days and all tenants over 7 days;
 - the gate started in-process with its API, signed in to the console with an auditor token, each
   page timed from request to full HTML: the overview (one tenant 7 and 90 days, all tenants 7
-  days), the decisions list (first page; deny + reason, exact callee, caller, campaign over 90
-  days; 100 pages deep by cursor), a decision's page, obligations.
+  days), the decisions list (first page; deny + reason, exact callee, caller, campaign, a caller
+  and a reason with no decision, over 90 days; 100 pages deep by cursor), a decision's page,
+  obligations.
 
 Each figure is the median and the worst of 5 after one warm-up, in milliseconds. PostgreSQL runs
 in a fresh database created beside ``--pg-url`` (default ``$DIALGUARD_TEST_PG_URL``; a role that
@@ -358,6 +359,10 @@ async def time_pages(settings: Settings) -> list[Timing]:
                 "&caller=%2B861000000042",
                 "page: decisions, campaign, 90 days": f"/console/decisions?from={DAY_90}"
                 "&campaign=win-back&tenant=beta",
+                "page: decisions, a caller without calls, 90 days": "/console/decisions"
+                f"?from={DAY_90}&caller=%2B861099999999",
+                "page: decisions, a reason never given, 90 days": "/console/decisions"
+                f"?from={DAY_90}&reason=callee.minor",
                 "page: decisions, page 101 (cursor)": deep[len(base) :],
                 "page: decision": f"/console/decisions/{decision}",
                 "page: obligations": "/console/obligations",

@@ -5,7 +5,8 @@ hour, verdict and reason come from ``decision_hours`` (:mod:`.decision_hours`), 
 hour whatever the call volume. What needs the rows themselves — latency percentiles, top denied
 callers and campaigns — reads the covering ``ix_decisions_tenant_decided_at_console`` (on SQLite
 the index alone; all tenants through ``tenant IN (…)``); the console asks those for the last days
-of a range only. ``callee_e164`` is indexed for an exact callee. Listings page by keyset
+of a range only. An exact callee, a caller ID, a campaign and a reason each have an index with
+``decided_at``, so a rare one costs what it finds. Listings page by keyset
 (``decided_at``, ``id``) rather than OFFSET, so page 500 costs what page 1 does. Hours are UTC
 hours (the caller shifts them into local time): bucketing by a local zone in SQL would defeat
 the index on both backends. Restricted rows (erasure under retention) are left out of every

@@ -255,6 +255,11 @@ decisions = Table(
     # The frequency rule's lookup: allowed attempts to a callee by a tenant, newest first.
     Index(None, "callee_e164", "tenant", "verdict", "decided_at"),
     Index(None, "callee_e164", "decided_at"),
+    # The console's decisions filtered by caller ID, campaign or reason, newest first: without
+    # them a rare one scans the whole range.
+    Index(None, "caller_e164", "decided_at"),
+    Index(None, "campaign", "decided_at"),
+    Index(None, "first_reason", "decided_at"),
     # The console's and the quarterly report's counts per tenant and time range: covering, so
     # the overview reads the index alone (SQLite), never the rows.
     Index(

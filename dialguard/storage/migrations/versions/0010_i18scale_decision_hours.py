@@ -1,4 +1,5 @@
-"""The decision log's hourly roll-up, filled from the decisions stored so far.
+"""The decision log's hourly roll-up, filled from the decisions stored so far; indexes for the
+console's decisions by caller ID, campaign and reason.
 
 Revision ID: i18scale
 Revises: i20
@@ -9,6 +10,11 @@ verdict and first reason (``""`` for none), which the console's overview reads i
 rows. The backfill counts every stored decision, restricted ones included, as the writers do
 from now on. It is one ``INSERT … SELECT`` over the whole log, in the migration's transaction: run
 ``dialguard init`` with the gate stopped, as for every migration.
+
+``decisions (caller_e164 | campaign | first_reason, decided_at)``: the console's listing
+filtered by caller ID, campaign or reason, newest first, reads only the matching rows. Plain
+``CREATE INDEX``; on a large PostgreSQL log create them ``CONCURRENTLY`` by hand first (same
+names) if the gate cannot pause writes for the build.
 """
 
 from __future__ import annotations
@@ -40,6 +46,13 @@ def upgrade() -> None:
         sa.Column("decided", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant", "hour", "verdict", "reason", name="pk_decision_hours"),
     )
+    op.create_index(
+        "ix_decisions_caller_e164_decided_at", "decisions", ["caller_e164", "decided_at"]
+    )
+    op.create_index("ix_decisions_campaign_decided_at", "decisions", ["campaign", "decided_at"])
+    op.create_index(
+        "ix_decisions_first_reason_decided_at", "decisions", ["first_reason", "decided_at"]
+    )
     hour = _HOUR[op.get_bind().dialect.name]
     op.execute(
         "INSERT INTO decision_hours (tenant, hour, verdict, reason, decided) "
@@ -49,4 +62,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_decisions_first_reason_decided_at", table_name="decisions")
+    op.drop_index("ix_decisions_campaign_decided_at", table_name="decisions")
+    op.drop_index("ix_decisions_caller_e164_decided_at", table_name="decisions")
     op.drop_table("decision_hours")
