@@ -12,14 +12,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EslSettings:
+    """``[esl]``: the Event Socket (outbound mode) listener FreeSWITCH's ``socket`` application
+    connects to, one connection per call."""
+
     enabled: bool = True
+    """Whether ``serve`` answers FreeSWITCH's outbound socket."""
     host: str = "127.0.0.1"
+    """Address to listen on. The outbound socket has no TLS and no password: keep it on
+    loopback or a private link (``serve`` warns when it is a public address)."""
     port: int = 8084
-    """FreeSWITCH's ``socket`` application connects here (``socket 127.0.0.1:8084 async full``)."""
+    """FreeSWITCH's ``socket`` application connects here (``socket 127.0.0.1:8084 async full``;
+    the snippet's ``dialguard_socket``)."""
     budget_ms: int = 1500
     """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
     command_timeout_ms: int = 5000
-    """Longest wait for FreeSWITCH's reply to one command (it answers at once when healthy)."""
+    """Longest wait for FreeSWITCH's reply to one command (it answers at once when healthy), and
+    for the peer to read what is left when a socket is closed."""
     linger_timeout_ms: int = 10000
     """After the channel hung up (or, after a DENY, once the hangup was sent), how long we wait
     for CHANNEL_HANGUP_COMPLETE before closing."""
@@ -29,6 +37,7 @@ class EslSettings:
     max_header_bytes: int = 65536
     """One header block (the ``connect`` reply carries every channel variable)."""
     max_headers: int = 1024
+    """Most header lines in one block; more is a protocol error that ends the call (denied)."""
     max_body_bytes: int = 262144
     """One frame body (an event with every channel variable is a body)."""
     recordings_dir: str = "$${recordings_dir}"

@@ -1,7 +1,8 @@
 """SQLAlchemy statements compiled once for SQLite and run on a plain ``sqlite3`` connection.
 
-The call path runs the same seven statements for every call. Through SQLAlchemy each costs about
-200 µs of Python (cache key, parameter processing, result wrapping) around 20 µs of SQLite. Here
+The call path runs the same seven statements for every call. Through SQLAlchemy most of each one's
+time is Python (cache key, parameter processing, result wrapping), not SQLite (the figures are in
+``docs/developers/performance.md``). Here
 the statement is compiled once, at construction, into SQL text with ``?`` placeholders; the
 parameters and result columns are converted by the processors of the very column types the
 repositories use (:class:`~dialguard.storage.schema.UTCDateTime`, JSON, booleans), taken from the
