@@ -162,6 +162,9 @@ async def test_overview_counts_real_decisions_and_is_audited(gate: GateApp) -> N
     totals = {s["label"]: sum(s["data"]) for s in data["datasets"]}
     assert totals == {"callerid.unregistered": 1, "consent.missing": 1}
     assert len(data["labels"]) == 7  # a week of local days
+    note = re.search(r'id="counting">(.*?)</p>', html, re.S)
+    assert note is not None and "include decisions later restricted" in note[1]
+    assert "last 7 days of the range (since 2026-11-19 00:00)" in note[1]
     assert gate.store is not None
     async with gate.store.transaction(readonly=True) as tx:
         entries = await tx.audit.tail(20)
