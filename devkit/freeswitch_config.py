@@ -6,8 +6,10 @@ SIPp calls in context ``default``, which does what the snippet's install notes a
 operator (every call into ``dialguard``; ``in<number>`` into ``dialguard_inbound``), and
 ``carrier`` plays the far end of the bridge: the snippet's ``sofia/gateway/carrier/...`` points
 at it, and it answers and echoes the caller's audio back, so a recording holds the caller's
-speech. The snippet itself is included byte for byte (``X-PRE-PROCESS include``), never copied
-or edited.
+speech; or, while the global ``devkit_callee`` names a SIPp UAS (``host:port``), it passes the
+call on to it, so a test can play the callee (hear the notice, press a key). Both profiles
+parse P-Asserted-Identity verbatim, as the snippet asks of a carrier's profile (verstat). The
+snippet itself is included byte for byte (``X-PRE-PROCESS include``), never copied or edited.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def _profile(name: str, port: str, context: str, extra: str = "") -> str:
             <param name="disable-register" value="true"/>
             <param name="manage-presence" value="false"/>
             <param name="caller-id-type" value="pid"/>
+            <param name="p-asserted-id-parse" value="verbatim"/>
           </settings>
         </profile>"""
 
@@ -175,7 +178,14 @@ _TEMPLATE = (
       </extension>
     </context>
     <context name="carrier">
-      <!-- The far end of the bridge: answers and sends the caller's audio back. -->
+      <!-- A test that plays the callee itself (a SIPp UAS) names it in the global
+           devkit_callee (host:port): the far end passes the call on to it. -->
+      <extension name="callee">
+        <condition field="${{devkit_callee}}" expression="^(.+)$">
+          <action application="bridge" data="sofia/carrier/${{destination_number}}@$1"/>
+        </condition>
+      </extension>
+      <!-- Else the far end of the bridge: answers and sends the caller's audio back. -->
       <extension name="echo">
         <condition field="destination_number" expression="^.*$">
           <action application="answer"/>
