@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_esl_server import CHANNEL, UNIQUEID, FakeMaker, ListSink
+from test_esl_server import CHANNEL, UNIQUEID, FakeMaker, ListSink, _write_file
 
 from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from
@@ -162,11 +162,18 @@ async def test_no_opt_out_on_a_denied_call_an_inbound_one_or_with_the_key_off(
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("optout_key", "99"), ("optout_key", "a"), ("optout_confirm", "${system(rm)}")],
+    [
+        ("optout_key", "99"),
+        ("optout_key", "a"),
+        ("optout_confirm", "${system(rm)}"),
+        ("notice_sound", "/tmp/notice.wav|x"),
+        ("notice_sound", "${sounds_dir}/notice.wav"),
+    ],
 )
-def test_bad_optout_settings_are_refused(key: str, value: str) -> None:
+def test_bad_sound_and_key_settings_are_refused(key: str, value: str) -> None:
+    settings: dict[str, Any] = {key: value}
     with pytest.raises(ConfigError, match=f"esl.{key}"):
-        EslServer(EslSettings(port=0, **{key: value}), FakeMaker())
+        EslServer(EslSettings(port=0, **settings), FakeMaker())
 
 
 @pytest.mark.parametrize(
@@ -208,7 +215,7 @@ async def _recorded_call(
     sink = ListSink()
     maker = FakeMaker(record=True, notice=True)
     server, fs = await _serve(servers, maker, sink=sink, recordings_dir=str(tmp_path))
-    fs.write_recording = lambda path: path.write_bytes(b"RIFF")
+    fs.write_recording = _write_file
     async with asyncio.timeout(10):
         session = await fs.connect(channel)
         session.notice_response = response
@@ -259,7 +266,7 @@ async def test_no_notice_when_the_pack_requires_none(
     server, fs = await _serve(
         servers, FakeMaker(record=True), sink=sink, recordings_dir=str(tmp_path)
     )
-    fs.write_recording = lambda path: path.write_bytes(b"RIFF")
+    fs.write_recording = _write_file
     record = await fs.call()
     await server.wait_idle()
     assert "group_confirm_key" not in record.variables
