@@ -28,6 +28,11 @@ MODULES = (
 )  # fmt: skip
 
 
+INBOUND_DIDS = ("+12025550143",)
+"""Our numbers that answer an allowed inbound call (directory users the snippet's
+``bridge user/<DID>`` reaches): the US DID of the in-call verstat tests."""
+
+
 @dataclass(frozen=True)
 class FreeSwitchConfig:
     sip_port: int
@@ -60,6 +65,7 @@ class FreeSwitchConfig:
             log_level=self.log_level,
             log_levels=",".join(_LEVELS[_LEVELS.index(self.log_level) :]),
             no_gate=_NO_GATE.format(prefix=self.no_gate_prefix) if self.no_gate_prefix else "",
+            users="".join(f'<user id="{did}"/>' for did in INBOUND_DIDS),
         )
 
 
@@ -110,6 +116,7 @@ _TEMPLATE = (
     """<?xml version="1.0"?>
 <document type="freeswitch/xml">
   <X-PRE-PROCESS cmd="set" data="dialguard_socket={socket}"/>
+  <X-PRE-PROCESS cmd="set" data="domain=127.0.0.1"/>
   <section name="configuration" description="Various Configuration">
     <configuration name="switch.conf" description="Core Configuration">
       <settings>
@@ -196,7 +203,14 @@ _TEMPLATE = (
     <X-PRE-PROCESS cmd="include" data="{snippet}"/>
   </section>
   <section name="directory" description="User Directory">
-    <domain name="127.0.0.1"><groups><group name="default"><users/></group></groups></domain>
+    <domain name="127.0.0.1">
+      <!-- The snippet's dialguard_allowed_inbound bridges user/<DID>: our DIDs' "agents" are
+           the carrier's far end, so an allowed inbound call is answered. -->
+      <params>
+        <param name="dial-string" value="sofia/gateway/carrier/${{dialed_user}}"/>
+      </params>
+      <groups><group name="default"><users>{users}</users></group></groups>
+    </domain>
   </section>
 </document>
 """

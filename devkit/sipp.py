@@ -42,6 +42,9 @@ class CallResult:
     talk_s: float | None = None
     """Seconds from that final response (the answer) to the first BYE sent; ``None`` if the
     caller sent no BYE."""
+    final_at: datetime | None = None
+    """When that final response arrived, by SIPp's clock (local time, naive): a 200 is the
+    instant the PBX answered the caller's channel."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,8 @@ def parse_invite_outcomes(trace: str) -> tuple[CallResult, ...]:
             code, when = final[call_id]
             bye = first_bye.get(call_id)
             talk = None if bye is None else (bye - when).total_seconds()
-            results.append(CallResult(call_id, code, (when - sent).total_seconds(), talk))
+            setup = (when - sent).total_seconds()
+            results.append(CallResult(call_id, code, setup, talk, final_at=when))
         else:
             results.append(CallResult(call_id, None, None))
     return tuple(results)
