@@ -202,9 +202,11 @@ def test_the_callee_key_lists_them_and_the_next_call_is_denied(
 @pytest.mark.parametrize(
     ("verstat", "scenario", "sip", "verdict", "reason"),
     [
+        ("TN-Validation-Failed", "user_part", 403, "deny", "callerid.verification_failed"),
         ("TN-Validation-Failed", "refused", 403, "deny", "callerid.verification_failed"),
         ("TN-Validation-Passed", "allowed", 200, "allow", None),
     ],
+    ids=["failed-in-user-part", "failed-as-uri-parameter", "passed"],
 )
 def test_inbound_verstat_through_freeswitch(
     freeswitch: FreeSwitch,
@@ -215,9 +217,10 @@ def test_inbound_verstat_through_freeswitch(
     verdict: str,
     reason: str | None,
 ) -> None:
-    """The carrier's verstat in P-Asserted-Identity (parsed verbatim by the profile) reaches
-    the gate through the snippet's dialguard_inbound; the US pack (the called DID is American)
-    refuses a failed verification and stores the reason on the decision."""
+    """The carrier's verstat in P-Asserted-Identity (parsed verbatim by the profile; in the
+    user part as ATIS writes it, or as a URI parameter) reaches the gate through the snippet's
+    dialguard_inbound, and the caller number stays clean; the US pack (the called DID is
+    American) refuses a failed verification and stores the reason on the decision."""
     gate = _gate(freeswitch, tmp_path / "gate")
     with gate:
         result = run_scenario(
