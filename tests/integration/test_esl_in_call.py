@@ -17,6 +17,7 @@ from test_esl_server import CHANNEL, UNIQUEID, FakeMaker, ListSink, _write_file
 
 from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from
+from dialguard.esl.parser import CommandReply, EslParser, Event
 from dialguard.esl.server import EslServer
 from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import CALLEE_LEG, ChannelData, FakeFreeSwitch, FsSession, reply
@@ -279,3 +280,45 @@ def test_the_fake_callee_leg_names_our_channel_as_its_other_leg() -> None:
     frame = CHANNEL.callee_event("DTMF")
     assert f"Other-Leg-Unique-ID: {UNIQUEID}".encode() in frame
     assert f"Unique-ID: {CALLEE_LEG}".encode() in frame
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
+PLAYED = {"playback", "record_session"}
+"""The applications whose end the transcript test follows (of the many the call runs)."""
+
+
+def test_the_real_callee_leg_sends_what_the_gate_reads() -> None:
+    """From the transcript of a real FreeSWITCH call (notice, then the callee's 9): with the
+    two filters, the callee leg's events arrive naming our channel as their other leg, the
+    notice's playback ends FILE PLAYED before our channel's recording starts, and the key is a
+    DTMF event of that leg, as the fake peer plays them."""
+    parser = EslParser()
+    parser.feed((FIXTURES / "session-callee-keypad.esl").read_bytes())
+    frames = list(parser.frames())
+    connect = frames[0]
+    assert isinstance(connect, CommandReply)
+    ours = connect.headers["Unique-ID"]
+    events = [f for f in frames if isinstance(f, Event)]
+    legs = [e for e in events if e.get("Unique-ID") != ours]
+    assert legs and all(e.get("Other-Leg-Unique-ID") == ours for e in legs)
+    steps = [
+        (e.get("Unique-ID") == ours, e.name, e.get("Application") or e.get("DTMF-Digit"))
+        for e in events
+        if e.name != "CHANNEL_EXECUTE_COMPLETE" or e.get("Application") in PLAYED
+    ]
+    assert steps == [
+        (False, "CHANNEL_EXECUTE_COMPLETE", "playback"),  # the notice, on the callee leg
+        (True, "CHANNEL_EXECUTE_COMPLETE", "record_session"),  # then our recording
+        (False, "DTMF", "9"),
+        (False, "CHANNEL_EXECUTE_COMPLETE", "playback"),  # the confirmation, to the callee
+        (False, "CHANNEL_HANGUP_COMPLETE", ""),
+        (True, "RECORD_STOP", ""),
+        (True, "CHANNEL_HANGUP_COMPLETE", ""),
+    ]
+    notice = next(e for e in legs if e.get("Application") == "playback")
+    assert (notice.get("Application-Data"), notice.get("Application-Response")) == (
+        "tone_stream://%(500,0,1000)",
+        "FILE PLAYED",
+    )
+    commands = (FIXTURES / "session-callee-keypad.commands").read_text()
+    assert f"sendmsg {legs[0].get('Unique-ID')}\ncall-command: hangup" in commands
