@@ -205,7 +205,7 @@ class EslCall:
             if verdict.recording:
                 self._recording = verdict.recording
                 variables.append((cmd.RECORDING, verdict.recording))
-                if verdict.notice:  # the pack requires it; the sound is FreeSWITCH's own
+                if verdict.notice:  # required (it names agi.notice_prompt; FreeSWITCH plays ours)
                     self._notice = self._settings.notice_sound
                     variables.extend(cmd.notice_confirm(self._notice))
                     if self._own_uuid:
