@@ -233,7 +233,9 @@ def test_inbound_verstat_through_freeswitch(
         )
     context = f"sipp: {result.errors[-1500:]}\n{freeswitch.log_tail(30)}\n{gate.log_tail(15)}"
     assert (result.final_codes, result.exit_code) == ((sip,), 0), context
-    (row,) = gate.decisions(callee=US_DID)
+    rows = gate.decisions(callee=US_DID)
+    assert len(rows) == 1, rows
+    (row,) = rows
     codes = [r["code"] for r in row["reasons"]]
     assert (row["verdict"], row["direction"], row["caller"], codes[:1]) == (
         verdict,
