@@ -90,6 +90,13 @@ def place_of(e164: str) -> str:
     return str(geocoder.description_for_number(_parsed(e164), "en"))
 
 
+def load_geocoder() -> None:
+    """Load :func:`place_of`'s data now (blocking: run it in a thread at start), so that the
+    first call to a number of a pack with subdivisions does not spend its decision budget on it
+    (measured 0.8-0.9 s on the test machine, against ``budget_ms`` 1500)."""
+    place_of("+12025550143")
+
+
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 

@@ -49,9 +49,16 @@ class EslSettings:
     allowed_inbound_context: str = "dialguard_allowed_inbound"
     """Allowed inbound calls (``dialguard_direction=inbound``) are transferred here instead."""
     optout_key: str = "9"
-    """DTMF digit that opts the callee out during an allowed call (a ``DTMF`` event on the
-    socket's channel): the number goes on the tenant's do-not-call list, ``optout_confirm``
-    plays, the call is hung up. Empty: no keypad opt-out."""
+    """DTMF digit that opts the callee out during an allowed outbound call (a ``DTMF`` event of
+    the bridged callee leg; the caller's own keys do not count): the number goes on the
+    tenant's do-not-call list, ``optout_confirm`` plays to the callee, the callee leg is hung
+    up. Empty: no keypad opt-out."""
+    notice_sound: str = "tone_stream://%(500,0,1000)"
+    """The recording notice (``recording.notice = "required"`` in the pack), played to the callee
+    leg once it answers and before the legs are bridged, so before the recording starts: your
+    prompt file (an absolute path, or one under ``$${sounds_dir}``; one per language means one
+    setting per gate), or this tone, meant for tests. A notice that did not play (a missing
+    file) is flagged on the recording's vault entry; the call is recorded all the same."""
     optout_confirm: str = "tone_stream://%(500,0,440)"
-    """What FreeSWITCH's ``playback`` plays once the opt-out is stored: your prompt file (an
-    absolute path or one under ``$${sounds_dir}``), or this tone."""
+    """What FreeSWITCH's ``playback`` plays to the callee once the opt-out is stored: your
+    prompt file (an absolute path or one under ``$${sounds_dir}``), or this tone."""
