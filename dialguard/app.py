@@ -5,6 +5,7 @@ Kept apart from the CLI so tests and benchmarks can run the very same stack in-p
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -24,6 +25,7 @@ from .console import add_console
 from .esl.server import EslServer
 from .metrics import GateMetrics, Probes
 from .national_dnc import NationalDnc
+from .numbers import load_geocoder
 from .policy.book import PolicyBook
 from .preflight import (
     warn_about_cleartext,
@@ -136,6 +138,8 @@ class GateApp:
         if primary:
             self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
+        if self.book.geocodes:  # before any call can need it, off the event loop
+            await asyncio.to_thread(load_geocoder)
         self.gate = gate = GateService(
             self.store,
             self.book,

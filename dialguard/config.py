@@ -29,10 +29,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    """``[database]``: where decisions, consents, the registry and the audit log are stored."""
+
     url: str = "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db"
     """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes;
-    off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see ``storage/pgtls.py``)."""
+    off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see the PostgreSQL section of
+    ``docs/operators/install.md``)."""
     pool_size: int = 5
+    """Connections each process keeps open to the database (SQLAlchemy's pool size)."""
     region: str = ""
     """Where this database (decisions, consents, audit) is hosted, e.g. ``cn``: packs that keep
     their calls' data in a region (``[data] region``) deny calls when it is another one. Empty:
@@ -41,15 +45,23 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class NumbersSettings:
+    """``[numbers]``: how numbers are read and normalised to E.164."""
+
     default_region: str = "CN"
     """Region used to read numbers dialled without a country code."""
 
 
 @dataclass(frozen=True)
 class AgiSettings:
+    """``[agi]``: the FastAGI listener Asterisk's dialplan connects to (``agi://host:port``)."""
+
     enabled: bool = True
+    """Whether ``serve`` answers FastAGI."""
     host: str = "127.0.0.1"
+    """Address to listen on. FastAGI has no TLS: keep it on loopback or a private link (``serve``
+    warns when it is a public address)."""
     port: int = 4573
+    """TCP port (the snippet's ``DIALGUARD_AGI``, ``agi://127.0.0.1:4573`` by default)."""
     budget_ms: int = 1500
     """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
     notice_prompt: str = "beep"
@@ -58,7 +70,10 @@ class AgiSettings:
     → ``sounds/<channel language>/custom/notice.*``, so one file per language). The default,
     Asterisk's core ``beep``, is a tone for tests: record your own notice."""
     header_timeout_ms: int = 2000
+    """Longest wait for a request's header block (over it the call is denied, ``gate.bad-request``),
+    and again for Asterisk's reply to the verdict."""
     max_header_bytes: int = 16384
+    """Largest header block accepted; a longer one is refused and the call denied."""
     workers: int = 1
     """Processes answering FastAGI on ``port``: ``serve`` itself and ``workers - 1`` more, the
     kernel spreading connections among them (SO_REUSEPORT). Each decides its calls and makes them
@@ -67,9 +82,14 @@ class AgiSettings:
 
 @dataclass(frozen=True)
 class ApiSettings:
+    """``[api]``: the admin API, the compliance console, ``/health`` and ``/metrics``."""
+
     enabled: bool = True
+    """Whether ``serve`` runs the HTTP listener (API, console, health, metrics)."""
     host: str = "127.0.0.1"
+    """Address to listen on; beyond loopback set ``tls_cert_file`` and ``tls_key_file``."""
     port: int = 8080
+    """TCP port."""
     optout_client_burst: int = 10
     """Public opt-outs one client address may send at once (token bucket size)…"""
     optout_client_per_hour: int = 60
@@ -91,8 +111,11 @@ class ApiSettings:
 
 @dataclass(frozen=True)
 class PolicySettings:
+    """``[policy]``: the rule packs and the data they read besides the database."""
+
     pack: str = "cn"
-    """The shipped rule pack to load (``dialguard/policy/packs/<pack>.toml``)."""
+    """The default jurisdiction pack (``dialguard/policy/packs/<pack>.toml``): it governs calls to
+    countries no other pack claims and to numbers of unknown country."""
     overrides_file: str = ""
     """Optional TOML merged over the pack's parameters (operator's overrides)."""
     calendar_file: str = ""
@@ -100,26 +123,36 @@ class PolicySettings:
     phrases_file: str = ""
     """Optional banned-phrase file (TOML) extending the shipped phrase packs (scripts, texts)."""
     national_dnc: str = ""
-    """Comma-separated national do-not-call index files (:mod:`dialguard.dncindex`)."""
+    """Comma-separated national do-not-call index files, built by ``dialguard dnc national
+    build``: a callee listed in one is denied ``callee.dnc``."""
 
 
 @dataclass(frozen=True)
 class LogSettings:
+    """``[log]``: what ``serve`` and the commands log to stderr (numbers always masked)."""
+
     level: str = "INFO"
+    """Python logging level of dialguard's own loggers (``DEBUG``, ``INFO``, ``WARNING``…)."""
     format: str = "json"
-    """``json`` (one object per line) or ``text``."""
+    """``json`` (one object per line) or ``text`` (``key=value`` lines). Either way every phone
+    number is masked and a value cannot start a line or forge a field."""
 
 
 @dataclass(frozen=True)
 class DisplaySettings:
+    """``[display]``: how the CLI and the API read and show times."""
+
     timezone: str = ""
     """The operator's IANA zone: times typed without an offset are read in it, and listings
-    show times in it with their offset. Empty: the zone of ``numbers.default_region``
-    (Asia/Shanghai for CN; UTC for a region without one zone)."""
+    show times in it with their offset. Empty: the zone of ``numbers.default_region`` (CN:
+    Asia/Shanghai; for a region spanning several zones that of its example number, US:
+    America/New_York, so set it there), or UTC when the region has none."""
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, one section per field; :func:`load_settings` builds it."""
+
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     numbers: NumbersSettings = field(default_factory=NumbersSettings)
     agi: AgiSettings = field(default_factory=AgiSettings)
@@ -257,6 +290,7 @@ OTHER_VARIABLES = {
     "DIALGUARD_TEST_VERIFY_ENTRIES": "the tests' audit log size",
     "DIALGUARD_ASTERISK_ROOTFS": "devkit: where the Asterisk rootfs is built",
     "DIALGUARD_FREESWITCH_DIST": "./dev: the folder holding the FreeSWITCH 1.11.1 tarball",
+    "DIALGUARD_ARTEFACTS": "the browser tests' screenshot folder (default artefacts/)",
 }
 """``DIALGUARD_*`` environment variables that are not settings."""
 
@@ -287,7 +321,7 @@ def check_variables(
         hint = f"did you mean {near[0]}? " if near else ""
         raise ConfigError(
             f"environment: unknown variable {name!r}: {hint}settings are DIALGUARD_SECTION_KEY "
-            "(see README, Configuration); unset it"
+            "(see docs/operators/configuration.md); unset it"
         )
 
 

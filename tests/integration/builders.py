@@ -1,20 +1,16 @@
 """What the integration tests build their cases from: settings for a gate on a throwaway SQLite
-database, the numbers and instants the cases share, the records a gate needs to allow a call, a
-decision maker for the ESL server, and the helpers the CLI contract tests share. Fixtures live
-in ``conftest.py``."""
+database, the numbers and instants the cases share, the records a gate needs to allow a call, and
+the helpers the CLI contract tests share. Fixtures live in ``conftest.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,14 +19,9 @@ from in_process import run_dialguard
 from dialguard.agi.testing import FakeAsterisk
 from dialguard.app import GateApp
 from dialguard.config import Settings, load_settings
-from dialguard.esl.testing import ChannelData
 from dialguard.policy.model import (
-    CallAttempt,
-    Decision,
     NumberType,
-    Reason,
     RegisteredNumber,
-    Verdict,
 )
 from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.store import Store
@@ -118,48 +109,6 @@ def asterisk_for(gate: GateApp) -> FakeAsterisk:
     """A fake Asterisk that dials ``gate``'s FastAGI port."""
     assert gate.agi is not None
     return FakeAsterisk(gate.agi.port)
-
-
-ESL_FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
-CHANNEL = ChannelData.load(ESL_FIXTURES / "connect-reply.esl")
-"""The channel data of a recorded FreeSWITCH outbound connect."""
-ESL_T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
-
-
-@dataclass
-class FakeMaker:
-    """Allows unless ``deny`` names the callee's reason; optionally held until ``release``."""
-
-    deny: dict[str, str] = field(default_factory=dict)
-    record: bool = False
-    hold: bool = False
-    attempts: list[CallAttempt] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    started: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    failure_recorded: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def record_failure(self, attempt: CallAttempt, decision_id: str, reason: str) -> None:
-        self.failures.append((decision_id, reason))
-        self.failure_recorded.set()
-
-    async def decide(self, attempt: CallAttempt) -> Decision:
-        self.attempts.append(attempt)
-        self.started.set()
-        if self.hold:
-            await self.release.wait()
-        reason = self.deny.get(attempt.callee)
-        return Decision(
-            decision_id=str(uuid.uuid4()),
-            verdict=Verdict.DENY if reason else Verdict.ALLOW,
-            reasons=(Reason(reason, "denied by the test"),) if reason else (),
-            policy_version="test-1",
-            decided_at=ESL_T0,
-            attempt=attempt,
-            caller=None,
-            callee=None,
-            record=self.record and not reason,
-        )
 
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
