@@ -7,11 +7,11 @@ Failure branch: as for outbound, no decision within the budget is a DENY.
 
 from __future__ import annotations
 
+from ..gate.budget import DecisionGate
+from ..gate.verdict import GATE_BAD_REQUEST, GateVerdict
 from ..policy.model import Direction
 from .attempt import attempt_from
-from .gate import DecisionGate
 from .protocol import AgiRequest
-from .verdict import GATE_BAD_REQUEST, GateVerdict
 
 
 class InboundRoute:

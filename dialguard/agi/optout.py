@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass
 
 from ..clock import Clock
+from ..gate import variables
+from ..gate.verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_TIMEOUT, SAFE_VALUE, new_decision_id
 from ..ops.audited import Actor, Invalid
 from ..ops.dnc import keypad_opt_out
 from ..policy.model import Verdict
 from ..storage.store import Store
-from . import variables
 from .protocol import AgiRequest, command
-from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_TIMEOUT, SAFE_VALUE, new_decision_id
 
 log = logging.getLogger("dialguard.agi")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
+from ..gate.budget import DecisionGate, DecisionMaker
+from ..gate.verdict import DEFAULT_NOTICE, SOUND_NAME
 from ..policy.model import Verdict
-from .gate import DecisionGate, DecisionMaker
 from .inbound import InboundRoute
 from .outbound import OutboundRoute
 from .protocol import AgiRequest
-from .verdict import DEFAULT_NOTICE, SOUND_NAME
 
 
 class AgiAnswer(Protocol):

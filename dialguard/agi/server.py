@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import AgiSettings
+from ..gate.verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdict
 from ..listener import Listener
 from ..logs import bind_call
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
 from .routes import AgiAnswer, RouteHandler
-from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdict
 
 log = logging.getLogger("dialguard.agi")
 

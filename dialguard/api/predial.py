@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..agi.gate import DecisionGate
+from ..gate.budget import DecisionGate
 from ..policy.model import CallAttempt, Decision, Presentation
 from ..service import GateService
 from ..views import decision_view

@@ -8,10 +8,10 @@ import signal
 
 import click
 
-from ..agi.workers import AgiWorkers, exit_with_parent, worker_argv
 from ..app import GateApp
 from ..config import ConfigError
 from ..logs import configure
+from ..workers import AgiWorkers, exit_with_parent, worker_argv
 from .runtime import run, state
 
 

@@ -22,8 +22,8 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
-from ..agi.gate import DecisionGate, DecisionMaker
 from ..config import ConfigError
+from ..gate.budget import DecisionGate, DecisionMaker
 from ..listener import Listener
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink

@@ -32,8 +32,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..agi.gate import DecisionGate
-from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
+from ..gate.budget import DecisionGate
+from ..gate.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Direction, Verdict
 from . import commands as cmd

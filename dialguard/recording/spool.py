@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..agi.verdict import ASTERISK_UNIQUEID
+from ..gate.verdict import ASTERISK_UNIQUEID
 from .ingest import IngestError, IngestResult, spool_key
 from .retention import UnknownRetentionClass
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dialguard.agi import variables
 from dialguard.agi.attempt import attempt_from, presentation_of
 from dialguard.agi.protocol import parse_header_block
 from dialguard.agi.testing import header_block, mset_assignments, split_args
-from dialguard.agi.verdict import GateVerdict, UnsafeValue
+from dialguard.gate import variables
+from dialguard.gate.verdict import GateVerdict, UnsafeValue
 from dialguard.policy.model import (
     CallAttempt,
     Decision,

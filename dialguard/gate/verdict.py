@@ -10,9 +10,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from ..agi.protocol import command
 from ..policy.model import Decision, Verdict
 from . import variables
-from .protocol import command
 
 SAFE_VALUE = re.compile(r"[A-Za-z0-9._:-]*")
 """Reason codes, uuids and file names. ``_`` is included: the policy's codes use it
