@@ -57,7 +57,7 @@ ANSWERED = "Caller-Channel-Answered-Time"
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
 OptOut = Callable[[str], Awaitable[str]]
-"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.agi.optout.
+"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.gate.optout.
 KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
 OPTED_OUT = "callee.optout"
 

@@ -1,7 +1,9 @@
-"""What the gate tells the dialplan, and the one AGI command that tells it.
+"""What the gate tells the PBX, whichever transport carries it, and the ``gate.*`` codes of the
+gate's own denials.
 
-Every value that reaches ``MSet`` is checked against a closed character set, so neither a comma
-(MSet's separator), a quote, ``$`` nor any caller-controlled text can get into the command.
+Every value is checked against a closed character set when the verdict is made, so neither a
+comma (``MSet``'s separator), a quote, ``$`` nor any caller-controlled text can get into the
+command a transport builds from it (:mod:`dialguard.agi.mset`, :mod:`dialguard.esl.commands`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from ..agi.protocol import command
 from ..policy.model import Decision, Verdict
 from . import variables
 
@@ -60,7 +61,7 @@ class GateVerdict:
             raise UnsafeValue(f"{variables.NEXT_ALLOWED}: {self.next_allowed[:40]!r} is no instant")
         if self.notice and not SOUND_NAME.fullmatch(self.notice.lstrip("/")):
             raise UnsafeValue(f"{variables.NOTICE}: {self.notice[:40]!r} is no sound name")
-        for name, value in self._values():
+        for name, value in self.assignments():
             checked = name not in (variables.NEXT_ALLOWED, variables.NOTICE)
             if checked and not SAFE_VALUE.fullmatch(value):
                 raise UnsafeValue(f"{name}: {value[:40]!r} has characters outside [A-Za-z0-9._:-]")
@@ -91,7 +92,7 @@ class GateVerdict:
             notice,
         )
 
-    def _values(self) -> tuple[tuple[str, str], ...]:
+    def assignments(self) -> tuple[tuple[str, str], ...]:
         """Assignments in MSet order; the verdict is last, so it is set only if the others were."""
         return (
             (variables.REASON, self.reason),
@@ -103,11 +104,4 @@ class GateVerdict:
                 variables.VERDICT,
                 variables.ALLOW if self.verdict is Verdict.ALLOW else variables.DENY,
             ),
-        )
-
-    def command(self) -> str:
-        """``EXEC "MSet" "DIALGUARD_REASON=…,DIALGUARD_DECISION_ID=…,…,DIALGUARD_VERDICT=…"``;
-        ``DIALGUARD_NEXT_ALLOWED`` and ``DIALGUARD_NOTICE`` always, empty unless known."""
-        return command(
-            "EXEC", "MSet", ",".join(f"{name}={value}" for name, value in self._values())
         )
