@@ -38,8 +38,8 @@ from dialguard.clock import Clock, parse_instant
 from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 NOW = parse_instant("2026-11-25T10:00:00+08:00")

@@ -35,11 +35,11 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
 from dialguard.ops.vocabulary import Vocabulary
 from dialguard.policy.model import CallAttempt
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

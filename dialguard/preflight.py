@@ -22,7 +22,7 @@ from .dncindex.journal import journal_path
 from .filemodes import GROUP_READABLE, PRIVATE, wider_than
 from .ops.numbers import expiring, overdue_changes
 from .policy.calendar import HolidayCalendar
-from .storage.engine import sqlite_file
+from .storage.connection import sqlite_file
 from .storage.store import Store
 
 log = logging.getLogger("dialguard.app")

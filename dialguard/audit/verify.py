@@ -38,10 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..canonical import canonical_json
 from ..config import DatabaseSettings
 from ..storage.audit import GENESIS_HASH, canonical_entry
-from ..storage.engine import WRITE_OPTION, create_engine
+from ..storage.connection import WRITE_OPTION, create_engine
 from ..storage.evidence import read_instant
+from ..storage.row_digests import EVIDENCE_FIELDS
 from .checkpoint import Checkpoint, key_id_of
-from .evidence import EVIDENCE_FIELDS
 from .merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash
 from .rows import RowLedger, check_rows, row_totals
 from .verified import VerifiedState

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from ..recording.views import recording_view
-from ..rights.requests import DsrStatus
 from ..rights.sensitive import masked_view, tenant_rules
+from ..storage.dsr_requests import DsrStatus
 from .frame import OBLIGATIONS, View, page
 
 EXPIRING_WITHIN = timedelta(days=30)

@@ -2,5 +2,5 @@
 retention by legal class with legal holds, verification and export.
 
 Deliberately imports nothing at package level: ``dialguard.storage.schema`` imports
-``dialguard.recording.tables`` to register the tables, and must not pull in the rest.
+``dialguard.storage.recording_tables`` to register the tables, and must not pull in the rest.
 """

@@ -15,9 +15,9 @@ from typing import Any, BinaryIO
 
 from ..recording.fsutil import atomic_write
 from ..recording.vault import Vault
+from ..storage.dsr_requests import DsrStatus
 from ..storage.store import Transaction
 from ..views import jsonable
-from .requests import DsrStatus
 from .sensitive import ExportRole
 
 FORMAT = "dialguard-subject-export/1"

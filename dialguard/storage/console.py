@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import Decision, Verdict
-from ..recording.catalog import _recording
-from ..recording.records import Recording
-from ..recording.tables import recordings
 from .decisions import _decision
+from .recording_records import Recording
+from .recording_tables import recordings
+from .recordings import _recording
 from .schema import audit_log
 from .schema import decisions as t
 

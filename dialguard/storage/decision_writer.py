@@ -42,8 +42,8 @@ from . import audit, schema
 from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
+from .connection import BUSY_TIMEOUT_MS, _on_sqlite_connect
 from .decisions import BY_IDEMPOTENCY_KEY, RECENT_ALLOWED, decision_from, decision_row
-from .engine import BUSY_TIMEOUT_MS, _on_sqlite_connect
 from .errors import StorageError
 from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch, spans
 from .store import SqliteFile, Store

@@ -16,9 +16,9 @@ from sqlalchemy import Row, String, Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from ..audit.evidence import SALT, new_salt
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
 from .records import FrequencyReset, require_e164
+from .row_digests import SALT, new_salt
 from .schema import E164, frequency_resets
 from .schema import decisions as t
 

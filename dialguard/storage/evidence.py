@@ -1,6 +1,6 @@
 """Evidentiary rows read as stored, one way for everyone who digests them.
 
-Audit entries vouch for rows by digest (:mod:`dialguard.audit.evidence`). The digest is only
+Audit entries vouch for rows by digest (:mod:`dialguard.storage.row_digests`). The digest is only
 comparable if the writer and the verifier see the same values, so both read rows here: the
 evidentiary columns selected *without* SQLAlchemy's result processing and converted by the rules
 below, one row at a time. A row whose stored text is not a value of its column's type (a
@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Boolean, ColumnElement, Date, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import NullType
 
-from ..audit.evidence import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
+from .row_digests import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
 from .schema import UTCDateTime, metadata
 
 ORDER = "id"

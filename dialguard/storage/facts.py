@@ -23,7 +23,6 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
 
-from ..campaigns.repository import SCRIPT_APPROVED
 from ..policy.model import (
     CallAttempt,
     ConsentRecord,
@@ -36,9 +35,10 @@ from ..policy.model import (
 from . import callees, decisions, dnc, registry
 from ._common import describe
 from .compiled import CompiledSelect
-from .engine import _on_sqlite_connect
+from .connection import _on_sqlite_connect
 from .errors import StorageError
 from .records import require_e164
+from .scripts import SCRIPT_APPROVED
 from .store import SqliteFile, Store, Transaction
 
 _T = TypeVar("_T")

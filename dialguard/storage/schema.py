@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from ..audit.evidence import SALT, new_salt
+from .row_digests import SALT, new_salt
 
 E164 = String(16)
 TENANT_NAME_MAX = 64
@@ -79,7 +79,7 @@ def restriction_columns() -> tuple[Column[bool], Column[str], Column[datetime]]:
 
 
 def salt_column() -> Column[str]:
-    """The random salt of a row's evidence digest (:mod:`dialguard.audit.evidence`), made on
+    """The random salt of a row's evidence digest (:mod:`dialguard.storage.row_digests`), made on
     insert. Nullable only because rows written by older code may lack it."""
     return Column(SALT, String(32), default=new_salt)
 
@@ -300,7 +300,7 @@ audit_log = Table(
 # Tables other packages own in this same database register themselves on ``metadata``; importing
 # them here makes ``metadata`` the whole schema wherever it is used (migrations, schema checks).
 # Last, because they import the names above.
-from ..campaigns import tables as _campaign_tables  # noqa: E402, F401
-from ..recording import tables as _recording_tables  # noqa: E402, F401
-from ..rights import tables as _rights_tables  # noqa: E402, F401
-from ..tokens import tables as _tokens_tables  # noqa: E402, F401
+from . import campaign_tables as _campaign_tables  # noqa: E402, F401
+from . import recording_tables as _recording_tables  # noqa: E402, F401
+from . import rights_tables as _rights_tables  # noqa: E402, F401
+from . import token_tables as _tokens_tables  # noqa: E402, F401

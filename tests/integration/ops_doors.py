@@ -40,15 +40,15 @@ from dialguard.policy.model import (
 from dialguard.policy.pack import load_pack
 from dialguard.recording.ingest import Ingestor
 from dialguard.recording.keys import create_keyring
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.recording.retention import RetentionPolicy
 from dialguard.recording.runtime import RecordingRuntime, open_vault
 from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.testing import write_wav
 from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
 from dialguard.storage import AuditEntry, Store, init_database
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 NOW_TEXT = "2026-11-25T10:00:00+08:00"

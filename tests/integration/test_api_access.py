@@ -18,7 +18,7 @@ from test_api_support import ALLOWED_AT, CALLEE, CALLER, ApiHarness, api
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, DncEntry, DncScope, Verdict
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.tokens.tokens import Role
 
 __all__ = ["api"]  # the fixture, imported for pytest to find

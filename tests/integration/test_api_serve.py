@@ -12,8 +12,8 @@ from dialguard.config import Settings, load_settings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 

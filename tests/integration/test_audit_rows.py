@@ -32,9 +32,9 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage import DecisionLog, Store, Transaction
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.schema import decisions
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

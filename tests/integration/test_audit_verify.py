@@ -23,7 +23,7 @@ from dialguard.config import AuditSettings, Settings
 from dialguard.policy.model import Decision, Verdict
 from dialguard.storage import DecisionLog, Store
 from dialguard.storage.audit import GENESIS_HASH, canonical_entry, entry_hash
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

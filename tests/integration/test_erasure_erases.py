@@ -24,12 +24,12 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.policy.book import PolicyBook
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
-from dialguard.rights.requests import DsrStatus
 from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.service import GateService
 from dialguard.storage import DecisionLog, Store, init_database
+from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader
+from dialguard.storage.subject_key import SubjectKey
 
 NUMBER = "+8613800138000"
 DIGITS = b"13800138000"

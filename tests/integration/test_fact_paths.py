@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from dialguard.campaigns.records import CampaignScript, ScriptStatus
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
@@ -33,9 +32,10 @@ from dialguard.policy.model import (
 )
 from dialguard.policy.pack import load_pack
 from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage import Store, init_database, lookup_facts
 from dialguard.storage.facts import SqliteFactReader
+from dialguard.storage.script_records import CampaignScript, ScriptStatus
+from dialguard.storage.subject_key import SubjectKey
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 CALLER = "+862161234567"

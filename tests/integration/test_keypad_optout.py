@@ -17,9 +17,9 @@ from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
 from dialguard.ops.dnc import KEYPAD_SOURCE
 from dialguard.policy.model import NumberType, RegisteredNumber
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALLER = "+861088886666"

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dialguard.config import Settings
 from dialguard.storage import Store, head_revision, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 from dialguard.storage.migrate import alembic_config
 from dialguard.storage.registry import NumberHeld
 from dialguard.storage.schema import UTCDateTime

@@ -22,7 +22,7 @@ from devkit.postgres import TlsPostgres, start, stop
 from devkit.tls import write_pki
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.storage import Store, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 from dialguard.storage.errors import StorageError
 
 pytestmark = pytest.mark.postgres

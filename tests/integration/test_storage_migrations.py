@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from dialguard.config import DatabaseSettings, Settings
 from dialguard.storage import SchemaOutOfDate, StorageError, Store, head_revision, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 from dialguard.storage.schema import metadata
 
 

@@ -20,10 +20,10 @@ from dialguard.recording.ingest import (
     spool_key,
     vault_relpath,
 )
-from dialguard.recording.records import CallSource
 from dialguard.recording.retention import RetentionPolicy, UnknownRetentionClass
 from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import ready
+from dialguard.storage.recording_records import CallSource
 
 END = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..storage._common import require_tenants
-from .records import CampaignScript, ScriptStatus
-from .tables import campaign_scripts
+from ._common import require_tenants
+from .campaign_tables import campaign_scripts
+from .script_records import CampaignScript, ScriptStatus
 
 
 def _script(row: Row[Any]) -> CampaignScript:

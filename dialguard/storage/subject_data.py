@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import Row, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..audit.evidence import new_salt
 from ..numbers import mask
-from ..recording.tables import recordings
-from ..storage.evidence import Changes
-from ..storage.schema import (
+from .evidence import Changes
+from .recording_tables import recordings
+from .rights_tables import dnc_hashed, dsr_requests
+from .row_digests import new_salt
+from .schema import (
     audit_log,
     consents,
     contacts,
@@ -30,7 +31,6 @@ from ..storage.schema import (
     registered_numbers,
     tenants,
 )
-from .tables import dnc_hashed, dsr_requests
 
 _RESTRICTABLE = (decisions, recordings, consents)
 

@@ -17,10 +17,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..storage._common import insert_ignoring_conflicts
-from ..storage.evidence import Changes
-from ..storage.schema import decisions
-from .records import (
+from ._common import insert_ignoring_conflicts
+from .evidence import Changes
+from .recording_records import (
     CallSource,
     EventAction,
     NewRecording,
@@ -30,8 +29,9 @@ from .records import (
     RecordingEvent,
     RetentionTerms,
 )
-from .tables import recording_events as ev
-from .tables import recordings as t
+from .recording_tables import recording_events as ev
+from .recording_tables import recordings as t
+from .schema import decisions
 
 
 class HasRecordings(Protocol):

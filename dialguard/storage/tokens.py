@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .model import Role, Token, token_from_row
-from .tables import api_tokens as t
+from .token_records import Role, Token, token_from_row
+from .token_tables import api_tokens as t
 
 
 class TokenRepository:

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from ..storage.schema import Id, UTCDateTime, metadata, restriction_columns, salt_column
+from .schema import Id, UTCDateTime, metadata, restriction_columns, salt_column
 
 recordings = Table(
     "recordings",

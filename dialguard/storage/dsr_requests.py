@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .tables import dsr_requests as t
+from .rights_tables import dsr_requests as t
 
 
 class DsrKind(enum.StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Index, String, Table, Text
 
-from ..storage.schema import Id, UTCDateTime, metadata
+from .schema import Id, UTCDateTime, metadata
 
 HASH = String(64)
 

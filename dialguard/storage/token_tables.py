@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, String, Table, Text
 
-from ..storage.schema import UTCDateTime, metadata
+from .schema import UTCDateTime, metadata
 
 api_tokens = Table(
     "api_tokens",

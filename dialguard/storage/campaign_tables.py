@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 
-from ..storage.schema import Id, UTCDateTime, metadata
+from .schema import Id, UTCDateTime, metadata
 
 campaign_scripts = Table(
     "campaign_scripts",

@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 
 from ..keyfiles import KeyFileError, create_key_file, read_key_file
-from ..storage.records import require_e164
+from .records import require_e164
 
 KEY_BYTES = 32
 CREATE_HINT = "dialguard init"
