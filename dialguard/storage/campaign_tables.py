@@ -1,4 +1,4 @@
-"""The campaign script table, on the shared :data:`dialguard.storage.schema.metadata`.
+"""The campaign script table, on the shared :data:`dialguard.storage.columns.metadata`.
 
 Every registration is kept, refused ones too (with their hits): the refusal is evidence that
 the banned wording never went live. A campaign is approved while it has at least one
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 
-from .schema import Id, UTCDateTime, metadata
+from .columns import Id, UTCDateTime, metadata
 
 campaign_scripts = Table(
     "campaign_scripts",

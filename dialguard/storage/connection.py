@@ -41,7 +41,10 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite(dbapi_connection: Any) -> None:
+    """Set up a new SQLite connection as every connection of a store is: autocommit at the driver
+    (transactions are begun explicitly) and the store's pragmas. The pool runs it on each
+    connection it opens; code that opens its own ``sqlite3`` connections calls it too."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -49,6 +52,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    configure_sqlite(dbapi_connection)
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
@@ -62,7 +69,7 @@ def truncate_wal(path: Path) -> bool:
     False when it could not complete: a reader still used older pages of the log."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        _on_sqlite_connect(conn, None)
+        configure_sqlite(conn)
         (busy, _log, _done) = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         conn.close()

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from .columns import E164
 from .records import FrequencyReset, require_e164
 from .row_digests import SALT, new_salt
-from .schema import E164, frequency_resets
 from .schema import decisions as t
+from .schema import frequency_resets
 
 
 def check_decision(decision: Decision) -> None:

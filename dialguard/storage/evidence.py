@@ -20,8 +20,9 @@ from sqlalchemy import JSON, Boolean, ColumnElement, Date, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import NullType
 
+from .columns import UTCDateTime
 from .row_digests import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
-from .schema import UTCDateTime, metadata
+from .schema import SCHEMA
 
 ORDER = "id"
 """Every evidentiary table has an integer ``id``; pages and "rows added since" go by it."""
@@ -39,7 +40,7 @@ class UnreadableRow(ValueError):
 def evidence_table(name: str) -> Table:
     if name not in EVIDENCE_FIELDS:
         raise ValueError(f"{name!r} is not an evidentiary table")
-    return metadata.tables[name]
+    return SCHEMA.tables[name]
 
 
 def read_instant(value: Any) -> datetime:

@@ -35,7 +35,7 @@ from ..policy.model import (
 from . import callees, decisions, dnc, registry
 from ._common import describe
 from .compiled import CompiledSelect
-from .connection import _on_sqlite_connect
+from .connection import configure_sqlite
 from .errors import StorageError
 from .records import require_e164
 from .scripts import SCRIPT_APPROVED
@@ -241,7 +241,7 @@ class SqliteFactReader:
 
     def __init__(self, file: SqliteFile) -> None:
         conn = sqlite3.connect(file.path, isolation_level=None)
-        _on_sqlite_connect(conn, None)
+        configure_sqlite(conn)
         _on_read_connect(conn, None)
         self._conn = conn
         key = file.subject_key

@@ -1,4 +1,4 @@
-"""The recording tables, on the shared :data:`dialguard.storage.schema.metadata`.
+"""The recording tables, on the shared :data:`dialguard.storage.columns.metadata`.
 
 ``recordings`` rows are never deleted: deleting a recording removes its file and turns the row
 into a tombstone (``deleted_at``/``deleted_by``/``deleted_hash``), which is the evidence that it
@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .schema import Id, UTCDateTime, metadata, restriction_columns, salt_column
+from .columns import Id, UTCDateTime, metadata, restriction_columns, salt_column
 
 recordings = Table(
     "recordings",

@@ -1,4 +1,4 @@
-"""Data-subject tables, on the shared :data:`dialguard.storage.schema.metadata` (migration 0003).
+"""Data-subject tables, on the shared :data:`dialguard.storage.columns.metadata` (migration 0003).
 
 Neither table holds a phone number. ``dsr_requests`` names its subject by keyed hash (and a
 masked form for people); ``dnc_hashed`` is what is left of an erased person's opt-outs: the keyed
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Index, String, Table, Text
 
-from .schema import Id, UTCDateTime, metadata
+from .columns import Id, UTCDateTime, metadata
 
 HASH = String(64)
 

@@ -1,8 +1,8 @@
 """The one way into the database: ``Store.open(settings)`` and ``store.transaction()``.
 
-Nothing outside :mod:`dialguard.storage` sees SQLAlchemy: a transaction hands out repositories
-that take and return plain values and frozen dataclasses, and every database or driver failure
-surfaces as :class:`~dialguard.storage.errors.StorageError`.
+A transaction hands out repositories that take and return plain values and frozen dataclasses,
+and every database or driver failure surfaces as :class:`~dialguard.storage.errors.StorageError`;
+the package docstring says who else may see SQLAlchemy (audit verification only).
 """
 
 from __future__ import annotations

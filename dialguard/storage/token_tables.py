@@ -1,4 +1,4 @@
-"""``api_tokens``, on the shared :data:`dialguard.storage.schema.metadata` (migration 0003).
+"""``api_tokens``, on the shared :data:`dialguard.storage.columns.metadata` (migration 0003).
 
 Only the SHA-256 of a token's random part is stored; the secret is shown once at creation.
 Rows are never deleted: a revoked token stays as the record of who could act, and when.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, String, Table, Text
 
-from .schema import UTCDateTime, metadata
+from .columns import UTCDateTime, metadata
 
 api_tokens = Table(
     "api_tokens",

@@ -25,9 +25,9 @@ from dialguard.policy.pack import load_pack
 from dialguard.rights.settings import DsrSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.audit import AuditRepository
+from dialguard.storage.columns import UTCDateTime
 from dialguard.storage.connection import create_engine
 from dialguard.storage.migrate import alembic_config
-from dialguard.storage.schema import UTCDateTime
 from dialguard.storage.subject_key import SubjectKey
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ from dialguard.config import DatabaseSettings
 from dialguard.numbers import normalize
 from dialguard.storage import ImportCounts, require_e164
 from dialguard.storage.audit import GENESIS_HASH, canonical_entry, canonical_json, entry_hash
+from dialguard.storage.columns import UTCDateTime
 from dialguard.storage.connection import create_engine
-from dialguard.storage.schema import UTCDateTime
 
 SHANGHAI = timezone(timedelta(hours=8))
 

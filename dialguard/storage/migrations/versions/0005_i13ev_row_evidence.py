@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from dialguard.storage import evidence_baseline
-from dialguard.storage.schema import UTCDateTime
+from dialguard.storage.columns import UTCDateTime
 
 revision: str = "i13ev"
 down_revision: str | None = "0004"
