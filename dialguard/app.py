@@ -22,10 +22,11 @@ from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
 from .config import ConfigError, Settings
 from .console import add_console
+from .dnc.national import NationalDnc
 from .esl.server import EslServer
 from .gate.optout import KeypadOptOut
+from .gate.service import GateService
 from .metrics import GateMetrics, Probes
-from .national_dnc import NationalDnc
 from .policy.book import PolicyBook
 from .preflight import (
     warn_about_cleartext,
@@ -34,7 +35,6 @@ from .preflight import (
     warn_about_residency,
 )
 from .recording.runtime import RecordingRuntime
-from .service import GateService
 from .storage.decision_log import DecisionLog
 from .storage.store import Store
 

@@ -100,7 +100,7 @@ class PolicySettings:
     phrases_file: str = ""
     """Optional banned-phrase file (TOML) extending the shipped phrase packs (scripts, texts)."""
     national_dnc: str = ""
-    """Comma-separated national do-not-call index files (:mod:`dialguard.dncindex`)."""
+    """Comma-separated national do-not-call index files (:mod:`dialguard.dnc.index`)."""
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import AgiSettings
+from ..gate.listener import Listener
 from ..gate.verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE
-from ..listener import Listener
 from ..logs import bind_call
 from .mset import MSet
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser

@@ -18,8 +18,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..gate.budget import DecisionGate
+from ..gate.service import GateService
 from ..policy.model import CallAttempt, Decision, Presentation
-from ..service import GateService
 from ..views import decision_view
 from .access import Access
 from .check import attempt_of

@@ -35,9 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..canonical import canonical_json
 from ..config import DatabaseSettings
 from ..storage.audit import GENESIS_HASH, canonical_entry
+from ..storage.canonical import canonical_json
 from ..storage.connection import WRITE_OPTION, create_engine
 from ..storage.evidence import read_instant
 from ..storage.row_digests import EVIDENCE_FIELDS

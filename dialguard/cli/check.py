@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..national_dnc import NationalDnc
+from ..dnc.national import NationalDnc
+from ..gate.service import GateService
 from ..numbers import time_zones
 from ..ops.vocabulary import check_names
 from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
-from ..service import GateService
 from ..views import decision_view
 from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
 

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 
 from ..config import ConfigError
 from ..gate.budget import DecisionGate, DecisionMaker
-from ..listener import Listener
+from ..gate.listener import Listener
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink
 from .session import EslCall, OptOut

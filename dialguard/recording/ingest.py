@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from ..files.durable import remove_durably
 from ..storage.recording_records import CallSource, NewRecording, Notice, NoticeStatus, Recording
 from ..storage.recordings import HasRecordings, RecordingStore
-from .fsutil import remove_durably
 from .retention import RetentionPolicy
 from .vault import Sealed, Vault
 

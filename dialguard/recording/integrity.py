@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..files.durable import atomic_write
 from ..storage.recording_records import Recording, RecordingStateError
 from .container import Tampered
-from .fsutil import atomic_write
 from .keys import UnknownKey
 from .vault import Vault
 

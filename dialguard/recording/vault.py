@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ..files.durable import atomic_write, remove_durably, remove_temps
 from . import container
-from .fsutil import atomic_write, remove_durably, remove_temps
 from .keys import Keyring
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..recording.fsutil import atomic_write
+from ..files.durable import atomic_write
 from ..recording.vault import Vault
 from ..storage.dsr_requests import DsrStatus
 from ..storage.store import Transaction

@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..config import ConfigError, DatabaseSettings, Settings
-from ..filemodes import PRIVATE, ensure_file
+from ..files.modes import PRIVATE, ensure_file
 from ._common import describe
 from .pgtls import tls_connect_args
 

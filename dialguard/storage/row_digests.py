@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypedDict
 
-from ..canonical import canonical_json
+from .canonical import canonical_json
 
 SALT = "evidence_salt"
 """The column holding a row's random salt (in the tables whose rows name a person)."""

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from ..keyfiles import KeyFileError, create_key_file, read_key_file
+from ..files.keys import KeyFileError, create_key_file, read_key_file
 from .records import require_e164
 
 KEY_BYTES = 32

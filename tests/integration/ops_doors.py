@@ -25,6 +25,7 @@ from dialguard.app import book_from
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
 from dialguard.config import DatabaseSettings, Settings
+from dialguard.gate.service import GateService
 from dialguard.ops import dsr, recordings
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
@@ -45,7 +46,6 @@ from dialguard.recording.runtime import RecordingRuntime, open_vault
 from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.testing import write_wav
 from dialguard.rights.settings import DsrSettings
-from dialguard.service import GateService
 from dialguard.storage import AuditEntry, Store, init_database
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.subject_key import SubjectKey

@@ -19,8 +19,8 @@ from dialguard.app import book_from
 from dialguard.audit import service
 from dialguard.clock import Clock
 from dialguard.config import AuditSettings, Settings
+from dialguard.gate.service import GateService
 from dialguard.policy.model import CallAttempt, Decision, NumberType, RegisteredNumber, Verdict
-from dialguard.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store

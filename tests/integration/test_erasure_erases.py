@@ -18,6 +18,7 @@ import pytest
 from dialguard.audit import service as audit
 from dialguard.clock import Clock
 from dialguard.config import DatabaseSettings, Settings
+from dialguard.gate.service import GateService
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
@@ -25,7 +26,6 @@ from dialguard.policy.book import PolicyBook
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
 from dialguard.rights.settings import DsrSettings
-from dialguard.service import GateService
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader

@@ -20,8 +20,8 @@ from dialguard.app import GateApp
 from dialguard.audit.checkpoint import Checkpoint, append_checkpoint
 from dialguard.clock import Clock
 from dialguard.config import DatabaseSettings, Settings
-from dialguard.dncindex import NANP, DncIndex, build_index
-from dialguard.dncindex.journal import journal_path
+from dialguard.dnc.index import NANP, DncIndex, build_index
+from dialguard.dnc.index.journal import journal_path
 from dialguard.policy.model import Decision
 from dialguard.recording.integrity import export
 from dialguard.recording.testing import make_rig, write_wav

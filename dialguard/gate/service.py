@@ -15,22 +15,22 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .clock import Clock
-from .numbers import time_zones, try_normalize
-from .policy.book import PolicyBook
-from .policy.emergency import is_emergency
-from .policy.engine import evaluate
-from .policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
-from .policy.pack import RulePack
-from .storage.facts import fact_reader
-from .storage.settle import Claim
+from ..clock import Clock
+from ..numbers import time_zones, try_normalize
+from ..policy.book import PolicyBook
+from ..policy.emergency import is_emergency
+from ..policy.engine import evaluate
+from ..policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
+from ..policy.pack import RulePack
+from ..storage.facts import fact_reader
+from ..storage.settle import Claim
 
 if TYPE_CHECKING:
     # Types only: `dialguard check` (a dry run) loads neither the decision log nor the indexes.
-    from .metrics import GateMetrics
-    from .national_dnc import NationalDnc
-    from .storage.decision_log import DecisionLog
-    from .storage.store import Store
+    from ..dnc.national import NationalDnc
+    from ..metrics import GateMetrics
+    from ..storage.decision_log import DecisionLog
+    from ..storage.store import Store
 
 _FAILURE_MESSAGES = {
     "gate.timeout": "no decision within the gate's budget: denied",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from .recording.fsutil import atomic_write
+from .durable import atomic_write
 
 
 class KeyFileError(ValueError):

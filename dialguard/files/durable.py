@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from ..filemodes import PRIVATE, create_file
+from .modes import PRIVATE, create_file
 
 T = TypeVar("T")
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..filemodes import GROUP_READABLE, open_file
+from ...files.modes import GROUP_READABLE, open_file
 from .format import CorruptIndexError
 
 JOURNAL_MAGIC = b"DGDNCJL\x00"

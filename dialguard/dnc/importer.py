@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .numbers import InvalidNumber, normalize
+from ..numbers import InvalidNumber, normalize
 
 
 class ImportFileError(ValueError):

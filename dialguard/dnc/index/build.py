@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..filemodes import GROUP_READABLE, create_file
+from ...files.modes import GROUP_READABLE, create_file
 from .codec import Block, decode, encode, sorted_blocks
 from .format import (
     BUCKET_SPAN,

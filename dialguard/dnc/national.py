@@ -1,4 +1,4 @@
-"""National do-not-call registries (the memory-mapped :mod:`dialguard.dncindex` files) as one
+"""National do-not-call registries (the memory-mapped :mod:`dialguard.dnc.index` files) as one
 more DNC fact: a callee found in one is a ``callee.dnc`` denial like any other opt-out.
 
 The indexes are opened once at start (``policy.national_dnc``: comma-separated index files);
@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .policy.model import DncEntry, DncScope
+from ..policy.model import DncEntry, DncScope
 
 if TYPE_CHECKING:
-    from .dncindex import DncIndex
-    from .metrics import DncIndexState
+    from ..metrics import DncIndexState
+    from .index import DncIndex
 
 
 class NationalDnc:
@@ -30,7 +30,7 @@ class NationalDnc:
         paths = [part.strip() for part in files.split(",") if part.strip()]
         if not paths:
             return cls({})  # without an index nothing loads numpy (start-up of `dialguard check`)
-        from .dncindex import DncIndex
+        from .index import DncIndex
 
         indexes: dict[str, DncIndex] = {}
         try:
@@ -62,7 +62,7 @@ class NationalDnc:
 
     def states(self) -> list[DncIndexState]:
         """Each registry's generation and when its file was last replaced (metrics)."""
-        from .metrics import DncIndexState  # prometheus_client: only where metrics are read
+        from ..metrics import DncIndexState  # prometheus_client: only where metrics are read
 
         return [
             DncIndexState(name, index.generation, _mtime(index.path))
