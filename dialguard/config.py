@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .audit.settings import AuditSettings
-from .esl.settings import EslSettings
-from .recording.settings import RecordingSettings
-from .rights.settings import DsrSettings
+from .settings.audit import AuditSettings
+from .settings.dsr import DsrSettings
+from .settings.esl import EslSettings
+from .settings.recording import RecordingSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/dialguard/dialguard.toml")
 

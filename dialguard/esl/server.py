@@ -25,10 +25,10 @@ from pathlib import PurePosixPath
 from ..config import ConfigError
 from ..gate.budget import DecisionGate, DecisionMaker
 from ..gate.listener import Listener
+from ..settings.esl import EslSettings
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink
 from .session import EslCall, OptOut
-from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
 

@@ -36,6 +36,7 @@ from ..gate.budget import DecisionGate
 from ..gate.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Direction, Verdict
+from ..settings.esl import EslSettings
 from . import commands as cmd
 from .channel import Channel, ChannelDataError, channel_from
 from .parser import (
@@ -48,7 +49,6 @@ from .parser import (
     Limits,
 )
 from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
-from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
 

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..esl.settings import EslSettings
 from ..ops.audited import Actor
 from ..ops.recordings import ingest_hook, sweep
 from ..policy.pack import RulePack
+from ..settings.esl import EslSettings
+from ..settings.recording import RecordingSettings
 from ..storage.store import Store
 from .freeswitch import VaultRecordingSink
 from .ingest import Ingestor, IngestResult, Outcome
 from .keys import KeyringError, load_keyring
 from .retention import RetentionPolicy, SweepReport
-from .settings import RecordingSettings
 from .vault import Vault
 from .worker import RecordingWorker
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from ..ops.audited import Actor
 from ..ops.recordings import ingest_hook
 from ..policy.pack import load_pack
+from ..settings.recording import RecordingSettings
 from ..storage import Store, Transaction
 from .ingest import Ingestor
 from .keys import create_keyring, load_keyring
 from .retention import RetentionPolicy
 from .runtime import ACTOR
-from .settings import RecordingSettings
 from .vault import Vault
 
 

@@ -43,9 +43,9 @@ from dialguard.recording.ingest import Ingestor
 from dialguard.recording.keys import create_keyring
 from dialguard.recording.retention import RetentionPolicy
 from dialguard.recording.runtime import RecordingRuntime, open_vault
-from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.testing import write_wav
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
+from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import AuditEntry, Store, init_database
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.subject_key import SubjectKey

@@ -23,7 +23,7 @@ from dialguard.gate.service import GateService
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token, revoke_token
 from dialguard.policy.model import NumberType, RegisteredNumber
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role

@@ -25,7 +25,7 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.policy.book import PolicyBook
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader

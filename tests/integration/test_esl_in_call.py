@@ -15,10 +15,10 @@ from test_esl_server import CHANNEL, FakeMaker
 from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from
 from dialguard.esl.server import EslServer
-from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import FakeFreeSwitch, FsSession, reply
 from dialguard.policy.model import VERSTAT_FAILED as FAILED
 from dialguard.policy.model import VERSTAT_NONE as NONE
+from dialguard.settings.esl import EslSettings
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.pack import load_pack
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.audit import AuditRepository
 from dialguard.storage.columns import UTCDateTime

@@ -31,7 +31,7 @@ from dialguard.policy.model import (
     Verdict,
 )
 from dialguard.policy.pack import load_pack
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database, lookup_facts
 from dialguard.storage.facts import SqliteFactReader
 from dialguard.storage.script_records import CampaignScript, ScriptStatus

@@ -27,10 +27,10 @@ from dialguard.recording.integrity import (
     verify,
 )
 from dialguard.recording.rotation import rotate
-from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import sweep_spool
 from dialguard.recording.testing import Rig, make_rig, write_wav
 from dialguard.recording.worker import RecordingWorker
+from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import Store
 from dialguard.storage.recording_records import Recording
 

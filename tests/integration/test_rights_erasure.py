@@ -21,7 +21,7 @@ from dialguard.policy.pack import load_pack
 from dialguard.recording.testing import make_rig, write_wav
 from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
-from dialguard.rights.settings import DsrSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, StorageError, Store, init_database
 from dialguard.storage.connection import create_engine
 from dialguard.storage.dsr_requests import DsrStatus

@@ -21,8 +21,8 @@ from dialguard.recording.ingest import (
     vault_relpath,
 )
 from dialguard.recording.retention import RetentionPolicy, UnknownRetentionClass
-from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import ready
+from dialguard.settings.recording import RecordingSettings
 from dialguard.storage.recording_records import CallSource
 
 END = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
