@@ -20,7 +20,7 @@ from .api import ApiContext, ApiServer, create_app
 from .audit.checkpoint import SigningKey, last_checkpoint_at
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
-from .config import ConfigError, Settings
+from .config import Settings
 from .console import add_console
 from .dnc.national import NationalDnc
 from .esl.server import EslServer
@@ -35,6 +35,7 @@ from .preflight import (
     warn_about_residency,
 )
 from .recording.runtime import RecordingRuntime
+from .settings.errors import ConfigError
 from .storage.decision_log import DecisionLog
 from .storage.store import Store
 

@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import AgiSettings
 from ..gate.listener import Listener
 from ..gate.verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE
 from ..logs import bind_call
+from ..settings.agi import AgiSettings
 from .mset import MSet
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
 from .routes import AgiAnswer, RouteHandler

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..config import DatabaseSettings
+from ..settings.database import DatabaseSettings
 from ..storage.audit import GENESIS_HASH, canonical_entry
 from ..storage.canonical import canonical_json
 from ..storage.connection import WRITE_OPTION, create_engine

@@ -9,8 +9,8 @@ import signal
 import click
 
 from ..app import GateApp
-from ..config import ConfigError
 from ..logs import configure
+from ..settings.errors import ConfigError
 from ..workers import AgiWorkers, exit_with_parent, worker_argv
 from .runtime import run, state
 

@@ -22,9 +22,9 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
-from ..config import ConfigError
 from ..gate.budget import DecisionGate, DecisionMaker
 from ..gate.listener import Listener
+from ..settings.errors import ConfigError
 from ..settings.esl import EslSettings
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink

@@ -13,17 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ConfigError
+
 if TYPE_CHECKING:
     import ssl
 
 _REGION = re.compile(r"[a-z][a-z0-9-]{0,15}")
-
-
-def _error(message: str) -> ValueError:
-    # Imported late: ``dialguard.config`` imports this module to build its ``Settings``.
-    from ..config import ConfigError
-
-    return ConfigError(message)
 
 
 def _pairs(key: str, raw: str) -> dict[str, str]:
@@ -32,9 +27,9 @@ def _pairs(key: str, raw: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise _error(f"recording.{key}: expected name=value, got {item!r}")
+            raise ConfigError(f"recording.{key}: expected name=value, got {item!r}")
         if name in pairs:
-            raise _error(f"recording.{key}: {name!r} is given twice")
+            raise ConfigError(f"recording.{key}: {name!r} is given twice")
         pairs[name] = value
     return pairs
 
@@ -78,30 +73,32 @@ class RecordingSettings:
         """The client context for the AMI connection, None without ``ami_tls``."""
         if not self.ami_tls:
             if self.ami_tls_ca_file:
-                raise _error("recording.ami_tls_ca_file: set recording.ami_tls = true to use it")
+                raise ConfigError(
+                    "recording.ami_tls_ca_file: set recording.ami_tls = true to use it"
+                )
             return None
         import ssl  # here: every command reads these settings, few connect to the AMI
 
         try:
             return ssl.create_default_context(cafile=self.ami_tls_ca_file or None)
         except (OSError, ssl.SSLError) as exc:
-            raise _error(f"recording.ami_tls_ca_file: cannot load ({exc})") from None
+            raise ConfigError(f"recording.ami_tls_ca_file: cannot load ({exc})") from None
 
     def regions_map(self) -> dict[str, Path]:
         roots = {name: Path(root) for name, root in _pairs("regions", self.regions).items()}
         if not roots:
-            raise _error("recording.regions: at least one region=root is needed")
+            raise ConfigError("recording.regions: at least one region=root is needed")
         for name, root in roots.items():
             if not _REGION.fullmatch(name):
-                raise _error(f"recording.regions: bad region name {name!r}")
+                raise ConfigError(f"recording.regions: bad region name {name!r}")
             if not root.is_absolute():
-                raise _error(f"recording.regions: root of {name!r} must be absolute")
+                raise ConfigError(f"recording.regions: root of {name!r} must be absolute")
         for name, root in roots.items():
             for other, other_root in roots.items():
                 if name != other and (root == other_root or root in other_root.parents):
-                    raise _error(f"recording.regions: roots of {name!r} and {other!r} overlap")
+                    raise ConfigError(f"recording.regions: roots of {name!r} and {other!r} overlap")
         if self.default_region not in roots:
-            raise _error(
+            raise ConfigError(
                 f"recording.default_region: {self.default_region!r} is not in recording.regions"
             )
         return roots
@@ -111,7 +108,7 @@ class RecordingSettings:
         mapping = _pairs("tenant_regions", self.tenant_regions)
         for tenant, region in mapping.items():
             if region not in known:
-                raise _error(
+                raise ConfigError(
                     f"recording.tenant_regions: {tenant}={region}: no such region in "
                     "recording.regions"
                 )

@@ -23,8 +23,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from ..config import ConfigError, DatabaseSettings, Settings
+from ..config import Settings
 from ..files.modes import PRIVATE, ensure_file
+from ..settings.database import DatabaseSettings
+from ..settings.errors import ConfigError
 from ._common import describe
 from .pgtls import tls_connect_args
 

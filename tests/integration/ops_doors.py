@@ -24,7 +24,7 @@ from dialguard.api import ApiContext, create_app
 from dialguard.app import book_from
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.gate.service import GateService
 from dialguard.ops import dsr, recordings
 from dialguard.ops.audited import Actor
@@ -44,6 +44,7 @@ from dialguard.recording.keys import create_keyring
 from dialguard.recording.retention import RetentionPolicy
 from dialguard.recording.runtime import RecordingRuntime, open_vault
 from dialguard.recording.testing import write_wav
+from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import AuditEntry, Store, init_database

@@ -19,10 +19,10 @@ from dialguard.agi.testing import (
     FakeAsterisk,
     header_block,
 )
-from dialguard.config import AgiSettings
 from dialguard.gate import variables
 from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from dialguard.settings.agi import AgiSettings
 
 BUDGET_MS = 200
 HEADER_TIMEOUT_MS = 400

@@ -17,7 +17,7 @@ import pytest
 
 from dialguard.audit import service as audit
 from dialguard.clock import Clock
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.gate.service import GateService
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
@@ -25,6 +25,7 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.policy.book import PolicyBook
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
+from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.dsr_requests import DsrStatus

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.model import (
@@ -31,6 +31,7 @@ from dialguard.policy.model import (
     Verdict,
 )
 from dialguard.policy.pack import load_pack
+from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database, lookup_facts
 from dialguard.storage.facts import SqliteFactReader
