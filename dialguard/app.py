@@ -27,6 +27,7 @@ from .esl.server import EslServer
 from .gate.optout import KeypadOptOut
 from .gate.service import GateService
 from .metrics import GateMetrics, Probes
+from .ops.recording_runtime import RecordingRuntime
 from .policy.book import PolicyBook
 from .preflight import (
     warn_about_cleartext,
@@ -34,7 +35,6 @@ from .preflight import (
     warn_about_filings,
     warn_about_residency,
 )
-from .recording.runtime import RecordingRuntime
 from .settings.errors import ConfigError
 from .storage.decision_log import DecisionLog
 from .storage.store import Store

@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from ..ops import recordings as ops
+from ..ops.recording_runtime import open_vault, spool_dirs
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
-from ..recording.runtime import open_vault, spool_dirs
 from ..recording.vault import RegionViolation
 from ..recording.views import event_view, recording_view
 from ..storage.recording_records import Recording, RecordingEvent, RecordingNotFound

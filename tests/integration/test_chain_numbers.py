@@ -31,7 +31,7 @@ from dialguard.app import GateApp
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
-from dialguard.recording.testing import write_wav
+from dialguard.ops.recording_testing import write_wav
 from dialguard.storage import init_database
 from dialguard.storage.subject_key import SubjectKey
 

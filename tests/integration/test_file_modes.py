@@ -22,9 +22,9 @@ from dialguard.clock import Clock
 from dialguard.config import Settings
 from dialguard.dnc.index import NANP, DncIndex, build_index
 from dialguard.dnc.index.journal import journal_path
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording.integrity import export
-from dialguard.recording.testing import make_rig, write_wav
 from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.decision_log import DecisionLog

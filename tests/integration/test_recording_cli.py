@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from dialguard.config import Settings
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
-from dialguard.recording.testing import make_rig, write_wav
 from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store
 

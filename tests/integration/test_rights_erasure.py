@@ -16,9 +16,9 @@ from sqlalchemy import select
 from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import ConsentRecord, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.policy.pack import load_pack
-from dialguard.recording.testing import make_rig, write_wav
 from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
 from dialguard.settings.dsr import DsrSettings

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..ops.audited import Actor
-from ..ops.recordings import ingest_hook
 from ..policy.pack import load_pack
+from ..recording.ingest import Ingestor
+from ..recording.keys import create_keyring, load_keyring
+from ..recording.retention import RetentionPolicy
+from ..recording.vault import Vault
 from ..settings.recording import RecordingSettings
 from ..storage import Store, Transaction
-from .ingest import Ingestor
-from .keys import create_keyring, load_keyring
-from .retention import RetentionPolicy
-from .runtime import ACTOR
-from .vault import Vault
+from .audited import Actor
+from .recording_runtime import ACTOR
+from .recordings import ingest_hook
 
 
 def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 1) -> bytes:

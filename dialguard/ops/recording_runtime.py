@@ -10,18 +10,18 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from ..ops.audited import Actor
-from ..ops.recordings import ingest_hook, sweep
 from ..policy.pack import RulePack
+from ..recording.freeswitch import VaultRecordingSink
+from ..recording.ingest import Ingestor, IngestResult, Outcome
+from ..recording.keys import KeyringError, load_keyring
+from ..recording.retention import RetentionPolicy, SweepReport
+from ..recording.vault import Vault
+from ..recording.worker import RecordingWorker
 from ..settings.esl import EslSettings
 from ..settings.recording import RecordingSettings
 from ..storage.store import Store
-from .freeswitch import VaultRecordingSink
-from .ingest import Ingestor, IngestResult, Outcome
-from .keys import KeyringError, load_keyring
-from .retention import RetentionPolicy, SweepReport
-from .vault import Vault
-from .worker import RecordingWorker
+from .audited import Actor
+from .recordings import ingest_hook, sweep
 
 ACTOR = "dialguard-serve"
 
