@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..policy.model import Decision, Verdict
+from ..recording.names import ASTERISK_UNIQUEID
 from . import variables
 
 SAFE_VALUE = re.compile(r"[A-Za-z0-9._:-]*")
@@ -27,7 +28,6 @@ SOUND_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-
 extension (``/var/lib/asterisk/sounds/custom/notice``); never a ``..``-only segment, a comma,
 ``&`` (Playback's own separator) or a quote. Asterisk picks the channel language's file."""
 DEFAULT_NOTICE = "beep"
-ASTERISK_UNIQUEID = re.compile(r"[0-9]+\.[0-9]+")
 
 GATE_TIMEOUT = "gate.timeout"
 GATE_ERROR = "gate.error"

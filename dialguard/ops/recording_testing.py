@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..policy.pack import load_pack
+from ..policy.book import load_pack
 from ..recording.ingest import Ingestor
 from ..recording.keys import create_keyring, load_keyring
 from ..recording.retention import RetentionPolicy

@@ -33,7 +33,7 @@ from .vault import Sealed, Vault
 TxT = TypeVar("TxT", bound=HasRecordings)
 
 SPOOL_NAME = re.compile(r"(dg-([A-Za-z0-9][A-Za-z0-9._:-]{0,100}))\.wav")
-"""``dg-<uniqueid>.wav`` or ``dg-<decision id>.wav`` as the gate names them (``agi/verdict.py``)."""
+"""``dg-<uniqueid>.wav`` or ``dg-<decision id>.wav`` as the gate names them (``names.py``)."""
 _SAFE_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CHECKPOINTS = ("sealed", "renamed", "committed", "removed")
 """The steps after which :class:`Ingestor`'s ``checkpoint`` hook is called (crash tests)."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..gate.verdict import ASTERISK_UNIQUEID
 from .ingest import IngestError, IngestResult, spool_key
+from .names import ASTERISK_UNIQUEID
 from .retention import UnknownRetentionClass
 
 

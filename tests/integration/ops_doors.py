@@ -31,6 +31,7 @@ from dialguard.ops.audited import Actor
 from dialguard.ops.recording_runtime import RecordingRuntime, open_vault
 from dialguard.ops.recording_testing import write_wav
 from dialguard.ops.tokens import create_token
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import (
     CallAttempt,
     Decision,
@@ -40,7 +41,6 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import load_pack
 from dialguard.recording.ingest import Ingestor
 from dialguard.recording.keys import create_keyring
 from dialguard.recording.retention import RetentionPolicy

@@ -22,9 +22,8 @@ from dialguard.gate.service import GateService
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
-from dialguard.policy.book import PolicyBook
+from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
-from dialguard.policy.pack import load_pack
 from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database

@@ -21,7 +21,7 @@ from dialguard.audit import service as audit
 from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
-from dialguard.policy.pack import load_pack
+from dialguard.policy.book import load_pack
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.audit import AuditRepository

@@ -19,6 +19,7 @@ import pytest
 from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import (
     CallAttempt,
     ContactFlags,
@@ -30,7 +31,6 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import load_pack
 from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database, lookup_facts

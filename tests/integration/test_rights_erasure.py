@@ -17,8 +17,8 @@ from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.ops.recording_testing import make_rig, write_wav
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import ConsentRecord, ContactFlags, Decision, DncEntry, DncScope
-from dialguard.policy.pack import load_pack
 from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
 from dialguard.settings.dsr import DsrSettings

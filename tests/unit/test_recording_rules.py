@@ -10,7 +10,8 @@ import pytest
 
 from dialguard.config import ConfigError
 from dialguard.esl.recording import RecordingSink
-from dialguard.policy.pack import RetentionClass, load_pack
+from dialguard.policy.book import load_pack
+from dialguard.policy.pack import RetentionClass
 from dialguard.recording.ami import RecordingTrigger, active_uniqueids
 from dialguard.recording.freeswitch import VaultRecordingSink
 from dialguard.recording.ingest import (
