@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..ops import dsr
-from ..ops.recording_runtime import open_vault
+from ..recording.vault import open_vault
 from ..rights import erase as erasure
 from ..rights.export import write_export
 from ..rights.service import list_requests

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..ops.keys import init_keyring, rotate_keys
-from ..ops.recording_runtime import open_vault
 from ..recording.rotation import RotationReport
+from ..recording.vault import open_vault
 from ..storage.store import Store
 from .recordings import run_on_store
 from .runtime import CliState, run, state

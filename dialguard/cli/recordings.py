@@ -12,10 +12,10 @@ from typing import Any
 import click
 
 from ..ops import recordings as ops
-from ..ops.recording_runtime import open_vault, spool_dirs
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
-from ..recording.vault import RegionViolation
+from ..recording.spool import spool_dirs
+from ..recording.vault import RegionViolation, open_vault
 from ..recording.views import event_view, recording_view
 from ..storage.recording_records import Recording, RecordingEvent, RecordingNotFound
 from ..storage.store import Store

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from ..ops.recording_runtime import open_vault
 from ..ops.recordings import sweep as sweep_recordings
 from ..recording import retention
+from ..recording.vault import open_vault
 from ..storage.store import Store
 from ..views import jsonable
 from .recordings import run_on_store

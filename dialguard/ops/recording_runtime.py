@@ -1,6 +1,6 @@
 """Recording as ``dialguard serve`` runs it: the vault, ingestor and worker assembled from the
 settings, every ingest and retention deletion audited (:mod:`dialguard.ops.recordings`), and the
-sink the FreeSWITCH gate hands finished recordings to. :func:`open_vault` is shared with the CLI.
+sink the FreeSWITCH gate hands finished recordings to.
 """
 
 from __future__ import annotations
@@ -8,16 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from ..policy.pack import RulePack
 from ..recording.freeswitch import VaultRecordingSink
 from ..recording.ingest import Ingestor, IngestResult, Outcome
-from ..recording.keys import KeyringError, load_keyring
+from ..recording.keys import KeyringError
 from ..recording.retention import RetentionPolicy, SweepReport
-from ..recording.vault import Vault
+from ..recording.vault import open_vault
 from ..recording.worker import RecordingWorker
-from ..settings.esl import EslSettings
 from ..settings.recording import RecordingSettings
 from ..storage.store import Store
 from .audited import Actor
@@ -26,21 +24,6 @@ from .recordings import ingest_hook, sweep
 ACTOR = "dialguard-serve"
 
 log = logging.getLogger("dialguard.recording")
-
-
-def spool_dirs(recording: RecordingSettings, esl: EslSettings) -> tuple[Path, ...]:
-    """The directories the PBXs record into, which the gate ingests from: no export goes there.
-    (``esl.recordings_dir`` counts when it is a path rather than a FreeSWITCH variable.)"""
-    found = [Path(recording.spool_dir)]
-    if Path(esl.recordings_dir).is_absolute():
-        found.append(Path(esl.recordings_dir))
-    return tuple(found)
-
-
-def open_vault(settings: RecordingSettings) -> Vault:
-    """The vault over every configured region, its keyring loaded; checks the tenant map too."""
-    settings.tenant_region_map()
-    return Vault(settings.regions_map(), load_keyring(Path(settings.keyring_file)))
 
 
 class RecordingRuntime:

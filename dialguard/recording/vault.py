@@ -14,8 +14,9 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..files.durable import atomic_write, remove_durably, remove_temps
+from ..settings.recording import RecordingSettings
 from . import container
-from .keys import Keyring
+from .keys import Keyring, load_keyring
 
 
 class RegionViolation(PermissionError):
@@ -125,3 +126,9 @@ class Vault:
         except FileNotFoundError:
             return None
         return digest.hexdigest() if remove_durably(target) else None
+
+
+def open_vault(settings: RecordingSettings) -> Vault:
+    """The vault over every configured region, its keyring loaded; checks the tenant map too."""
+    settings.tenant_region_map()
+    return Vault(settings.regions_map(), load_keyring(Path(settings.keyring_file)))

@@ -28,7 +28,7 @@ from dialguard.config import Settings
 from dialguard.gate.service import GateService
 from dialguard.ops import dsr, recordings
 from dialguard.ops.audited import Actor
-from dialguard.ops.recording_runtime import RecordingRuntime, open_vault
+from dialguard.ops.recording_runtime import RecordingRuntime
 from dialguard.ops.recording_testing import write_wav
 from dialguard.ops.tokens import create_token
 from dialguard.policy.book import load_pack
@@ -44,6 +44,7 @@ from dialguard.policy.model import (
 from dialguard.recording.ingest import Ingestor
 from dialguard.recording.keys import create_keyring
 from dialguard.recording.retention import RetentionPolicy
+from dialguard.recording.vault import open_vault
 from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.settings.recording import RecordingSettings

@@ -51,7 +51,7 @@ from ops_doors import (
 )
 
 from dialguard.ops import dsr, keys, recordings
-from dialguard.ops.recording_runtime import open_vault
+from dialguard.recording.vault import open_vault
 
 __all__ = ["sides"]  # the fixture, imported for pytest to find
 
