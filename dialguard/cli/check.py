@@ -107,8 +107,8 @@ def _callee_time(decision: Decision, cli: CliState) -> str:
 
 
 def _print(view: dict[str, object]) -> None:
-    colour = "green" if view["decision"] == "allow" else "red"
-    click.secho(f"{str(view['decision']).upper()}", fg=colour, bold=True, nl=False)
+    colour = "green" if view["verdict"] == "allow" else "red"
+    click.secho(f"{str(view['verdict']).upper()}", fg=colour, bold=True, nl=False)
     click.echo(f"  {view['caller']} -> {view['callee']}  policy {view['policy_version']}")
     for reason in view["reasons"]:  # type: ignore[attr-defined]
         click.echo(f"  - {reason['code']}: {reason['message']}")

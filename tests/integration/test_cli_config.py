@@ -108,7 +108,7 @@ def test_config_and_set_after_the_subcommand(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 1, result.stderr
-    assert '"decision": "deny"' in result.stdout
+    assert '"verdict": "deny"' in result.stdout
 
 
 def test_set_after_a_nested_subcommand_is_listed_in_its_help(tmp_path: Path) -> None:
