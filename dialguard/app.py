@@ -35,6 +35,7 @@ from .preflight import (
     warn_about_filings,
     warn_about_residency,
 )
+from .settings.checks import check_agi, check_api
 from .settings.errors import ConfigError
 from .storage.decision_log import DecisionLog
 from .storage.store import Store
@@ -113,6 +114,8 @@ class GateApp:
         self.clock = clock
         self.agi_worker = agi_worker
         """One of the extra processes of ``agi.workers``: FastAGI only, warnings left to serve."""
+        check_agi(settings.agi)
+        check_api(settings.api)
         self.subsystems = Subsystems.of(settings, agi_worker=agi_worker)
         self.book = book_from(settings)
         self.pack = self.book.default_pack
