@@ -31,7 +31,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class _Keyed:
-    """The gate's :class:`~dialguard.agi.gate.DecisionMaker` for one request: decides under the
+    """The gate's :class:`~dialguard.gate.budget.DecisionMaker` for one request: decides under the
     request's idempotency key and keeps the decision for the answer."""
 
     def __init__(self, gate: GateService, key: str | None) -> None:

@@ -2,7 +2,7 @@
 
 Paths handed around are *relative* to a region root and are resolved here, so nothing outside
 this module can put a recording outside its region. Every write is durable and atomic
-(:mod:`.fsutil`); the file format is :mod:`.container`.
+(:mod:`dialguard.files.durable`); the file format is :mod:`.container`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class RetentionTerms:
     """How long one recording must be kept, copied from its retention class at ingest.
 
     ``retain_until`` is None while the anchor event (e.g. contract end) has not happened: such a
-    recording is kept until :func:`~.retention.set_anchor` fixes it.
+    recording is kept until :func:`~dialguard.recording.retention.set_anchor` fixes it.
     """
 
     retention_class: str

@@ -1,6 +1,6 @@
 """The recordings repository: SQL stays here, frozen dataclasses come out.
 
-It works inside the caller's transaction, like the storage repositories, and is wired into
+It works inside the caller's transaction, like the other repositories, and is wired into
 :class:`dialguard.storage.Transaction` as ``tx.recordings``. The services take anything whose
 ``transaction()`` yields an object with ``.recordings`` (:class:`RecordingStore`); it is generic
 in that object so a service's hook gets the caller's full transaction (``tx.audit`` included)

@@ -1,4 +1,4 @@
-"""API token records and roles (what :func:`~.tokens.authenticate` returns)."""
+"""API token records and roles (what :func:`~dialguard.tokens.tokens.authenticate` returns)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SQL for ``api_tokens``; the rules are in :mod:`.tokens` (secrets, hashing) and
+"""SQL for ``api_tokens``; the rules are in :mod:`dialguard.tokens.tokens` (secrets, hashing) and
 :mod:`dialguard.ops.tokens` (the audited changes)."""
 
 from __future__ import annotations

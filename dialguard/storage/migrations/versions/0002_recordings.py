@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2024-06-15
 
-Written out in full rather than derived from ``dialguard/recording/tables.py``, like 0001.
+Written out in full rather than derived from ``dialguard/storage/recording_tables.py``, like 0001.
 """
 
 from __future__ import annotations
