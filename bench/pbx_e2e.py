@@ -253,6 +253,9 @@ def _run(work: Path, args: argparse.Namespace) -> int:
     )
     esl_port = free_port() if args.pbx == "freeswitch" else None
     gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=esl_port)
+    # The baseline path plays no recording notice: on FreeSWITCH the callee hears it before the
+    # caller's 200 OK, so the gate's path plays a 1 ms tone, the notice's cost left out.
+    gate.settings["DIALGUARD_ESL_NOTICE_SOUND"] = "tone_stream://%(1,0,1000)"
     gate.init()
     data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
     console.print(

@@ -137,8 +137,9 @@ enabled = yes
 bindaddr = 127.0.0.1
 port = {ami_port}
 
-; What the README tells operators to give dialguard: call events (Hangup, MixMonitorStop)
-; and the active-channel list (CoreShowChannels needs "reporting"), nothing that acts.
+; What docs/operators/asterisk.md tells operators to give dialguard: call events (Hangup,
+; MixMonitorStop) and the active-channel list (CoreShowChannels needs "reporting"), nothing
+; that acts.
 [{username}]
 secret = {secret}
 deny = 0.0.0.0/0.0.0.0

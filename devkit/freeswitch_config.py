@@ -6,8 +6,10 @@ SIPp calls in context ``default``, which does what the snippet's install notes a
 operator (every call into ``dialguard``; ``in<number>`` into ``dialguard_inbound``), and
 ``carrier`` plays the far end of the bridge: the snippet's ``sofia/gateway/carrier/...`` points
 at it, and it answers and echoes the caller's audio back, so a recording holds the caller's
-speech. The snippet itself is included byte for byte (``X-PRE-PROCESS include``), never copied
-or edited.
+speech; or, while the global ``devkit_callee`` names a SIPp UAS (``host:port``), it passes the
+call on to it, so a test can play the callee (hear the notice, press a key). Both profiles
+parse P-Asserted-Identity verbatim, as the snippet asks of a carrier's profile (verstat). The
+snippet itself is included byte for byte (``X-PRE-PROCESS include``), never copied or edited.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ MODULES = (
     "mod_commands", "mod_dptools", "mod_db", "mod_hash", "mod_dialplan_xml", "mod_sndfile",
     "mod_native_file", "mod_tone_stream", "mod_say_en",
 )  # fmt: skip
+
+
+INBOUND_DIDS = ("+12025550143",)
+"""Our numbers that answer an allowed inbound call (directory users the snippet's
+``bridge user/<DID>`` reaches): the US DID of the in-call verstat tests."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class FreeSwitchConfig:
             log_level=self.log_level,
             log_levels=",".join(_LEVELS[_LEVELS.index(self.log_level) :]),
             no_gate=_NO_GATE.format(prefix=self.no_gate_prefix) if self.no_gate_prefix else "",
+            users="".join(f'<user id="{did}"/>' for did in INBOUND_DIDS),
         )
 
 
@@ -83,6 +91,7 @@ def _profile(name: str, port: str, context: str, extra: str = "") -> str:
             <param name="disable-register" value="true"/>
             <param name="manage-presence" value="false"/>
             <param name="caller-id-type" value="pid"/>
+            <param name="p-asserted-id-parse" value="verbatim"/>
           </settings>
         </profile>"""
 
@@ -107,6 +116,7 @@ _TEMPLATE = (
     """<?xml version="1.0"?>
 <document type="freeswitch/xml">
   <X-PRE-PROCESS cmd="set" data="dialguard_socket={socket}"/>
+  <X-PRE-PROCESS cmd="set" data="domain=127.0.0.1"/>
   <section name="configuration" description="Various Configuration">
     <configuration name="switch.conf" description="Core Configuration">
       <settings>
@@ -175,7 +185,14 @@ _TEMPLATE = (
       </extension>
     </context>
     <context name="carrier">
-      <!-- The far end of the bridge: answers and sends the caller's audio back. -->
+      <!-- A test that plays the callee itself (a SIPp UAS) names it in the global
+           devkit_callee (host:port): the far end passes the call on to it. -->
+      <extension name="callee">
+        <condition field="${{devkit_callee}}" expression="^(.+)$">
+          <action application="bridge" data="sofia/carrier/${{destination_number}}@$1"/>
+        </condition>
+      </extension>
+      <!-- Else the far end of the bridge: answers and sends the caller's audio back. -->
       <extension name="echo">
         <condition field="destination_number" expression="^.*$">
           <action application="answer"/>
@@ -186,7 +203,14 @@ _TEMPLATE = (
     <X-PRE-PROCESS cmd="include" data="{snippet}"/>
   </section>
   <section name="directory" description="User Directory">
-    <domain name="127.0.0.1"><groups><group name="default"><users/></group></groups></domain>
+    <domain name="127.0.0.1">
+      <!-- The snippet's dialguard_allowed_inbound bridges user/<DID>: our DIDs' "agents" are
+           the carrier's far end, so an allowed inbound call is answered. -->
+      <params>
+        <param name="dial-string" value="sofia/gateway/carrier/${{dialed_user}}"/>
+      </params>
+      <groups><group name="default"><users>{users}</users></group></groups>
+    </domain>
   </section>
 </document>
 """

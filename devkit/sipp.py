@@ -1,4 +1,5 @@
-"""Run one SIPp scenario as a UAC against the devkit Asterisk and report what came back.
+"""Run one SIPp scenario as a UAC against the devkit PBX and report what came back; or play the
+callee with a SIPp UAS in the background (:class:`SippCallee`).
 
 The final response of each call is read from SIPp's message trace rather than from the
 scenario, so a test sees the real code (and how long it took) even when the scenario
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 
 from .net import LOOPBACK, free_port
 
@@ -40,6 +42,9 @@ class CallResult:
     talk_s: float | None = None
     """Seconds from that final response (the answer) to the first BYE sent; ``None`` if the
     caller sent no BYE."""
+    final_at: datetime | None = None
+    """When that final response arrived, by SIPp's clock (local time, naive): a 200 is the
+    instant the PBX answered the caller's channel."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,68 @@ def parse_invite_outcomes(trace: str) -> tuple[CallResult, ...]:
             code, when = final[call_id]
             bye = first_bye.get(call_id)
             talk = None if bye is None else (bye - when).total_seconds()
-            results.append(CallResult(call_id, code, (when - sent).total_seconds(), talk))
+            setup = (when - sent).total_seconds()
+            results.append(CallResult(call_id, code, setup, talk, final_at=when))
         else:
             results.append(CallResult(call_id, None, None))
     return tuple(results)
+
+
+class SippCallee:
+    """A SIPp UAS that answers one call in the background, for a test that plays the callee
+    (``with SippCallee(...) as callee:`` then ``callee.port`` is where to send the INVITE).
+    ``keys`` fill the scenario's ``[name]`` fields. Leaving the block waits up to
+    ``timeout_s`` for the scenario to end, then kills SIPp: it never outlives the test."""
+
+    def __init__(
+        self, scenario: Path, *, keys: Mapping[str, str], timeout_s: float, workdir: Path
+    ) -> None:
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.workdir = workdir
+        self._timeout_s = timeout_s
+        workdir.mkdir(parents=True, exist_ok=True)
+        sipp = shutil.which("sipp")
+        if sipp is None:
+            raise SippError("sipp is not installed: apt-get install sip-tester")
+        self._argv = [
+            sipp, "-sf", str(scenario),
+            "-i", LOOPBACK, "-p", str(self.port), "-mp", str(free_port(socket.SOCK_DGRAM)),
+            "-m", "1", "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-nostdin",
+            "-trace_msg", "-message_file", str(workdir / "messages.log"),
+            "-trace_err", "-error_file", str(workdir / "errors.log"),
+        ]  # fmt: skip
+        for name, value in keys.items():
+            self._argv += ["-key", name, value]
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.exit_code: int | None = None
+        """SIPp's verdict once the block is left: 0 when the call followed the scenario."""
+
+    def __enter__(self) -> SippCallee:
+        self._proc = subprocess.Popen(
+            self._argv,
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            self.exit_code = proc.wait(timeout=self._timeout_s if exc is None else 0.1)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    @property
+    def errors(self) -> str:
+        path = self.workdir / "errors.log"
+        return path.read_text(errors="replace") if path.exists() else ""

@@ -5,6 +5,7 @@ Kept apart from the CLI so tests and benchmarks can run the very same stack in-p
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -27,6 +28,7 @@ from .esl.server import EslServer
 from .gate.optout import KeypadOptOut
 from .gate.service import GateService
 from .metrics import GateMetrics, Probes
+from .numbers import load_geocoder
 from .ops.recording_runtime import RecordingRuntime
 from .policy.book import PolicyBook
 from .preflight import (
@@ -168,6 +170,8 @@ class GateApp:
         if runs.checkpoints:
             self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
+        if self.book.geocodes:  # before any call can need it, off the event loop
+            await asyncio.to_thread(load_geocoder)
         self.gate = gate = GateService(
             self.store,
             self.book,

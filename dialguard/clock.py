@@ -1,4 +1,7 @@
-"""The only place that reads the wall clock. ``DIALGUARD_NOW`` freezes it for drills and tests."""
+"""The gate's clock: decisions, sweeps and commands take their instant from :class:`Clock`, which
+``DIALGUARD_NOW`` freezes for drills and tests. Defaults for callers that pass no instant read
+the system clock directly and do not follow ``DIALGUARD_NOW`` (storage's time of an admin write
+given no ``at``, the verifier's state, schema migrations, an index file's age)."""
 
 from __future__ import annotations
 

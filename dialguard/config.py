@@ -33,6 +33,8 @@ DEFAULT_CONFIG_PATH = Path("/etc/dialguard/dialguard.toml")
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, one section per field; :func:`load_settings` builds it."""
+
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     numbers: NumbersSettings = field(default_factory=NumbersSettings)
     agi: AgiSettings = field(default_factory=AgiSettings)
@@ -170,6 +172,7 @@ OTHER_VARIABLES = {
     "DIALGUARD_TEST_VERIFY_ENTRIES": "the tests' audit log size",
     "DIALGUARD_ASTERISK_ROOTFS": "devkit: where the Asterisk rootfs is built",
     "DIALGUARD_FREESWITCH_DIST": "./dev: the folder holding the FreeSWITCH 1.11.1 tarball",
+    "DIALGUARD_ARTEFACTS": "the browser tests' screenshot folder (default artefacts/)",
 }
 """``DIALGUARD_*`` environment variables that are not settings."""
 
@@ -200,7 +203,7 @@ def check_variables(
         hint = f"did you mean {near[0]}? " if near else ""
         raise ConfigError(
             f"environment: unknown variable {name!r}: {hint}settings are DIALGUARD_SECTION_KEY "
-            "(see README, Configuration); unset it"
+            "(see docs/operators/configuration.md); unset it"
         )
 
 

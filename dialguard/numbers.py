@@ -1,8 +1,9 @@
 """Phone numbers: one canonical form (E.164) for every table and every check, and masking for logs.
 
-Parsing with ``phonenumbers`` costs tens of microseconds; gate traffic repeats the same callers
-and callees, so results are memoised per (text, region), and the lookups on an E.164 number (time
-zones, region, place, masking) share one parse of it (:func:`_parsed`).
+Parsing with ``phonenumbers`` is pure Python and costs a noticeable share of a call
+(``docs/developers/performance.md``); gate traffic repeats the same callers and callees, so
+results are memoised per (text, region), and the lookups on an E.164 number (time zones, region,
+place, masking) share one parse of it (:func:`_parsed`).
 """
 
 from __future__ import annotations
@@ -89,13 +90,20 @@ def place_of(e164: str) -> str:
     return str(geocoder.description_for_number(_parsed(e164), "en"))
 
 
+def load_geocoder() -> None:
+    """Load :func:`place_of`'s data now (blocking: run it in a thread at start), so that the
+    first call to a number of a pack with subdivisions does not spend its decision budget on it
+    (measured 0.8-0.9 s on the test machine, against ``budget_ms`` 1500)."""
+    place_of("+12025550143")
+
+
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
 def _country_code_length(e164: str) -> int:
     """Country codes are a prefix code (no code begins another), so the first one to three digits
-    that are a code are the code: a set lookup where a parse costs ~15 µs (masking runs for every
-    number of every logged call)."""
+    that are a code are the code: a set lookup instead of a parse (masking runs for every number
+    of every logged call)."""
     for length in (1, 2, 3):
         if e164[1 : 1 + length] in _COUNTRY_CODES:
             return length
@@ -215,7 +223,7 @@ def _punctuated(
 @lru_cache(maxsize=4096)
 def _matches(window: str, region: str) -> tuple[tuple[int, int, str], ...]:
     """Where ``phonenumbers`` finds numbers in ``window``, with each one's E.164 form (the same
-    log lines and reasons recur, and a match costs a hundred microseconds or more)."""
+    log lines and reasons recur, and matching costs far more than a parse)."""
     return tuple(
         (m.start, m.end, phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164))
         for m in phonenumbers.PhoneNumberMatcher(window, region)

@@ -53,6 +53,7 @@ def quarterly(
                 lang=lang,
                 zone=zone,
                 policy_version=cli.pack.policy_version,
+                calendar=cli.pack.calendar,
                 pdf=pdf_file is not None,
             )
         return made.files

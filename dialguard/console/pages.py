@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..gate.verdict import GATE_ERROR, GATE_TIMEOUT
 from ..numbers import mask, normalize
 from ..policy.model import Verdict
 from ..recording.views import recording_view
@@ -26,6 +27,9 @@ from ..views import decision_view
 from .frame import AUDITORS, OVERVIEW, View, page
 
 MAX_DAYS = 366
+RECENT = timedelta(days=7)
+"""How far back from a range's end the overview reads decision rows (latency, top lists); its
+counts come from the hourly roll-up, whatever the range."""
 HOURLY_UP_TO_DAYS = 2
 PAGE_SIZE = 50
 
@@ -48,6 +52,16 @@ class Range:
     @property
     def hourly(self) -> bool:
         return (self.last - self.first).days < HOURLY_UP_TO_DAYS
+
+    @property
+    def offset(self) -> timedelta | None:
+        """The zone's offset from UTC if it is the same all through the range (no daylight
+        saving change in it), else None."""
+        offsets = {
+            datetime.combine(self.first + timedelta(days=n), time(), self.zone).utcoffset()
+            for n in range((self.last - self.first).days + 2)
+        }
+        return offsets.pop() if len(offsets) == 1 else None
 
 
 def local_range(query: Any, zone: ZoneInfo, now: datetime, default_days: int = 7) -> Range:
@@ -79,7 +93,8 @@ def _tenant(query: Any, names: list[str]) -> str | None:
 
 def stacked_chart(rows: list[HourCount], span: Range) -> dict[str, Any]:
     """Denials per local hour (short ranges) or day, one dataset per reason, every bucket of the
-    range present (zeros included) so the x axis is time, not only the busy buckets."""
+    range present (zeros included) so the x axis is time, not only the busy buckets. ``rows``
+    are hours, or days when the range is long."""
     if span.hourly:
         step, fmt = timedelta(hours=1), "%m-%d %H:00"
     else:
@@ -91,17 +106,25 @@ def stacked_chart(rows: list[HourCount], span: Range) -> dict[str, Any]:
         at += step
     index = {label: i for i, label in enumerate(labels)}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(labels))
+    slots: dict[datetime, int | None] = {}  # each hour's bucket found once, not once per row
     for row in rows:
         if row.verdict != Verdict.DENY.value:
             continue
-        label = row.hour.astimezone(span.zone).strftime(fmt)
-        if label in index:
-            series[row.reason or "(none)"][index[label]] += row.count
+        if row.hour not in slots:
+            slots[row.hour] = index.get(row.hour.astimezone(span.zone).strftime(fmt))
+        slot = slots[row.hour]
+        if slot is not None:
+            series[row.reason or "(none)"][slot] += row.count
     ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
     return {
         "labels": labels,
         "datasets": [{"label": reason, "data": data} for reason, data in ordered],
     }
+
+
+def recent(f: DecisionFilter) -> DecisionFilter:
+    """The last :data:`RECENT` of ``f``'s range: what the overview reads decision rows for."""
+    return replace(f, start=max(f.start, f.end - RECENT))
 
 
 async def overview(view: View) -> web.StreamResponse:
@@ -112,10 +135,15 @@ async def overview(view: View) -> web.StreamResponse:
         names = [t.name for t in await tx.tenants.list()]
         tenant = _tenant(query, names)
         f = DecisionFilter(span.start, span.end, tenant=tenant, among=tuple(names))
-        rows = await tx.console.by_hour(f)
-        health = await tx.console.health(f)
-        callers = await tx.console.top(f, "caller_e164")
-        campaigns = await tx.console.top(f, "campaign")
+        offset = span.offset
+        if span.hourly or offset is None:
+            rows = await tx.console.by_hour(f)
+        else:
+            rows = await tx.console.by_day(f, offset)
+        latest = recent(f)
+        latency = await tx.console.latency(latest)
+        callers = await tx.console.top(latest, "caller_e164")
+        campaigns = await tx.console.top(latest, "campaign")
         rules = await tenant_rules(tx, context.gate.book)
     view.subject = tenant or "*"
     masking = rules.masks(tenant) if tenant else bool(rules.by_tenant)
@@ -136,7 +164,11 @@ async def overview(view: View) -> web.StreamResponse:
             "allowed": allowed,
             "denied": denied,
             "reasons": sorted(by_reason.items(), key=lambda item: -item[1]),
-            "health": health,
+            "timeouts": by_reason.get(GATE_TIMEOUT, 0),
+            "errors": by_reason.get(GATE_ERROR, 0),
+            "latency": latency,
+            "recent_from": latest.start.astimezone(span.zone),
+            "recent_days": RECENT.days,
             "callers": [(mask(c) if masking else c, n) for c, n in callers],
             "campaigns": campaigns,
             "chart_json": json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"),

@@ -80,6 +80,7 @@ async def make(view: View, tenant: str, quarter: str, form: Any) -> ReportFiles:
         lang=str(form.get("lang", "zh")),
         zone=view.state.zone,
         policy_version=context.gate.pack.policy_version,
+        calendar=context.gate.pack.calendar,
         pdf=form.get("pdf") == "1",
     )
 

@@ -2,9 +2,9 @@
 more DNC fact: a callee found in one is a ``callee.dnc`` denial like any other opt-out.
 
 The indexes are opened once at start (``policy.national_dnc``: comma-separated index files);
-a file that cannot be opened or fails its checksums stops the start. A lookup is a few
-microseconds in memory; if one raises mid-call (the index was corrupted under us), the call
-fails closed (``gate.error``) rather than being let through unchecked.
+a file that cannot be opened or fails its checksums stops the start. A lookup reads memory (no
+I/O once the pages are cached); if one raises mid-call (the index was corrupted under us), the
+call fails closed (``gate.error``) rather than being let through unchecked.
 """
 
 from __future__ import annotations

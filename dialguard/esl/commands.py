@@ -49,6 +49,8 @@ _PRINTABLE = re.compile(r"[ -~]*")
 
 SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
 """What ``playback`` may play: a tone, or a file path as :data:`PATH`."""
+CHANNEL_UUID = re.compile(r"[A-Za-z0-9-]{1,64}")
+"""A channel's ``Unique-ID`` as a command argument (``filter``, ``sendmsg <uuid>``)."""
 OPTOUT_KEY = re.compile(r"[0-9*#]?")
 NORMAL_CLEARING = "NORMAL_CLEARING"
 
@@ -63,6 +65,20 @@ MYEVENTS_EVENTS = (
 SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
 """All the gate reads: the call's end (with answer and hangup times), its recording's end, and
 the callee's keys (the keypad opt-out)."""
+NOTICE_EVENT = "CHANNEL_EXECUTE_COMPLETE"
+"""Subscribed only for a call whose recording notice must play: the callee leg's ``playback``
+of it ends with this event, whose ``Application-Response`` says whether the file played."""
+OTHER_LEG = "Other-Leg-Unique-ID"
+"""On every event of the bridged callee leg: the uuid of the leg that originated it (ours)."""
+GROUP_CONFIRM_KEY = "group_confirm_key"
+GROUP_CONFIRM_FILE = "group_confirm_file"
+"""``bridge`` copies both from our channel to the callee leg; with the key ``exec``, the leg runs
+the file's ``<app> <arg>`` once it answers, before it is bridged to us (and before our channel
+is answered, which is when our recording starts)."""
+PRE_BRIDGE_APP = "bridge_pre_execute_aleg_app"
+PRE_BRIDGE_DATA = "bridge_pre_execute_aleg_data"
+"""What ``bridge`` runs on our channel just before the legs are joined: the recording of a
+channel already answered, when a notice must be heard first."""
 
 
 class UnsafeArgument(ValueError):
@@ -85,18 +101,35 @@ def _frame(*lines: str) -> bytes:
 CONNECT = _frame("connect")
 LINGER = _frame("linger")
 MYEVENTS = _frame("myevents")
-"""Only this channel's events (and, until NIXEVENTS, 23 kinds of them)."""
+"""Only this channel's events (and, until NIXEVENTS, 23 kinds of them). It drops every other
+channel's events whatever the filters say, so it is sent only when the channel has no usable
+uuid for :func:`subscribe`."""
 NIXEVENTS = _frame("nixevent " + " ".join(e for e in MYEVENTS_EVENTS if e not in SUBSCRIBED_EVENTS))
 SUBSCRIBE = _frame("event plain " + " ".join(SUBSCRIBED_EVENTS))
-SETUP = (LINGER, MYEVENTS, NIXEVENTS, SUBSCRIBE)
+SUBSCRIBE_NOTICE = _frame(f"event plain {NOTICE_EVENT}")
+SETUP = (LINGER,)
 """Sent together with ``connect``, in one write: FreeSWITCH reads commands one at a time and
 answers each in order, so they cost no round trip of their own."""
+OWN_EVENTS_ONLY = (MYEVENTS, NIXEVENTS, SUBSCRIBE)
 
 
-def execute(app: str, arg: str) -> bytes:
-    """``sendmsg`` for our own channel; ``event-lock`` makes each app finish before the next."""
+def subscribe(uuid: str) -> tuple[bytes, ...]:
+    """The events of our channel and of the callee leg it bridges to (whose DTMF is the keypad
+    opt-out): a ``filter`` on each uuid header, then the subscription. Without a filter the
+    socket would get every channel's events."""
+    checked_uuid = checked("uuid", uuid, CHANNEL_UUID)
+    return (
+        _frame(f"filter Unique-ID {checked_uuid}"),
+        _frame(f"filter {OTHER_LEG} {checked_uuid}"),
+        SUBSCRIBE,
+    )
+
+
+def execute(app: str, arg: str, uuid: str = "") -> bytes:
+    """``sendmsg`` for our own channel (or the channel ``uuid``, e.g. the bridged callee leg);
+    ``event-lock`` makes each app finish before the next."""
     return _frame(
-        "sendmsg",
+        _sendmsg(uuid),
         "call-command: execute",
         f"execute-app-name: {checked('app', app, APP_NAME)}",
         f"execute-app-arg: {checked(app, arg, _PRINTABLE)}",
@@ -115,12 +148,21 @@ def set_variables(
     """One ``multiset``, applied left to right (so put the verdict last). ``^^|`` makes ``|``
     the separator: no checked value can hold one, and a value may hold a blank. Each value is
     checked against ``allowed[name]`` when given, else :data:`SAFE_VALUE`."""
-    patterns = allowed or {}
+    patterns = {**_VALUE_PATTERNS, **(allowed or {})}
     items = [
         f"{checked('variable', name, VARIABLE_NAME)}={_value(name, v, patterns.get(name))}"
         for name, v in pairs
     ]
     return execute("multiset", "^^|" + "|".join(items))
+
+
+_VALUE_PATTERNS = {
+    GROUP_CONFIRM_KEY: re.compile("exec"),
+    GROUP_CONFIRM_FILE: re.compile(f"playback (?:{SOUND.pattern})"),
+    PRE_BRIDGE_APP: re.compile("record_session"),
+    PRE_BRIDGE_DATA: PATH,
+}
+"""The values these variables may take; a ``set`` of them runs an app, so no other."""
 
 
 def record_on_answer(directory: str, recording: str) -> tuple[str, str]:
@@ -149,8 +191,25 @@ def record_session(directory: str, recording: str) -> bytes:
     return execute("record_session", recording_path(directory, recording))
 
 
-def playback(sound: str) -> bytes:
-    return execute("playback", checked("sound", sound, SOUND))
+def playback(sound: str, uuid: str = "") -> bytes:
+    return execute("playback", checked("sound", sound, SOUND), uuid)
+
+
+def notice_confirm(sound: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The variables that have the callee leg play ``sound`` once it answers (see
+    :data:`GROUP_CONFIRM_FILE`)."""
+    return (GROUP_CONFIRM_KEY, "exec"), (
+        GROUP_CONFIRM_FILE,
+        f"playback {checked('sound', sound, SOUND)}",
+    )
+
+
+def record_before_bridge(directory: str, recording: str) -> tuple[tuple[str, str], ...]:
+    """The variables that start the recording of an answered channel when it is bridged."""
+    return (PRE_BRIDGE_APP, "record_session"), (
+        PRE_BRIDGE_DATA,
+        recording_path(directory, recording),
+    )
 
 
 def transfer(destination: str, context: str) -> bytes:
@@ -158,7 +217,13 @@ def transfer(destination: str, context: str) -> bytes:
     return execute("transfer", f"{dest} XML {checked('context', context)}")
 
 
-def hangup(cause: str = OUTGOING_CALL_BARRED) -> bytes:
+def hangup(cause: str = OUTGOING_CALL_BARRED, uuid: str = "") -> bytes:
     return _frame(
-        "sendmsg", "call-command: hangup", f"hangup-cause: {checked('cause', cause, HANGUP_CAUSE)}"
+        _sendmsg(uuid),
+        "call-command: hangup",
+        f"hangup-cause: {checked('cause', cause, HANGUP_CAUSE)}",
     )
+
+
+def _sendmsg(uuid: str) -> str:
+    return f"sendmsg {checked('uuid', uuid, CHANNEL_UUID)}" if uuid else "sendmsg"

@@ -60,11 +60,12 @@ def check_settings(settings: EslSettings) -> None:
             raise ConfigError(f"esl.{key}: {getattr(settings, key)!r} is not [A-Za-z0-9_.-]")
     if not OPTOUT_KEY.fullmatch(settings.optout_key):
         raise ConfigError(f"esl.optout_key: {settings.optout_key!r} is not one of 0-9, * or #")
-    if not SOUND.fullmatch(settings.optout_confirm):
-        raise ConfigError(
-            f"esl.optout_confirm: {settings.optout_confirm[:80]!r} is neither a tone_stream:// "
-            "tone nor a path of [A-Za-z0-9._-] segments"
-        )
+    for key in ("optout_confirm", "notice_sound"):
+        if not SOUND.fullmatch(getattr(settings, key)):
+            raise ConfigError(
+                f"esl.{key}: {getattr(settings, key)[:80]!r} is neither a tone_stream:// "
+                "tone nor a path of [A-Za-z0-9._-] segments"
+            )
 
 
 class EslServer:

@@ -1,21 +1,29 @@
 """One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
 
 The conversation takes two round trips before the verdict is acted on. First one write:
-``connect`` (its reply is the channel data), ``linger``, ``myevents`` (this channel only),
-``nixevent`` (all of myevents' kinds but CHANNEL_HANGUP_COMPLETE and DTMF) and ``event plain
-CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``: FreeSWITCH reads commands one at a time and
-answers each in order, so the decision starts as soon as the ``connect`` reply is in, while
-the other replies arrive. Then the verdict in one write: one ``multiset`` (reason, decision
-id, recording, the verdict last) and ``transfer`` or ``hangup``. Then we linger until
-CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH release
-the channel. Replies come back in command order, so the oldest pending command takes the next
-reply.
+``connect`` (its reply is the channel data) and ``linger``. As soon as the ``connect`` reply is
+in, the decision starts and, without waiting for it, the subscription goes out: a ``filter`` on
+``Unique-ID`` and one on ``Other-Leg-Unique-ID`` (both our uuid: our channel's events and those
+of the callee leg it bridges to) and ``event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``.
+(``myevents`` would drop the callee leg's events whatever the filters say; it is used only for
+a channel without a usable uuid.) Then the verdict in one write: one ``multiset`` (reason,
+decision id, recording, the verdict last) and ``transfer`` or ``hangup``. Then we linger until
+our CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
+release the channel. Replies come back in command order, so the oldest pending command takes the
+next reply.
 
 A recording starts when the call is answered (``execute_on_answer_dialguard``), or at once for a
-channel that was already answered: the file holds the conversation, never the ringing.
+channel that was already answered: the file holds the conversation, never the ringing. When the
+pack requires the recording notice, the verdict also sets ``group_confirm_key=exec`` and
+``group_confirm_file=playback <esl.notice_sound>``: ``bridge`` has the callee leg play it once
+the callee answers and only then bridges and answers our channel, so the recording starts after
+the notice (an answered channel's recording starts at the bridge instead). The callee leg's
+CHANNEL_EXECUTE_COMPLETE of that playback says whether it played; the gate writes it beside the
+recording (``dg-<id>.notice``, read by the ingest) before handing the file over.
 
-While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of an allowed call runs
-the callee's keypad opt-out, the confirmation and a hangup.
+While we linger, the opt-out key (``esl.optout_key``) in a DTMF event of the callee leg of an
+allowed outbound call runs the callee's keypad opt-out, then the confirmation and a hangup on
+that leg (``sendmsg <its uuid>``).
 
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
@@ -30,12 +38,14 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from ..gate.budget import DecisionGate
 from ..gate.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Direction, Verdict
+from ..recording.notice import write_notice
 from ..settings.esl import EslSettings
 from . import commands as cmd
 from .channel import Channel, ChannelDataError, channel_from
@@ -53,6 +63,8 @@ from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, 
 log = logging.getLogger("dialguard.esl")
 
 ANSWERED = "Caller-Channel-Answered-Time"
+FILE_PLAYED = "FILE PLAYED"
+"""``playback``'s ``Application-Response`` when the sound played (else ``FILE NOT FOUND``, …)."""
 
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
@@ -99,6 +111,8 @@ class EslCall:
         self._closed = False
         self._failure: EslProtocolError | None = None
         self._uniqueid = ""
+        self._own_uuid = ""
+        """Our channel's uuid as the events name it; empty: only our events come (myevents)."""
         self._verdict: GateVerdict | None = None
         self._recording = ""
         self._record_stop: Event | None = None
@@ -108,6 +122,11 @@ class EslCall:
         self._optout_task: asyncio.Task[None] | None = None
         """Started by the first opt-out key after an ALLOW; at most one per call."""
         self._allowed = False
+        self._outbound = False
+        self._notice = ""
+        """The notice sound the callee leg plays first, when the pack requires one."""
+        self._notice_played: bool | None = None
+        """From the callee leg's CHANNEL_EXECUTE_COMPLETE of that playback; None: not seen."""
 
     async def run(self) -> None:
         reader_task = asyncio.create_task(self._read_loop())
@@ -144,13 +163,16 @@ class EslCall:
             channel = None
         self._uniqueid = channel.uniqueid if channel else ""
         bind_call(self._uniqueid or None)
+        subscription = self._subscription(connected.headers.get("Unique-ID", ""))
+        setup += self._send(*subscription)
         if channel is None:
             self._verdict = GateVerdict.deny(GATE_BAD_REQUEST)
         else:
             if channel.attempt.direction is Direction.INBOUND:
                 self._cause = cmd.INCOMING_CALL_BARRED
+            self._outbound = channel.attempt.direction is Direction.OUTBOUND
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
-        for future, command in zip(setup, cmd.SETUP, strict=True):
+        for future, command in zip(setup, (*cmd.SETUP, *subscription), strict=True):
             await self._reply(future, command)
         self._raise_failure()
         allowed = False
@@ -162,19 +184,35 @@ class EslCall:
             allowed = await self._apply(self._verdict, channel)
         await self._linger_out(allowed)
 
+    def _subscription(self, uuid: str) -> tuple[bytes, ...]:
+        """Our events and the callee leg's (:func:`~dialguard.esl.commands.subscribe`), or only
+        ours (``myevents``) when the channel has no uuid a filter can name."""
+        if cmd.CHANNEL_UUID.fullmatch(uuid):
+            self._own_uuid = uuid
+            return cmd.subscribe(uuid)
+        return cmd.OWN_EVENTS_ONLY
+
     async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
         """The verdict in one write: every variable in one ``multiset`` (the verdict last, so a
         half-applied one never reads ALLOW), then ``transfer`` or ``hangup``. True when the call
         was transferred (it may now last hours)."""
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
         variables = [(cmd.REASON, verdict.reason), (cmd.DECISION_ID, verdict.decision_id)]
+        subscriptions: list[bytes] = []
         frames: list[bytes] = []
         if allow and channel is not None:
             directory = self._settings.recordings_dir
             if verdict.recording:
                 self._recording = verdict.recording
                 variables.append((cmd.RECORDING, verdict.recording))
-                if channel.answered:
+                if verdict.notice:  # required (it names agi.notice_prompt; FreeSWITCH plays ours)
+                    self._notice = self._settings.notice_sound
+                    variables.extend(cmd.notice_confirm(self._notice))
+                    if self._own_uuid:
+                        subscriptions.append(cmd.SUBSCRIBE_NOTICE)
+                if channel.answered and self._notice:
+                    variables.extend(cmd.record_before_bridge(directory, verdict.recording))
+                elif channel.answered:
                     frames.append(cmd.record_session(directory, verdict.recording))
                 else:
                     variables.append(cmd.record_on_answer(directory, verdict.recording))
@@ -185,7 +223,7 @@ class EslCall:
             frames.append(cmd.hangup(self._cause))
         variables.append((cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
         patterns = {cmd.NEXT_ALLOWED: INSTANT_VALUE}
-        batch = (cmd.set_variables(*variables, allowed=patterns), *frames)
+        batch = (*subscriptions, cmd.set_variables(*variables, allowed=patterns), *frames)
         # From here the callee's key counts: its DTMF event may come before the reply to the
         # transfer is handled (the reader dispatches both in one go).
         self._allowed = allow
@@ -199,17 +237,18 @@ class EslCall:
             return self._settings.allowed_inbound_context
         return self._settings.allowed_context
 
-    async def _opt_out(self, optout: OptOut, decision_id: str) -> None:
-        """The callee pressed the opt-out key: store it, confirm only if stored, hang up."""
+    async def _opt_out(self, optout: OptOut, decision_id: str, leg: str) -> None:
+        """The callee pressed the opt-out key on ``leg``: store it, confirm to the callee only if
+        stored, hang up their leg (which ends the bridge)."""
         reason = await optout(decision_id)
         try:
             if reason == OPTED_OUT:
-                await self._command(cmd.playback(self._settings.optout_confirm))
+                await self._command(cmd.playback(self._settings.optout_confirm, leg))
             else:
                 self._alert(
                     "optout.not-stored", "keypad opt-out NOT stored", why=reason, **self._fields()
                 )
-            await self._command(cmd.hangup(cmd.NORMAL_CLEARING))
+            await self._command(cmd.hangup(cmd.NORMAL_CLEARING, leg))
         except (PeerGone, ConnectionError, TimeoutError, CommandRefused) as exc:
             log.debug("could not confirm the opt-out: %r", exc, extra={"fields": self._fields()})
 
@@ -260,12 +299,26 @@ class EslCall:
                 extra={"fields": {"path": named[:300], "why": str(exc), **self._fields()}},
             )
             return
+        if self._notice:
+            await self._report_notice(path)
         try:
             await self._sink.recording_finished(
                 self._verdict.decision_id, self._uniqueid, str(path), started, ended
             )
         except Exception as exc:  # the vault's failure must not take the server with it
             self._alert("recording.sink-error", "recording sink failed", error=repr(exc)[:300])
+
+    async def _report_notice(self, recording: Path) -> None:
+        """Beside the recording, for the ingest: whether the callee leg played the notice. A
+        notice not seen to play is reported missing, and the vault entry is flagged."""
+        if not self._notice_played:
+            self._alert("notice.missing", "recording notice did not play", **self._fields())
+        try:
+            await asyncio.to_thread(
+                write_notice, recording, bool(self._notice_played), self._notice
+            )
+        except OSError as exc:
+            self._alert("notice.report-error", "cannot write the notice report", error=str(exc))
 
     def _send(self, *frames: bytes) -> list[asyncio.Future[CommandReply]]:
         """Write ``frames`` at once; one future per command, resolved by its reply."""
@@ -338,7 +391,10 @@ class EslCall:
             raise EslProtocolError("unexpected-frame", "api/response without an api command")
 
     def _on_event(self, event: Event) -> None:
-        if event.name == "CHANNEL_HANGUP":
+        if self._own_uuid and event.get("Unique-ID") != self._own_uuid:
+            if event.get(cmd.OTHER_LEG) == self._own_uuid:
+                self._on_callee_leg(event)
+        elif event.name == "CHANNEL_HANGUP":
             self._down.set()
         elif event.name == "CHANNEL_HANGUP_COMPLETE":
             self._hangup_complete = event
@@ -346,17 +402,36 @@ class EslCall:
             self._finished.set()
         elif event.name == "RECORD_STOP" and self._recording and is_ours(event, self._recording):
             self._record_stop = event
-        elif event.name == "DTMF":
+
+    def _on_callee_leg(self, event: Event) -> None:
+        """An event of the leg our channel bridged to: the callee's keys, the notice's end."""
+        if event.name == "DTMF":
             self._on_dtmf(event)
+        elif event.name == cmd.NOTICE_EVENT and self._is_notice(event):
+            self._notice_played = event.get("Application-Response") == FILE_PLAYED
+
+    def _is_notice(self, event: Event) -> bool:
+        """The callee leg's first ``playback`` of the notice sound (as FreeSWITCH expanded it,
+        when the setting names a ``$${global}``)."""
+        if not self._notice or self._notice_played is not None:
+            return False
+        if event.get("Application") != "playback":
+            return False
+        return "$" in self._notice or event.get("Application-Data") == self._notice
 
     def _on_dtmf(self, event: Event) -> None:
-        """Only the socket's own channel (``myevents``), only after the ALLOW, only once."""
+        """Only the callee leg of an outbound call, only after the ALLOW, only once."""
         verdict, optout = self._verdict, self._optout
         if optout is None or verdict is None or not self._allowed or self._optout_task:
             return
-        if event.get("DTMF-Digit") != self._settings.optout_key or self._down.is_set():
+        if not self._outbound or self._down.is_set():
             return
-        self._optout_task = asyncio.create_task(self._opt_out(optout, verdict.decision_id))
+        leg = event.get("Unique-ID")
+        if event.get("DTMF-Digit") != self._settings.optout_key or not cmd.CHANNEL_UUID.fullmatch(
+            leg
+        ):
+            return
+        self._optout_task = asyncio.create_task(self._opt_out(optout, verdict.decision_id, leg))
 
     def _end_of_input(self) -> None:
         """Nothing more will be read: wake every waiter."""

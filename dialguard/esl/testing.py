@@ -26,6 +26,8 @@ _URL_UNSAFE = b'\r\n "#%&+:;<=>?@[\\]^`{|}'
 _REPLY_ONLY = {"Content-Type", "Reply-Text", "Socket-Mode", "Control"}
 RECORDINGS_DIR = "/var/lib/freeswitch/recordings"
 """What ``$${recordings_dir}`` expands to in this fake."""
+CALLEE_LEG = "5f0c2a4e-9d1b-4c7e-8a63-0b7f2d9e4c11"
+"""The uuid of the leg a fake call bridges to."""
 ANSWERED_US = 1754470015000000
 HANGUP_US = 1754470075000000
 Value = str | bytes
@@ -123,6 +125,13 @@ class ChannelData:
             _replace(headers, key, value.encode())
         return event_frame(headers)
 
+    def callee_event(self, name: str, *extra: tuple[str, str], uuid: str = CALLEE_LEG) -> bytes:
+        """An event of the leg this channel was bridged to: its own uuid, ours as the other
+        leg's (how ``filter Other-Leg-Unique-ID <ours>`` lets it through)."""
+        ours = self.get("Unique-ID")
+        own = (("Unique-ID", uuid), ("Channel-Unique-ID", uuid), ("Other-Leg-Unique-ID", ours))
+        return self.event(name, *own, *extra)
+
 
 def _replace(headers: list[tuple[str, bytes]], name: str, raw: bytes | None) -> None:
     """In place; a new header goes before the reply's own trailing headers, as in FreeSWITCH."""
@@ -146,6 +155,8 @@ class CallRecord:
     gate's round trips. The peer answers only after it has read everything already sent."""
     apps: list[tuple[str, str]] = field(default_factory=list)
     """``(execute-app-name, execute-app-arg)`` of every ``sendmsg`` execute."""
+    other_leg: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(uuid, app or "hangup", arg or cause)`` of every ``sendmsg <uuid>`` for another leg."""
     variables: dict[str, str] = field(default_factory=dict)
     hangup_cause: str | None = None
     raw: list[bytes] = field(default_factory=list)
@@ -176,6 +187,8 @@ class FsSession:
         sends no event or disconnect notice and never closes its side."""
         self.record_file_path: Callable[[str], str] | None = None
         """Plays a hostile peer: maps the file recorded to what RECORD_STOP names instead."""
+        self.notice_response = "FILE PLAYED"
+        """``Application-Response`` of the callee leg's ``group_confirm_file`` playback."""
 
     async def send(self, data: bytes) -> None:
         with contextlib.suppress(ConnectionError):
@@ -203,8 +216,7 @@ class FsSession:
         return first, headers
 
     async def answer_setup(self) -> None:
-        """Answer ``connect`` and the setup commands sent with it (linger, myevents, nixevent,
-        event)."""
+        """Answer ``connect`` and the setup commands (linger, the two filters, event)."""
         for _ in range(5):
             await self.answer()
 
@@ -220,6 +232,8 @@ class FsSession:
         await self.send(self._reply_to(first))
         if first == "sendmsg":
             await self._execute(headers)
+        elif first.startswith("sendmsg "):
+            await self._execute_on(first.partition(" ")[2], headers)
         return True
 
     async def converse(self) -> CallRecord:
@@ -250,7 +264,9 @@ class FsSession:
             return reply("+OK event listener enabled plain")
         if first.startswith("nixevent "):
             return reply("+OK events nixed")
-        if first == "sendmsg":
+        if first.startswith("filter "):
+            return reply(f"+OK filter added. [{first[7:]}]")
+        if first == "sendmsg" or first.startswith("sendmsg "):
             return reply("+OK")
         return reply("-ERR command not found")
 
@@ -272,9 +288,36 @@ class FsSession:
         elif app == "record_session":
             self._start_recording(arg)
         elif app == "transfer":
+            await self._confirm_on_callee_leg()
             if self._on_answer:  # the bridge answers: FreeSWITCH runs execute_on_answer*
                 self._start_recording(self._on_answer.partition(" ")[2])
+            elif self.record.variables.get("bridge_pre_execute_aleg_app") == "record_session":
+                self._start_recording(self.record.variables["bridge_pre_execute_aleg_data"])
             await self.end_call("NORMAL_CLEARING", answered=True)
+
+    async def _confirm_on_callee_leg(self) -> None:
+        """``bridge`` with ``group_confirm_key=exec``: the callee leg runs the file's app once it
+        answers, before the bridge (and the answer of our channel)."""
+        variables = self.record.variables
+        if variables.get("group_confirm_key") != "exec" or self.quiet:
+            return
+        app, _, arg = variables.get("group_confirm_file", "").partition(" ")
+        completed = (
+            ("Application", app),
+            ("Application-Data", arg),
+            ("Application-Response", self.notice_response),
+        )
+        await self.send(self.channel.callee_event("CHANNEL_EXECUTE_COMPLETE", *completed))
+
+    async def _execute_on(self, uuid: str, headers: dict[str, str]) -> None:
+        """``sendmsg <uuid>``: the bridged leg; its hangup ends the bridge, and so our call."""
+        if headers.get("call-command") == "hangup":
+            cause = headers.get("hangup-cause", "NORMAL_CLEARING")
+            self.record.other_leg.append((uuid, "hangup", cause))
+            await self.end_call("NORMAL_CLEARING", answered=True)
+            return
+        app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
+        self.record.other_leg.append((uuid, app, arg))
 
     def _set(self, name: str, value: str) -> None:
         self.record.variables[name] = value

@@ -20,7 +20,8 @@ log = logging.getLogger("dialguard.agi")
 
 class DecisionMaker(Protocol):
     """Looks up the facts, evaluates the policy and stores the decision durably before
-    returning it. (Defined here until the real one lands; any object with this method fits.)"""
+    returning it (:class:`~dialguard.gate.service.GateService` in the application; any object with
+    this method fits, e.g. a test's stand-in)."""
 
     async def decide(self, attempt: CallAttempt) -> Decision: ...
 

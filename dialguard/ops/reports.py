@@ -16,6 +16,7 @@ from ..audit.checkpoint import SigningKey
 from ..audit.service import verify
 from ..audit.verify import VerifyReport
 from ..config import Settings
+from ..policy.calendar import HolidayCalendar
 from ..reports.quarterly import Quarter, gather
 from ..reports.render import check_lang, render_html, render_pdf
 from ..reports.signature import sign
@@ -41,6 +42,7 @@ async def quarterly_report(
     lang: str,
     zone: ZoneInfo,
     policy_version: str,
+    calendar: HolidayCalendar,
     pdf: bool,
 ) -> ReportFiles:
     period = Quarter.parse(quarter)
@@ -59,6 +61,7 @@ async def quarterly_report(
         zone,
         now=actor.now,
         policy_version=policy_version,
+        calendar=calendar,
         checkpoint_file=Path(settings.audit.checkpoint_file),
         verification=report,
         verification_error=error,

@@ -145,6 +145,11 @@ class PolicyBook:
                 return name
         return None
 
+    @property
+    def geocodes(self) -> bool:
+        """Some pack has subdivisions: calls to its numbers are located (:func:`place_of`)."""
+        return any(f.subdivisions for versions in self._versions.values() for f in versions)
+
     def subdivision_of(self, jurisdiction: str, callee: str | None, on: date | None) -> str | None:
         """The subdivision code of the jurisdiction pack the callee's number is located in."""
         pack_file = self._in_force(jurisdiction, on)

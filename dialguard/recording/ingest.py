@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from ..files.durable import remove_durably
-from ..storage.recording_records import CallSource, NewRecording, Notice, NoticeStatus, Recording
+from ..storage.recording_records import CallSource, NewRecording, Recording
 from ..storage.recordings import HasRecordings, RecordingStore
+from .notice import read_notice, remove_notice
 from .retention import RetentionPolicy
 from .vault import Sealed, Vault
 
@@ -74,33 +75,6 @@ def vault_relpath(source: CallSource, name: str) -> str:
     if not _SAFE_COMPONENT.fullmatch(tenant):
         tenant = "t-" + hashlib.sha256(tenant.encode()).hexdigest()[:16]
     return f"{tenant}/{source.decided_at.astimezone(UTC):%Y/%m/%d}/{name}.dgr"
-
-
-NOTICE_SUFFIX = ".notice"
-_NOTICE_MAX_BYTES = 512
-
-
-def notice_file(spool_file: Path) -> Path:
-    """``dg-<key>.notice`` beside ``dg-<key>.wav``: the snippet's ``dialguard-answered`` writes
-    ``played <sound>`` or ``missing <sound>`` there before it starts MixMonitor."""
-    return spool_file.with_suffix(NOTICE_SUFFIX)
-
-
-def read_notice(spool_file: Path) -> Notice | None:
-    """The notice the PBX reported for ``spool_file``; None when there is no such file (no notice
-    was required). Anything but ``played <sound>`` counts as missing: the entry is flagged."""
-    try:
-        with notice_file(spool_file).open("rb") as handle:
-            raw = handle.read(_NOTICE_MAX_BYTES).decode("utf-8", "replace")
-    except FileNotFoundError:
-        return None
-    word, _, prompt = raw.strip().partition(" ")
-    status = NoticeStatus.PLAYED if word == "played" else NoticeStatus.MISSING
-    return Notice(status, prompt.strip()[:200])
-
-
-def _remove_notice(spool_file: Path) -> None:
-    remove_durably(notice_file(spool_file))
 
 
 def wav_duration_ms(path: Path) -> int | None:
@@ -224,7 +198,7 @@ class Ingestor(Generic[TxT]):
         if added is None:
             return await self._finish(spool_file, recording)
         await asyncio.to_thread(remove_durably, spool_file)
-        await asyncio.to_thread(_remove_notice, spool_file)
+        await asyncio.to_thread(remove_notice, spool_file)
         self._checkpoint("removed")
         return IngestResult(Outcome.INGESTED, recording)
 
@@ -239,7 +213,7 @@ class Ingestor(Generic[TxT]):
         try:
             digest = await asyncio.to_thread(file_sha256, spool_file)
         except FileNotFoundError:
-            await asyncio.to_thread(_remove_notice, spool_file)
+            await asyncio.to_thread(remove_notice, spool_file)
             return IngestResult(Outcome.ALREADY_INGESTED, recording)
         if digest != recording.sha256:
             raise SpoolConflict(
@@ -247,6 +221,6 @@ class Ingestor(Generic[TxT]):
                 f"the spool file {digest}; both kept"
             )
         await asyncio.to_thread(remove_durably, spool_file)
-        await asyncio.to_thread(_remove_notice, spool_file)
+        await asyncio.to_thread(remove_notice, spool_file)
         self._checkpoint("removed")
         return IngestResult(Outcome.ALREADY_INGESTED, recording)

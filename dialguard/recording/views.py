@@ -1,5 +1,6 @@
-"""The JSON shape of a recording, shared by ``dialguard recordings … --json``, the audit details
-and (later) the admin API: the metadata flat, the retention terms under ``retention``."""
+"""The JSON shape of a recording, shared by ``dialguard recordings … --json``, the audit details,
+the admin API's ``/v1/recordings`` and the console: the metadata flat, the retention terms under
+``retention``."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from ..audit.checkpoint import Checkpoint, read_checkpoints
 from ..audit.verify import VerifyReport
+from ..policy.calendar import HolidayCalendar
+from ..policy.filings import FilingChange, filing_day, overdue
 from ..storage.quarterly import DsrSummary, RetentionRow
 from ..storage.store import Store
 
@@ -73,6 +75,8 @@ class QuarterlyData:
     dsr: DsrSummary
     scripts: dict[str, int]
     filings: dict[str, int]
+    filings_late: int
+    """Filing changes of the quarter reported late or not at all."""
     outages: list[tuple[str, str, int]]
     checkpoint: Checkpoint | None
     """The last signed checkpoint at or before the quarter's end."""
@@ -114,6 +118,7 @@ async def gather(
     *,
     now: datetime,
     policy_version: str,
+    calendar: HolidayCalendar,
     checkpoint_file: Path,
     verification: VerifyReport | None,
     verification_error: str | None = None,
@@ -132,6 +137,7 @@ async def gather(
             "dsr": await q.dsr(start, end, now),
             "scripts": await q.scripts(tenant, start, end),
             "filings": await q.filings(tenant, start, end),
+            "filings_late": late_in(await tx.numbers.changes(tenant), calendar, start, end, now),
             "outages": await q.outages(tenant, start, end),
         }
     return QuarterlyData(
@@ -146,6 +152,21 @@ async def gather(
         verification=verification,
         verification_error=verification_error,
         **data,
+    )
+
+
+def late_in(
+    changes: tuple[FilingChange, ...],
+    calendar: HolidayCalendar,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> int:
+    """Filing changes that took effect in the quarter and were reported after their deadline,
+    or are past it unreported when the report is made (``numbers overdue``)."""
+    first, last = filing_day(start), filing_day(end - timedelta(microseconds=1))
+    return sum(
+        1 for o in overdue(changes, calendar, filing_day(now)) if first <= o.changed_on <= last
     )
 
 

@@ -67,6 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
         "changed": "Changed this quarter",
         "unfiled": "Without a filing reference",
         "inactive": "Inactive",
+        "filings_late": "Changes of the quarter reported late or not at all",
         "outages": "9. Gate outages",
         "outages_rule": "The gate fails closed: a call without a decision in its budget is "
         "denied (gate.timeout, gate.error).",
@@ -136,6 +137,7 @@ TEXT: dict[str, dict[str, str]] = {
         "changed": "本季度变更",
         "unfiled": "无备案编号",
         "inactive": "停用",
+        "filings_late": "本季度变更逾期报备或未报备",
         "outages": "九、网关故障",
         "outages_rule": "网关故障即拒绝：未能在时限内判定的呼叫一律拒绝（"
         "gate.timeout、gate.error）。",

@@ -73,8 +73,8 @@ class ErasureReport:
     """Audit entries naming the raw number, from before pseudonymisation (immutable)."""
     wal_truncated: bool | None = None
     """SQLite: whether the write-ahead log could be checkpointed and emptied right away (False:
-    a long reader held it; the next checkpoint completes it). None on PostgreSQL (see README:
-    dead tuples stay on disk until VACUUM)."""
+    a long reader held it; the next checkpoint completes it). None on PostgreSQL, where dead
+    tuples stay on disk until VACUUM (see ``docs/operators/audit-and-dsr.md``)."""
 
     def outcome(self) -> dict[str, Any]:
         """What was erased and restricted, as the register and the audit entry keep it."""

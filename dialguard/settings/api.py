@@ -1,4 +1,4 @@
-"""``[api]``: the admin API listener, its TLS, the public opt-out rate limits and metrics access."""
+"""Settings of the ``[api]`` section."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ApiSettings:
+    """``[api]``: the admin API, the compliance console, ``/health`` and ``/metrics``."""
+
     enabled: bool = True
+    """Whether ``serve`` runs the HTTP listener (API, console, health, metrics)."""
     host: str = "127.0.0.1"
+    """Address to listen on; beyond loopback set ``tls_cert_file`` and ``tls_key_file``."""
     port: int = 8080
+    """TCP port."""
     optout_client_burst: int = 10
     """Public opt-outs one client address may send at once (token bucket size)…"""
     optout_client_per_hour: int = 60

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AuditSettings:
+    """``[audit]``: the signed checkpoints of the tamper-evident audit log."""
+
     checkpoint_file: str = "/var/lib/dialguard/audit-checkpoints.jsonl"
     """Signed checkpoints, one JSON object a line, appended and fsync'd. Ship it elsewhere (or
     point it at storage the database administrators cannot write) so the log cannot be rewritten

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DsrSettings:
+    """``[dsr]``: data-subject requests (access, correction, erasure) and subject pseudonyms."""
+
     deadline_days: int = 15
     """Days to answer a request (PIPL practice: 15 working days; GDPR: one month)."""
     hash_key_file: str = "/etc/dialguard/subject-hash.key"

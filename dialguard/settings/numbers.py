@@ -1,4 +1,4 @@
-"""``[numbers]``: how numbers dialled without a country code are read."""
+"""Settings of the ``[numbers]`` section."""
 
 from __future__ import annotations
 
@@ -7,5 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class NumbersSettings:
+    """``[numbers]``: how numbers are read and normalised to E.164."""
+
     default_region: str = "CN"
     """Region used to read numbers dialled without a country code."""

@@ -1,4 +1,4 @@
-"""``[policy]``: the rule pack and the operator's files that extend it."""
+"""Settings of the ``[policy]`` section."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PolicySettings:
+    """``[policy]``: the rule packs and the data they read besides the database."""
+
     pack: str = "cn"
-    """The shipped rule pack to load (``dialguard/policy/packs/<pack>.toml``)."""
+    """The default jurisdiction pack (``dialguard/policy/packs/<pack>.toml``): it governs calls to
+    countries no other pack claims and to numbers of unknown country."""
     overrides_file: str = ""
     """Optional TOML merged over the pack's parameters (operator's overrides)."""
     calendar_file: str = ""
@@ -16,4 +19,5 @@ class PolicySettings:
     phrases_file: str = ""
     """Optional banned-phrase file (TOML) extending the shipped phrase packs (scripts, texts)."""
     national_dnc: str = ""
-    """Comma-separated national do-not-call index files (:mod:`dialguard.dnc.index`)."""
+    """Comma-separated national do-not-call index files, built by ``dialguard dnc national
+    build``: a callee listed in one is denied ``callee.dnc``."""

@@ -36,7 +36,12 @@ def _pairs(key: str, raw: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RecordingSettings:
+    """``[recording]``: the encrypted vault that takes in the PBX's recordings, its regions and
+    sweeps, and the Asterisk manager (AMI) connection that announces finished recordings."""
+
     enabled: bool = True
+    """Whether ``serve`` takes finished recordings into the vault (and ``init`` creates the
+    keyring). Which calls are recorded is the rule pack's decision."""
     spool_dir: str = "/var/spool/asterisk/monitor"
     """Where MixMonitor / record_session leave finished ``dg-<id>.wav`` files."""
     keyring_file: str = "/etc/dialguard/recording-keys.json"
@@ -46,6 +51,7 @@ class RecordingSettings:
     tenant_regions: str = ""
     """``tenant=region`` list; tenants not named here are in ``default_region``."""
     default_region: str = "cn"
+    """Region of the tenants ``tenant_regions`` does not name; one of ``regions``."""
     spool_sweep_interval_s: int = 300
     """How often the spool directory is swept for files no AMI event announced (0: start only)."""
     spool_min_age_s: int = 60
@@ -58,8 +64,12 @@ class RecordingSettings:
     retention_sweep_interval_s: int = 3600
     """How often ``dialguard serve`` runs the retention sweep (0: only ``retention sweep``)."""
     ami_host: str = "127.0.0.1"
+    """Asterisk's manager interface (AMI), which announces finished recordings (``Hangup``,
+    ``MixMonitorStop``) and lists live channels for the spool sweep."""
     ami_port: int = 5038
+    """AMI port (Asterisk's TLS manager port, usually 5039, with ``ami_tls``)."""
     ami_username: str = "dialguard"
+    """The ``manager.conf`` login: read ``call``, write ``reporting``, nothing more."""
     ami_secret: str = ""
     """Empty: no AMI listener; recordings are then found by the spool sweep only."""
     ami_tls: bool = False

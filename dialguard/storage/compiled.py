@@ -1,13 +1,14 @@
 """SQLAlchemy statements compiled once for SQLite and run on a plain ``sqlite3`` connection.
 
-The call path runs the same seven statements for every call. Through SQLAlchemy each costs about
-200 µs of Python (cache key, parameter processing, result wrapping) around 20 µs of SQLite. Here
+The call path runs the same seven statements for every call. Through SQLAlchemy most of each one's
+time is Python (cache key, parameter processing, result wrapping), not SQLite (the figures are in
+``docs/developers/performance.md``). Here
 the statement is compiled once, at construction, into SQL text with ``?`` placeholders; the
 parameters and result columns are converted by the processors of the very column types the
 repositories use (:class:`~dialguard.storage.schema.UTCDateTime`, JSON, booleans), taken from the
 SQLite dialect once. So the statement — its rule of meaning — and its value formats have one
 definition each, shared with the repository path. :class:`CompiledInsert` does the same for a
-table's multi-row ``INSERT`` (the decision log's group commit).
+table's multi-row ``INSERT`` or upsert (the decision log's group commit).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Insert, Select, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -70,8 +71,10 @@ class CompiledInsert:
     waits for the event loop's thread once per row; one statement waits once.
     """
 
-    def __init__(self, table: Table) -> None:
-        self._table = table
+    def __init__(self, table: Table, statement: Insert | None = None) -> None:
+        """``statement``: an ``INSERT`` into ``table`` with a clause after its values (an
+        upsert's ``ON CONFLICT …``); by default the plain ``table.insert()``."""
+        self._statement = table.insert() if statement is None else statement
         self._compiled: dict[tuple[str, ...], tuple[str, list[_Bind]]] = {}
 
     def run(self, conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -80,16 +83,17 @@ class CompiledInsert:
         keys = tuple(rows[0])
         found = self._compiled.get(keys)
         if found is None:
-            compiled = self._table.insert().compile(dialect=_DIALECT, column_keys=list(keys))
+            compiled = self._statement.compile(dialect=_DIALECT, column_keys=list(keys))
             found = self._compiled[keys] = (str(compiled), _binds(compiled))
         sql, binds = found
-        head, sep, values = sql.partition(" VALUES ")
-        assert sep, f"not an INSERT … VALUES statement: {sql}"
+        head, sep, rest = sql.partition(" VALUES ")
+        assert sep and rest.startswith("("), f"not an INSERT … VALUES statement: {sql}"
+        values, tail = rest[: rest.index(")") + 1], rest[rest.index(")") + 1 :]
         per_statement = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(binds))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             params = [value for row in chunk for value in _positional(binds, row)]
-            conn.execute(f"{head} VALUES {', '.join([values] * len(chunk))}", params)
+            conn.execute(f"{head} VALUES {', '.join([values] * len(chunk))}{tail}", params)
 
 
 def _binds(compiled: SQLCompiler) -> list[_Bind]:

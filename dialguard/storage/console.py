@@ -1,31 +1,37 @@
 """Read-only questions the compliance console and the quarterly report ask of the decision log.
 
-Every query is bounded by a time range and served by an index: the covering
-``ix_decisions_tenant_decided_at_console`` answers the overview's counts, percentiles and top
-lists from the index alone on SQLite (all tenants through ``tenant IN (…)``), ``callee_e164`` an
-exact callee; listings page by keyset (``decided_at``, ``id``) rather than OFFSET, so page 500
-costs what page 1 does. Hours are UTC hours (the caller shifts
-them into local time): bucketing by a local zone in SQL would defeat the index on both backends.
-Restricted rows (erasure under retention) are left out, as in every listing.
+Every query is bounded by a time range and served by an index or the hourly roll-up. Counts per
+hour, verdict and reason come from ``decision_hours`` (:mod:`.decision_hours`), a few rows per
+hour whatever the call volume. What needs the rows themselves — latency percentiles, top denied
+callers and campaigns — reads the covering ``ix_decisions_tenant_decided_at_console`` (on SQLite
+the index alone; all tenants through ``tenant IN (…)``); the console asks those for the last days
+of a range only. An exact callee, a caller ID, a campaign and a reason each have an index with
+``decided_at``, so a rare one costs what it finds. Listings page by keyset
+(``decided_at``, ``id``) rather than OFFSET, so page 500 costs what page 1 does. Hours are UTC
+hours (the caller shifts them into local time): bucketing by a local zone in SQL would defeat
+the index on both backends. Restricted rows (erasure under retention) are left out of every
+listing, but counted in the roll-up, which names no one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import Decision, Verdict
+from .decision_hours import hour_of
 from .decisions import _decision
 from .recording_records import Recording
 from .recording_tables import recordings
 from .recordings import _recording
 from .schema import audit_log
+from .schema import decision_hours as h
 from .schema import decisions as t
 
 
@@ -55,20 +61,19 @@ class Cursor:
     row_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HourCount:
     hour: datetime
-    """The UTC hour (aware) the decisions fall in."""
+    """When the hour (or day) the decisions fall in starts (aware, UTC)."""
     verdict: str
     reason: str | None
     count: int
 
 
 @dataclass(frozen=True)
-class GateHealth:
+class Latency:
     decided: int
-    timeouts: int
-    errors: int
+    """How many decisions the percentiles are of."""
     p50_ms: float | None
     p99_ms: float | None
 
@@ -99,27 +104,63 @@ class ConsoleQueries:
             terms.append(t.c.campaign == f.campaign)
         return and_(*terms)
 
-    async def by_hour(self, f: DecisionFilter) -> list[HourCount]:
-        """Decisions per UTC hour, verdict and first reason."""
-        hour = self._hour()
-        query = (
-            select(hour.label("hour"), t.c.verdict, t.c.first_reason, func.count().label("n"))
-            .where(self._where(f))
-            .group_by(hour, t.c.verdict, t.c.first_reason)
-        )
-        hours: dict[Any, datetime] = {}  # each hour's text parsed once, not once per group
-        out = []
-        for row in await self._conn.execute(query):
-            at = hours.get(row.hour)
-            if at is None:
-                at = hours[row.hour] = _as_hour(row.hour)
-            out.append(HourCount(at, row.verdict, row.first_reason, int(row.n)))
-        return out
+    def _hours(self, f: DecisionFilter) -> ColumnElement[bool]:
+        """The roll-up's rows of ``f``'s tenant(s) and range (an hour counts whole when
+        ``f.start`` falls inside it)."""
+        where = (h.c.hour >= hour_of(f.start)) & (h.c.hour < f.end)
+        if f.tenant is not None:
+            return where & (h.c.tenant == f.tenant)
+        if f.among:
+            return where & h.c.tenant.in_(f.among)
+        return where
 
-    def _hour(self) -> ColumnElement[Any]:
+    async def by_hour(self, f: DecisionFilter) -> list[HourCount]:
+        """Decisions per UTC hour, verdict and first reason, from the hourly roll-up
+        (:mod:`.decision_hours`): restricted decisions are counted too. Only the time range and
+        the tenant(s) of ``f`` apply."""
+        stored = type_coerce(h.c.hour, String)  # as the driver returns it: parsed once per hour
+        if f.tenant is not None:  # one row per key already: summing would cost twice the read
+            query = select(stored, h.c.verdict, h.c.reason, h.c.decided).where(self._hours(f))
+        else:
+            query = (
+                select(stored, h.c.verdict, h.c.reason, func.sum(h.c.decided))
+                .where(self._hours(f))
+                .group_by(h.c.hour, h.c.verdict, h.c.reason)
+            )
+        return await self._counts(query, _as_hour)
+
+    async def by_day(self, f: DecisionFilter, offset: timedelta) -> list[HourCount]:
+        """:meth:`by_hour` summed per day of a zone ``offset`` ahead of UTC (the caller checks
+        the zone keeps that offset all through the range), each day as the instant it starts:
+        a long range reads one row per day and reason rather than twenty-four."""
+        minutes = int(offset.total_seconds() // 60)
         if self._conn.dialect.name == "postgresql":
-            return func.date_trunc("hour", func.timezone("UTC", t.c.decided_at))
-        return func.substr(t.c.decided_at, 1, 13)  # "YYYY-MM-DD HH" of the stored UTC text
+            shifted = func.timezone("UTC", h.c.hour) + func.make_interval(0, 0, 0, 0, 0, minutes)
+            day = func.to_char(shifted, "YYYY-MM-DD")
+        else:
+            day = func.substr(func.datetime(h.c.hour, f"{minutes:+d} minutes"), 1, 10)
+        query = (
+            select(day, h.c.verdict, h.c.reason, func.sum(h.c.decided))
+            .where(self._hours(f))
+            .group_by(day, h.c.verdict, h.c.reason)
+        )
+        zone = timezone(offset)
+        return await self._counts(
+            query, lambda text: datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(UTC)
+        )
+
+    async def _counts(
+        self, query: Select[Any], bucket: Callable[[Any], datetime]
+    ) -> list[HourCount]:
+        """Rows of (bucket as stored, verdict, reason, count), each bucket parsed once."""
+        starts: dict[Any, datetime] = {}
+        out = []
+        for at, verdict, reason, n in await self._conn.execute(query):
+            start = starts.get(at)
+            if start is None:
+                start = starts[at] = bucket(at)
+            out.append(HourCount(start, verdict, reason or None, int(n)))
+        return out
 
     async def top(self, f: DecisionFilter, column: str, limit: int = 10) -> list[tuple[str, int]]:
         """The values of ``column`` (``caller_e164``, ``campaign``) most often denied."""
@@ -134,29 +175,20 @@ class ConsoleQueries:
         )
         return [(str(row[0]), int(row[1])) for row in await self._conn.execute(query)]
 
-    async def health(self, f: DecisionFilter) -> GateHealth:
-        """Counts and latency percentiles in one pass: decisions grouped by latency rounded to
-        0.1 ms (a few thousand groups), the percentiles read off that distribution."""
+    async def latency(self, f: DecisionFilter) -> Latency:
+        """The gate's decision latency over ``f``'s rows, in one pass: decisions grouped by
+        latency rounded to 0.1 ms (a few thousand groups), the percentiles read off that
+        distribution."""
         bucket = func.round(t.c.latency_ms * 10).label("bucket")
-        gate = func.sum(case((t.c.first_reason == "gate.timeout", 1), else_=0))
-        errors = func.sum(case((t.c.first_reason == "gate.error", 1), else_=0))
-        query = select(bucket, func.count(), gate, errors).where(self._where(f)).group_by(bucket)
-        decided = timeouts = failed = 0
+        query = select(bucket, func.count()).where(self._where(f)).group_by(bucket)
+        decided = 0
         spread: list[tuple[float, int]] = []
-        for tenths, n, timed_out, erred in await self._conn.execute(query):
+        for tenths, n in await self._conn.execute(query):
             decided += int(n)
-            timeouts += int(timed_out or 0)
-            failed += int(erred or 0)
             if tenths is not None:
                 spread.append((float(tenths) / 10, int(n)))
         spread.sort()
-        return GateHealth(
-            decided=decided,
-            timeouts=timeouts,
-            errors=failed,
-            p50_ms=_percentile(spread, 0.50),
-            p99_ms=_percentile(spread, 0.99),
-        )
+        return Latency(decided, _percentile(spread, 0.50), _percentile(spread, 0.99))
 
     async def page(
         self, f: DecisionFilter, after: Cursor | None, limit: int = 50
@@ -235,7 +267,9 @@ def _percentile(spread: list[tuple[float, int]], q: float) -> float | None:
 
 
 def _as_hour(value: Any) -> datetime:
+    """A stored hour as an aware UTC datetime: PostgreSQL's driver gives one already, SQLite
+    gives its text, ``YYYY-MM-DD HH:…`` (``strptime`` costs ten times this)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    text = str(value)  # "YYYY-MM-DD HH" (strptime costs ten times this, per group)
+        return value.astimezone(UTC)
+    text = str(value)
     return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)

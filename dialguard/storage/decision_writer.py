@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..policy.model import Decision
-from . import audit, schema
+from . import audit, decision_hours, schema
 from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
@@ -49,6 +49,7 @@ from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch
 from .store import SqliteFile, Store
 
 _DECISIONS = CompiledInsert(schema.decisions)
+_HOURS = CompiledInsert(schema.decision_hours, decision_hours.UPSERT_SQLITE)
 _AUDIT = CompiledInsert(schema.audit_log)
 _AUDIT_TAIL = CompiledSelect(audit.TAIL)
 _RECENT_ALLOWED = CompiledSelect(RECENT_ALLOWED)
@@ -138,11 +139,13 @@ class SqliteDecisionWriter:
         return settled
 
     def _insert(self, rows: Sequence[Mapping[str, Any]], audit_entry: EntryOfRow) -> None:
-        """The rows, then their audit entries built from those very rows."""
+        """The rows and their hourly roll-up, then their audit entries built from those very
+        rows."""
         if not rows:
             return
         conn = self._conn
         _DECISIONS.run(conn, rows)
+        _HOURS.run(conn, decision_hours.hour_counts(rows))
         (last,) = _AUDIT_TAIL.rows(conn, {}) or (None,)
         _AUDIT.run(conn, audit.chain_rows([audit_entry(row) for row in rows], last))
 

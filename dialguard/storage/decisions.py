@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from . import decision_hours
 from .columns import E164
 from .records import FrequencyReset, require_e164
 from .row_digests import SALT, new_salt
@@ -158,13 +159,14 @@ class DecisionRepository:
     async def add_many(
         self, decisions: Sequence[Decision], idempotency_keys: Sequence[str | None] = ()
     ) -> list[dict[str, Any]]:
-        """Insert decisions in one statement (the group commit of :class:`DecisionLog`); returns
-        the rows inserted, which their audit entries vouch for. ``idempotency_keys``: one per
-        decision, or none at all."""
+        """Insert decisions in one statement (the group commit of :class:`DecisionLog`), and
+        their counts in the hourly roll-up; returns the rows inserted, which their audit entries
+        vouch for. ``idempotency_keys``: one per decision, or none at all."""
         keys = list(idempotency_keys) or [None] * len(decisions)
         rows = [decision_row(d, key) for d, key in zip(decisions, keys, strict=True)]
         if rows:
             await self._conn.execute(t.insert(), rows)
+            await decision_hours.add(self._conn, rows)
         return rows
 
     async def lock(self, ids: Sequence[int]) -> None:

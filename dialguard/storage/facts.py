@@ -10,9 +10,10 @@ On an SQLite file the gate answers through :class:`SqliteFactReader`: one synchr
 (``TENANT_BY_NAME``, ``dnc.MATCHING``, … — one definition of each rule) compiled once to constant
 SQL (:class:`~dialguard.storage.compiled.CompiledSelect`), and the repositories' own row
 converters. aiosqlite would hand every statement to a worker thread and back (about ten GIL
-hand-offs per call), and SQLAlchemy's per-execution work costs ~200 µs a query where SQLite
-takes ~20 µs. ``tests/integration/test_fact_paths.py`` runs both paths over the same data and
-asserts identical facts; it is what keeps them in step. PostgreSQL keeps the repository path.
+hand-offs per call), and SQLAlchemy's per-execution work costs several times what SQLite takes
+to answer the query (``docs/developers/performance.md``). ``tests/integration/test_fact_paths.py``
+runs both paths over the same data and asserts identical facts; it is what keeps them in step.
+PostgreSQL keeps the repository path.
 The decision log's group commits take the same route (:mod:`dialguard.storage.decision_writer`).
 """
 

@@ -1,6 +1,6 @@
 """Where settings come from, as an operator following the README meets it: keys follow a scratch
 database, ``--config``/``--set`` work after the subcommand, misspelt ``DIALGUARD_*`` variables
-are refused, and the README names only variables that exist."""
+are refused, and the README and the docs name only variables that exist."""
 
 from __future__ import annotations
 
@@ -163,7 +163,14 @@ def channel_variables() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("document", ["README.md", "CHANGELOG.md"])
+DOCUMENTS = [
+    "README.md",
+    "CHANGELOG.md",
+    *sorted(page.relative_to(ROOT).as_posix() for page in (ROOT / "docs").rglob("*.md")),
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
 def test_every_dialguard_name_in_the_docs_is_real(document: str) -> None:
     text = (ROOT / document).read_text("utf-8")
     named = set(re.findall(r"DIALGUARD_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_<])", text))

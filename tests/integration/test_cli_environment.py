@@ -127,7 +127,7 @@ def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
 
 
 def test_the_readme_national_build_on_a_fresh_machine(tmp_path: Path) -> None:
-    """The README's `dnc national build … --index /var/lib/dialguard/us.dnc`: the index's
+    """The CLI guide's `dnc national build … --index /var/lib/dialguard/us.dnc`: the index's
     directory does not exist yet on a fresh machine; it is made, as the database's is."""
     source = tmp_path / "us.txt"
     source.write_text("2025550123\n2025550124\n")

@@ -162,6 +162,9 @@ async def test_overview_counts_real_decisions_and_is_audited(gate: GateApp) -> N
     totals = {s["label"]: sum(s["data"]) for s in data["datasets"]}
     assert totals == {"callerid.unregistered": 1, "consent.missing": 1}
     assert len(data["labels"]) == 7  # a week of local days
+    note = re.search(r'id="counting">(.*?)</p>', html, re.S)
+    assert note is not None and "include decisions later restricted" in note[1]
+    assert "last 7 days of the range (since 2026-11-19 00:00)" in note[1]
     assert gate.store is not None
     async with gate.store.transaction(readonly=True) as tx:
         entries = await tx.audit.tail(20)
@@ -169,6 +172,43 @@ async def test_overview_counts_real_decisions_and_is_audited(gate: GateApp) -> N
     expected = {"method": "GET", "route": "/console/", "status": 200}
     assert pages[-1].items() >= expected.items()
     assert any(p["route"] == "/console/login" for p in pages)
+
+
+async def test_obligations_show_filings_expiring_expired_and_reported_late(
+    gate: GateApp,
+) -> None:
+    assert gate.store is not None
+    async with gate.store.transaction() as tx:
+        ago = NOW - timedelta(days=40)
+        for number, expires, effective, reported in (
+            # changed 40 days ago, reported the next day; expired three days ago
+            (CALLER, NOW.date() - timedelta(days=3), ago, ago.date() + timedelta(days=1)),
+            # changed three weeks ago and never reported: past its 10 working days
+            ("+861088887777", NOW.date() + timedelta(days=10), NOW - timedelta(days=20), None),
+        ):
+            (current,) = await tx.numbers.get(number)
+            changed = replace(
+                current, expires_on=expires, effective_from=effective, filed_on=reported
+            )
+            await tx.numbers.add(changed, at=NOW)
+    session = await signed_in(gate, Role.AUDITOR)
+    async with session:
+        status, html = await get(session, f"{base(gate)}/console/obligations")
+    assert status == 200
+    expiring = re.search(r'id="filings-expiring">(.*?)</table>', html, re.S)
+    assert expiring is not None
+    rows = re.findall(
+        r"<tr[^>]*><td>(\+\d+)</td><td>(\w+)</td><td>([\d-]+)</td><td>(\w+)</td>", expiring[1]
+    )
+    assert rows == [
+        (CALLER, "acme", "2026-11-22", "EXPIRED"),
+        ("+861088887777", "clinic", "2026-12-05", "10"),
+    ]
+    late = re.search(r'id="filings-overdue">(.*?)</table>', html, re.S)
+    assert late is not None
+    overdue = re.findall(r"<td>(\+\d+)</td><td>(\w+)</td><td>(\w+)</td><td>([\d-]+)</td>", late[1])
+    assert overdue == [("+861088887777", "clinic", "changed", "2026-11-05")]
+    assert "NOT REPORTED" in late[1]
 
 
 async def test_each_page_admits_its_roles(gate: GateApp) -> None:

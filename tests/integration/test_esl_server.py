@@ -36,10 +36,17 @@ from dialguard.policy.model import (
 from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
-NIXEVENT = cmd.NIXEVENTS.decode().strip()
 SUBSCRIBE = cmd.SUBSCRIBE.decode().strip()
 CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
 UNIQUEID = CHANNEL.get("Unique-ID")
+SETUP = [
+    "connect",
+    "linger",
+    f"filter Unique-ID {UNIQUEID}",
+    f"filter Other-Leg-Unique-ID {UNIQUEID}",
+    SUBSCRIBE,
+]
+"""What the gate sends before the verdict: our channel's and the callee leg's events only."""
 T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
 
 
@@ -49,6 +56,8 @@ class FakeMaker:
 
     deny: dict[str, str] = field(default_factory=dict)
     record: bool = False
+    notice: bool = False
+    """A recorded call's pack requires the recording notice."""
     hold: bool = False
     attempts: list[CallAttempt] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -76,6 +85,7 @@ class FakeMaker:
             caller=None,
             callee=None,
             record=self.record and not reason,
+            notice=self.notice and self.record and not reason,
         )
 
 
@@ -122,7 +132,7 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
     maker = FakeMaker()
     server, fs = await start(maker)
     record = await fs.call()
-    assert record.commands[:5] == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
+    assert record.commands[:5] == SETUP
     assert record.variables["dialguard_verdict"] == "ALLOW"
     assert record.variables["dialguard_reason"] == ""
     assert uuid.UUID(record.variables["dialguard_decision_id"])
@@ -228,7 +238,7 @@ async def test_peer_hanging_up_mid_decision_keeps_the_decision(start: Start) -> 
     maker.release.set()
     await server.wait_idle()
     assert len(maker.attempts) == 1
-    assert session.record.commands == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
+    assert session.record.commands == SETUP
     assert not server.alerts
 
 
@@ -258,7 +268,7 @@ GARBAGE = {
 async def test_garbage_ends_only_that_connection_with_a_rejection(start: Start, kind: str) -> None:
     server, fs = await start(FakeMaker())
     record = await fs.call(connect_reply=GARBAGE[kind])
-    assert record.commands == ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE, "sendmsg"]
+    assert record.commands == ["connect", "linger", "sendmsg"]  # the reply was never read
     assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts[kind] == 1
     assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
@@ -337,25 +347,28 @@ async def test_200_concurrent_calls_each_get_their_own_verdict(start: Start) -> 
 @pytest.mark.parametrize(
     ("maker", "verdict_commands"),
     [
-        (FakeMaker(record=True), [("multiset", 2), ("transfer", 2)]),
-        (FakeMaker(deny={"13800138000": "callee.dnc"}), [("multiset", 2), ("hangup", 2)]),
+        (FakeMaker(record=True), [("multiset", 3), ("transfer", 3)]),
+        (FakeMaker(deny={"13800138000": "callee.dnc"}), [("multiset", 3), ("hangup", 3)]),
     ],
     ids=["allow-recorded", "deny"],
 )
 async def test_a_decision_takes_two_round_trips(
     start: Start, maker: FakeMaker, verdict_commands: list[tuple[str, int]]
 ) -> None:
-    """Everything before the decision goes in the first write (with connect), the whole
-    verdict in the second: FreeSWITCH reads and answers them in order."""
+    """``connect`` and ``linger`` go in the first write; the subscription (it names the uuid
+    the ``connect`` reply brings) goes out as the decision starts, so it costs no wait of its
+    own; the whole verdict in the last write: FreeSWITCH reads and answers them in order."""
     _, fs = await start(maker, ListSink())
     record = await fs.call()
-    setup = ["connect", "linger", "myevents", NIXEVENT, SUBSCRIBE]
-    assert list(zip(record.commands, record.writes, strict=True))[:5] == [(c, 1) for c in setup]
+    writes = [1, 1, 2, 2, 2]
+    assert list(zip(record.commands, record.writes, strict=True))[:5] == list(
+        zip(SETUP, writes, strict=True)
+    )
     sent = [app for app, _ in record.apps]
     if record.hangup_cause is not None:
         sent.append("hangup")
     assert list(zip(sent, record.writes[5:], strict=True)) == verdict_commands
-    assert max(record.writes) == 2
+    assert max(record.writes) == 3
 
 
 async def test_the_inbound_route_is_gated_as_inbound(start: Start) -> None:

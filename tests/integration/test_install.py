@@ -67,5 +67,6 @@ def test_the_unit_runs_what_dev_install_links() -> None:
     assert bindir is not None and prefix is not None
     assert f"ExecStart={bindir.group(1)}/dialguard serve" in unit
     assert prefix.group(1) == "/opt/dialguard"
-    readme = (ROOT / "README.md").read_text()
-    assert "./dev install" in readme
+    guide = (ROOT / "docs" / "operators" / "install.md").read_text()
+    assert "./dev install --service" in guide
+    assert "./dev install" in (ROOT / "README.md").read_text()

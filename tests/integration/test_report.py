@@ -74,6 +74,7 @@ def test_html_report_matches_the_store_and_is_signed(seeded: Path, tmp_path: Pat
     html = out.read_text(encoding="utf-8")
     assert f'id="decided">{stored_count(seeded, "acme")}<' in html
     assert "No calls 21:00–09:00" in html  # each figure names its rule
+    assert 'id="filings-late">0<' in html  # the seed reports its filing changes in time
     assert 'class="ok">Verification passed' in html.replace('id="verification" ', "")
     root = json.loads((seeded.parent / "audit-checkpoints.jsonl").read_text().splitlines()[-1])
     assert f'id="merkle-root">{root["root_hash"]}<' in html

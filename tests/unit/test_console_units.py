@@ -3,7 +3,7 @@ quarters, sessions' idle expiry, report signatures."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,10 @@ import pytest
 from dialguard.audit.checkpoint import SigningKey
 from dialguard.console.pages import local_range, stacked_chart
 from dialguard.console.sessions import IDLE_S, Sessions
-from dialguard.reports.quarterly import Quarter
+from dialguard.policy.book import load_pack
+from dialguard.policy.filings import Change, FilingChange
+from dialguard.policy.model import NumberType, RegisteredNumber
+from dialguard.reports.quarterly import Quarter, late_in
 from dialguard.reports.signature import SignatureError, sign, verify
 from dialguard.storage.console import HourCount, _percentile
 
@@ -26,6 +29,15 @@ def test_range_defaults_to_the_last_week_in_local_days() -> None:
     assert span.start == datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
     assert span.end == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     assert not span.hourly
+
+
+def test_a_range_has_one_offset_unless_daylight_saving_changes_in_it() -> None:
+    assert local_range({}, SHANGHAI, NOW).offset == timedelta(hours=8)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert local_range({"from": "2026-03-25", "to": "2026-04-01"}, berlin, NOW).offset is None
+    assert local_range({"from": "2026-04-01", "to": "2026-04-07"}, berlin, NOW).offset == (
+        timedelta(hours=2)
+    )
 
 
 @pytest.mark.parametrize(
@@ -99,3 +111,33 @@ def test_signatures_bind_the_bytes_and_the_key(tmp_path: Path) -> None:
     forged = text.replace(NOW.isoformat(), "2020-01-01T00:00:00+00:00")
     with pytest.raises(SignatureError, match="signature is invalid"):
         verify(b"report", forged, key.public)
+
+
+def test_the_report_counts_the_quarters_filing_changes_reported_late() -> None:
+    def change(changed_on: date, reported: date | None) -> FilingChange:
+        at = datetime.combine(changed_on, time(9), SHANGHAI)
+        terms = RegisteredNumber(
+            number="+861058001234",
+            tenant="acme",
+            purposes=frozenset({"callback"}),
+            inbound_enabled=True,
+            outbound_enabled=True,
+            number_type=NumberType.CALL_CENTRE,
+            filing_ref="MIIT-1",
+            filed_on=reported,
+            active=True,
+            effective_from=at,
+        )
+        return FilingChange(1, Change.CHANGED, terms, at, "ops")
+
+    start, end = Quarter(2026, 4).bounds(SHANGHAI)
+    # ten working days after Monday 2 November is Monday 16 November
+    changes = (
+        change(date(2026, 11, 2), date(2026, 11, 16)),  # on time
+        change(date(2026, 11, 2), date(2026, 11, 17)),  # late
+        change(date(2026, 12, 20), None),  # past its deadline, unreported
+        change(date(2026, 12, 30), None),  # not yet due
+        change(date(2026, 9, 23), None),  # overdue, but a change of the quarter before
+    )
+    now = datetime(2027, 1, 5, 10, tzinfo=SHANGHAI)
+    assert late_in(changes, load_pack("cn").calendar, start, end, now) == 2

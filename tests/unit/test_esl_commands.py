@@ -54,12 +54,45 @@ def test_the_verdict_variables_are_one_multiset_with_the_verdict_last() -> None:
     )
 
 
-def test_setup_goes_with_connect_and_keeps_only_the_events_read() -> None:
-    assert cmd.SETUP == (cmd.LINGER, cmd.MYEVENTS, cmd.NIXEVENTS, cmd.SUBSCRIBE)
+def test_the_subscription_takes_our_leg_and_the_callee_leg_only() -> None:
+    assert cmd.SETUP == (cmd.LINGER,)
+    uuid = "0b3f6a1e-6c0a-4d9e-9a43-5b2f0c7d1e22"
+    assert cmd.subscribe(uuid) == (
+        f"filter Unique-ID {uuid}\n\n".encode(),
+        f"filter Other-Leg-Unique-ID {uuid}\n\n".encode(),
+        b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF\n\n",
+    )
+    with pytest.raises(cmd.UnsafeArgument):
+        cmd.subscribe(f"{uuid}\n\nevent plain ALL")
+
+
+def test_without_a_uuid_only_our_events_come() -> None:
+    assert cmd.OWN_EVENTS_ONLY == (cmd.MYEVENTS, cmd.NIXEVENTS, cmd.SUBSCRIBE)
     nixed = set(cmd.NIXEVENTS.decode().split()[1:])
     kept = set(cmd.MYEVENTS_EVENTS) - nixed
     assert kept == {"CHANNEL_HANGUP_COMPLETE", "DTMF"}
-    assert cmd.SUBSCRIBE == b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF\n\n"
+
+
+def test_the_notice_plays_on_the_callee_leg_before_the_bridge() -> None:
+    frame = cmd.set_variables(*cmd.notice_confirm("tone_stream://%(500,0,1000)"))
+    assert frame == (
+        b"sendmsg\ncall-command: execute\nexecute-app-name: multiset\n"
+        b"execute-app-arg: ^^|group_confirm_key=exec"
+        b"|group_confirm_file=playback tone_stream://%(500,0,1000)\nevent-lock: true\n\n"
+    )
+    for sound in ("${system(id)}", "/tmp/a b.wav", "x|group_confirm_key=exec"):
+        with pytest.raises(cmd.UnsafeArgument):
+            cmd.notice_confirm(sound)
+    with pytest.raises(cmd.UnsafeArgument):
+        cmd.set_variables((cmd.GROUP_CONFIRM_FILE, "system rm -rf /"))
+
+
+def test_commands_for_the_callee_leg_name_it() -> None:
+    leg = "5f0c2a4e-9d1b-4c7e-8a63-0b7f2d9e4c11"
+    assert cmd.hangup(cmd.NORMAL_CLEARING, leg).startswith(f"sendmsg {leg}\n".encode())
+    assert cmd.playback("tone_stream://%(500,0,440)", leg).startswith(f"sendmsg {leg}\n".encode())
+    with pytest.raises(cmd.UnsafeArgument):
+        cmd.hangup(cmd.NORMAL_CLEARING, "x y")
 
 
 @pytest.mark.parametrize(

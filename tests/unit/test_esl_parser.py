@@ -22,6 +22,7 @@ TRANSCRIPTS = [
     "connect-reply-privacy-user.esl",
     "session-allow-recorded.esl",
     "session-deny.esl",
+    "session-callee-keypad.esl",
 ]
 
 

@@ -108,3 +108,13 @@ def test_two_packs_claiming_a_country_is_an_error(packs: Path) -> None:
 def test_unknown_default_pack(packs: Path) -> None:
     with pytest.raises(PackError, match="no shipped jurisdiction pack named 'cn-finance'"):
         PolicyBook.load("cn-finance", directory=packs)
+
+
+def test_the_book_says_whether_calls_are_geocoded(packs: Path) -> None:
+    """The gate loads the geocoder at start when a pack has subdivisions (the US pack's
+    states): on the first call it would cost most of the decision budget."""
+    assert PolicyBook.load(directory=packs).geocodes
+    for with_states in packs.glob("*.toml"):
+        if "[subdivisions" in with_states.read_text():
+            with_states.unlink()
+    assert not PolicyBook.load(directory=packs).geocodes
