@@ -55,7 +55,7 @@ def make_rig(
 ) -> Rig:
     settings = RecordingSettings(
         spool_dir=str(base / "spool"),
-        keyring_file=str(base / "recording-keys.json"),
+        keyring_file=str(base / "keys.json"),
         regions=f"cn={base / 'vault-cn'},eu={base / 'vault-eu'}",
         tenant_regions="globex=eu",
     )
