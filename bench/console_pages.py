@@ -59,11 +59,11 @@ from dialguard.config import Settings, load_settings
 from dialguard.console.pages import recent
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
-from dialguard.rights.subject_key import SubjectKey
+from dialguard.storage.connection import create_engine
 from dialguard.storage.console import ConsoleQueries, DecisionFilter
-from dialguard.storage.engine import create_engine
 from dialguard.storage.migrate import alembic_config, init_database
 from dialguard.storage.schema import decisions as t
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 NOW = parse_instant("2026-11-25T10:00:00+08:00")

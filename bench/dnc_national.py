@@ -1,4 +1,4 @@
-"""National DNC list benchmark: dialguard.dncindex against an indexed SQLite table.
+"""National DNC list benchmark: dialguard.dnc.index against an indexed SQLite table.
 
     .venv/bin/python bench/dnc_national.py [--numbers 250000000] [--baseline-numbers 50000000]
                                            [--cn] [--keep] [--dir /var/tmp/dialguard-bench]
@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from dnc_listgen import cn_numbers, nanp_numbers, write_lines  # noqa: E402
 
-from dialguard.dncindex import CN_MOBILE, NANP, DncIndex, NumberPlan, build_index, compact  # noqa: E402
+from dialguard.dnc.index import CN_MOBILE, NANP, DncIndex, NumberPlan, build_index, compact  # noqa: E402
 
 PROBES = 1_000_000
 BATCH = 8
@@ -245,7 +245,7 @@ def _evict(path: Path) -> None:
 _COLD = """
 import json, sys, time
 t0 = time.perf_counter()
-from dialguard.dncindex import DncIndex
+from dialguard.dnc.index import DncIndex
 t1 = time.perf_counter()
 index = DncIndex.open(sys.argv[1], verify=sys.argv[2] == "yes")
 index.contains_national(int(sys.argv[3]))

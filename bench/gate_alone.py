@@ -65,7 +65,7 @@ from rich.table import Table  # noqa: E402
 from devkit.gate import Gate  # noqa: E402
 from devkit.net import free_port, wait_for_listener  # noqa: E402
 from dialguard.clock import parse_instant  # noqa: E402
-from dialguard.dncindex import CN_MOBILE, build_index  # noqa: E402
+from dialguard.dnc.index import CN_MOBILE, build_index  # noqa: E402
 
 BUDGET_REASONS = ("gate.timeout", "gate.error")
 

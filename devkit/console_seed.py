@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from dialguard.app import book_from
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
+from dialguard.gate.service import GateService
 from dialguard.ops.audited import Actor
 from dialguard.ops.consent import add_consent
 from dialguard.ops.dnc import add_dnc
@@ -35,11 +36,10 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.ops.tokens import create_token
 from dialguard.ops.vocabulary import Vocabulary
 from dialguard.policy.model import CallAttempt
-from dialguard.rights.subject_key import SubjectKey
-from dialguard.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from dialguard.filemodes import PRIVATE, create_file
+from dialguard.files.modes import PRIVATE, create_file
 
 VALID_FOR = timedelta(days=30)
 CA_USAGE = x509.KeyUsage(

@@ -10,22 +10,26 @@ import errno
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .agi.optout import KeypadOptOut, OptOutRoute
+from .agi.optout import OptOutRoute
 from .agi.routes import build_routes
 from .agi.server import AgiServer
 from .api import ApiContext, ApiServer, create_app
 from .audit.checkpoint import SigningKey, last_checkpoint_at
 from .audit.writer import CheckpointTask, CheckpointWriter
 from .clock import Clock
-from .config import ConfigError, Settings
+from .config import Settings
 from .console import add_console
+from .dnc.national import NationalDnc
 from .esl.server import EslServer
+from .gate.optout import KeypadOptOut
+from .gate.service import GateService
 from .metrics import GateMetrics, Probes
-from .national_dnc import NationalDnc
 from .numbers import load_geocoder
+from .ops.recording_runtime import RecordingRuntime
 from .policy.book import PolicyBook
 from .preflight import (
     warn_about_cleartext,
@@ -33,8 +37,8 @@ from .preflight import (
     warn_about_filings,
     warn_about_residency,
 )
-from .recording.runtime import RecordingRuntime
-from .service import GateService
+from .settings.checks import check_agi, check_api
+from .settings.errors import ConfigError
 from .storage.decision_log import DecisionLog
 from .storage.store import Store
 
@@ -81,12 +85,40 @@ async def listen(section: str, host: str, port: int, start: Callable[[], Awaitab
         ) from None
 
 
+@dataclass(frozen=True)
+class Subsystems:
+    """Which subsystems run in this process. ``serve`` runs every enabled one; each extra process
+    of ``agi.workers`` answers FastAGI only and leaves the start-up warnings to ``serve``."""
+
+    agi: bool
+    esl: bool
+    api: bool
+    recording: bool
+    checkpoints: bool
+    warnings: bool
+
+    @classmethod
+    def of(cls, settings: Settings, *, agi_worker: bool) -> Subsystems:
+        primary = not agi_worker
+        return cls(
+            agi=settings.agi.enabled,
+            esl=primary and settings.esl.enabled,
+            api=primary and settings.api.enabled,
+            recording=primary and settings.recording.enabled,
+            checkpoints=primary,
+            warnings=primary,
+        )
+
+
 class GateApp:
     def __init__(self, settings: Settings, clock: Clock, *, agi_worker: bool = False) -> None:
         self.settings = settings
         self.clock = clock
         self.agi_worker = agi_worker
         """One of the extra processes of ``agi.workers``: FastAGI only, warnings left to serve."""
+        check_agi(settings.agi)
+        check_api(settings.api)
+        self.subsystems = Subsystems.of(settings, agi_worker=agi_worker)
         self.book = book_from(settings)
         self.pack = self.book.default_pack
         self.national_dnc: NationalDnc | None = None
@@ -110,16 +142,16 @@ class GateApp:
             raise
 
     async def _start(self) -> None:
-        primary = not self.agi_worker
-        if primary:
+        runs = self.subsystems
+        if runs.warnings:
             self._warn_about_clock_and_calendar()
             self._warn_about_data_regions()
             warn_about_file_modes(self.settings)
             warn_about_cleartext(self.settings)
         self.store = await Store.open(self.settings)
-        if primary:
+        if runs.warnings:
             await warn_about_filings(self.store, self.pack.calendar, self.clock.now())
-        if primary and self.settings.recording.enabled:
+        if runs.recording:
             # File times are real (the PBX writes them): recordings follow the wall clock even
             # when DIALGUARD_NOW freezes the decisions' clock.
             self.recording = RecordingRuntime(
@@ -135,7 +167,7 @@ class GateApp:
             on_commit=self.metrics.committed,
         )
         self.decision_log.start()
-        if primary:
+        if runs.checkpoints:
             self._start_checkpoints(self.store)
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
         if self.book.geocodes:  # before any call can need it, off the event loop
@@ -152,7 +184,7 @@ class GateApp:
             metrics=self.metrics,
         )
         optout = KeypadOptOut(self.store, self.clock, self.settings.numbers.default_region)
-        if self.settings.agi.enabled:
+        if runs.agi:
             routes = build_routes(
                 gate,
                 self.settings.agi.budget_ms,
@@ -161,13 +193,13 @@ class GateApp:
             )
             self.agi = AgiServer(self.settings.agi, routes)
             await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
-        if primary and self.settings.esl.enabled:
+        if runs.esl:
             sink = None if self.recording is None else self.recording.sink
             self.esl = EslServer(self.settings.esl, gate, recordings=sink, optout=optout)
             await listen("esl", self.settings.esl.host, self.settings.esl.port, self.esl.start)
         if self.recording is not None:
             await self.recording.start()
-        if primary and self.settings.api.enabled:
+        if runs.api:
             self.metrics.watch(self._probes())
             context = ApiContext.build(
                 self.store, gate, self.settings, listeners=self.listeners, metrics=self.metrics
@@ -181,11 +213,10 @@ class GateApp:
 
     def listeners(self) -> dict[str, bool | None]:
         """Each transport: serving, not serving (it should), or None when disabled."""
-        agi, esl = self.settings.agi, self.settings.esl
-        serving_esl = self.esl is not None and self.esl.serving
+        runs = self.subsystems
         return {
-            "agi": (self.agi is not None and self.agi.serving) if agi.enabled else None,
-            "esl": serving_esl if esl.enabled and not self.agi_worker else None,
+            "agi": (self.agi is not None and self.agi.serving) if runs.agi else None,
+            "esl": (self.esl is not None and self.esl.serving) if runs.esl else None,
         }
 
     async def stop(self) -> None:

@@ -15,138 +15,20 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .audit.settings import AuditSettings
-from .esl.settings import EslSettings
-from .recording.settings import RecordingSettings
-from .rights.settings import DsrSettings
+from .settings.agi import AgiSettings
+from .settings.api import ApiSettings
+from .settings.audit import AuditSettings
+from .settings.database import DatabaseSettings
+from .settings.display import DisplaySettings
+from .settings.dsr import DsrSettings
+from .settings.errors import ConfigError as ConfigError
+from .settings.esl import EslSettings
+from .settings.log import LogSettings
+from .settings.numbers import NumbersSettings
+from .settings.policy import PolicySettings
+from .settings.recording import RecordingSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/dialguard/dialguard.toml")
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message names the key."""
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    """``[database]``: where decisions, consents, the registry and the audit log are stored."""
-
-    url: str = "sqlite+aiosqlite:////var/lib/dialguard/dialguard.db"
-    """SQLite (embedded, WAL, synchronous=FULL) or ``postgresql+asyncpg://`` for several nodes;
-    off this host add ``?ssl=verify-full&sslrootcert=<CA file>`` (see the PostgreSQL section of
-    ``docs/operators/install.md``)."""
-    pool_size: int = 5
-    """Connections each process keeps open to the database (SQLAlchemy's pool size)."""
-    region: str = ""
-    """Where this database (decisions, consents, audit) is hosted, e.g. ``cn``: packs that keep
-    their calls' data in a region (``[data] region``) deny calls when it is another one. Empty:
-    not declared (only the recordings' region is weighed)."""
-
-
-@dataclass(frozen=True)
-class NumbersSettings:
-    """``[numbers]``: how numbers are read and normalised to E.164."""
-
-    default_region: str = "CN"
-    """Region used to read numbers dialled without a country code."""
-
-
-@dataclass(frozen=True)
-class AgiSettings:
-    """``[agi]``: the FastAGI listener Asterisk's dialplan connects to (``agi://host:port``)."""
-
-    enabled: bool = True
-    """Whether ``serve`` answers FastAGI."""
-    host: str = "127.0.0.1"
-    """Address to listen on. FastAGI has no TLS: keep it on loopback or a private link (``serve``
-    warns when it is a public address)."""
-    port: int = 4573
-    """TCP port (the snippet's ``DIALGUARD_AGI``, ``agi://127.0.0.1:4573`` by default)."""
-    budget_ms: int = 1500
-    """The gate's own deadline for one decision; over it the call is denied (gate.timeout)."""
-    notice_prompt: str = "beep"
-    """The recording notice (``recording.notice = "required"`` in the pack): the sound the
-    dialplan plays to the callee before recording, as ``Playback()`` names it (``custom/notice``
-    → ``sounds/<channel language>/custom/notice.*``, so one file per language). The default,
-    Asterisk's core ``beep``, is a tone for tests: record your own notice."""
-    header_timeout_ms: int = 2000
-    """Longest wait for a request's header block (over it the call is denied, ``gate.bad-request``),
-    and again for Asterisk's reply to the verdict."""
-    max_header_bytes: int = 16384
-    """Largest header block accepted; a longer one is refused and the call denied."""
-    workers: int = 1
-    """Processes answering FastAGI on ``port``: ``serve`` itself and ``workers - 1`` more, the
-    kernel spreading connections among them (SO_REUSEPORT). Each decides its calls and makes them
-    durable itself; ESL, the API, recording and audit checkpoints stay in ``serve``."""
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """``[api]``: the admin API, the compliance console, ``/health`` and ``/metrics``."""
-
-    enabled: bool = True
-    """Whether ``serve`` runs the HTTP listener (API, console, health, metrics)."""
-    host: str = "127.0.0.1"
-    """Address to listen on; beyond loopback set ``tls_cert_file`` and ``tls_key_file``."""
-    port: int = 8080
-    """TCP port."""
-    optout_client_burst: int = 10
-    """Public opt-outs one client address may send at once (token bucket size)…"""
-    optout_client_per_hour: int = 60
-    """…and the rate its bucket refills at; beyond it, 429 with ``Retry-After``."""
-    optout_number_burst: int = 3
-    """Opt-outs for one number at once, whoever sends them…"""
-    optout_number_per_hour: int = 6
-    """…and the rate that bucket refills at."""
-    tls_cert_file: str = ""
-    """PEM certificate chain: with ``tls_key_file`` the API server (every route on it) serves HTTPS
-    only. Without them it serves plain HTTP, and ``serve`` warns if ``host`` is not loopback."""
-    tls_key_file: str = ""
-    """PEM private key of ``tls_cert_file`` (mode 0600)."""
-    metrics_access: str = "loopback"
-    """Who may scrape ``GET /metrics``: ``loopback`` (no token, clients on 127.0.0.0/8 or ::1
-    only), ``token`` (a bearer token of role admin, operator or auditor, from anywhere) or
-    ``off`` (404). Scrapes are not written to the audit log: metrics name no person."""
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """``[policy]``: the rule packs and the data they read besides the database."""
-
-    pack: str = "cn"
-    """The default jurisdiction pack (``dialguard/policy/packs/<pack>.toml``): it governs calls to
-    countries no other pack claims and to numbers of unknown country."""
-    overrides_file: str = ""
-    """Optional TOML merged over the pack's parameters (operator's overrides)."""
-    calendar_file: str = ""
-    """Optional official holiday calendar (TOML) for years the shipped calendar lacks."""
-    phrases_file: str = ""
-    """Optional banned-phrase file (TOML) extending the shipped phrase packs (scripts, texts)."""
-    national_dnc: str = ""
-    """Comma-separated national do-not-call index files, built by ``dialguard dnc national
-    build``: a callee listed in one is denied ``callee.dnc``."""
-
-
-@dataclass(frozen=True)
-class LogSettings:
-    """``[log]``: what ``serve`` and the commands log to stderr (numbers always masked)."""
-
-    level: str = "INFO"
-    """Python logging level of dialguard's own loggers (``DEBUG``, ``INFO``, ``WARNING``…)."""
-    format: str = "json"
-    """``json`` (one object per line) or ``text`` (``key=value`` lines). Either way every phone
-    number is masked and a value cannot start a line or forge a field."""
-
-
-@dataclass(frozen=True)
-class DisplaySettings:
-    """``[display]``: how the CLI and the API read and show times."""
-
-    timezone: str = ""
-    """The operator's IANA zone: times typed without an offset are read in it, and listings
-    show times in it with their offset. Empty: the zone of ``numbers.default_region`` (CN:
-    Asia/Shanghai; for a region spanning several zones that of its example number, US:
-    America/New_York, so set it there), or UTC when the region has none."""
 
 
 @dataclass(frozen=True)

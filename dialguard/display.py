@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .config import ConfigError, Settings
+from .config import Settings
+from .settings.errors import ConfigError
 
 
 def operator_zone(settings: Settings) -> tzinfo:

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .config import Settings
-from .dncindex.journal import journal_path
-from .filemodes import GROUP_READABLE, PRIVATE, wider_than
+from .dnc.index.journal import journal_path
+from .files.modes import GROUP_READABLE, PRIVATE, wider_than
 from .ops.numbers import expiring, overdue_changes
 from .policy.calendar import HolidayCalendar
-from .storage.engine import sqlite_file
+from .storage.connection import sqlite_file
 from .storage.store import Store
 
 log = logging.getLogger("dialguard.app")

@@ -13,7 +13,6 @@ from .policy.model import Decision
 def decision_view(decision: Decision) -> dict[str, Any]:
     attempt = decision.attempt
     return {
-        "decision": decision.verdict.value,
         "decision_id": decision.decision_id,
         "verdict": decision.verdict.value,
         "reasons": [{"code": r.code, "message": r.message} for r in decision.reasons],

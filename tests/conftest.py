@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from pg_databases import PG_URL_ENV, REQUIRE_PG_ENV, fresh_pg_database
 
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
 
 

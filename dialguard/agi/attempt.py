@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 
+from ..gate.callers import HIDDEN_NUMBERS
 from ..policy.model import VERSTATS, CallAttempt, Direction, Presentation
 from .protocol import AgiRequest
 
 AST_PRES_RESTRICTION = 0x60
 """Asterisk's restriction bits: 0x00 allowed, 0x20 restricted, 0x40 unavailable, 0x60 reserved."""
-HIDDEN_NUMBERS = frozenset({"", "unknown", "anonymous", "restricted", "private", "unavailable"})
-"""Caller numbers that present nothing (Asterisk sends ``unknown`` when none is set)."""
 
 
 VERSTAT_ARG = 5

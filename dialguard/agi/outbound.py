@@ -7,20 +7,21 @@ policy. The dialplan hangs up unless ``DIALGUARD_VERDICT`` reads ``ALLOW``.
 
 from __future__ import annotations
 
+from ..gate.budget import DecisionGate
+from ..gate.verdict import GATE_BAD_REQUEST
 from ..policy.model import Direction
 from .attempt import attempt_from
-from .gate import DecisionGate
+from .mset import MSet
 from .protocol import AgiRequest
-from .verdict import GATE_BAD_REQUEST, GateVerdict
 
 
 class OutboundRoute:
     def __init__(self, gate: DecisionGate) -> None:
         self._gate = gate
 
-    async def __call__(self, request: AgiRequest) -> GateVerdict:
+    async def __call__(self, request: AgiRequest) -> MSet:
         callee = request.arg(1)
         if not callee:
-            return GateVerdict.deny(GATE_BAD_REQUEST)
+            return MSet.deny(GATE_BAD_REQUEST)
         attempt = attempt_from(request, Direction.OUTBOUND, callee)
-        return await self._gate.decide(attempt, request.uniqueid)
+        return MSet(await self._gate.decide(attempt, request.uniqueid))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
+from ..gate.budget import DecisionGate, DecisionMaker
+from ..gate.verdict import DEFAULT_NOTICE, SOUND_NAME
 from ..policy.model import Verdict
-from .gate import DecisionGate, DecisionMaker
+from ..settings.errors import ConfigError
 from .inbound import InboundRoute
 from .outbound import OutboundRoute
 from .protocol import AgiRequest
-from .verdict import DEFAULT_NOTICE, SOUND_NAME
 
 
 class AgiAnswer(Protocol):
@@ -38,8 +39,6 @@ def build_routes(
     it; ``optout`` (the callee's keypad opt-out, :mod:`.optout`) when the caller provides it.
     ``notice_prompt``: the recording notice's sound (``agi.notice_prompt``), checked here."""
     if not SOUND_NAME.fullmatch(notice_prompt.lstrip("/")):
-        from ..config import ConfigError  # late: config is a leaf the shells import
-
         raise ConfigError(
             f"agi.notice_prompt: {notice_prompt[:80]!r} is not a sound name of [A-Za-z0-9._-] "
             "segments"

@@ -15,12 +15,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import AgiSettings
-from ..listener import Listener
+from ..gate.listener import Listener
+from ..gate.verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE
 from ..logs import bind_call
+from ..settings.agi import AgiSettings
+from .mset import MSet
 from .protocol import AgiProtocolError, AgiReply, AgiRequest, HeaderError, HeaderParser, ReplyParser
 from .routes import AgiAnswer, RouteHandler
-from .verdict import GATE_BAD_REQUEST, GATE_ERROR, GATE_UNKNOWN_ROUTE, GateVerdict
 
 log = logging.getLogger("dialguard.agi")
 
@@ -74,20 +75,20 @@ class AgiServer:
             in_step = parser.finished
             if isinstance(exc, BlockTooLong):  # the read stopped short of the block's end
                 in_step = await self._skip_rest_of_block(reader)
-            deny = GateVerdict.deny(GATE_BAD_REQUEST)
+            deny = MSet.deny(GATE_BAD_REQUEST)
             await self._send(reader, writer, deny, "", expect_reply=in_step)
             return
         except TimeoutError:
             self._alert("header.timeout", "AGI header block not finished in time, call denied")
-            deny = GateVerdict.deny(GATE_BAD_REQUEST)
+            deny = MSet.deny(GATE_BAD_REQUEST)
             await self._send(reader, writer, deny, "", expect_reply=False)
             return
         except (asyncio.IncompleteReadError, ConnectionError):
             log.debug("peer closed during the header block")
             return
         bind_call(request.uniqueid)
-        verdict = await self._route(request)
-        await self._send(reader, writer, verdict, request.route, expect_reply=True)
+        answer = await self._route(request)
+        await self._send(reader, writer, answer, request.route, expect_reply=True)
 
     async def _read_request(self, reader: asyncio.StreamReader, parser: HeaderParser) -> AgiRequest:
         try:
@@ -116,18 +117,18 @@ class AgiServer:
         handler = self._routes.get(request.route)
         if handler is None:
             self._alert("route.unknown", "unknown AGI route, call denied", route=request.route[:80])
-            return GateVerdict.deny(GATE_UNKNOWN_ROUTE)
+            return MSet.deny(GATE_UNKNOWN_ROUTE)
         try:
             return await handler(request)
         except Exception as exc:  # a route must not leave the call without a verdict
             self._alert("route.error", "AGI route failed, call denied", error=repr(exc)[:300])
-            return GateVerdict.deny(GATE_ERROR)
+            return MSet.deny(GATE_ERROR)
 
     async def _send(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        verdict: AgiAnswer,
+        answer: AgiAnswer,
         route: str,
         *,
         expect_reply: bool,
@@ -135,13 +136,13 @@ class AgiServer:
         started = time.monotonic()
         fields: dict[str, Any] = {
             "route": route,
-            "verdict": verdict.verdict.value,
-            "reason": verdict.reason,
-            "decision_id": verdict.decision_id,
+            "verdict": answer.verdict.value,
+            "reason": answer.reason,
+            "decision_id": answer.decision_id,
         }
         try:
             async with asyncio.timeout(self._io_timeout):
-                writer.write(verdict.command().encode("ascii") + b"\n")
+                writer.write(answer.command().encode("ascii") + b"\n")
                 await writer.drain()
                 if not expect_reply:
                     log.info("verdict sent, no reply awaited", extra={"fields": fields})

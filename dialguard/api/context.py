@@ -17,9 +17,9 @@ from ..campaigns.screening import PhraseScreen
 from ..clock import Clock
 from ..config import Settings
 from ..display import operator_zone
+from ..gate.service import GateService
 from ..metrics import GateMetrics
 from ..ops.vocabulary import Vocabulary
-from ..service import GateService
 from ..storage.store import Store
 from .ratelimit import KeyedLimiter
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..dnc_import import BadLine, parse_numbers
+from ..dnc.importer import BadLine, parse_numbers
 from ..ops import dnc as ops
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond

@@ -17,9 +17,9 @@ from typing import Any
 from aiohttp import web
 
 from ..ops import dsr as ops
-from ..rights.requests import DsrKind, UnknownRequest
 from ..rights.sensitive import ExportRefused, ExportRole
 from ..rights.service import list_requests
+from ..storage.dsr_requests import DsrKind, UnknownRequest
 from ..views import jsonable
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond

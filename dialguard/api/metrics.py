@@ -17,8 +17,8 @@ import logging
 
 from aiohttp import web
 
-from ..config import ConfigError
 from ..metrics import CONTENT_TYPE
+from ..settings.errors import ConfigError
 from ..tokens.tokens import Role
 from .auth import authenticate
 from .context import ApiContext

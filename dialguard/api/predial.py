@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..agi.gate import DecisionGate
+from ..gate.budget import DecisionGate
+from ..gate.service import GateService
 from ..policy.model import CallAttempt, Decision, Presentation
-from ..service import GateService
 from ..views import decision_view
 from .access import Access
 from .check import attempt_of
@@ -31,7 +31,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class _Keyed:
-    """The gate's :class:`~dialguard.agi.gate.DecisionMaker` for one request: decides under the
+    """The gate's :class:`~dialguard.gate.budget.DecisionMaker` for one request: decides under the
     request's idempotency key and keeps the decision for the answer."""
 
     def __init__(self, gate: GateService, key: str | None) -> None:

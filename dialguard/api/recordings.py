@@ -12,9 +12,9 @@ from aiohttp import web
 
 from ..ops import recordings as ops
 from ..ops.audited import Actor
-from ..recording.records import RecordingNotFound, RecordingStateError
 from ..recording.views import event_view, recording_view
 from ..rights.sensitive import tenant_rules
+from ..storage.recording_records import RecordingNotFound, RecordingStateError
 from ..storage.store import Store
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond

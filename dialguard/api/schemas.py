@@ -50,7 +50,6 @@ REASON = record({"code": STRING, "message": STRING})
 
 DECISION = record(
     {
-        "decision": {"type": "string", "enum": ["allow", "deny"]},
         "decision_id": STRING,
         "verdict": {"type": "string", "enum": ["allow", "deny"]},
         "reasons": array(ref("Reason")),

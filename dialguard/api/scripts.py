@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..campaigns.records import script_view
 from ..ops import scripts as ops
 from ..storage.errors import UnknownTenant
+from ..storage.script_records import script_view
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError

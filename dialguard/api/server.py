@@ -18,7 +18,8 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from ..config import ApiSettings, ConfigError
+from ..settings.api import ApiSettings
+from ..settings.errors import ConfigError
 
 log = logging.getLogger("dialguard.api")
 access_log = logging.getLogger("dialguard.api.access")

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..campaigns.records import hit_view
 from ..ops import scripts as ops
 from ..storage.errors import UnknownTenant
+from ..storage.script_records import hit_view
 from .access import Access
 from .endpoint import Call, Endpoint, Reply, respond
 from .errors import ApiError

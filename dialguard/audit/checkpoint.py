@@ -30,9 +30,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..filemodes import PRIVATE, open_file
-from ..keyfiles import KeyFileError, create_key_file, read_key_file
-from ..recording.fsutil import fsync_dir
+from ..files.durable import fsync_dir
+from ..files.keys import KeyFileError, create_key_file, read_key_file
+from ..files.modes import PRIVATE, open_file
 from .merkle import MerkleAccumulator
 
 HEADER = "dialguard-audit-checkpoint/v1"

@@ -33,7 +33,7 @@ from ..storage.evidence import (
     read_row,
     rows_query,
 )
-from .evidence import EVIDENCE_FIELDS, ROW_KEYS, row_digest
+from ..storage.row_digests import EVIDENCE_FIELDS, ROW_KEYS, row_digest
 
 PAGE = 1000
 """Rows read and looked up per round trip."""

@@ -35,13 +35,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..canonical import canonical_json
-from ..config import DatabaseSettings
+from ..settings.database import DatabaseSettings
 from ..storage.audit import GENESIS_HASH, canonical_entry
-from ..storage.engine import WRITE_OPTION, create_engine
+from ..storage.canonical import canonical_json
+from ..storage.connection import WRITE_OPTION, create_engine
 from ..storage.evidence import read_instant
+from ..storage.row_digests import EVIDENCE_FIELDS
 from .checkpoint import Checkpoint, key_id_of
-from .evidence import EVIDENCE_FIELDS
 from .merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash
 from .rows import RowLedger, check_rows, row_totals
 from .verified import VerifiedState

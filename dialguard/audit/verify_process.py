@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import DatabaseSettings
-from ..keyfiles import KeyFileError
+from ..files.keys import KeyFileError
+from ..settings.database import DatabaseSettings
 from ..storage._common import describe
 from .checkpoint import CheckpointFileError, load_public_key, read_checkpoints
 from .verified import load_state, save_state, state_path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..phrases import PhraseSet
 from ..policy.book import PolicyBook
-from .records import TextCheck
+from ..storage.script_records import TextCheck
 
 
 class PhraseScreen:

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..national_dnc import NationalDnc
+from ..dnc.national import NationalDnc
+from ..gate.service import GateService
 from ..numbers import time_zones
 from ..ops.vocabulary import check_names
 from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
-from ..service import GateService
 from ..views import decision_view
 from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
 
@@ -107,8 +107,8 @@ def _callee_time(decision: Decision, cli: CliState) -> str:
 
 
 def _print(view: dict[str, object]) -> None:
-    colour = "green" if view["decision"] == "allow" else "red"
-    click.secho(f"{str(view['decision']).upper()}", fg=colour, bold=True, nl=False)
+    colour = "green" if view["verdict"] == "allow" else "red"
+    click.secho(f"{str(view['verdict']).upper()}", fg=colour, bold=True, nl=False)
     click.echo(f"  {view['caller']} -> {view['callee']}  policy {view['policy_version']}")
     for reason in view["reasons"]:  # type: ignore[attr-defined]
         click.echo(f"  - {reason['code']}: {reason['message']}")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..national_dnc import NationalDnc
+from ..dnc.national import NationalDnc
 from ..ops.dnc import (
     OPTOUT_CHANNELS,
     add_dnc,

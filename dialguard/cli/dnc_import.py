@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from ..dnc_import import BadLine, open_numbers, read_numbers
+from ..dnc.importer import BadLine, open_numbers, read_numbers
 from ..ops.dnc import ImportInterrupted, ImportReport, import_dnc
 from .runtime import CliState, fail, run, state
 

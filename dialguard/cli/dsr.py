@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from ..ops import dsr
-from ..recording.runtime import open_vault
+from ..recording.vault import open_vault
 from ..rights import erase as erasure
 from ..rights.export import write_export
-from ..rights.requests import DsrKind, DsrRequest
 from ..rights.service import list_requests
+from ..storage.dsr_requests import DsrKind, DsrRequest
 from ..views import jsonable
 from .runtime import emit_json, run, state, utc_option
 

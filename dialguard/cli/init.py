@@ -14,8 +14,8 @@ from ..audit.service import write_checkpoint
 from ..audit.writer import AuditChainBroken
 from ..config import FOLLOW_DATABASE, Settings, database_directory
 from ..ops.keys import init_keyring, init_signing_key
-from ..rights.subject_key import SubjectKey
 from ..storage.migrate import init_database
+from ..storage.subject_key import SubjectKey
 from .keys import keyring_created_message
 from .runtime import CliState, run, state
 

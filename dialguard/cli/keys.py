@@ -9,7 +9,7 @@ import click
 
 from ..ops.keys import init_keyring, rotate_keys
 from ..recording.rotation import RotationReport
-from ..recording.runtime import open_vault
+from ..recording.vault import open_vault
 from ..storage.store import Store
 from .recordings import run_on_store
 from .runtime import CliState, run, state

@@ -9,8 +9,8 @@ from typing import cast
 
 import click
 
-from ..dncindex import CN_MOBILE, NANP, DncIndex, ParseReport, build_index, compact, read_header
-from ..dncindex.parse import Layout
+from ..dnc.index import CN_MOBILE, NANP, DncIndex, ParseReport, build_index, compact, read_header
+from ..dnc.index.parse import Layout
 from .runtime import emit_json
 
 PLANS = {plan.name: plan for plan in (NANP, CN_MOBILE)}

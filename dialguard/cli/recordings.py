@@ -14,10 +14,10 @@ import click
 from ..ops import recordings as ops
 from ..recording import retention
 from ..recording.integrity import ExportRefused, VerifyResult, verify
-from ..recording.records import Recording, RecordingEvent, RecordingNotFound
-from ..recording.runtime import open_vault, spool_dirs
-from ..recording.vault import RegionViolation
+from ..recording.spool import spool_dirs
+from ..recording.vault import RegionViolation, open_vault
 from ..recording.views import event_view, recording_view
+from ..storage.recording_records import Recording, RecordingEvent, RecordingNotFound
 from ..storage.store import Store
 from .runtime import CliState, emit_json, fail, run, state, utc_option
 

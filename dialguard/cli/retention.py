@@ -9,7 +9,7 @@ import click
 
 from ..ops.recordings import sweep as sweep_recordings
 from ..recording import retention
-from ..recording.runtime import open_vault
+from ..recording.vault import open_vault
 from ..storage.store import Store
 from ..views import jsonable
 from .recordings import run_on_store

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from ..campaigns.records import CampaignScript, TextCheck, outermost, script_view
 from ..campaigns.screening import PhraseScreen
 from ..ops.scripts import register_script
+from ..storage.script_records import CampaignScript, TextCheck, outermost, script_view
 from ..views import jsonable
 from .runtime import emit_json, fail, run, state
 

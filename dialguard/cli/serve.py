@@ -8,10 +8,9 @@ import signal
 
 import click
 
-from ..agi.workers import AgiWorkers, exit_with_parent, worker_argv
 from ..app import GateApp
-from ..config import ConfigError
 from ..logs import configure
+from ..workers import AgiWorkers, exit_with_parent, worker_argv
 from .runtime import run, state
 
 
@@ -25,10 +24,6 @@ def command(ctx: click.Context, agi_worker: int) -> None:
     cli = state(ctx)
     settings = cli.settings
     workers = settings.agi.workers
-    if workers < 1:
-        raise ConfigError(f"agi.workers: must be at least 1, got {workers}")
-    if workers > 1 and settings.agi.port == 0:
-        raise ConfigError("agi.workers: several processes need a fixed agi.port, not 0")
     configure(
         settings.log.level, settings.log.format, {"worker": agi_worker} if workers > 1 else None
     )

@@ -7,9 +7,9 @@ from typing import TextIO
 
 import click
 
-from ..campaigns.records import TextCheck, hit_view, outermost
 from ..ops.scripts import check_text
 from ..storage.records import Tenant
+from ..storage.script_records import TextCheck, hit_view, outermost
 from .runtime import emit_json, run, state
 from .scripts import screen_for
 

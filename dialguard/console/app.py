@@ -20,7 +20,7 @@ from ..api.context import ApiContext
 from ..api.endpoint import actor_of
 from ..ops.access import record_request
 from ..ops.audited import Actor
-from ..tokens.model import Role
+from ..storage.token_records import Role
 from ..tokens.tokens import authenticate as token_for
 from . import evidence, obligations, pages, report
 from .filters import FILTERS

@@ -27,7 +27,7 @@ from ..ops.access import record_request
 from ..ops.audited import Actor
 from ..storage.errors import StorageError
 from ..storage.store import MissingSubjectKey
-from ..tokens.model import Role
+from ..storage.token_records import Role
 from ..tokens.tokens import Token
 from ..tokens.tokens import authenticate as token_for
 from .sessions import COOKIE, Session, Sessions

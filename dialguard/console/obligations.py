@@ -14,8 +14,8 @@ from aiohttp import web
 from ..ops.numbers import expiring, overdue_changes
 from ..policy.filings import REPORT_WITHIN_WORKING_DAYS, expiry_instant, filing_day
 from ..recording.views import recording_view
-from ..rights.requests import DsrStatus
 from ..rights.sensitive import masked_view, tenant_rules
+from ..storage.dsr_requests import DsrStatus
 from .frame import OBLIGATIONS, View, page
 
 EXPIRING_WITHIN = timedelta(days=30)

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from ..agi.verdict import GATE_ERROR, GATE_TIMEOUT
+from ..gate.verdict import GATE_ERROR, GATE_TIMEOUT
 from ..numbers import mask, normalize
 from ..policy.model import Verdict
-from ..recording.records import Recording
 from ..recording.views import recording_view
 from ..rights.sensitive import masked_view, tenant_rules
 from ..storage.console import Cursor, DecisionFilter, HourCount
+from ..storage.recording_records import Recording
 from ..views import decision_view
 from .frame import AUDITORS, OVERVIEW, View, page
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..agi.attempt import HIDDEN_NUMBERS
+from ..gate.callers import HIDDEN_NUMBERS
 from ..policy.model import VERSTATS, CallAttempt, Direction, Presentation
 from .commands import DIAL_STRING
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..agi.verdict import SAFE_VALUE
+from ..gate.verdict import SAFE_VALUE
 
 VERDICT = "dialguard_verdict"
 """``ALLOW`` or ``DENY``; set after reason and decision id, so a half-applied verdict never

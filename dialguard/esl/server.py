@@ -22,13 +22,13 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
-from ..agi.gate import DecisionGate, DecisionMaker
-from ..config import ConfigError
-from ..listener import Listener
+from ..gate.budget import DecisionGate, DecisionMaker
+from ..gate.listener import Listener
+from ..settings.errors import ConfigError
+from ..settings.esl import EslSettings
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink
 from .session import EslCall, OptOut
-from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
 

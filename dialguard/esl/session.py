@@ -41,11 +41,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from ..agi.gate import DecisionGate
-from ..agi.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
+from ..gate.budget import DecisionGate
+from ..gate.verdict import GATE_BAD_REQUEST, INSTANT_VALUE, GateVerdict
 from ..logs import bind_call
 from ..policy.model import Direction, Verdict
 from ..recording.notice import write_notice
+from ..settings.esl import EslSettings
 from . import commands as cmd
 from .channel import Channel, ChannelDataError, channel_from
 from .parser import (
@@ -58,7 +59,6 @@ from .parser import (
     Limits,
 )
 from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
-from .settings import EslSettings
 
 log = logging.getLogger("dialguard.esl")
 
@@ -69,7 +69,7 @@ FILE_PLAYED = "FILE PLAYED"
 Alert = Callable[..., None]
 """``alert(kind, message, **fields)``: counted per kind, the first of each kind logged."""
 OptOut = Callable[[str], Awaitable[str]]
-"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.agi.optout.
+"""``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.gate.optout.
 KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
 OPTED_OUT = "callee.optout"
 

@@ -7,7 +7,7 @@ number in clear that another door would have masked. A person is named by pseudo
 
 The entry also vouches for every evidentiary row the operation wrote: the repositories note each
 row they insert, update or delete in the transaction, and :func:`record` turns those into
-``evidence`` items (:mod:`dialguard.audit.evidence`), read back as verification reads them. An
+``evidence`` items (:mod:`dialguard.storage.row_digests`), read back as verification reads them. An
 operation cannot forget a row it wrote through a repository, nor vouch for one it did not write.
 """
 

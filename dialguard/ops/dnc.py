@@ -15,8 +15,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from ..dnc_import import BadLine
-from ..national_dnc import NationalDnc
+from ..dnc.importer import BadLine
+from ..dnc.national import NationalDnc
 from ..policy.model import DncEntry, DncScope
 from ..storage.records import DncRecord, ImportCounts, Outcome
 from ..storage.store import Store, Transaction

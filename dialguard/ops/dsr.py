@@ -17,8 +17,8 @@ from ..policy.pack import RulePack
 from ..rights import erase as erasure
 from ..rights.correct import Correction, correct_contact
 from ..rights.export import Export, export_subject
-from ..rights.requests import DsrKind, DsrRequest, DsrStatus, UnknownRequest
 from ..rights.sensitive import ExportRole
+from ..storage.dsr_requests import DsrKind, DsrRequest, DsrStatus, UnknownRequest
 from ..storage.store import Store, Transaction
 from .audited import Actor, Invalid, person, record
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from ..recording import retention
 from ..recording.integrity import ExportResult, export
-from ..recording.records import Recording, RecordingNotFound
 from ..recording.retention import AnchorChange, Deletion, HoldChange, SweepReport
 from ..recording.vault import Vault
 from ..recording.views import recording_view
+from ..storage.recording_records import Recording, RecordingNotFound
 from ..storage.store import Store, Transaction
 from .audited import Actor, record, required_text
 

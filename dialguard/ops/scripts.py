@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ..campaigns.records import CampaignScript, ScriptStatus, TextCheck, hit_view
 from ..campaigns.screening import PhraseScreen
 from ..storage.errors import UnknownTenant
 from ..storage.records import Tenant
+from ..storage.script_records import CampaignScript, ScriptStatus, TextCheck, hit_view
 from ..storage.store import Store, Transaction
 from .audited import Actor, Invalid, record, required_text
 

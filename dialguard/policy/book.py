@@ -307,3 +307,11 @@ def _union_of_retention(packs: tuple[RulePack, ...]) -> dict[str, RetentionClass
                     f"retention class {name!r} is defined differently in {pack.policy_version}"
                 )
     return classes
+
+
+def load_pack(
+    name: str = "cn", overrides_file: Path | None = None, calendar_file: Path | None = None
+) -> RulePack:
+    """The jurisdiction pack ``name`` on its own (no industry, no subdivision): what a call to a
+    callee of unknown country by a ``general`` tenant gets when ``name`` is the default."""
+    return PolicyBook.load(name, overrides_file, calendar_file).select("general", None, None)

@@ -346,13 +346,3 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def shipped_packs_dir() -> Path:
     return Path(str(resources.files("dialguard.policy") / "packs"))
-
-
-def load_pack(
-    name: str = "cn", overrides_file: Path | None = None, calendar_file: Path | None = None
-) -> RulePack:
-    """The jurisdiction pack ``name`` on its own (no industry, no subdivision): what a call to a
-    callee of unknown country by a ``general`` tenant gets when ``name`` is the default."""
-    from .book import PolicyBook  # the book imports this module
-
-    return PolicyBook.load(name, overrides_file, calendar_file).select("general", None, None)

@@ -24,17 +24,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .catalog import HasRecordings, RecordingStore
-from .fsutil import remove_durably
+from ..files.durable import remove_durably
+from ..storage.recording_records import CallSource, NewRecording, Recording
+from ..storage.recordings import HasRecordings, RecordingStore
 from .notice import read_notice, remove_notice
-from .records import CallSource, NewRecording, Recording
 from .retention import RetentionPolicy
 from .vault import Sealed, Vault
 
 TxT = TypeVar("TxT", bound=HasRecordings)
 
 SPOOL_NAME = re.compile(r"(dg-([A-Za-z0-9][A-Za-z0-9._:-]{0,100}))\.wav")
-"""``dg-<uniqueid>.wav`` or ``dg-<decision id>.wav`` as the gate names them (``agi/verdict.py``)."""
+"""``dg-<uniqueid>.wav`` or ``dg-<decision id>.wav`` as the gate names them (``names.py``)."""
 _SAFE_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CHECKPOINTS = ("sealed", "renamed", "committed", "removed")
 """The steps after which :class:`Ingestor`'s ``checkpoint`` hook is called (crash tests)."""

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..files.durable import atomic_write
+from ..storage.recording_records import Recording, RecordingStateError
 from .container import Tampered
-from .fsutil import atomic_write
 from .keys import UnknownKey
-from .records import Recording, RecordingStateError
 from .vault import Vault
 
 

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.keywrap import (
     aes_key_wrap,
 )
 
-from .fsutil import atomic_write
+from ..files.durable import atomic_write
 
 KEY_BYTES = 32
 FORMAT_VERSION = 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .fsutil import atomic_write, remove_durably
-from .records import Notice, NoticeStatus
+from ..files.durable import atomic_write, remove_durably
+from ..storage.recording_records import Notice, NoticeStatus
 
 NOTICE_SUFFIX = ".notice"
 _NOTICE_MAX_BYTES = 512

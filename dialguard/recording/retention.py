@@ -19,8 +19,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from ..policy.pack import RetentionClass, RulePack
-from .catalog import HasRecordings, RecordingStore
-from .records import Recording, RecordingNotFound, RecordingStateError, RetentionTerms
+from ..storage.recording_records import (
+    Recording,
+    RecordingNotFound,
+    RecordingStateError,
+    RetentionTerms,
+)
+from ..storage.recordings import HasRecordings, RecordingStore
 from .vault import Vault
 
 CALL_END = "call_end"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .catalog import HasRecordings, RecordingStore
+from ..storage.recordings import HasRecordings, RecordingStore
 from .container import Tampered
 from .keys import load_keyring, save_keyring
 from .vault import Vault

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..agi.verdict import ASTERISK_UNIQUEID
+from ..settings.esl import EslSettings
+from ..settings.recording import RecordingSettings
 from .ingest import IngestError, IngestResult, spool_key
+from .names import ASTERISK_UNIQUEID
 from .retention import UnknownRetentionClass
 
 
@@ -81,3 +83,12 @@ async def sweep_spool(
         except (IngestError, UnknownRetentionClass, OSError) as exc:
             failed.append((path.name, f"{type(exc).__name__}: {exc}"))
     return SpoolSweepReport(tuple(ingested), tuple(waiting), tuple(failed))
+
+
+def spool_dirs(recording: RecordingSettings, esl: EslSettings) -> tuple[Path, ...]:
+    """The directories the PBXs record into, which the gate ingests from: no export goes there.
+    (``esl.recordings_dir`` counts when it is a path rather than a FreeSWITCH variable.)"""
+    found = [Path(recording.spool_dir)]
+    if Path(esl.recordings_dir).is_absolute():
+        found.append(Path(esl.recordings_dir))
+    return tuple(found)

@@ -2,7 +2,7 @@
 
 Paths handed around are *relative* to a region root and are resolved here, so nothing outside
 this module can put a recording outside its region. Every write is durable and atomic
-(:mod:`.fsutil`); the file format is :mod:`.container`.
+(:mod:`dialguard.files.durable`); the file format is :mod:`.container`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ..files.durable import atomic_write, remove_durably, remove_temps
+from ..settings.recording import RecordingSettings
 from . import container
-from .fsutil import atomic_write, remove_durably, remove_temps
-from .keys import Keyring
+from .keys import Keyring, load_keyring
 
 
 class RegionViolation(PermissionError):
@@ -125,3 +126,9 @@ class Vault:
         except FileNotFoundError:
             return None
         return digest.hexdigest() if remove_durably(target) else None
+
+
+def open_vault(settings: RecordingSettings) -> Vault:
+    """The vault over every configured region, its keyring loaded; checks the tenant map too."""
+    settings.tenant_region_map()
+    return Vault(settings.regions_map(), load_keyring(Path(settings.keyring_file)))

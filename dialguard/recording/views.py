@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..storage.recording_records import Recording, RecordingEvent
 from ..views import jsonable
-from .records import Recording, RecordingEvent
 
 
 def recording_view(rec: Recording) -> dict[str, Any]:

@@ -18,12 +18,12 @@ from typing import Any
 
 from panoramisk import Manager
 
+from ..settings.recording import RecordingSettings
 from ..storage.errors import StorageError
+from ..storage.recordings import HasRecordings, RecordingStore
 from .ami import EVENTS, RecordingTrigger, active_uniqueids
-from .catalog import HasRecordings, RecordingStore
 from .ingest import Ingestor, IngestResult
 from .retention import SweepReport, sweep
-from .settings import RecordingSettings
 from .spool import sweep_spool
 from .vault import Vault
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from ..policy.model import ContactFlags
+from ..storage.dsr_requests import DsrStatus
 from ..storage.records import Outcome
 from ..storage.store import Transaction
-from .requests import DsrStatus
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..policy.pack import RetentionClass, RulePack
+from ..storage.dsr_requests import DsrStatus
 from ..storage.store import Transaction
-from .requests import DsrStatus
-from .subject_data import DecisionRow, Held
+from ..storage.subject_data import DecisionRow, Held
 
 ACTOR_SWEEP = "dsr-sweep"
 

@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..recording.fsutil import atomic_write
+from ..files.durable import atomic_write
 from ..recording.vault import Vault
+from ..storage.dsr_requests import DsrStatus
 from ..storage.store import Transaction
 from ..views import jsonable
-from .requests import DsrStatus
 from .sensitive import ExportRole
 
 FORMAT = "dialguard-subject-export/1"

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from ..storage.dsr_requests import DsrRequest, DsrStatus
 from ..storage.store import Store
-from .requests import DsrRequest, DsrStatus
 
 
 async def list_requests(

@@ -1,12 +1,25 @@
-"""Persistence: the number registry, DNC lists, consents, the decision log and the audit chain.
+"""Persistence: every table and every repository of the database, behind one API.
 
-SQLite (embedded) or PostgreSQL (several nodes) behind one API; nothing outside this package
-imports SQLAlchemy. Typical use::
+SQLite (embedded) or PostgreSQL (several nodes). Typical use::
 
     await init_database(settings)              # create or upgrade the schema
     store = await Store.open(settings)
     async with store.transaction() as tx:
         await tx.dnc.add(entry)
+
+The rules of this package (``tests/unit/test_layering.py`` checks them):
+
+* Every table is defined here, on :data:`.columns.metadata`: the core tables in :mod:`.schema`,
+  which imports the feature tables (``*_tables``), so ``schema.SCHEMA`` is the whole database.
+  Every repository is here too, and returns plain values and frozen records (``*records``).
+* Storage imports no feature package (recording, rights, audit, ops, the transports…): only the
+  pure values below them (``policy.model``, ``numbers``, ``canonical``, ``files``) and its
+  settings. Features import storage, never the reverse.
+* Outside this package only audit verification (``audit/verify.py``, ``audit/rows.py``,
+  ``audit/verify_process.py``) uses SQLAlchemy: it reads the rows as stored, on purpose not
+  through the repositories whose writes it checks.
+* Code that opens its own ``sqlite3`` connection to a store's file sets it up with
+  :func:`.connection.configure_sqlite`, and whoever opens a connection closes it.
 
 Importing a module of this package (``dialguard.storage.records``, say) runs this file: the names
 below are therefore resolved on first use (PEP 562), so that the records alone do not load

@@ -26,8 +26,8 @@ from sqlalchemy import Row, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..canonical import canonical_json as canonical_json
 from ._common import utcnow
+from .canonical import canonical_json as canonical_json
 from .records import AuditEntry
 from .schema import audit_log as t
 

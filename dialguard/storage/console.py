@@ -25,11 +25,11 @@ from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import Decision, Verdict
-from ..recording.catalog import _recording
-from ..recording.records import Recording
-from ..recording.tables import recordings
 from .decision_hours import hour_of
 from .decisions import _decision
+from .recording_records import Recording
+from .recording_tables import recordings
+from .recordings import _recording
 from .schema import audit_log
 from .schema import decision_hours as h
 from .schema import decisions as t

@@ -8,7 +8,7 @@ the load by itself. A failed batch hands its exception to every one of its waite
 
 The same transaction appends one audit entry per decision (:func:`audit_entry`), so a decision
 is never committed without its place in the tamper-evident log, nor the other way round; the
-entry carries the digest of the row as inserted (:mod:`dialguard.audit.evidence`).
+entry carries the digest of the row as inserted (:mod:`dialguard.storage.row_digests`).
 
 The same transaction settles the batch (:mod:`.settle`): under the write lock (SQLite) or a
 per-callee advisory lock (PostgreSQL) each ALLOW is checked once more against its pack's frequency
@@ -27,12 +27,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from ..audit.evidence import evidence
 from ..numbers import mask, mask_text
 from ..policy.model import Decision
 from .audit import NewEntry
 from .decision_writer import SqliteDecisionWriter, decision_writer
 from .decisions import check_decision
+from .row_digests import evidence
 from .settle import NO_CLAIM, Claim, Settled, counted_key, lock_ids, settle_batch, spans
 from .store import Store, Transaction
 

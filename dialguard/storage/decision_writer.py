@@ -42,8 +42,8 @@ from . import audit, decision_hours, schema
 from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
+from .connection import BUSY_TIMEOUT_MS, configure_sqlite
 from .decisions import BY_IDEMPOTENCY_KEY, RECENT_ALLOWED, decision_from, decision_row
-from .engine import BUSY_TIMEOUT_MS, _on_sqlite_connect
 from .errors import StorageError
 from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch, spans
 from .store import SqliteFile, Store
@@ -58,7 +58,7 @@ _BY_IDEMPOTENCY_KEY = CompiledSelect(BY_IDEMPOTENCY_KEY)
 LOCK_RETRY_FIRST_S = 0.0002
 LOCK_RETRY_MAX_S = 0.005
 
-AuditEntry = Callable[[Mapping[str, Any]], NewEntry]
+EntryOfRow = Callable[[Mapping[str, Any]], NewEntry]
 """The audit entry of an inserted ``decisions`` row (:func:`.decision_log.audit_entry`)."""
 
 
@@ -68,13 +68,13 @@ class SqliteDecisionWriter:
 
     def __init__(self, file: SqliteFile) -> None:
         conn = sqlite3.connect(file.path, isolation_level=None, check_same_thread=False)
-        _on_sqlite_connect(conn, None)
+        configure_sqlite(conn)
         conn.execute("PRAGMA busy_timeout=0")  # see _begin: the event loop never blocks on it
         self._conn = conn
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="dialguard-commit")
 
     async def write(
-        self, items: Sequence[tuple[Decision, Claim]], audit_entry: AuditEntry
+        self, items: Sequence[tuple[Decision, Claim]], audit_entry: EntryOfRow
     ) -> list[Settled]:
         """Settle ``items`` under the write lock (:mod:`.settle`), insert the settled decisions
         and append ``audit_entry`` of each to the audit chain, in one transaction; return the
@@ -109,7 +109,7 @@ class SqliteDecisionWriter:
         return True
 
     def _settle_and_insert(
-        self, items: Sequence[tuple[Decision, Claim]], audit_entry: AuditEntry
+        self, items: Sequence[tuple[Decision, Claim]], audit_entry: EntryOfRow
     ) -> list[Settled]:
         """Under the write lock: what is stored now, the batch settled against it, inserted."""
         conn = self._conn
@@ -138,7 +138,7 @@ class SqliteDecisionWriter:
         self._insert(rows, audit_entry)
         return settled
 
-    def _insert(self, rows: Sequence[Mapping[str, Any]], audit_entry: AuditEntry) -> None:
+    def _insert(self, rows: Sequence[Mapping[str, Any]], audit_entry: EntryOfRow) -> None:
         """The rows and their hourly roll-up, then their audit entries built from those very
         rows."""
         if not rows:

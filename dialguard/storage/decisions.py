@@ -16,12 +16,13 @@ from sqlalchemy import Row, String, Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from ..audit.evidence import SALT, new_salt
 from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
 from . import decision_hours
+from .columns import E164
 from .records import FrequencyReset, require_e164
-from .schema import E164, frequency_resets
+from .row_digests import SALT, new_salt
 from .schema import decisions as t
+from .schema import frequency_resets
 
 
 def check_decision(decision: Decision) -> None:

@@ -23,10 +23,10 @@ from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..policy.model import DncEntry, DncScope
-from ..rights.tables import dnc_hashed as h
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
 from .evidence import Changes, evidence_columns
 from .records import DncRecord, ImportCounts, Outcome, require_e164
+from .rights_tables import dnc_hashed as h
 from .schema import dnc_entries as t
 
 IMPORT_BATCH = 1000

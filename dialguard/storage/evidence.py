@@ -1,6 +1,6 @@
 """Evidentiary rows read as stored, one way for everyone who digests them.
 
-Audit entries vouch for rows by digest (:mod:`dialguard.audit.evidence`). The digest is only
+Audit entries vouch for rows by digest (:mod:`dialguard.storage.row_digests`). The digest is only
 comparable if the writer and the verifier see the same values, so both read rows here: the
 evidentiary columns selected *without* SQLAlchemy's result processing and converted by the rules
 below, one row at a time. A row whose stored text is not a value of its column's type (a
@@ -20,8 +20,9 @@ from sqlalchemy import JSON, Boolean, ColumnElement, Date, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import NullType
 
-from ..audit.evidence import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
-from .schema import UTCDateTime, metadata
+from .columns import UTCDateTime
+from .row_digests import EVIDENCE_FIELDS, ROW_KEYS, Evidence, evidence, gone
+from .schema import SCHEMA
 
 ORDER = "id"
 """Every evidentiary table has an integer ``id``; pages and "rows added since" go by it."""
@@ -39,7 +40,7 @@ class UnreadableRow(ValueError):
 def evidence_table(name: str) -> Table:
     if name not in EVIDENCE_FIELDS:
         raise ValueError(f"{name!r} is not an evidentiary table")
-    return metadata.tables[name]
+    return SCHEMA.tables[name]
 
 
 def read_instant(value: Any) -> datetime:

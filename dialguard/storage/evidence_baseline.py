@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Connection
 
-from ..audit.evidence import EVIDENCE_FIELDS, SALT, Evidence, evidence
 from .audit import NewEntry, append_many_sync
 from .evidence import ORDER, UnreadableRow, evidence_table, read_row, rows_query
+from .row_digests import EVIDENCE_FIELDS, SALT, Evidence, evidence
 from .schema import audit_log, decisions, tenants
 
 ACTOR = "migration"

@@ -24,7 +24,6 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
 
-from ..campaigns.repository import SCRIPT_APPROVED
 from ..policy.model import (
     CallAttempt,
     ConsentRecord,
@@ -37,9 +36,10 @@ from ..policy.model import (
 from . import callees, decisions, dnc, registry
 from ._common import describe
 from .compiled import CompiledSelect
-from .engine import _on_sqlite_connect
+from .connection import configure_sqlite
 from .errors import StorageError
 from .records import require_e164
+from .scripts import SCRIPT_APPROVED
 from .store import SqliteFile, Store, Transaction
 
 _T = TypeVar("_T")
@@ -242,7 +242,7 @@ class SqliteFactReader:
 
     def __init__(self, file: SqliteFile) -> None:
         conn = sqlite3.connect(file.path, isolation_level=None)
-        _on_sqlite_connect(conn, None)
+        configure_sqlite(conn)
         _on_read_connect(conn, None)
         self._conn = conn
         key = file.subject_key

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..config import Settings
-from .engine import create_engine, unreachable
+from .connection import create_engine, unreachable
 from .errors import SchemaOutOfDate, StorageError
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from ..config import ConfigError
+from ..settings.errors import ConfigError
 
 MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 VERIFYING = ("verify-ca", "verify-full")

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..campaigns.tables import campaign_scripts
 from ..policy.model import Verdict
-from ..recording.tables import recordings
-from ..rights.tables import dsr_requests
+from .campaign_tables import campaign_scripts
+from .recording_tables import recordings
+from .rights_tables import dsr_requests
 from .schema import decisions as d
 from .schema import dnc_entries, registered_numbers
 

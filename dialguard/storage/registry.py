@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..policy.filings import Change, FilingChange
 from ..policy.model import NumberType, RegisteredNumber
 from ._common import insert_ignoring_conflicts, require_tenants, utcnow
+from .columns import TENANT_NAME_MAX
 from .errors import UnknownTenant
 from .evidence import Changes
 from .records import Outcome, Tenant, require_e164
-from .schema import TENANT_NAME_MAX, number_filings, registered_numbers, tenants
+from .schema import number_filings, registered_numbers, tenants
 
 TENANT_BY_NAME = select(tenants).where(tenants.c.name == bindparam("name"))
 """``name``: the tenant (the call path runs this too, see :mod:`dialguard.storage.facts`)."""

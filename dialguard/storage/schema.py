@@ -1,15 +1,12 @@
-"""The tables, as SQLAlchemy Core. Only :mod:`dialguard.storage` imports this module.
+"""The core tables, as SQLAlchemy Core; with the feature tables of the ``*_tables`` modules it
+imports, the whole schema on :data:`~dialguard.storage.columns.metadata`.
 
 Numbers are stored in E.164 only. Tenants are referred to by name (the natural key the PBX sends),
 so the call-path lookups need no join. ``decisions`` and ``frequency_resets`` deliberately have no
 foreign key to ``tenants``: a decision about an unknown tenant is still evidence and must be kept.
-Every timestamp column is :class:`UTCDateTime`.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,80 +14,24 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     String,
     Table,
     Text,
-    false,
     func,
 )
-from sqlalchemy.types import TypeDecorator
 
-from ..audit.evidence import SALT, new_salt
-
-E164 = String(16)
-TENANT_NAME_MAX = 64
-Id = BigInteger().with_variant(Integer(), "sqlite")
-"""SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on every backend.
-
-    PostgreSQL stores ``timestamptz``; SQLite stores naive UTC text in one fixed format, so text
-    comparison in SQL is time comparison. Naive datetimes are refused rather than guessed at.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: storage needs timezone-aware times")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def restriction_columns() -> tuple[Column[bool], Column[str], Column[datetime]]:
-    """Marks for rows kept only because the law says so after their subject asked for erasure
-    (PIPL Art 47, GDPR Art 18): no use except storage and legal claims, deleted after ``until``.
-    Normal listings and the call path skip restricted rows."""
-    return (
-        Column("restricted", Boolean, nullable=False, server_default=false()),
-        Column("restricted_basis", Text),
-        Column("restricted_until", UTCDateTime()),
-    )
-
-
-def salt_column() -> Column[str]:
-    """The random salt of a row's evidence digest (:mod:`dialguard.audit.evidence`), made on
-    insert. Nullable only because rows written by older code may lack it."""
-    return Column(SALT, String(32), default=new_salt)
-
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+from . import campaign_tables, recording_tables, rights_tables, token_tables
+from .columns import (
+    E164,
+    TENANT_NAME_MAX,
+    Id,
+    UTCDateTime,
+    metadata,
+    restriction_columns,
+    salt_column,
 )
 
 tenants = Table(
@@ -316,10 +257,8 @@ audit_log = Table(
     Index(None, "subject"),
 )
 
-# Tables other packages own in this same database register themselves on ``metadata``; importing
-# them here makes ``metadata`` the whole schema wherever it is used (migrations, schema checks).
-# Last, because they import the names above.
-from ..campaigns import tables as _campaign_tables  # noqa: E402, F401
-from ..recording import tables as _recording_tables  # noqa: E402, F401
-from ..rights import tables as _rights_tables  # noqa: E402, F401
-from ..tokens import tables as _tokens_tables  # noqa: E402, F401
+TABLE_MODULES = (campaign_tables, recording_tables, rights_tables, token_tables)
+"""The other modules of tables, by feature. This module imports each of them, so :data:`SCHEMA`
+holds every table of the database."""
+SCHEMA = metadata
+"""The whole schema, for migrations and schema checks (``metadata`` once every table is on it)."""

@@ -1,8 +1,8 @@
 """The one way into the database: ``Store.open(settings)`` and ``store.transaction()``.
 
-Nothing outside :mod:`dialguard.storage` sees SQLAlchemy: a transaction hands out repositories
-that take and return plain values and frozen dataclasses, and every database or driver failure
-surfaces as :class:`~dialguard.storage.errors.StorageError`.
+A transaction hands out repositories that take and return plain values and frozen dataclasses,
+and every database or driver failure surfaces as :class:`~dialguard.storage.errors.StorageError`;
+the package docstring says who else may see SQLAlchemy (audit verification only).
 """
 
 from __future__ import annotations
@@ -18,26 +18,26 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..campaigns.repository import ScriptRepository
 from ..config import Settings
-from ..recording.catalog import RecordingRepository
-from ..rights.requests import DsrRepository
-from ..rights.subject_data import SubjectDataRepository
-from ..rights.subject_key import SubjectKey
-from ..rights.tables import dnc_hashed
-from ..tokens.repository import TokenRepository
 from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
+from .connection import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
 from .console import ConsoleQueries
 from .decisions import DecisionRepository
 from .dnc import DncRepository
-from .engine import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
+from .dsr_requests import DsrRepository
 from .errors import StorageError
 from .evidence import Changes, EvidenceRepository
 from .migrate import check_revision
 from .quarterly import QuarterlyQueries
+from .recordings import RecordingRepository
 from .registry import NumberRepository, TenantRepository
+from .rights_tables import dnc_hashed
+from .scripts import ScriptRepository
+from .subject_data import SubjectDataRepository
+from .subject_key import SubjectKey
+from .tokens import TokenRepository
 
 
 class MissingSubjectKey(ValueError):
@@ -139,7 +139,7 @@ class Store:
 
     async def truncate_wal(self) -> bool | None:
         """After an erasure: on an SQLite file, checkpoint the write-ahead log and truncate it
-        (:func:`~dialguard.storage.engine.truncate_wal`), so the old versions of the erased
+        (:func:`~dialguard.storage.connection.truncate_wal`), so the old versions of the erased
         pages leave the ``-wal``; True when done, False when a reader kept it from completing.
         None for other databases (PostgreSQL keeps dead tuples until VACUUM)."""
         file = self.sqlite_file()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..storage.store import Store
-from .model import Role, Token, UnknownToken
+from ..storage.token_records import Role, Token, UnknownToken
 
 __all__ = [
     "NewSecret",

@@ -18,14 +18,15 @@ import aiohttp
 from dialguard.api import ApiContext, ApiServer, create_app
 from dialguard.app import book_from
 from dialguard.clock import Clock
-from dialguard.config import ApiSettings, Settings
+from dialguard.config import Settings
+from dialguard.gate.service import GateService
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token, revoke_token
 from dialguard.policy.model import NumberType, RegisteredNumber
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
-from dialguard.service import GateService
+from dialguard.settings.api import ApiSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 CALLER = "+861058001234"

@@ -23,8 +23,8 @@ from dialguard.policy.model import (
     NumberType,
     RegisteredNumber,
 )
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)

@@ -29,9 +29,9 @@ from ops_doors import Side, open_sides
 from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.config import Settings
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 
 
 @pytest.fixture

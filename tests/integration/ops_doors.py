@@ -24,10 +24,14 @@ from dialguard.api import ApiContext, create_app
 from dialguard.app import book_from
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
+from dialguard.gate.service import GateService
 from dialguard.ops import dsr, recordings
 from dialguard.ops.audited import Actor
+from dialguard.ops.recording_runtime import RecordingRuntime
+from dialguard.ops.recording_testing import write_wav
 from dialguard.ops.tokens import create_token
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import (
     CallAttempt,
     Decision,
@@ -37,18 +41,16 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import load_pack
 from dialguard.recording.ingest import Ingestor
 from dialguard.recording.keys import create_keyring
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
 from dialguard.recording.retention import RetentionPolicy
-from dialguard.recording.runtime import RecordingRuntime, open_vault
-from dialguard.recording.settings import RecordingSettings
-from dialguard.recording.testing import write_wav
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
-from dialguard.service import GateService
+from dialguard.recording.vault import open_vault
+from dialguard.settings.database import DatabaseSettings
+from dialguard.settings.dsr import DsrSettings
+from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import AuditEntry, Store, init_database
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 NOW_TEXT = "2026-11-25T10:00:00+08:00"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialguard.agi import variables
 from dialguard.agi.routes import build_routes
 from dialguard.agi.server import AgiServer
 from dialguard.agi.testing import (
@@ -20,9 +19,10 @@ from dialguard.agi.testing import (
     FakeAsterisk,
     header_block,
 )
-from dialguard.config import AgiSettings
+from dialguard.gate import variables
 from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from dialguard.settings.agi import AgiSettings
 
 BUDGET_MS = 200
 HEADER_TIMEOUT_MS = 400

@@ -16,8 +16,8 @@ import pytest
 
 from devkit.gate import Gate
 from devkit.net import free_port
-from dialguard.agi import variables
 from dialguard.agi.testing import FakeAsterisk, header_block
+from dialguard.gate import variables
 
 CALLS = 80
 WORKERS = 3

@@ -23,7 +23,7 @@ CHECK = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callb
 async def test_check_allows_with_200_and_records_nothing(api: ApiHarness) -> None:
     reply = await api.call("POST", "/v1/check", token="operator", json={**CHECK, "at": ALLOWED_AT})
     assert reply.status == 200, reply.body
-    assert reply.body["decision"] == "allow"
+    assert reply.body["verdict"] == "allow"
     assert reply.body["consent_ref"] == "ticket-42"
     assert reply.body["next_allowed_at"] is None
     async with api.store.transaction(readonly=True) as tx:
@@ -33,7 +33,7 @@ async def test_check_allows_with_200_and_records_nothing(api: ApiHarness) -> Non
 async def test_check_denies_with_409_and_every_reason(api: ApiHarness) -> None:
     reply = await api.call("POST", "/v1/check", json={**CHECK, "at": QUIET_AT})
     assert reply.status == 409
-    assert reply.body["decision"] == "deny"
+    assert reply.body["verdict"] == "deny"
     assert [r["code"] for r in reply.body["reasons"]] == ["time.quiet_hours"]
     assert reply.body["next_allowed_at"] == "2026-11-26T09:00:00+08:00"
 

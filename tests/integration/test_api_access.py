@@ -18,7 +18,7 @@ from api_harness import ALLOWED_AT, CALLEE, CALLER, ApiHarness
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, DncEntry, DncScope, Verdict
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.tokens.tokens import Role
 
 PUBLIC = None

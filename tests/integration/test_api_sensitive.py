@@ -17,8 +17,8 @@ from dialguard.numbers import mask
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
-from dialguard.rights.requests import DsrStatus
+from dialguard.storage.dsr_requests import DsrStatus
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 
 CLINIC_CALLER = "+861058001299"
 ACME_ONLY = "+8613900139000"

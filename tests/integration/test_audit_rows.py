@@ -23,7 +23,7 @@ from dialguard.audit.checkpoint import SigningKey
 from dialguard.audit.verified import load_state, state_path
 from dialguard.audit.verify import Progress, VerifyReport
 from dialguard.audit.writer import AuditChainBroken, CheckpointWriter
-from dialguard.config import AuditSettings, Settings
+from dialguard.config import Settings
 from dialguard.policy.model import (
     DncEntry,
     DncScope,
@@ -32,9 +32,10 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
+from dialguard.settings.audit import AuditSettings
 from dialguard.storage import DecisionLog, Store, Transaction
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.schema import decisions
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

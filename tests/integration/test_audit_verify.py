@@ -19,11 +19,12 @@ from dialguard.audit import service
 from dialguard.audit.checkpoint import SigningKey, append_checkpoint, read_checkpoints
 from dialguard.audit.verify import VerifyReport
 from dialguard.audit.writer import AuditChainBroken, CheckpointWriter
-from dialguard.config import AuditSettings, Settings
+from dialguard.config import Settings
 from dialguard.policy.model import Decision, Verdict
+from dialguard.settings.audit import AuditSettings
 from dialguard.storage import DecisionLog, Store
 from dialguard.storage.audit import GENESIS_HASH, canonical_entry, entry_hash
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

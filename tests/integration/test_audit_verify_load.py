@@ -29,12 +29,12 @@ from dialguard.audit.checkpoint import SigningKey
 from dialguard.audit.verify import Progress
 from dialguard.clock import Clock
 from dialguard.policy.model import Decision, NumberType, RegisteredNumber
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
 from dialguard.storage.migrate import init_database
 from dialguard.storage.settle import unclaimed
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 
 ENTRIES = int(os.environ.get("DIALGUARD_TEST_VERIFY_ENTRIES", "30000"))
 WORKERS = 2

@@ -18,9 +18,10 @@ import pytest
 from dialguard.app import book_from
 from dialguard.audit import service
 from dialguard.clock import Clock
-from dialguard.config import AuditSettings, Settings
+from dialguard.config import Settings
+from dialguard.gate.service import GateService
 from dialguard.policy.model import CallAttempt, Decision, NumberType, RegisteredNumber, Verdict
-from dialguard.service import GateService
+from dialguard.settings.audit import AuditSettings
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store

@@ -17,11 +17,11 @@ from pg_databases import PG_URL_ENV, fresh_pg_database
 
 from devkit.gate import Gate
 from devkit.net import free_port
-from dialguard.agi import variables
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
+from dialguard.gate import variables
 from dialguard.storage.store import Store
 
 BURST = 20

@@ -31,9 +31,9 @@ from dialguard.app import GateApp
 from dialguard.cli.main import cli
 from dialguard.clock import Clock
 from dialguard.config import Settings, load_settings
-from dialguard.recording.testing import write_wav
-from dialguard.rights.subject_key import SubjectKey
+from dialguard.ops.recording_testing import write_wav
 from dialguard.storage import init_database
+from dialguard.storage.subject_key import SubjectKey
 
 NOW_TEXT = "2026-11-25T10:00:00+08:00"
 NOW = datetime.fromisoformat(NOW_TEXT)

@@ -67,12 +67,12 @@ def test_invalid_numbers_are_named_with_exit_2(dg: Run) -> None:
 def test_check_allows_and_denies_and_records_nothing(dg: Run) -> None:
     seeded(dg)
     allowed = check_json(dg, "--at", WEDNESDAY_10, expect=0)
-    assert allowed["decision"] == "allow"
+    assert allowed["verdict"] == "allow"
     assert allowed["reasons"] == []
     assert allowed["policy_version"] == "cn-2026.1"
     assert allowed["consent_ref"] == "ticket-42"
     denied = check_json(dg, "--at", "2026-11-25T21:00:00+08:00", expect=1)
-    assert denied["decision"] == "deny"
+    assert denied["verdict"] == "deny"
     assert denied["reasons"] == [
         {
             "code": "time.quiet_hours",

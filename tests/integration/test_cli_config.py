@@ -88,7 +88,7 @@ def test_config_and_set_after_the_subcommand(tmp_path: Path) -> None:
     env["DIALGUARD_CONFIG"] = str(tmp_path / "absent.toml")  # overridden by --config below
     result = run_dialguard([*CALL, *AT, "--config", str(config), "--json"], env=env)
     assert result.returncode == 1, result.stderr
-    assert '"decision": "deny"' in result.stdout
+    assert '"verdict": "deny"' in result.stdout
 
 
 def test_set_after_a_nested_subcommand_is_listed_in_its_help(tmp_path: Path) -> None:

@@ -31,9 +31,9 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.rights.subject_key import SubjectKey
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
+from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

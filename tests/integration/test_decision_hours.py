@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection
 from dialguard.config import Settings
 from dialguard.policy.model import Decision, Reason, Verdict
 from dialguard.storage import StorageError, Store, head_revision, init_database
+from dialguard.storage.connection import create_engine
 from dialguard.storage.console import DecisionFilter
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.decisions import decision_row
-from dialguard.storage.engine import create_engine
 from dialguard.storage.migrate import alembic_config
 from dialguard.storage.schema import decisions
 

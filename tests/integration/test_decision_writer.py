@@ -22,9 +22,10 @@ import pytest
 
 from dialguard.audit import service
 from dialguard.audit.checkpoint import SigningKey
-from dialguard.audit.settings import AuditSettings
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.policy.model import Decision, Direction, Presentation, Reason, Verdict
+from dialguard.settings.audit import AuditSettings
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage import decisions as decisions_module
 from dialguard.storage.decision_log import audit_entry

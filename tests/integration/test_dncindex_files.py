@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dialguard.dncindex import NANP, DncIndex, build_index, compact, read_blocks
-from dialguard.dncindex.codec import Block, sorted_blocks
+from dialguard.dnc.index import NANP, DncIndex, build_index, compact, read_blocks
+from dialguard.dnc.index.codec import Block, sorted_blocks
 
 BASE = [2_015_550_100, 2_015_550_101, 2_125_550_000, 9_999_999_999]
 
@@ -110,7 +110,7 @@ def test_changes_made_while_an_import_runs_are_carried_over(
             other.apply_changes(adds=[2_055_550_555, 2_055_550_556])
         yield from sorted_blocks(keys)
 
-    monkeypatch.setattr("dialguard.dncindex.build.sorted_blocks", opt_out_midway)
+    monkeypatch.setattr("dialguard.dnc.index.build.sorted_blocks", opt_out_midway)
     with DncIndex.open(path) as reader:
         # The reader has read one 1-entry record; the carried one is longer, so the new
         # journal's end lies past this reader's old read position.

@@ -17,19 +17,19 @@ import pytest
 
 from dialguard.audit import service as audit
 from dialguard.clock import Clock
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
+from dialguard.gate.service import GateService
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
-from dialguard.policy.book import PolicyBook
+from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
-from dialguard.policy.pack import load_pack
-from dialguard.rights.requests import DsrStatus
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
-from dialguard.service import GateService
+from dialguard.settings.database import DatabaseSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
+from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader
+from dialguard.storage.subject_key import SubjectKey
 
 NUMBER = "+8613800138000"
 DIGITS = b"13800138000"

@@ -21,9 +21,9 @@ from dialguard.clock import Clock, parse_instant
 from dialguard.config import Settings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.numbers import normalize, try_normalize
+from dialguard.ops.recording_testing import write_wav
 from dialguard.policy.model import DncEntry, DncScope, NumberType, RegisteredNumber
 from dialguard.recording.keys import create_keyring
-from dialguard.recording.testing import write_wav
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 

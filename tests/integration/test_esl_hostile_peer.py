@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from dialguard.config import ConfigError, load_settings
+from dialguard.config import load_settings
 from dialguard.esl.server import EslServer, check_settings
-from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch, FsSession
 from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
+from dialguard.settings.errors import ConfigError
+from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")

@@ -19,12 +19,12 @@ from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from
 from dialguard.esl.parser import CommandReply, EslParser, Event
 from dialguard.esl.server import EslServer
-from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import CALLEE_LEG, ChannelData, FakeFreeSwitch, FsSession, reply
 from dialguard.policy.model import VERSTAT_FAILED as FAILED
 from dialguard.policy.model import VERSTAT_NONE as NONE
 from dialguard.recording.notice import read_notice
-from dialguard.recording.records import Notice, NoticeStatus
+from dialguard.settings.esl import EslSettings
+from dialguard.storage.recording_records import Notice, NoticeStatus
 
 
 @dataclass

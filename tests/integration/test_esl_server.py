@@ -18,7 +18,6 @@ import pytest
 
 from dialguard.esl import commands as cmd
 from dialguard.esl.server import EslServer
-from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import (
     ANSWERED_US,
     HANGUP_US,
@@ -34,6 +33,7 @@ from dialguard.policy.model import (
     Reason,
     Verdict,
 )
+from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 SUBSCRIBE = cmd.SUBSCRIBE.decode().strip()

@@ -21,14 +21,14 @@ from dialguard.audit import service as audit
 from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
-from dialguard.policy.pack import load_pack
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
+from dialguard.policy.book import load_pack
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.audit import AuditRepository
-from dialguard.storage.engine import create_engine
+from dialguard.storage.columns import UTCDateTime
+from dialguard.storage.connection import create_engine
 from dialguard.storage.migrate import alembic_config
-from dialguard.storage.schema import UTCDateTime
+from dialguard.storage.subject_key import SubjectKey
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 NUMBER = "+8613800138000"

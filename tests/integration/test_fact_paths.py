@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from dialguard.campaigns.records import CampaignScript, ScriptStatus
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import (
     CallAttempt,
     ContactFlags,
@@ -31,11 +31,12 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import load_pack
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
+from dialguard.settings.database import DatabaseSettings
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database, lookup_facts
 from dialguard.storage.facts import SqliteFactReader
+from dialguard.storage.script_records import CampaignScript, ScriptStatus
+from dialguard.storage.subject_key import SubjectKey
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 CALLER = "+862161234567"

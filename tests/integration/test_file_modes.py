@@ -18,12 +18,13 @@ from builders import WEDNESDAY_10, gate_settings
 from dialguard.app import GateApp
 from dialguard.audit.checkpoint import Checkpoint, append_checkpoint
 from dialguard.clock import Clock
-from dialguard.config import DatabaseSettings, Settings
-from dialguard.dncindex import NANP, DncIndex, build_index
-from dialguard.dncindex.journal import journal_path
+from dialguard.config import Settings
+from dialguard.dnc.index import NANP, DncIndex, build_index
+from dialguard.dnc.index.journal import journal_path
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording.integrity import export
-from dialguard.recording.testing import make_rig, write_wav
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.decision_log import DecisionLog
 

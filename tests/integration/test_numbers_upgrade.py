@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from dialguard.config import Settings
 from dialguard.storage import Store, head_revision, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.columns import UTCDateTime
+from dialguard.storage.connection import create_engine
 from dialguard.storage.migrate import alembic_config
 from dialguard.storage.registry import NumberHeld
-from dialguard.storage.schema import UTCDateTime
 
 CREATED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 OLD_NUMBERS = sa.table(

@@ -50,7 +50,7 @@ from ops_doors import (
 )
 
 from dialguard.ops import dsr, keys, recordings
-from dialguard.recording.runtime import open_vault
+from dialguard.recording.vault import open_vault
 
 
 @dataclass(frozen=True)
@@ -460,7 +460,8 @@ async def test_both_doors_leave_the_same_entries(sides: tuple[Side, Side], case:
 def test_the_table_covers_every_audited_action() -> None:
     """Every action name an ops module appends is in the table, so a new one cannot go
     unchecked (``api.request`` is the API's access log, checked by ``test_api``)."""
-    source = "\n".join(p.read_text() for p in Path("dialguard/ops").glob("*.py"))
+    modules = [p for p in Path("dialguard/ops").glob("*.py") if p.name != "recording_testing.py"]
+    source = "\n".join(p.read_text() for p in modules)  # the tests' rig appends no action
     named = set(re.findall(r'"((?:[a-z]+)\.[a-z][a-z.-]*)"', source))
     audited = {name for name in named if name.split(".")[0] in _AREAS}
     covered = {action for case in CASES for action in case.actions}

@@ -20,9 +20,10 @@ from sqlalchemy.engine import make_url
 
 from devkit.postgres import TlsPostgres, start, stop
 from devkit.tls import write_pki
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 from dialguard.storage.errors import StorageError
 
 pytestmark = pytest.mark.postgres

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from in_process import run_dialguard
 
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
-from dialguard.recording.testing import make_rig, write_wav
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from dialguard.config import Settings
+from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording.ingest import CHECKPOINTS
 from dialguard.recording.integrity import verify
-from dialguard.recording.testing import make_rig, write_wav
 from dialguard.storage import Store
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from dialguard.config import DatabaseSettings, Settings
-from dialguard.recording.testing import make_rig
+from dialguard.ops.recording_testing import make_rig
 from dialguard.storage import Store
 
 url, base, step, name, now = sys.argv[1:6]

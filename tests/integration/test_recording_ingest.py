@@ -16,6 +16,7 @@ import pytest
 
 from devkit.tls import write_pki
 from dialguard.config import ConfigError
+from dialguard.ops.recording_testing import Rig, make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording import container
 from dialguard.recording.ingest import IngestResult, NoDecision, Outcome, SpoolConflict
@@ -26,13 +27,12 @@ from dialguard.recording.integrity import (
     export,
     verify,
 )
-from dialguard.recording.records import Recording
 from dialguard.recording.rotation import rotate
-from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import sweep_spool
-from dialguard.recording.testing import Rig, make_rig, write_wav
 from dialguard.recording.worker import RecordingWorker
+from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import Store
+from dialguard.storage.recording_records import Recording
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
 UID = "1717383600.42"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from dialguard.ops.recording_testing import Rig, make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording.ingest import Outcome
-from dialguard.recording.records import Notice, NoticeStatus, Recording
-from dialguard.recording.testing import Rig, make_rig, write_wav
 from dialguard.recording.views import recording_view
 from dialguard.storage import Store
+from dialguard.storage.recording_records import Notice, NoticeStatus, Recording
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
 UID = "1717383600.42"

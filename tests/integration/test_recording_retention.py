@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from dialguard.ops.recording_testing import Rig, make_rig, write_wav
 from dialguard.policy.model import Decision
 from dialguard.recording import retention
 from dialguard.recording.integrity import export, verify
-from dialguard.recording.records import EventAction, Recording, RecordingStateError
-from dialguard.recording.testing import Rig, make_rig, write_wav
 from dialguard.storage import Store
+from dialguard.storage.recording_records import EventAction, Recording, RecordingStateError
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
 from dialguard.app import GateApp, book_from
 from dialguard.clock import Clock
 from dialguard.config import ConfigError
-from dialguard.service import GateService
+from dialguard.gate.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store

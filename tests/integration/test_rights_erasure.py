@@ -16,18 +16,18 @@ from sqlalchemy import select
 from dialguard.config import Settings
 from dialguard.ops import dsr
 from dialguard.ops.audited import Actor
+from dialguard.ops.recording_testing import make_rig, write_wav
+from dialguard.policy.book import load_pack
 from dialguard.policy.model import ConsentRecord, ContactFlags, Decision, DncEntry, DncScope
-from dialguard.policy.pack import load_pack
-from dialguard.recording.records import CallSource, NewRecording, RetentionTerms
-from dialguard.recording.testing import make_rig, write_wav
 from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
-from dialguard.rights.requests import DsrStatus
-from dialguard.rights.settings import DsrSettings
-from dialguard.rights.subject_key import SubjectKey
+from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, StorageError, Store, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
+from dialguard.storage.dsr_requests import DsrStatus
+from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.schema import metadata
+from dialguard.storage.subject_key import SubjectKey
 
 NUMBER = "+8613800138000"
 DIGITS = "13800138000"

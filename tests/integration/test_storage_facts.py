@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from dialguard.campaigns.records import CampaignScript, ScriptStatus
 from dialguard.policy.model import (
     CallAttempt,
     ContactFlags,
@@ -17,6 +16,7 @@ from dialguard.policy.model import (
     RegisteredNumber,
 )
 from dialguard.storage import Store, lookup_facts
+from dialguard.storage.script_records import CampaignScript, ScriptStatus
 
 CALLER = "+862161234567"
 CALLEE = "+8613800138000"

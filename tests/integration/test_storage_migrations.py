@@ -13,9 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from dialguard.config import DatabaseSettings, Settings
+from dialguard.config import Settings
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import SchemaOutOfDate, StorageError, Store, head_revision, init_database
-from dialguard.storage.engine import create_engine
+from dialguard.storage.connection import create_engine
 from dialguard.storage.schema import metadata
 
 

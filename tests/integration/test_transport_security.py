@@ -16,8 +16,10 @@ from devkit.tls import write_pki
 from dialguard.api.server import tls_context
 from dialguard.app import GateApp
 from dialguard.clock import Clock
-from dialguard.config import ApiSettings, ConfigError, Settings
+from dialguard.config import Settings
 from dialguard.preflight import Reach, reach, warn_about_cleartext
+from dialguard.settings.api import ApiSettings
+from dialguard.settings.errors import ConfigError
 from dialguard.storage.migrate import init_database
 
 

@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dialguard.agi import variables
 from dialguard.agi.attempt import attempt_from, presentation_of
+from dialguard.agi.mset import MSet
 from dialguard.agi.protocol import parse_header_block
 from dialguard.agi.testing import header_block, mset_assignments, split_args
-from dialguard.agi.verdict import GateVerdict, UnsafeValue
+from dialguard.gate import variables
+from dialguard.gate.verdict import GateVerdict, UnsafeValue
 from dialguard.policy.model import (
     CallAttempt,
     Decision,
@@ -34,7 +35,7 @@ DECISION = Decision(
 
 def test_allow_with_recording_uses_asterisk_uniqueid() -> None:
     verdict = GateVerdict.from_decision(DECISION, "1754470000.7")
-    assert mset_assignments(verdict.command()) == {
+    assert mset_assignments(MSet(verdict).command()) == {
         variables.REASON: "",
         variables.DECISION_ID: DECISION.decision_id,
         variables.RECORDING: "dg-1754470000.7",
@@ -57,11 +58,11 @@ def test_no_recording_unless_allowed_and_asked() -> None:
     )
     verdict = GateVerdict.from_decision(denied, "1.2")
     assert (verdict.recording, verdict.reason) == ("", "time.quiet_hours")
-    assert mset_assignments(verdict.command())[variables.VERDICT] == "DENY"
+    assert mset_assignments(MSet(verdict).command())[variables.VERDICT] == "DENY"
 
 
 def test_command_is_one_exec_mset_with_verdict_last() -> None:
-    line = GateVerdict.deny("gate.timeout", "abc").command()
+    line = MSet(GateVerdict.deny("gate.timeout", "abc")).command()
     assert split_args(line) == [
         "EXEC",
         "MSet",
@@ -78,7 +79,7 @@ def test_a_denial_time_lifts_tells_the_dialplan_when() -> None:
         reasons=(Reason("time.quiet_hours", "22:00"),),
         next_allowed_at=datetime(2025, 3, 4, 9, 0, tzinfo=shanghai),
     )
-    line = GateVerdict.from_decision(denied, "1.2").command()
+    line = MSet(GateVerdict.from_decision(denied, "1.2")).command()
     assert mset_assignments(line)[variables.NEXT_ALLOWED] == "2025-03-04T09:00:00+08:00"
     assert split_args(line)[2].endswith(
         ",DIALGUARD_NEXT_ALLOWED=2025-03-04T09:00:00+08:00,DIALGUARD_NOTICE=,DIALGUARD_VERDICT=DENY"
@@ -166,7 +167,7 @@ def test_campaign_is_the_optional_fourth_argument() -> None:
 
 def test_a_required_notice_names_the_prompt_for_a_recorded_call_only() -> None:
     noticed = replace(DECISION, notice=True)
-    line = GateVerdict.from_decision(noticed, "1754470000.7", "custom/notice").command()
+    line = MSet(GateVerdict.from_decision(noticed, "1754470000.7", "custom/notice")).command()
     assert mset_assignments(line)[variables.NOTICE] == "custom/notice"
     assert split_args(line)[2].endswith(",DIALGUARD_NOTICE=custom/notice,DIALGUARD_VERDICT=ALLOW")
     assert GateVerdict.from_decision(noticed, "1.2").notice == "beep"

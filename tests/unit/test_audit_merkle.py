@@ -20,7 +20,7 @@ from dialguard.audit.checkpoint import (
     read_resume_state,
 )
 from dialguard.audit.merkle import EMPTY_ROOT, MerkleAccumulator, leaf_hash, node_hash, root_of
-from dialguard.keyfiles import KeyFileError
+from dialguard.files.keys import KeyFileError
 
 LEAVES = [leaf_hash(f"entry {i}".encode()) for i in range(70)]
 

@@ -23,7 +23,7 @@ SERVING = (
 """What serves calls, the API, reports and migrations: ``check`` loads none of it."""
 HEAVY = (
     *SERVING, "sqlalchemy", "aiosqlite", "asyncpg", "asyncio", "phonenumbers", "cryptography",
-    "dialguard.storage", "dialguard.policy", "dialguard.ops", "dialguard.service",
+    "dialguard.storage", "dialguard.policy", "dialguard.ops", "dialguard.gate.service",
     "dialguard.numbers",
 )  # fmt: skip
 """What ``dialguard --help`` must not load: each costs tens to hundreds of milliseconds, and

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, Table, Text
 
+from dialguard.storage.columns import UTCDateTime
 from dialguard.storage.compiled import CompiledInsert
-from dialguard.storage.schema import UTCDateTime
 
 metadata = MetaData()
 events = Table(

@@ -12,9 +12,9 @@ import pytest
 from dialguard.audit.checkpoint import SigningKey
 from dialguard.console.pages import local_range, stacked_chart
 from dialguard.console.sessions import IDLE_S, Sessions
+from dialguard.policy.book import load_pack
 from dialguard.policy.filings import Change, FilingChange
 from dialguard.policy.model import NumberType, RegisteredNumber
-from dialguard.policy.pack import load_pack
 from dialguard.reports.quarterly import Quarter, late_in
 from dialguard.reports.signature import SignatureError, sign, verify
 from dialguard.storage.console import HourCount, _percentile

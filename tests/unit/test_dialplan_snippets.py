@@ -15,8 +15,8 @@ from emergency_spellings import HOSTILE
 
 from dialguard.cli.dialplan import snippet_text
 from dialguard.cli.main import cli
+from dialguard.policy.book import load_pack
 from dialguard.policy.emergency import emergency_forms
-from dialguard.policy.pack import load_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 ASTERISK = ROOT / "dialplan" / "asterisk" / "extensions_dialguard.conf"

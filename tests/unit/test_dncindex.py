@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dialguard.dncindex import (
+from dialguard.dnc.index import (
     CN_MOBILE,
     NANP,
     CorruptIndexError,
@@ -18,8 +18,8 @@ from dialguard.dncindex import (
     read_blocks,
     read_change_list,
 )
-from dialguard.dncindex.format import BITMAP_LEN, DATA_POS, OFFSETS_POS, RUN16_MAX_LEN
-from dialguard.dncindex.parse import read_full_list
+from dialguard.dnc.index.format import BITMAP_LEN, DATA_POS, OFFSETS_POS, RUN16_MAX_LEN
+from dialguard.dnc.index.parse import read_full_list
 
 EXCHANGE = 201_555  # NPA 201, NXX 555: bucket of national numbers 201555xxxx
 

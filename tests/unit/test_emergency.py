@@ -12,6 +12,7 @@ import pytest
 from emergency_spellings import HOSTILE
 
 from dialguard.numbers import try_normalize
+from dialguard.policy.book import load_pack
 from dialguard.policy.emergency import emergency_forms, is_emergency, regex_of
 from dialguard.policy.engine import evaluate
 from dialguard.policy.model import (
@@ -22,7 +23,7 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import PackError, RulePack, load_pack
+from dialguard.policy.pack import PackError, RulePack
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALLER = "+861058001234"

@@ -8,9 +8,9 @@ from dialguard.config import ConfigError
 from dialguard.esl import commands as cmd
 from dialguard.esl.channel import ChannelDataError, channel_from
 from dialguard.esl.server import check_settings
-from dialguard.esl.settings import EslSettings
 from dialguard.esl.testing import ChannelData
 from dialguard.policy.model import Direction, Presentation
+from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")

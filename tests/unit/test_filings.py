@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dialguard.policy.book import load_pack
 from dialguard.policy.engine import evaluate
 from dialguard.policy.filings import (
     Change,
@@ -28,7 +29,7 @@ from dialguard.policy.model import (
     NumberType,
     RegisteredNumber,
 )
-from dialguard.policy.pack import RulePack, load_pack
+from dialguard.policy.pack import RulePack
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 CALLER = "+8695555"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dialguard.dncindex import NANP, CorruptIndexError, build_index
-from dialguard.national_dnc import NationalDnc
+from dialguard.dnc.index import NANP, CorruptIndexError, build_index
+from dialguard.dnc.national import NationalDnc
 from dialguard.policy.model import DncScope
 
 NOW = datetime(2026, 7, 8, 15, 0, tzinfo=UTC)

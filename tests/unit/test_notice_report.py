@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dialguard.recording.notice import notice_file, read_notice, remove_notice, write_notice
-from dialguard.recording.records import Notice, NoticeStatus
+from dialguard.storage.recording_records import Notice, NoticeStatus
 
 
 @pytest.mark.parametrize(("played", "status"), [(True, "played"), (False, "missing")])

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from dialguard.numbers import InvalidNumber
-from dialguard.policy.book import PolicyBook
+from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.model import NumberType
 from dialguard.policy.numbering import Numbering
-from dialguard.policy.pack import PackError, load_pack
+from dialguard.policy.pack import PackError
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dialguard.policy.book import PolicyBook
-from dialguard.policy.pack import PackError, load_pack, shipped_packs_dir
+from dialguard.policy.book import PolicyBook, load_pack
+from dialguard.policy.pack import PackError, shipped_packs_dir
 
 CN = "+8613800138000"
 NEW_YORK = "+12125550123"

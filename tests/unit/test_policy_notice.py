@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from test_policy_rules import CALLEE, WEDNESDAY_10, attempt, facts
 
-from dialguard.policy.book import PolicyBook
+from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.engine import evaluate
 from dialguard.policy.model import Verdict
-from dialguard.policy.pack import PackError, load_pack
+from dialguard.policy.pack import PackError
 
 
 def test_cn_requires_the_notice_on_a_recorded_call() -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dialguard.numbers import time_zones
+from dialguard.policy.book import load_pack
 from dialguard.policy.engine import evaluate
 from dialguard.policy.model import (
     CallAttempt,
@@ -21,7 +22,7 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.policy.pack import RulePack, load_pack
+from dialguard.policy.pack import RulePack
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALLER = "+861058001234"

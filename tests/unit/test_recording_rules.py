@@ -10,7 +10,8 @@ import pytest
 
 from dialguard.config import ConfigError
 from dialguard.esl.recording import RecordingSink
-from dialguard.policy.pack import RetentionClass, load_pack
+from dialguard.policy.book import load_pack
+from dialguard.policy.pack import RetentionClass
 from dialguard.recording.ami import RecordingTrigger, active_uniqueids
 from dialguard.recording.freeswitch import VaultRecordingSink
 from dialguard.recording.ingest import (
@@ -20,10 +21,10 @@ from dialguard.recording.ingest import (
     spool_key,
     vault_relpath,
 )
-from dialguard.recording.records import CallSource
 from dialguard.recording.retention import RetentionPolicy, UnknownRetentionClass
-from dialguard.recording.settings import RecordingSettings
 from dialguard.recording.spool import ready
+from dialguard.settings.recording import RecordingSettings
+from dialguard.storage.recording_records import CallSource
 
 END = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 

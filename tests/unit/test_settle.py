@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from dialguard.gate.service import with_pending
 from dialguard.policy.model import CallAttempt, Decision, Verdict
 from dialguard.policy.pack import FrequencyWindow
-from dialguard.service import with_pending
 from dialguard.storage.settle import NO_CLAIM, Claim, lock_ids, settle_batch, spans
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dialguard.config import DatabaseSettings
 from dialguard.numbers import normalize
+from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import ImportCounts, require_e164
 from dialguard.storage.audit import GENESIS_HASH, canonical_entry, canonical_json, entry_hash
-from dialguard.storage.engine import create_engine
-from dialguard.storage.schema import UTCDateTime
+from dialguard.storage.columns import UTCDateTime
+from dialguard.storage.connection import create_engine
 
 SHANGHAI = timezone(timedelta(hours=8))
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from dialguard.storage.schema import metadata
+from dialguard.storage.schema import SCHEMA
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
     raise RuntimeError("run migrations through dialguard.storage.init_database")
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=SCHEMA,
     # SQLite can only ALTER by copying the table; batch mode does that for later revisions.
     render_as_batch=connection.dialect.name == "sqlite",
 )

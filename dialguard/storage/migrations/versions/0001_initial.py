@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dialguard.storage.schema import Id, UTCDateTime
+from dialguard.storage.columns import Id, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None

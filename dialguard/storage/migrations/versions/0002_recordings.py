@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2024-06-15
 
-Written out in full rather than derived from ``dialguard/recording/tables.py``, like 0001.
+Written out in full rather than derived from ``dialguard/storage/recording_tables.py``, like 0001.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dialguard.storage.schema import Id, UTCDateTime
+from dialguard.storage.columns import Id, UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"

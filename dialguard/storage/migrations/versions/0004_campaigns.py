@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dialguard.storage.schema import Id, UTCDateTime
+from dialguard.storage.columns import Id, UTCDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"

@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-12-04
 
 - ``evidence_salt`` on ``decisions``, ``consents``, ``dnc_entries`` and ``recordings``: the random
-  salt of each row's evidence digest (:mod:`dialguard.audit.evidence`), filled for existing rows.
+  salt of each row's evidence digest (:mod:`dialguard.storage.row_digests`), filled for existing
+  rows.
 - ``decisions.retain_until``: when the decision's retention ends, fixed when it is made (NULL for
   older rows, whose class is filled in from the tenant's industry at the time).
 - ``consents`` gain ``restricted``/``restricted_basis``/``restricted_until``: consent evidence a
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from dialguard.storage import evidence_baseline
-from dialguard.storage.schema import UTCDateTime
+from dialguard.storage.columns import UTCDateTime
 
 revision: str = "i13ev"
 down_revision: str | None = "0004"

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-from dialguard.storage.schema import Id, UTCDateTime
+from dialguard.storage.columns import Id, UTCDateTime
 
 revision: str = "i16"
 down_revision: str | None = "i13ev"
