@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 
 from ..gate.budget import DecisionGate, DecisionMaker
 from ..gate.listener import Listener
+from ..settings.checks import check_esl
 from ..settings.errors import ConfigError
 from ..settings.esl import EslSettings
 from .commands import OPTOUT_KEY, PATH, SOUND
@@ -36,20 +37,10 @@ CONTEXT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def check_settings(settings: EslSettings) -> None:
-    """Raise :class:`ConfigError` naming the first ``esl.*`` key that cannot be used."""
-    for key in (
-        "budget_ms",
-        "command_timeout_ms",
-        "linger_timeout_ms",
-        "max_connections_per_peer",
-        "max_header_bytes",
-        "max_headers",
-        "max_body_bytes",
-    ):
-        if getattr(settings, key) <= 0:
-            raise ConfigError(f"esl.{key}: must be positive")
-    if not 0 <= settings.port <= 65535:
-        raise ConfigError(f"esl.port: {settings.port} is not a TCP port")
+    """Raise :class:`ConfigError` naming the first ``esl.*`` key that cannot be used: the
+    ranges (:func:`~dialguard.settings.checks.check_esl`), then what FreeSWITCH's grammar
+    requires of contexts, paths, keys and sounds."""
+    check_esl(settings)
     if not PATH.fullmatch(settings.recordings_dir):
         raise ConfigError(
             f"esl.recordings_dir: {settings.recordings_dir!r} must be a path of [A-Za-z0-9._-] "

@@ -1,5 +1,6 @@
 """Range checks of the listener sections, in one place: each raises :class:`ConfigError` naming
-the first key that cannot be used. ``serve`` runs them before it opens anything. (What a value
+the first key that cannot be used. ``serve`` runs them before it opens anything (``esl.*``: the
+ESL server runs :func:`check_esl` before its grammar checks). (What a value
 must look like to a PBX — ESL's contexts and paths, the AGI notice's sound name — is checked by
 the transport that speaks that grammar.)"""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 from .agi import AgiSettings
 from .api import ApiSettings
 from .errors import ConfigError
+from .esl import EslSettings
 
 
 def require_positive(section: str, values: object, *keys: str) -> None:
@@ -40,4 +42,19 @@ def check_api(api: ApiSettings) -> None:
         "optout_client_per_hour",
         "optout_number_burst",
         "optout_number_per_hour",
+    )
+
+
+def check_esl(esl: EslSettings) -> None:
+    require_port("esl", esl.port)
+    require_positive(
+        "esl",
+        esl,
+        "budget_ms",
+        "command_timeout_ms",
+        "linger_timeout_ms",
+        "max_connections_per_peer",
+        "max_header_bytes",
+        "max_headers",
+        "max_body_bytes",
     )

@@ -2,7 +2,9 @@
 
 Every field is a bool, int or str, so ``esl.key`` / ``DIALGUARD_ESL_*`` overrides work like every
 other section's. Nothing here imports :mod:`dialguard.config`, so config.py can import this
-module; :func:`dialguard.esl.server.check_settings` names a bad key with a ``ConfigError``.
+module; :func:`dialguard.settings.checks.check_esl` (ranges) and
+:func:`dialguard.esl.server.check_settings` (FreeSWITCH grammar) name a bad key with a
+``ConfigError``.
 """
 
 from __future__ import annotations
