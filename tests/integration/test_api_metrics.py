@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from builders import gate_settings
+from builders import callback_number, gate_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialguard.agi.testing import FakeAsterisk, header_block
@@ -19,7 +19,7 @@ from dialguard.audit.checkpoint import SigningKey, append_checkpoint
 from dialguard.clock import Clock
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
-from dialguard.policy.model import CallAttempt, NumberType, RegisteredNumber
+from dialguard.policy.model import CallAttempt
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.tokens.tokens import Role
@@ -40,19 +40,7 @@ async def start_gate(tmp_path: Path, access: str) -> GateApp:
     try:
         async with store.transaction() as tx:
             await tx.tenants.ensure("acme")
-            await tx.numbers.add(
-                RegisteredNumber(
-                    number=CALLER,
-                    tenant="acme",
-                    purposes=frozenset({"callback"}),
-                    inbound_enabled=True,
-                    outbound_enabled=True,
-                    number_type=NumberType.CALL_CENTRE,
-                    filing_ref=None,
-                    filed_on=None,
-                    active=True,
-                )
-            )
+            await tx.numbers.add(callback_number(CALLER))
             await tx.consents.add(
                 "+8613800138000",
                 "acme",

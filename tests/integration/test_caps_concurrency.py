@@ -14,13 +14,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import callback_number
 
 from dialguard.app import book_from
 from dialguard.audit import service
 from dialguard.clock import Clock
 from dialguard.config import Settings
 from dialguard.gate.service import GateService
-from dialguard.policy.model import CallAttempt, Decision, NumberType, RegisteredNumber, Verdict
+from dialguard.policy.model import CallAttempt, Decision, Verdict
 from dialguard.settings.audit import AuditSettings
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.migrate import init_database
@@ -50,19 +51,7 @@ def attempt(n: int = 0, call: int = 0) -> CallAttempt:
 async def seed(store: Store, callees: int) -> None:
     async with store.transaction() as tx:
         await tx.tenants.ensure("acme")
-        await tx.numbers.add(
-            RegisteredNumber(
-                number=CALLER,
-                tenant="acme",
-                purposes=frozenset({"callback"}),
-                inbound_enabled=True,
-                outbound_enabled=True,
-                number_type=NumberType.CALL_CENTRE,
-                filing_ref=None,
-                filed_on=None,
-                active=True,
-            )
-        )
+        await tx.numbers.add(callback_number(CALLER))
         for n in range(callees):
             await tx.consents.add(
                 callee(n),
