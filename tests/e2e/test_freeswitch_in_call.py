@@ -9,21 +9,19 @@ on an inbound caller ID reaches the policy (FreeSWITCH does not verify Identity 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_in_call import _rtp_listener  # the Asterisk tests' RTP listener, shared
+from in_call_checks import assert_keypad_optout, rtp_listener
 
 from devkit.cases import SCENARIOS_DIR, load_cases
 from devkit.freeswitch import FreeSwitch
 from devkit.gate import Gate, RecordingPeer
 from devkit.net import LOOPBACK, free_port
 from devkit.sipp import CallResult, SippCallee, SippResult, run_scenario
-from dialguard.ops.dnc import KEYPAD_SOURCE
 
 pytestmark = pytest.mark.pbx
 
@@ -114,7 +112,7 @@ def _noticed_call(
     gate = _gate(fs, tmp_path / "gate", DIALGUARD_ESL_NOTICE_SOUND=notice)
     with (
         gate,
-        _rtp_listener() as (rtp_port, arrivals),
+        rtp_listener() as (rtp_port, arrivals),
         _callee(fs, "callee_notice.xml", rtp_port, tmp_path / "callee") as callee,
     ):
         result = _call(fs, ALLOWED, tmp_path / "call")
@@ -169,7 +167,7 @@ def test_the_callee_key_lists_them_and_the_next_call_is_denied(
     gate = _gate(fs, tmp_path / "gate", DIALGUARD_ESL_OPTOUT_CONFIRM=CONFIRM)
     with gate:
         with (
-            _rtp_listener() as (rtp_port, arrivals),
+            rtp_listener() as (rtp_port, arrivals),
             _callee(fs, "callee_keypad.xml", rtp_port, tmp_path / "callee") as callee,
         ):
             first = _call(fs, SCENARIOS_DIR / "in_call/caller_until_bye.xml", tmp_path / "c1")
@@ -185,18 +183,7 @@ def test_the_callee_key_lists_them_and_the_next_call_is_denied(
     print(f"confirmation: {len(after)} RTP packets to the callee after the answer")
     assert len(after) >= 0.6 * 0.6 / PACKET_S, (len(after), context)
 
-    allowed, denied = gate.decisions(callee=CALLEE)[::-1]
-    assert allowed["verdict"] == "allow", allowed
-    assert (denied["verdict"], denied["reasons"][0]["code"]) == ("deny", "callee.dnc"), denied
-    entries = json.loads(gate.cli("audit", "tail", "-n", "50", "--json"))
-    optouts = [e for e in entries if e["action"] == "dnc.optout"]
-    assert len(optouts) == 1, entries
-    detail = optouts[0]["detail"]
-    assert detail["channel"] == KEYPAD_SOURCE, detail
-    assert detail["decision_id"] == allowed["decision_id"], detail
-    assert detail["after"]["source"] == KEYPAD_SOURCE, detail
-    assert detail["after"]["tenant"] == TENANT, detail
-    assert CALLEE not in json.dumps(optouts[0]), optouts[0]
+    assert_keypad_optout(gate, CALLEE, TENANT)
 
 
 @pytest.mark.parametrize(

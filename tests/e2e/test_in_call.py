@@ -5,25 +5,20 @@ to the callee before the recording starts, and the vault entry says so."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from in_call_checks import assert_keypad_optout, rtp_listener
 
 from devkit.asterisk import AsteriskContainer
 from devkit.cases import SCENARIOS_DIR, load_cases
 from devkit.gate import Gate, RecordingPeer
 from devkit.net import free_port
 from devkit.sipp import SippResult, run_scenario
-from dialguard.ops.dnc import KEYPAD_SOURCE
 
 pytestmark = pytest.mark.pbx
 
@@ -72,20 +67,7 @@ def test_keypad_optout_denies_the_next_call(asterisk: AsteriskContainer, tmp_pat
     assert "opted out by keypad" in asterisk.log_tail(200), context
     assert second.final_codes == (403,), context
 
-    allowed, denied = gate.decisions(callee=CALLEE)[::-1]
-    assert allowed["verdict"] == "allow", allowed
-    assert denied["verdict"] == "deny", denied
-    assert denied["reasons"][0]["code"] == "callee.dnc", denied
-
-    entries = json.loads(gate.cli("audit", "tail", "-n", "50", "--json"))
-    optouts = [e for e in entries if e["action"] == "dnc.optout"]
-    assert len(optouts) == 1, entries
-    detail = optouts[0]["detail"]
-    assert detail["channel"] == KEYPAD_SOURCE, detail
-    assert detail["decision_id"] == allowed["decision_id"], detail
-    assert detail["after"]["source"] == KEYPAD_SOURCE, detail
-    assert detail["after"]["tenant"] == TENANT, detail
-    assert "13800138000" not in json.dumps(optouts[0]), optouts[0]
+    assert_keypad_optout(gate, CALLEE, TENANT)
 
 
 @pytest.mark.parametrize(
@@ -130,39 +112,6 @@ def test_inbound_verstat_through_asterisk(
 NOTICE_S = 0.44
 """Asterisk's core ``beep`` (agi.notice_prompt's default): 22 GSM frames of 20 ms."""
 INGEST_DEADLINE_S = 30.0
-RTP_HEADER = 12
-
-
-@contextlib.contextmanager
-def _rtp_listener() -> Iterator[tuple[int, list[float]]]:
-    """A UDP port the call's SDP offers for Asterisk's audio; yields it and the wall-clock
-    arrival times of the RTP packets that reach it (until Asterisk's symmetric RTP follows the
-    caller's own audio elsewhere)."""
-    arrivals: list[float] = []
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.1)
-    stop = threading.Event()
-
-    def receive() -> None:
-        while not stop.is_set():
-            try:
-                packet = sock.recv(2048)
-            except TimeoutError:
-                continue
-            if len(packet) > RTP_HEADER and packet[0] >> 6 == 2:  # RTP version 2
-                arrivals.append(time.time())
-
-    thread = threading.Thread(target=receive, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1], arrivals
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
-
-
 _BEGIN = re.compile(
     r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\].*Begin MixMonitor Recording", re.M
 )
@@ -222,7 +171,7 @@ def _noticed_call(
     )
     gate = _gate(asterisk, tmp_path / "gate", recording=peer)
     gate.settings["DIALGUARD_AGI_NOTICE_PROMPT"] = prompt
-    with gate, _rtp_listener() as (rtp_port, arrivals):
+    with gate, rtp_listener() as (rtp_port, arrivals):
         result = run_scenario(
             SCENARIOS_DIR / "in_call/recording_notice.xml",
             port=asterisk.sip_port,
