@@ -1,4 +1,7 @@
-"""``dialguard check``: a dry run of the gate for one call. Records nothing."""
+"""``dialguard check``: a dry run of the gate for one call. Records nothing.
+
+On an SQLite file it reads the facts as the gate does, without opening a store
+(:meth:`CliState.fact_reader`), so it starts without importing SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -66,11 +69,11 @@ def command(
     )
 
     async def _check() -> int:
-        async with cli.store() as store:
-            await check_names(store, cli.vocabulary, tenant, purpose)
+        async with cli.fact_reader() as facts:
+            await check_names(facts.tenants, cli.vocabulary, tenant, purpose)
             national = NationalDnc.open(cli.settings.policy.national_dnc)
             gate = GateService(
-                store,
+                facts,
                 cli.book,
                 cli.clock,
                 cli.settings.numbers.default_region,
@@ -81,7 +84,6 @@ def command(
             try:
                 decision = await gate.dry_run(attempt, at)
             finally:
-                gate.close()
                 national.close()
         if as_json:
             emit_json({**decision_view(decision), "dry_run": True})

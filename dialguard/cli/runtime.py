@@ -7,7 +7,7 @@ import getpass
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cached_property
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..ops.vocabulary import Vocabulary
     from ..policy.book import PolicyBook
     from ..policy.pack import RulePack
+    from ..storage.facts import FactReader
     from ..storage.store import Store
 
 T = TypeVar("T")
@@ -105,6 +106,23 @@ class CliState:
         from ..numbers import normalize
 
         return normalize(raw, self.settings.numbers.default_region)
+
+    @asynccontextmanager
+    async def fact_reader(self) -> AsyncIterator[FactReader]:
+        """What the gate reads the facts of a call through. On an SQLite file it is opened
+        without a store, so a command that needs only facts (``check``) does not import
+        SQLAlchemy; otherwise (PostgreSQL, or a file a store would not open as it is) through
+        a store, whose errors name what is wrong."""
+        from ..storage.facts import fact_reader, open_sqlite_reader
+
+        reader = open_sqlite_reader(self.settings)
+        if reader is not None:
+            with closing(reader):
+                yield reader
+            return
+        async with self.store() as store:
+            with closing(fact_reader(store)) as from_store:
+                yield from_store
 
     @asynccontextmanager
     async def store(self) -> AsyncIterator[Store]:

@@ -49,6 +49,7 @@ from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import AuditEntry, Store, init_database
+from dialguard.storage.facts import FactReader, fact_reader
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
@@ -76,6 +77,7 @@ class Side:
     client: TestClient[Any, Any]
     admin: str
     gate: GateService
+    facts: FactReader
     rec: RecordingSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -108,8 +110,9 @@ async def _side(base: Path, url: str, subject_key: Path) -> Side:
     )
     await init_database(settings)
     store = await Store.open(settings)
+    facts = fact_reader(store)
     gate = GateService(
-        store, book_from(settings), Clock.from_env({"DIALGUARD_NOW": NOW_TEXT}), REGION
+        facts, book_from(settings), Clock.from_env({"DIALGUARD_NOW": NOW_TEXT}), REGION
     )
     client = TestClient(TestServer(create_app(ApiContext.build(store, gate, settings))))
     await client.start_server()
@@ -126,7 +129,7 @@ async def _side(base: Path, url: str, subject_key: Path) -> Side:
         "DIALGUARD_RECORDING_KEYRING_FILE": str(base / "keys.json"),
         "DIALGUARD_RECORDING_REGIONS": f"cn={base / 'vault-cn'}",
     }
-    side = Side(base, store, settings, env, client, admin, gate)
+    side = Side(base, store, settings, env, client, admin, gate, facts)
     await _seed(side)
     return side
 
@@ -164,7 +167,7 @@ async def open_sides(
 async def _close(sides: Sequence[Side]) -> None:
     for side in sides:
         await side.client.close()
-        side.gate.close()
+        side.facts.close()
         await side.store.close()
 
 
