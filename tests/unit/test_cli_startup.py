@@ -71,9 +71,11 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
     assert commands == ["dialguard.cli.main", "dialguard.cli.runtime"]
 
 
-DATABASE_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg", "alembic", "dialguard.storage.store")
+STORE_AND_EVENT_LOOP = (
+    "sqlalchemy", "aiosqlite", "asyncpg", "alembic", "dialguard.storage.store", "asyncio",
+)  # fmt: skip
 """What ``check`` on an SQLite file does without: it reads the facts as the gate does, on plain
-``sqlite3`` with the precompiled statements, and opens no store."""
+``sqlite3`` with the precompiled statements, and opens no store and no event loop."""
 
 
 def store_env(tmp_path: Path) -> dict[str, str]:
@@ -92,7 +94,7 @@ CHECK = ["check", "--caller", "01058001234", "--callee", "13800138000", "--tenan
          "--at", "2026-11-25T10:00:00+08:00"]  # fmt: skip
 
 
-def test_check_on_sqlite_loads_no_database_library_and_nothing_that_serves(
+def test_check_on_sqlite_loads_no_store_no_event_loop_and_nothing_that_serves(
     tmp_path: Path,
 ) -> None:
     env = store_env(tmp_path)
@@ -102,7 +104,7 @@ def test_check_on_sqlite_loads_no_database_library_and_nothing_that_serves(
     code, modules, printed = loaded_by(CHECK, env)
     assert code == 1, printed  # a deny (no registered caller ID): the check ran to its end
     assert "callerid.unregistered" in printed
-    assert heavy_in(modules, (*SERVING, *DATABASE_LIBRARIES)) == []
+    assert heavy_in(modules, (*SERVING, *STORE_AND_EVENT_LOOP)) == []
     assert "dialguard.storage.facts" in modules  # the probe sees the facts were read
 
 
