@@ -21,7 +21,7 @@ The decision log's group commits take a similar route (:mod:`dialguard.storage.d
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -36,7 +36,7 @@ from ..policy.model import (
     RegisteredNumber,
 )
 from .errors import StorageError, describe
-from .precompiled import load_call_path_sql
+from .precompiled import SqliteSelect, load_call_path_sql
 from .records import Tenant, require_e164
 from .revision import head_revision
 from .rows import (
@@ -300,16 +300,15 @@ class SqliteTenants:
         self._conn = conn
 
     async def get(self, name: str) -> Tenant | None:
-        rows = self._read(_TENANT.rows, {"name": name})
+        rows = self._rows(_TENANT, {"name": name})
         return tenant_from(rows[0]) if rows else None
 
     async def list(self) -> tuple[Tenant, ...]:
-        return tuple(tenant_from(row) for row in self._read(_TENANTS.rows, {}))
+        return tuple(tenant_from(row) for row in self._rows(_TENANTS, {}))
 
-    def _read(self, rows: Callable[[sqlite3.Connection, dict[str, str]], Sequence[Any]],
-              params: dict[str, str]) -> Sequence[Any]:  # fmt: skip
+    def _rows(self, statement: SqliteSelect, params: Mapping[str, str]) -> Sequence[Any]:
         try:
-            return rows(self._conn, params)
+            return statement.rows(self._conn, params)
         except sqlite3.Error as exc:
             raise StorageError(f"database error: {describe(exc)}") from exc
 
@@ -327,7 +326,7 @@ class SqliteFactReader:
         key = file.subject_key
         self._reads = SqliteReads(conn, key.digest if key is not None else None)
         self.tenants: TenantLookup = SqliteTenants(conn)
-        self.subject_key = key
+        self._subject_key = key
 
     def serves_as_a_store_would(self) -> bool:
         """Whether :meth:`Store.open <dialguard.storage.store.Store.open>` would open this file:
@@ -337,7 +336,7 @@ class SqliteFactReader:
             revision = _REVISION.rows(self._conn, {})
             if not revision or revision[0].version_num != head_revision():
                 return False
-            return self.subject_key is not None or not _HASHED_DNC_KEPT.rows(self._conn, {})
+            return self._subject_key is not None or not _HASHED_DNC_KEPT.rows(self._conn, {})
         except sqlite3.Error:
             return False
 
