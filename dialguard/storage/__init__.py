@@ -20,6 +20,9 @@ The rules of this package (``tests/unit/test_layering.py`` checks them):
   through the repositories whose writes it checks.
 * Code that opens its own ``sqlite3`` connection to a store's file sets it up with
   :func:`.sqlite_file.configure_sqlite`, and whoever opens a connection closes it.
+* The SQLite fact reader (:mod:`.facts`) and what it imports (:mod:`.precompiled`, :mod:`.rows`,
+  :mod:`.sqlite_file`, :mod:`.revision`) do not import SQLAlchemy, so that ``dialguard check``
+  starts without it (``tests/unit/test_cli_startup.py``).
 
 Importing a module of this package (``dialguard.storage.records``, say) runs this file: the names
 below are therefore resolved on first use (PEP 562), so that the records alone do not load
