@@ -305,9 +305,9 @@ def test_the_real_callee_leg_sends_what_the_gate_reads() -> None:
     parser = EslParser()
     parser.feed((FIXTURES / "session-callee-keypad.esl").read_bytes())
     frames = list(parser.frames())
-    connect = frames[0]
-    assert isinstance(connect, CommandReply)
-    ours = connect.headers["Unique-ID"]
+    getvar_uuid = frames[0]  # no reply to linger; then getvar's, the value itself
+    assert isinstance(getvar_uuid, CommandReply)
+    ours = getvar_uuid.reply_text
     events = [f for f in frames if isinstance(f, Event)]
     legs = [e for e in events if e.get("Unique-ID") != ours]
     assert legs and all(e.get("Other-Leg-Unique-ID") == ours for e in legs)
