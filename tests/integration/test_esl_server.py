@@ -211,6 +211,23 @@ async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
     ]
 
 
+async def test_an_answered_channel_is_recorded_from_the_bridge(
+    start: Start, tmp_path: Path
+) -> None:
+    """No answer is left to start it on, and without ``connect`` no ``sendmsg`` is taken at once:
+    ``bridge`` runs ``record_session`` on our channel as it joins the legs."""
+    sink = ListSink()
+    _, fs = await start(FakeMaker(record=True), sink, recordings_dir=str(tmp_path))
+    fs.write_recording = _write_file
+    record = await fs.call(CHANNEL.with_(**{"Answer-State": "answered"}))
+    name = f"dg-{record.variables['dialguard_decision_id']}"
+    assert "execute_on_answer_dialguard" not in record.variables
+    assert record.variables["bridge_pre_execute_aleg_app"] == "record_session"
+    assert record.variables["bridge_pre_execute_aleg_data"] == f"{tmp_path}/{name}.wav"
+    assert [app for app, _ in record.apps] == ["uuid_setvar_multi", "uuid_transfer"]
+    assert [path for _, _, path, _, _ in sink.calls] == [f"{tmp_path}/{name}.wav"]
+
+
 async def test_caller_text_never_reaches_a_command(start: Start) -> None:
     maker = FakeMaker()
     _, fs = await start(maker)
