@@ -120,17 +120,17 @@ async def test_every_door_shows_the_decisions_recording_notice(
     played_id, required_id, none_id = (
         f"{n}0000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3)
     )
-    notice = {"record": True, "notice": True}
     async with acme_store.transaction() as tx:
         await tx.decisions.add_many(
             [
                 replace(
                     _decision(played_id, "acme", Verdict.ALLOW),
-                    **notice,
+                    record=True,
+                    notice=True,
                     notice_played=True,
                     notice_prompt="custom/notice",
                 ),
-                replace(_decision(required_id, "acme", Verdict.ALLOW), **notice),
+                replace(_decision(required_id, "acme", Verdict.ALLOW), record=True, notice=True),
                 _decision(none_id, "acme", Verdict.ALLOW),
             ]
         )
