@@ -2,8 +2,11 @@
 
 Rows are evidence and are only ever inserted. A frequency reset does not touch them: it records a
 marker, and :meth:`DecisionRepository.recent_allowed` counts only attempts after the latest one.
-The exception is erasure (:mod:`dialguard.rights.erase`): rows still under retention are marked
-``restricted`` — skipped by listings and the call path — and deleted when the period ends.
+The exceptions are erasure (:mod:`dialguard.rights.erase`): rows still under retention are marked
+``restricted`` — skipped by listings and the call path — and deleted when the period ends; and
+the recording notice's outcome (``notice``, ``notice_prompt``), which the recording's ingest
+settles (:meth:`~dialguard.storage.recordings.RecordingRepository.add`) and which the row's
+evidence digest does not cover.
 """
 
 from __future__ import annotations
