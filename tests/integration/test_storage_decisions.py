@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -148,6 +149,30 @@ async def test_allowed_of_pairs_reads_every_pair_in_one_statement(
         ("acme", other): [T0 - timedelta(hours=1)],
         ("globex", "+8613700137000"): [],
     }
+
+
+async def test_the_batch_locks_are_held_until_commit(store: Store) -> None:
+    """One statement takes all of a batch's advisory locks (PostgreSQL; on SQLite the write
+    transaction's lock does it); another writer wanting any of them waits for the commit."""
+    first_locked, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.transaction() as tx:
+            await tx.decisions.lock([-7, 3, 11])
+            first_locked.set()
+            await release.wait()
+
+    async def second() -> None:
+        async with store.transaction() as tx:
+            await tx.decisions.lock([11])
+
+    holder = asyncio.create_task(first())
+    await first_locked.wait()
+    waiter = asyncio.create_task(second())
+    done, _ = await asyncio.wait({waiter}, timeout=0.5)
+    assert not done  # lock 11, the last of the three, is held
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, waiter), timeout=10)
 
 
 async def test_decisions_refuse_non_e164_numbers(store: Store, make_decision: MakeDecision) -> None:
