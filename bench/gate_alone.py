@@ -21,14 +21,17 @@ Printed per rate and server: decisions/s achieved, client latency (connect → v
 p50/p99/p99.9/max, the generator's own start lag (it is healthy when small), errors, budget
 denials (``gate.timeout``/``gate.error``), other denials by reason, and for the gate the time
 spent deciding inside it (``latency_ms`` of its decision rows, i.e. before the durable write).
-Last, the resident and peak memory (``VmRSS``/``VmHWM``) of the ``serve`` process, the national
-index included (with ``--agi-workers`` above 1, each worker has its own).
+The CPU time the gate's processes spent per decision recorded (ms) is less at the mercy of
+other load on the machine than its latencies. Last, the resident and peak memory
+(``VmRSS``/``VmHWM``) of the ``serve`` process, the national index included (with
+``--agi-workers`` above 1, each worker has its own).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import sqlite3
@@ -141,6 +144,24 @@ def memory_of(pid: int) -> str:
         f"gate memory: resident {rss} MiB (private {anon} MiB, file-backed {file} MiB: the "
         f"national index and SQLite's shared memory, shared between processes), peak {peak} MiB"
     )
+
+
+def cpu_seconds(root: int) -> float:
+    """User and system CPU time of process ``root`` and its descendants (``agi.workers``)."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = text.rpartition(")")[2].split()
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, grew = {root}, True
+    while grew:
+        grown = {pid for pid, (parent, _) in stats.items() if parent in tree} | tree
+        grew, tree = grown != tree, grown
+    ticks = sum(stats[pid][1] for pid in tree if pid in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def inside_gate_ms(database: Path, step: int) -> list[float]:
@@ -258,6 +279,7 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
     runner = Runner(data, args.poisson)
     transports = args.transports.split(",")
     results: list[tuple[str, float, str, StepResult, list[float]]] = []
+    cpu_ms: dict[tuple[str, float], float] = {}
     with gate, bare_server("_agiload.py") as bare_agi, bare_server("_eslload.py") as bare_esl:
         assert gate.esl_port is not None
         ports = {"agi": (gate.port, bare_agi), "esl": (gate.esl_port, bare_esl)}
@@ -271,17 +293,20 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
             for rate in rates:
                 count = max(1, int(rate * args.duration))
                 profiled = rate == args.profile_rate and transport == transports[0]
+                cpu = cpu_seconds(gate.pid)
                 with profiler(gate_pid, args.profile_out if profiled else None, args.duration):
                     step, result = asyncio.run(runner.run(transport, gate_port, rate, count))
+                time.sleep(args.settle)  # the group commits of the step's last calls
+                spent = cpu_seconds(gate.pid) - cpu
                 inside = inside_gate_ms(gate.database, step)
+                cpu_ms[transport, rate] = spent * 1000 / max(1, len(inside))
                 results.append((transport, rate, "dialguard", result, inside))
-                time.sleep(args.settle)
                 _, bare = asyncio.run(runner.run(transport, bare_port, rate, count))
                 results.append((transport, rate, "bare", bare, []))
                 console.print(f"  {transport} {rate:g}/s done ({result.errors} gate errors)")
                 time.sleep(args.settle)  # let a gate that fell behind drain before the next step
         memory = memory_of(gate_pid)
-    console.print(_table(results, size, args))
+    console.print(_table(results, cpu_ms, size, args))
     console.print(_verdicts(results))
     console.print(memory)
     return 0
@@ -289,6 +314,7 @@ def _run(work: Path, size: DataSize, rates: list[float], args: argparse.Namespac
 
 def _table(
     results: list[tuple[str, float, str, StepResult, list[float]]],
+    cpu_ms: dict[tuple[str, float], float],
     size: DataSize,
     args: argparse.Namespace,
 ) -> Table:
@@ -300,10 +326,12 @@ def _table(
         f"rows (SQL table), {size.history:,} past decisions, national registry "
         f"{args.national_numbers:,} numbers; {args.agi_workers} FastAGI process(es). ×: over "
         "the bare server's. inside: "
-        "the decision's own latency_ms (lookups + policy, before the durable write).",
+        "the decision's own latency_ms (lookups + policy, before the durable write). CPU: "
+        "the gate's processes' CPU time (the step and its pause after) per decision recorded.",
     )
     columns = ("via", "offered/s", "server", "done/s", "p50", "p99", "p99.9", "×p50", "×p99",
-               "gen lag p99", "errors", "budget denials", "inside p50", "inside p99")  # fmt: skip
+               "gen lag p99", "errors", "budget denials", "inside p50", "inside p99",
+               "CPU/call")  # fmt: skip
     for name in columns:
         table.add_column(name, justify="left" if name in ("via", "server") else "right")
     bare = {(via, rate): res for via, rate, server, res, _ in results if server == "bare"}
@@ -327,6 +355,7 @@ def _table(
             str(budget) if gate_row else "",
             ms(percentile(inside, 50)) if gate_row else "",
             ms(percentile(inside, 99)) if gate_row else "",
+            ms(cpu_ms[via, rate]) if gate_row else "",
         )
     return table
 

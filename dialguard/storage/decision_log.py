@@ -199,10 +199,7 @@ class DecisionLog:
         """:meth:`SqliteDecisionWriter.write` through the repositories (PostgreSQL): the
         batch's advisory locks first, then the same reads and the same settling."""
         await tx.decisions.lock(lock_ids(items))
-        stored = {
-            key: await tx.decisions.recent_allowed(key[1], key[0], since)
-            for key, since in spans(items).items()
-        }
+        stored = await tx.decisions.allowed_of_pairs(spans(items))
         earlier: dict[tuple[str, str], Decision] = {}
         for decision, claim in items:
             if claim.idempotency_key is not None:

@@ -13,10 +13,12 @@ CLI), ``BEGIN IMMEDIATE`` is tried again after a short sleep of the event loop, 
 5 ms between tries: SQLite's own busy handler would block the thread, and sleeps 10 to 100 ms
 between its later tries.
 
-Under the write lock, before inserting, the batch is settled (:mod:`.settle`): each ALLOW's
-callee is re-counted (``RECENT_ALLOWED``, compiled like the call path's) with what every process
-has committed, and the earlier decisions of the batch's idempotency keys are read; the rows
-inserted are the settled decisions, which :meth:`SqliteDecisionWriter.write` returns.
+Under the write lock, before inserting, the batch is settled (:mod:`.settle`): the callees of
+its ALLOWs are re-counted with what every process has committed, all in one statement
+(``ALLOWED_OF_PAIRS_SQLITE``: the call path's rule of what counts, for every (tenant, callee)
+pair of the batch, passed as one JSON array), and the earlier decisions of the batch's
+idempotency keys are read; the rows inserted are the settled decisions, which
+:meth:`SqliteDecisionWriter.write` returns.
 
 Through SQLAlchemy a batch cost about as much Python as the SQL it ran; here the ``INSERT``
 statements and the chain-tail query are compiled once (:class:`~dialguard.storage.compiled.
@@ -35,15 +37,31 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from ..policy.model import Decision
 from . import audit, decision_hours, schema
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
-from .decisions import BY_IDEMPOTENCY_KEY, RECENT_ALLOWED, decision_from, decision_row
+from .decisions import (
+    ALLOWED_OF_PAIRS_SQLITE,
+    BY_IDEMPOTENCY_KEY,
+    decision_from,
+    decision_row,
+    pairs_json,
+)
 from .errors import StorageError, describe
-from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch, spans
+from .settle import (
+    CalleeKey,
+    Claim,
+    IdempotencyKey,
+    Settled,
+    idempotency_of,
+    settle_batch,
+    spans,
+    stored_allowed,
+)
 from .sqlite_file import BUSY_TIMEOUT_MS, SqliteFile, configure_sqlite
 from .store import Store
 
@@ -51,7 +69,7 @@ _DECISIONS = CompiledInsert(schema.decisions)
 _HOURS = CompiledInsert(schema.decision_hours, decision_hours.UPSERT_SQLITE)
 _AUDIT = CompiledInsert(schema.audit_log)
 _AUDIT_TAIL = CompiledSelect(audit.TAIL)
-_RECENT_ALLOWED = CompiledSelect(RECENT_ALLOWED)
+_ALLOWED_OF_PAIRS = CompiledSelect(ALLOWED_OF_PAIRS_SQLITE)
 _BY_IDEMPOTENCY_KEY = CompiledSelect(BY_IDEMPOTENCY_KEY)
 
 LOCK_RETRY_FIRST_S = 0.0002
@@ -112,15 +130,11 @@ class SqliteDecisionWriter:
     ) -> list[Settled]:
         """Under the write lock: what is stored now, the batch settled against it, inserted."""
         conn = self._conn
-        stored = {
-            (tenant, callee): [
-                row[0]
-                for row in _RECENT_ALLOWED.rows(
-                    conn, {"callee": callee, "tenant": tenant, "since": since}
-                )
-            ]
-            for (tenant, callee), since in spans(items).items()
-        }
+        since = spans(items)
+        stored: dict[CalleeKey, list[datetime]] = {}
+        if since:
+            params = {"pairs": pairs_json(since), "since": min(since.values())}
+            stored = stored_allowed(_ALLOWED_OF_PAIRS.rows(conn, params), since)
         earlier: dict[IdempotencyKey, Decision] = {}
         for decision, claim in items:
             key = idempotency_of(decision, claim)

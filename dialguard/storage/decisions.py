@@ -11,11 +11,24 @@ evidence digest does not cover.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, Text, bindparam, cast, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    FromClause,
+    Row,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
@@ -35,6 +48,7 @@ from .records import FrequencyReset, require_e164
 from .row_digests import SALT, new_salt
 from .schema import decisions as t
 from .schema import frequency_resets
+from .settle import CalleeKey, stored_allowed
 
 
 def check_decision(decision: Decision) -> None:
@@ -139,24 +153,59 @@ _NOTICE_PLAYED = {NOTICE_PLAYED: True, NOTICE_MISSING: False}
 """``decisions.notice`` → :attr:`Decision.notice_played` (``required``, NULL: None)."""
 
 
-def _recent_allowed() -> Select[datetime]:
-    callee, tenant = bindparam("callee", type_=E164), bindparam("tenant", type_=String(64))
+def _counted(callee: ColumnElement[str], tenant: ColumnElement[str]) -> ColumnElement[bool]:
+    """The rule of what a frequency window counts, for the tenant's calls to the callee: allowed,
+    decided at or after ``since``, after the latest frequency reset, not restricted."""
     last_reset = (
         select(func.max(frequency_resets.c.at))
         .where((frequency_resets.c.callee == callee) & (frequency_resets.c.tenant == tenant))
         .scalar_subquery()
     )
     return (
+        (t.c.verdict == Verdict.ALLOW.value)
+        & (t.c.decided_at >= bindparam("since", type_=t.c.decided_at.type))
+        & (last_reset.is_(None) | (t.c.decided_at > last_reset))
+        & t.c.restricted.is_(False)
+    )
+
+
+def _recent_allowed() -> Select[datetime]:
+    callee, tenant = bindparam("callee", type_=E164), bindparam("tenant", type_=String(64))
+    return (
         select(t.c.decided_at)
-        .where(
-            (t.c.callee_e164 == callee)
-            & (t.c.tenant == tenant)
-            & (t.c.verdict == Verdict.ALLOW.value)
-            & (t.c.decided_at >= bindparam("since"))
-            & (last_reset.is_(None) | (t.c.decided_at > last_reset))
-            & t.c.restricted.is_(False)
-        )
+        .where((t.c.callee_e164 == callee) & (t.c.tenant == tenant) & _counted(callee, tenant))
         .order_by(t.c.decided_at.desc())
+    )
+
+
+def _allowed_of_pairs(pairs: FromClause) -> Select[Any]:
+    """What :data:`RECENT_ALLOWED` reads, for every (``tenant``, ``callee``) row of ``pairs`` at
+    once, with one ``since`` for them all: one index seek per pair, one statement."""
+    joined = pairs.join(t, (t.c.callee_e164 == pairs.c.callee) & (t.c.tenant == pairs.c.tenant))
+    return (
+        select(t.c.tenant, t.c.callee_e164, t.c.decided_at)
+        .select_from(joined)
+        .where(_counted(t.c.callee_e164, t.c.tenant))
+    )
+
+
+def _pairs_sqlite() -> FromClause:
+    """``pairs``: a JSON array of ``[tenant, callee]`` arrays, read by SQLite's ``json_each``."""
+    each = func.json_each(bindparam("pairs", type_=Text)).table_valued("value")
+    return select(
+        func.json_extract(each.c.value, "$[0]").label("tenant"),
+        func.json_extract(each.c.value, "$[1]").label("callee"),
+    ).subquery("pairs")
+
+
+def _pairs_postgresql() -> FromClause:
+    """``tenants``, ``callees``: two arrays of the same length, paired by ``unnest``."""
+    return (
+        func.unnest(
+            bindparam("tenants", type_=ARRAY(String(64))), bindparam("callees", type_=ARRAY(E164))
+        )
+        .table_valued("tenant", "callee")
+        .render_derived(name="pairs")
     )
 
 
@@ -171,6 +220,22 @@ RECENT_ALLOWED = _recent_allowed()
 """``callee``, ``tenant``, ``since``: when the tenant was allowed to call the callee, newest first,
 at or after ``since`` and after the latest frequency reset (the call path runs this too, see
 :mod:`dialguard.storage.facts`)."""
+
+ALLOWED_OF_PAIRS_SQLITE = _allowed_of_pairs(_pairs_sqlite())
+"""``pairs`` (:func:`pairs_json`), ``since``: rows (tenant, callee_e164, decided_at) of what
+:data:`RECENT_ALLOWED` counts, for many (tenant, callee) pairs in one statement (the write
+transaction's settling, :mod:`dialguard.storage.settle`); on SQLite."""
+
+ALLOWED_OF_PAIRS_POSTGRESQL = _allowed_of_pairs(_pairs_postgresql())
+"""The same on PostgreSQL, the pairs as two arrays ``tenants`` and ``callees``."""
+
+
+_LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(id) FROM unnest(CAST(:ids AS BIGINT[])) AS id")
+
+
+def pairs_json(pairs: Iterable[tuple[str, str]]) -> str:
+    """The ``pairs`` parameter of :data:`ALLOWED_OF_PAIRS_SQLITE`."""
+    return json.dumps([list(pair) for pair in pairs], separators=(",", ":"))
 
 
 class DecisionRepository:
@@ -193,11 +258,32 @@ class DecisionRepository:
     async def lock(self, ids: Sequence[int]) -> None:
         """Take PostgreSQL transaction-level advisory locks ``ids``, in the order given (sorted
         by the caller: :func:`~dialguard.storage.settle.lock_ids`), released at COMMIT or
-        ROLLBACK. Nothing on SQLite, where a writing transaction holds the write lock."""
-        if self._conn.dialect.name != "postgresql":
+        ROLLBACK; one statement, ``unnest`` yielding the array in its order. Nothing on SQLite,
+        where a writing transaction holds the write lock."""
+        if self._conn.dialect.name != "postgresql" or not ids:
             return
-        for lock in ids:
-            await self._conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+        await self._conn.execute(_LOCK_IN_ORDER, {"ids": list(ids)})
+
+    async def allowed_of_pairs(
+        self, since: Mapping[CalleeKey, datetime]
+    ) -> dict[CalleeKey, list[datetime]]:
+        """:meth:`recent_allowed` of every (tenant, callee) of ``since``, each from its own
+        instant, in one statement (:func:`~dialguard.storage.settle.stored_allowed`)."""
+        if not since:
+            return {}
+        start = min(since.values())
+        if self._conn.dialect.name == "postgresql":
+            params: dict[str, Any] = {
+                "tenants": [tenant for tenant, _ in since],
+                "callees": [callee for _, callee in since],
+                "since": start,
+            }
+            statement = ALLOWED_OF_PAIRS_POSTGRESQL
+        else:
+            params = {"pairs": pairs_json(since), "since": start}
+            statement = ALLOWED_OF_PAIRS_SQLITE
+        rows = await self._conn.execute(statement, params)
+        return stored_allowed(((r[0], r[1], r[2]) for r in rows), since)
 
     async def by_idempotency_key(self, tenant: str, key: str) -> Decision | None:
         """The decision recorded under ``key`` for ``tenant``, restricted or not (a retry must

@@ -81,6 +81,21 @@ def spans(items: Iterable[tuple[Decision, Claim]]) -> dict[CalleeKey, datetime]:
     return since
 
 
+def stored_allowed(
+    rows: Iterable[tuple[str, str, datetime]], since: Mapping[CalleeKey, datetime]
+) -> dict[CalleeKey, list[datetime]]:
+    """The allowed times of each (tenant, callee) of ``since`` (:func:`spans`) among ``rows``
+    (tenant, callee, decided at): what one statement read for the whole batch, from the earliest
+    ``since`` of them all, sorted out per callee and cut at its own ``since``."""
+    stored: dict[CalleeKey, list[datetime]] = {key: [] for key in since}
+    for tenant, callee, at in rows:
+        key = (tenant, callee)
+        start = since.get(key)
+        if start is not None and at >= start:
+            stored[key].append(at)
+    return stored
+
+
 def lock_id(*parts: str) -> int:
     """A signed 64-bit key for ``pg_advisory_xact_lock``, the same in every process."""
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()

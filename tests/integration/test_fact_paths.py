@@ -9,7 +9,9 @@ restricted decisions, campaign scripts, the tenant's industry — has a case see
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,8 +36,11 @@ from dialguard.policy.model import (
 from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import Store, init_database, lookup_facts
+from dialguard.storage.compiled import CompiledSelect
+from dialguard.storage.decisions import ALLOWED_OF_PAIRS_SQLITE, pairs_json
 from dialguard.storage.facts import SqliteFactReader
 from dialguard.storage.script_records import CampaignScript, ScriptStatus
+from dialguard.storage.settle import stored_allowed
 from dialguard.storage.subject_key import SubjectKey
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
@@ -204,3 +209,34 @@ async def test_the_sqlite_call_path_reads_what_the_repositories_read(
     assert any(f.contact is not None and f.contact.guardian for f in compared)
     recent = {(f.callee, len(f.recent_attempts)) for f in compared if f.callee}
     assert (CALLEE, 3) in recent and (RESET, 1) in recent and (ERASED, 0) in recent
+
+
+async def test_the_settling_reads_in_one_statement_what_the_call_path_reads_per_callee(
+    store: Store, make_decision: Callable[..., Decision]
+) -> None:
+    """The write transaction's re-count (:data:`ALLOWED_OF_PAIRS_SQLITE`, compiled, and the
+    repository's ``allowed_of_pairs``) against ``recent_allowed`` of each pair: resets, erased
+    (restricted) decisions, denials, other tenants, and each pair cut at its own instant."""
+    await seed(store, make_decision)
+    file = store.sqlite_file()
+    assert file is not None
+    pairs = itertools.product(("acme", "bank", "globex"), (CALLEE, RESET, ERASED, UNKNOWN))
+    since = {
+        pair: NOW - timedelta(hours=(2, 6, 31, 24 * 11)[n % 4]) for n, pair in enumerate(pairs)
+    }
+    async with store.transaction(readonly=True) as tx:
+        expected = {
+            (tenant, callee): sorted(await tx.decisions.recent_allowed(callee, tenant, at))
+            for (tenant, callee), at in since.items()
+        }
+        through_repository = await tx.decisions.allowed_of_pairs(since)
+    compiled = CompiledSelect(ALLOWED_OF_PAIRS_SQLITE)
+    params = {"pairs": pairs_json(since), "since": min(since.values())}
+    with closing(sqlite3.connect(file.path)) as conn:
+        through_compiled = stored_allowed(compiled.rows(conn, params), since)
+    assert {k: sorted(v) for k, v in through_repository.items()} == expected
+    assert {k: sorted(v) for k, v in through_compiled.items()} == expected
+    counts = {key: len(times) for key, times in expected.items()}
+    assert counts[("acme", CALLEE)] == 1 and counts[("bank", RESET)] == 2  # cut at 2 and 6 h
+    assert counts[("acme", RESET)] == 1  # the reset 3 h ago hides the 5 h one
+    assert counts[("bank", ERASED)] == counts[("globex", CALLEE)] == 0  # restricted; none

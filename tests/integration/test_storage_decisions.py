@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -119,6 +120,59 @@ async def test_a_frequency_reset_hides_earlier_attempts_but_keeps_them(
         await tx.decisions.reset_frequency(CALLEE, "acme", T0 + timedelta(hours=4), "bob", "again")
         assert await tx.decisions.recent_allowed(CALLEE, "acme", since) == ()
         assert len(await tx.decisions.list(callee=CALLEE)) == 4  # the evidence stays
+
+
+async def test_allowed_of_pairs_reads_every_pair_in_one_statement(
+    store: Store, make_decision: MakeDecision
+) -> None:
+    """The write transaction's re-count of a batch: what ``recent_allowed`` reads for each
+    (tenant, callee), each from its own instant, other tenants' and reset calls left out."""
+    other = "+8613900139000"
+    await add(
+        store,
+        *(make_decision(decided_at=T0 - timedelta(hours=n)) for n in (1, 5, 30)),
+        make_decision(decided_at=T0 - timedelta(hours=2), verdict=Verdict.DENY),
+        make_decision(decided_at=T0 - timedelta(hours=2), tenant="globex"),
+        *(make_decision(decided_at=T0 - timedelta(hours=n), callee=other) for n in (1, 5)),
+    )
+    async with store.transaction() as tx:
+        await tx.decisions.reset_frequency(other, "acme", T0 - timedelta(hours=3), "t", "asked")
+        since = {
+            ("acme", CALLEE): T0 - timedelta(hours=10),
+            ("acme", other): T0 - timedelta(days=1),
+            ("globex", "+8613700137000"): T0 - timedelta(days=1),
+        }
+        found = await tx.decisions.allowed_of_pairs(since)
+        assert await tx.decisions.allowed_of_pairs({}) == {}
+    assert {key: sorted(times) for key, times in found.items()} == {
+        ("acme", CALLEE): [T0 - timedelta(hours=5), T0 - timedelta(hours=1)],
+        ("acme", other): [T0 - timedelta(hours=1)],
+        ("globex", "+8613700137000"): [],
+    }
+
+
+async def test_the_batch_locks_are_held_until_commit(store: Store) -> None:
+    """One statement takes all of a batch's advisory locks (PostgreSQL; on SQLite the write
+    transaction's lock does it); another writer wanting any of them waits for the commit."""
+    first_locked, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with store.transaction() as tx:
+            await tx.decisions.lock([-7, 3, 11])
+            first_locked.set()
+            await release.wait()
+
+    async def second() -> None:
+        async with store.transaction() as tx:
+            await tx.decisions.lock([11])
+
+    holder = asyncio.create_task(first())
+    await first_locked.wait()
+    waiter = asyncio.create_task(second())
+    done, _ = await asyncio.wait({waiter}, timeout=0.5)
+    assert not done  # lock 11, the last of the three, is held
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, waiter), timeout=10)
 
 
 async def test_decisions_refuse_non_e164_numbers(store: Store, make_decision: MakeDecision) -> None:
