@@ -1,6 +1,7 @@
 """Fixtures the integration tests share (the storage fixtures are in ``tests/conftest.py``).
 
-- ``dg``: the CLI, in-process (:mod:`in_process`), on a fresh SQLite database with tenant acme;
+- ``dg``: the CLI, in-process (:mod:`in_process`), on a fresh SQLite database with tenant acme,
+  in the environment ``dg_env`` gives;
 - ``acme_store``: a fresh SQLite store seeded by :func:`builders.seed_acme`;
 - ``api``, ``api_at_allowed_time``: the admin API on a real port (:mod:`api_harness`);
 - ``health_gate``: the whole gate with its API, for ``GET /health`` and ``dialguard status``;
@@ -35,10 +36,11 @@ from dialguard.storage.subject_key import SubjectKey
 
 
 @pytest.fixture
-def dg(tmp_path: Path) -> Run:
-    """``dg(*args, expect=0, **env)`` runs ``dialguard ARGS`` (``env`` added to its environment)
-    on a database of this test's own, checks its exit status unless ``expect`` is None, and
-    returns what it printed."""
+def dg_env(tmp_path: Path) -> dict[str, str]:
+    """The whole environment ``dg`` runs ``dialguard`` in: the test's, with a database and key
+    files of this test's own, and a config file setting the default region CN. A module that
+    needs more settings overrides this fixture."""
+    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
     env = {
         **os.environ,
         "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
@@ -49,13 +51,20 @@ def dg(tmp_path: Path) -> Run:
         "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
         "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
-    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
     env.pop("DIALGUARD_NOW", None)
+    return env
+
+
+@pytest.fixture
+def dg(tmp_path: Path, dg_env: dict[str, str]) -> Run:
+    """``dg(*args, expect=0, **env)`` runs ``dialguard ARGS`` in ``dg_env`` (``env`` added) on a
+    database of this test's own, checks its exit status unless ``expect`` is None, and returns
+    what it printed. ``init`` and ``tenants add acme`` have run."""
 
     def run(
         *args: str, expect: int | None = 0, input: str | None = None, **extra_env: str
     ) -> subprocess.CompletedProcess[str]:
-        result = run_dialguard(args, env={**env, **extra_env}, input=input, cwd=tmp_path)
+        result = run_dialguard(args, env={**dg_env, **extra_env}, input=input, cwd=tmp_path)
         if expect is not None:
             assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
