@@ -26,11 +26,11 @@ from api_harness import ApiHarness, running_api
 from builders import WEDNESDAY_10, Run, api_gate_settings, gate_settings, seed_acme
 from in_process import run_dialguard
 from ops_doors import Side, open_sides
+from pg_databases import MigratedCopies
 
 from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.config import Settings
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
 
@@ -75,9 +75,9 @@ def dg(tmp_path: Path, dg_env: dict[str, str]) -> Run:
 
 
 @asynccontextmanager
-async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+async def opened_store(settings: Settings, copies: MigratedCopies) -> AsyncIterator[Store]:
     """A store on a freshly migrated database, closed on exit."""
-    await init_database(settings)
+    await copies.migrate(settings)
     store = await Store.open(settings)
     try:
         yield store
@@ -86,9 +86,9 @@ async def opened_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def acme_store(tmp_path: Path) -> AsyncIterator[Store]:
+async def acme_store(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     """An open store on :func:`builders.gate_settings`' database, seeded by ``seed_acme``."""
-    async with opened_store(gate_settings(tmp_path)) as store:
+    async with opened_store(gate_settings(tmp_path), migrated_copies) as store:
         await seed_acme(store)
         yield store
 
@@ -98,12 +98,12 @@ def optout_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def optout_store(tmp_path: Path) -> AsyncIterator[Store]:
+async def optout_store(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     """A store seeded by ``seed_acme`` with the subject key the keypad opt-out hashes callees
     with."""
     settings = optout_settings(tmp_path)
     SubjectKey.create(Path(settings.dsr.hash_key_file))
-    async with opened_store(settings) as store:
+    async with opened_store(settings, migrated_copies) as store:
         await seed_acme(store)
         yield store
 
@@ -118,10 +118,10 @@ async def optout_gate(tmp_path: Path, optout_store: Store) -> AsyncIterator[Gate
 
 
 @pytest.fixture
-async def health_gate(tmp_path: Path) -> AsyncIterator[GateApp]:
+async def health_gate(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[GateApp]:
     """The gate with its API on port 0 (AGI too, no ESL) on a fresh database."""
     settings = api_gate_settings(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     app = GateApp(settings, Clock())
     await app.start()
     try:
@@ -131,22 +131,26 @@ async def health_gate(tmp_path: Path) -> AsyncIterator[GateApp]:
 
 
 @pytest.fixture
-async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    async with running_api(db_settings, tmp_path) as harness:
+async def api(
+    db_settings: Settings, migrated_copies: MigratedCopies, tmp_path: Path
+) -> AsyncIterator[ApiHarness]:
+    async with running_api(db_settings, migrated_copies, tmp_path) as harness:
         yield harness
 
 
 @pytest.fixture
-async def api_at_allowed_time(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+async def api_at_allowed_time(
+    db_settings: Settings, migrated_copies: MigratedCopies, tmp_path: Path
+) -> AsyncIterator[ApiHarness]:
     """:func:`api` with the gate's clock frozen at ``ALLOWED_AT`` (live decisions)."""
-    async with running_api(db_settings, tmp_path, frozen=True) as harness:
+    async with running_api(db_settings, migrated_copies, tmp_path, frozen=True) as harness:
         yield harness
 
 
 @pytest.fixture
 async def sides(
-    db_settings_pair: tuple[Settings, Settings], tmp_path: Path
+    db_settings_pair: tuple[Settings, Settings], migrated_copies: MigratedCopies, tmp_path: Path
 ) -> AsyncIterator[tuple[Side, Side]]:
     """Two databases seeded alike (SQLite files, or two PostgreSQL databases)."""
-    async with open_sides(db_settings_pair, tmp_path) as pair:
+    async with open_sides(db_settings_pair, migrated_copies, tmp_path) as pair:
         yield pair

@@ -8,18 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from builders import Run
 from in_process import run_dialguard
+from pg_databases import settings_for
 
-from dialguard.config import Settings
 from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
-from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
@@ -46,7 +44,7 @@ def ingest(tmp_path: Path, decisions: list[Decision]) -> list[int]:
 
     async def _ingest() -> list[int]:
         url = f"sqlite+aiosqlite:///{tmp_path}/dg.db"
-        store = await Store.open(replace(Settings(), database=DatabaseSettings(url=url)))
+        store = await Store.open(settings_for(url))
         try:
             async with store.transaction() as tx:
                 await tx.tenants.ensure("acme")
