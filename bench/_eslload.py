@@ -3,13 +3,14 @@ ESL server it is compared with.
 
 Each call is what ``socket 127.0.0.1:PORT async full`` does, played by
 :class:`dialguard.esl.testing.FakeFreeSwitch` (the frame-by-frame peer the ESL tests use):
-connect, answer ``connect`` with the channel data of a recorded transcript (caller, callee,
-tenant and uniqueid replaced), answer every command, and end the call after ``transfer`` or
-``hangup``. Latency is connect → the ``set dialguard_verdict=…`` command received.
+connect, answer every command (``uuid_dump`` with the channel data of a recorded transcript,
+caller, callee, tenant and uniqueid replaced), and end the call after ``uuid_transfer`` or
+``uuid_kill``. Latency is connect → the ``uuid_setvar_multi`` with ``dialguard_verdict``
+received.
 
-The bare server (``python bench/_eslload.py bare PORT``) sends ``connect``, reads the channel
-data, sets the verdict variable in one ``sendmsg`` and closes: the floor for an asyncio ESL
-server here.
+The bare server (``python bench/_eslload.py bare PORT``) asks for the uuid and the channel data
+as the gate does, sets the verdict variable in one ``api uuid_setvar_multi`` and closes: the
+floor for an asyncio ESL server here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from _agiload import CALL_TIMEOUT_S, StepResult, main, offer
 
 from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 
-FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/esl/connect-reply.esl"
+FIXTURE = Path(__file__).resolve().parent.parent / "tests/fixtures/esl/uuid-dump.esl"
 VERDICT = "dialguard_verdict"
 REASON = "dialguard_reason"
 
@@ -86,12 +87,12 @@ async def run_esl_step(
 
 async def _bare_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        writer.write(b"connect\n\n")
-        await reader.readuntil(b"\n\n")
-        writer.write(
-            b"sendmsg\ncall-command: execute\nexecute-app-name: set\n"
-            b"execute-app-arg: " + VERDICT.encode() + b"=ALLOW\n\n"
-        )
+        writer.write(b"linger\n\ngetvar uuid\n\n")
+        uuid = (await reader.readuntil(b"\n\n")).split(b"Reply-Text: ")[1].split(b"\n")[0]
+        writer.write(b"api uuid_dump " + uuid + b"\n\n")
+        envelope = await reader.readuntil(b"\n\n")
+        await reader.readexactly(int(envelope.split(b"Content-Length: ")[1].split(b"\n")[0]))
+        writer.write(b"api uuid_setvar_multi " + uuid + b" " + VERDICT.encode() + b"=ALLOW\n\n")
         await reader.readuntil(b"\n\n")
     except (asyncio.IncompleteReadError, ConnectionError):
         pass

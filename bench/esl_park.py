@@ -6,9 +6,10 @@ SIPp → the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, the shipped ``dia
 a trivial outbound-socket peer that decides nothing: it waits ``--decide-ms`` and allows. Two
 peers, each next to the no-gate path in the same run (``bench/pbx_e2e.py``'s trial):
 
-- ``connect``: today's conversation (``connect``, ``linger``, ``myevents``, ``event``; then
-  ``sendmsg`` ``multiset`` and ``transfer``).
-- ``early``: the call transferred before ``connect`` is ever sent. The first command gets no
+- ``connect``: the gate's conversation until issue 15 was closed (``connect``, ``linger``,
+  ``myevents``, ``event``; then ``sendmsg`` ``multiset`` and ``transfer``).
+- ``early``: the call transferred before ``connect`` is ever sent, as the gate does now
+  (``dialguard/esl/session.py``). The first command gets no
   reply unless it is ``connect`` (``listener_run``), so ``linger`` goes first; then ``getvar
   uuid`` (the channel data would come from ``api uuid_dump <uuid>``, the same headers as the
   ``connect`` reply); then ``api uuid_setvar_multi`` and ``api uuid_transfer``, which

@@ -14,7 +14,8 @@ consent, so the gate allows every call and the frequency caps never deny.
 
 Printed per rate and path: post-dial delay (INVITE → the 200 that follows the 100; the far end
 answers without ringing) p50/p99 from SIPp's per-call response times (``-trace_rtt``), the
-difference, failed calls (SIPp's failed calls plus 403s). Then, per path, the highest rate with
+difference, the gate's own mean decide and group-commit times (its ``/metrics``), failed calls
+(SIPp's failed calls plus 403s). Then, per path, the highest rate with
 zero failures by binary search over trials of ``--trial`` seconds (RFC 7502 style), and with
 ``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure),
 or at ``--soak-rate`` (the goal's ``--soak 600 --soak-rate 100``); ``--search-max 0`` skips the
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +83,9 @@ class Trial:
     gate_cpu_s: float = 0.0
     """CPU time (user + system) ``dialguard serve`` spent during the trial: its cost per call
     does not depend on how busy the machine is."""
+    inside_ms: dict[str, float] = field(default_factory=dict)
+    """Means over the trial from the gate's own histograms (``GET /metrics``): ``decide`` (facts
+    and policy) and ``commit`` (one group commit of the decision log, fsync included)."""
 
     @property
     def failures(self) -> int:
@@ -100,6 +105,7 @@ class Bench:
         self._calls = data.calls()
         self._runs = 0
         self.gate_pid: int | None = None
+        self.metrics_url = ""
 
     def _csv(self, path: str, count: int) -> Path:
         file = self.work / f"calls-{self._runs}.csv"
@@ -135,6 +141,7 @@ class Bench:
         ]  # fmt: skip
         started = time.monotonic()
         cpu_before = _cpu_s(self.gate_pid)
+        timings_before = _timings(self.metrics_url)
         try:
             done = subprocess.run(
                 argv, cwd=run_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -144,6 +151,7 @@ class Bench:
             raise SystemExit(f"sipp outlived its own timeout; argv: {argv}") from None
         result = Trial(path, rate, count, elapsed_s=time.monotonic() - started)
         result.gate_cpu_s = _cpu_s(self.gate_pid) - cpu_before
+        result.inside_ms = _means_ms(timings_before, _timings(self.metrics_url))
         if done.returncode not in (0, 1):
             raise SystemExit(f"sipp exited with {done.returncode}: {done.stderr.strip()[-1500:]}")
         _read_stats(run_dir / "stat.csv", result)
@@ -168,6 +176,36 @@ def _cpu_s(pid: int | None) -> float:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+TIMINGS = {
+    "decide": "dialguard_decision_latency_seconds",
+    "commit": "dialguard_decision_commit_seconds",
+}
+
+
+def _timings(url: str) -> dict[str, float]:
+    """The ``_sum`` and ``_count`` lines of the gate's timing histograms (none without a URL)."""
+    if not url:
+        return {}
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    wanted = tuple(f"{name}{part} " for name in TIMINGS.values() for part in ("_sum", "_count"))
+    return {
+        name: float(value)
+        for name, _, value in (line.partition(" ") for line in text.splitlines())
+        if (name + " ").startswith(wanted)
+    }
+
+
+def _means_ms(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    means = {}
+    for label, name in TIMINGS.items():
+        count = after.get(f"{name}_count", 0.0) - before.get(f"{name}_count", 0.0)
+        if count > 0:
+            total = after[f"{name}_sum"] - before.get(f"{name}_sum", 0.0)
+            means[label] = total / count * 1000
+    return means
 
 
 def _national(e164: str) -> str:
@@ -253,6 +291,8 @@ def _run(work: Path, args: argparse.Namespace) -> int:
     )
     esl_port = free_port() if args.pbx == "freeswitch" else None
     gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=esl_port)
+    api_port = free_port()
+    gate.settings |= {"DIALGUARD_API_ENABLED": "true", "DIALGUARD_API_PORT": str(api_port)}
     # The baseline path plays no recording notice: on FreeSWITCH the callee hears it before the
     # caller's 200 OK, so the gate's path plays a 1 ms tone, the notice's cost left out.
     gate.settings["DIALGUARD_ESL_NOTICE_SOUND"] = "tone_stream://%(1,0,1000)"
@@ -277,6 +317,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
             pbx.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
         bench = Bench(pbx.sip_port, data, work, args.hold_ms)
         bench.gate_pid = gate.pid
+        bench.metrics_url = f"http://{LOOPBACK}:{api_port}/metrics"
         for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
             bench.trial(path, 10, 2)
         for rate in rates:
@@ -337,7 +378,7 @@ def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
         f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
     )
     for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",
-                 "Δ p50", "Δ p99", "gate CPU/call", "failed (gate)",
+                 "Δ p50", "Δ p99", "gate CPU/call", "decide / commit (mean)", "failed (gate)",
                  "failed (no gate)"):  # fmt: skip
         table.add_column(name, justify="right")
     for gated, bare in _pairs(fixed):
@@ -353,6 +394,7 @@ def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
             f"{g50 - b50:+.1f}",
             f"{g99 - b99:+.1f}",
             f"{gated.gate_cpu_s * 1000 / max(gated.calls, 1):.1f} ms",
+            " / ".join(ms(gated.inside_ms.get(k, float("nan"))) for k in TIMINGS),
             _failed(gated),
             _failed(bare),
         )

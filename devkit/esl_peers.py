@@ -16,13 +16,15 @@ ACCEPT_TIMEOUT_S = 30.0
 
 
 class DyingEslGate:
-    """Accepts one connection, sends ``connect`` as the gate does, reads FreeSWITCH's reply (the
-    channel data) and then resets the connection, as the kernel does when the gate's process
-    is killed mid-decision with data unread."""
+    """Accepts one connection, asks for the channel data as the gate does (``linger``, ``getvar
+    uuid``, then ``api uuid_dump``), reads the start of FreeSWITCH's answer and then resets the
+    connection, as the kernel does when the gate's process is killed mid-decision with data
+    unread."""
 
     def __init__(self, port: int) -> None:
         self.accepted = 0
-        self.connect_replied = False
+        self.dumped = False
+        """FreeSWITCH answered ``api uuid_dump``: the gate died while deciding."""
         self._listener = socket.create_server((LOOPBACK, port))
         self._listener.settimeout(ACCEPT_TIMEOUT_S)
         self._thread = threading.Thread(target=self._run, name="DyingEslGate", daemon=True)
@@ -48,12 +50,24 @@ class DyingEslGate:
         self.accepted += 1
         with conn:
             conn.settimeout(10)
-            conn.sendall(b"connect\n\n")
-            data = b""
-            while b"\n\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            self.connect_replied = True
+            conn.sendall(b"linger\n\ngetvar uuid\n\n")
+            reply = _block(conn)
+            uuid = reply.partition(b"Reply-Text: ")[2].split(b"\n", 1)[0]
+            if not uuid:
+                return
+            conn.sendall(b"api uuid_dump " + uuid + b"\n\n")
+            if b"api/response" not in _block(conn):
+                return
+            self.dumped = True
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _block(conn: socket.socket) -> bytes:
+    """Bytes up to the first empty line (a frame's header block); empty when the peer closed."""
+    data = b""
+    while b"\n\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    return data

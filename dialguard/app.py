@@ -40,6 +40,7 @@ from .preflight import (
 from .settings.checks import check_agi, check_api
 from .settings.errors import ConfigError
 from .storage.decision_log import DecisionLog
+from .storage.facts import FactReader, fact_reader
 from .storage.store import Store
 
 log = logging.getLogger("dialguard.app")
@@ -124,6 +125,7 @@ class GateApp:
         self.national_dnc: NationalDnc | None = None
         self.store: Store | None = None
         self.decision_log: DecisionLog | None = None
+        self.facts: FactReader | None = None
         self.gate: GateService | None = None
         self.agi: AgiServer | None = None
         self.esl: EslServer | None = None
@@ -172,8 +174,9 @@ class GateApp:
         self.national_dnc = NationalDnc.open(self.settings.policy.national_dnc)
         if self.book.geocodes:  # before any call can need it, off the event loop
             await asyncio.to_thread(load_geocoder)
+        self.facts = fact_reader(self.store)
         self.gate = gate = GateService(
-            self.store,
+            self.facts,
             self.book,
             self.clock,
             self.settings.numbers.default_region,
@@ -230,8 +233,8 @@ class GateApp:
             await self.recording.stop()
         if self.decision_log is not None:
             await self.decision_log.stop()
-        if self.gate is not None:
-            self.gate.close()
+        if self.facts is not None:
+            self.facts.close()
         if self.checkpoints is not None:
             await self.checkpoints.stop()
         if self.national_dnc is not None:

@@ -36,6 +36,8 @@ def decision_view(decision: Decision) -> dict[str, Any]:
         "next_allowed_at": None
         if decision.next_allowed_at is None
         else decision.next_allowed_at.isoformat(),
+        "notice": decision.notice_status,
+        "notice_prompt": decision.notice_prompt,
     }
 
 

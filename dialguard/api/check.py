@@ -39,7 +39,8 @@ async def attempt_of(call: Call, call_id: str | None = None) -> CallAttempt:
         campaign=b["campaign"],
         call_id=call_id,
     )
-    await check_names(call.context.store, call.context.vocabulary, attempt.tenant, attempt.purpose)
+    gate = call.context.gate
+    await check_names(gate.tenants, call.context.vocabulary, attempt.tenant, attempt.purpose)
     return attempt
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..policy.model import NOTICE_STATUSES
+
 Schema = Mapping[str, Any]
 
 STRING: Schema = {"type": "string"}
@@ -75,6 +77,19 @@ DECISION = record(
             "instant the same call would pass every rule, ISO 8601 with the callee's UTC "
             "offset. Null when allowed, and when any reason is one that waiting does not lift "
             "(callee.dnc, callerid.unregistered, consent.missing without a later consent...).",
+        },
+        "notice": {
+            "type": ["string", "null"],
+            "enum": [*NOTICE_STATUSES, None],
+            "description": "The recording notice: required (the call is recorded and its pack "
+            "requires the callee to hear the notice first; no recording with the PBX's report "
+            "has been ingested yet), played, or missing (it did not play, or the PBX did not "
+            "report it: the recording is flagged). Null when no notice was required.",
+        },
+        "notice_prompt": {
+            **nullable(STRING),
+            "description": "The sound the PBX reported it played (or failed to play); null "
+            "until the call's recording is ingested.",
         },
     }
 )

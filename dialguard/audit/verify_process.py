@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..files.keys import KeyFileError
 from ..settings.database import DatabaseSettings
-from ..storage._common import describe
+from ..storage.errors import describe
 from .checkpoint import CheckpointFileError, load_public_key, read_checkpoints
 from .verified import load_state, save_state, state_path
 from .verify import OnProgress, Problem, Progress, VerifyReport, verify_log

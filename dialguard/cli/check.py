@@ -1,7 +1,11 @@
-"""``dialguard check``: a dry run of the gate for one call. Records nothing."""
+"""``dialguard check``: a dry run of the gate for one call. Records nothing.
+
+On an SQLite file it reads the facts as the gate does, without opening a store or an event loop
+(:meth:`CliState.on_facts`), so it starts without importing SQLAlchemy or asyncio."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -13,7 +17,10 @@ from ..ops.vocabulary import check_names
 from ..policy.emergency import is_emergency
 from ..policy.model import CallAttempt, Decision, Presentation
 from ..views import decision_view
-from .runtime import CliState, PackNames, emit_json, purposes_of, run, state
+from .runtime import CliState, PackNames, emit_json, purposes_of, state
+
+if TYPE_CHECKING:
+    from ..storage.facts import FactReader
 
 
 @click.command("check")
@@ -65,33 +72,31 @@ def command(
         campaign=campaign,
     )
 
-    async def _check() -> int:
-        async with cli.store() as store:
-            await check_names(store, cli.vocabulary, tenant, purpose)
-            national = NationalDnc.open(cli.settings.policy.national_dnc)
-            gate = GateService(
-                store,
-                cli.book,
-                cli.clock,
-                cli.settings.numbers.default_region,
-                tenant_region=cli.settings.recording.region_for,
-                national_dnc=national,
-                decision_region=cli.settings.database.region or None,
-            )
-            try:
-                decision = await gate.dry_run(attempt, at)
-            finally:
-                gate.close()
-                national.close()
-        if as_json:
-            emit_json({**decision_view(decision), "dry_run": True})
-        else:
-            _print(decision_view(decision))
-            click.echo(f"  at {cli.shown(decision.decided_at)}; {_callee_time(decision, cli)}")
-            click.echo("  dry run: nothing recorded, not counted towards frequency caps")
-        return 0 if decision.allowed else 1
+    async def dry_run(facts: FactReader) -> Decision:
+        await check_names(facts.tenants, cli.vocabulary, tenant, purpose)
+        national = NationalDnc.open(cli.settings.policy.national_dnc)
+        gate = GateService(
+            facts,
+            cli.book,
+            cli.clock,
+            cli.settings.numbers.default_region,
+            tenant_region=cli.settings.recording.region_for,
+            national_dnc=national,
+            decision_region=cli.settings.database.region or None,
+        )
+        try:
+            return await gate.dry_run(attempt, at)
+        finally:
+            national.close()
 
-    return run(_check)
+    decision = cli.on_facts(dry_run)
+    if as_json:
+        emit_json({**decision_view(decision), "dry_run": True})
+    else:
+        _print(decision_view(decision))
+        click.echo(f"  at {cli.shown(decision.decided_at)}; {_callee_time(decision, cli)}")
+        click.echo("  dry run: nothing recorded, not counted towards frequency caps")
+    return 0 if decision.allowed else 1
 
 
 def _callee_time(decision: Decision, cli: CliState) -> str:

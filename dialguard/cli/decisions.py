@@ -15,7 +15,7 @@ from .runtime import CliState, aligned, emit_json, fail, run, state, utc_option
 
 CSV_COLUMNS = (
     "decision_id", "decided_at", "verdict", "caller", "callee", "tenant", "purpose",
-    "campaign", "reasons", "policy_version",
+    "campaign", "reasons", "policy_version", "notice",
 )  # fmt: skip
 
 
@@ -125,6 +125,7 @@ def _csv(rows: Sequence[Decision], cli: CliState, utc: bool) -> None:
                 d.attempt.campaign or "",
                 ";".join(r.code for r in d.reasons),
                 d.policy_version,
+                d.notice_status or "",
             ]
         )
 
@@ -159,3 +160,6 @@ def show(ctx: click.Context, decision_id: str, as_json: bool, utc: bool) -> None
         click.echo(f"  - {r.code}: {r.message}")
     if decision.consent_ref:
         click.echo(f"  consent   {decision.consent_ref}")
+    if decision.notice_status:
+        prompt = f" ({decision.notice_prompt})" if decision.notice_prompt else ""
+        click.echo(f"  notice    {decision.notice_status}{prompt}")

@@ -54,7 +54,7 @@ def show(
         raise click.UsageError("give --tenant or --industry, not both")
     if decision_id and (tenant or industry or callee or at_text):
         raise click.UsageError("--decision takes the tenant, callee and time from the decision")
-    recorded: str | None = None
+    recorded: Decision | None = None
     at = cli.instant(at_text, "--at") if at_text else cli.clock.now()
     number = cli.number(callee) if callee else None
     if decision_id:
@@ -62,7 +62,7 @@ def show(
         if decision is None:
             fail(f"no decision {decision_id!r}")
         tenant, number, at = decision.attempt.tenant, decision.callee, decision.decided_at
-        recorded = decision.policy_version
+        recorded = decision
     if tenant:
         industry = run(lambda: _industry(cli, tenant))
     selection = cli.book.explain(industry or "general", number, at.date())
@@ -92,12 +92,16 @@ def _view(
     industry: str,
     callee: str | None,
     at: datetime,
-    recorded: str | None,
+    recorded: Decision | None,
 ) -> dict[str, Any]:
+    """``recorded``: the decision explained (``--decision``): its policy version and recording
+    notice are shown beside the rules in force."""
     pack = selection.pack
     return {
         "policy_version": pack.policy_version,
-        "recorded_policy_version": recorded,
+        "recorded_policy_version": None if recorded is None else recorded.policy_version,
+        "notice": None if recorded is None else recorded.notice_status,
+        "notice_prompt": None if recorded is None else recorded.notice_prompt,
         "tenant": tenant,
         "industry": industry,
         "callee": callee,
@@ -135,6 +139,9 @@ def _print(view: dict[str, Any]) -> None:
     who = f"tenant {view['tenant']}, " if view["tenant"] else ""
     click.echo(f"  {who}industry {view['industry']}; {where} ({place}); at {view['at']}")
     click.echo(f"  callee time zones: {', '.join(view['time_zones'])}")
+    if view["notice"]:
+        prompt = f" ({view['notice_prompt']})" if view["notice_prompt"] else ""
+        click.echo(f"  the decision's recording notice: {view['notice']}{prompt}")
     for layer in view["layers"]:
         click.echo(
             f"  layer {layer['name']} {layer['version']} "

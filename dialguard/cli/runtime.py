@@ -6,8 +6,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cached_property
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..ops.vocabulary import Vocabulary
     from ..policy.book import PolicyBook
     from ..policy.pack import RulePack
+    from ..storage.facts import FactReader
     from ..storage.store import Store
 
 T = TypeVar("T")
@@ -105,6 +106,28 @@ class CliState:
         from ..numbers import normalize
 
         return normalize(raw, self.settings.numbers.default_region)
+
+    def on_facts(self, work: Callable[[FactReader], Coroutine[Any, Any, T]]) -> T:
+        """The result of ``work`` given the reader the gate reads the facts of calls through.
+
+        On an SQLite file the reader is opened without a store, and ``work`` — which on it never
+        suspends — runs to its end without an event loop: a command that needs only facts
+        (``check``) imports neither SQLAlchemy nor asyncio. Otherwise (PostgreSQL, or a file a
+        store would not open as it is) the reader comes from a store, whose errors name what is
+        wrong, on an event loop."""
+        from ..storage.facts import fact_reader, open_sqlite_reader, run_inline
+
+        reader = open_sqlite_reader(self.settings)
+        if reader is not None:
+            with closing(reader):
+                return run_inline(work(reader))
+
+        async def through_a_store() -> T:
+            async with self.store() as store:
+                with closing(fact_reader(store)) as from_store:
+                    return await work(from_store)
+
+        return run(through_a_store)
 
     @asynccontextmanager
     async def store(self) -> AsyncIterator[Store]:

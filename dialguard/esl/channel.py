@@ -1,4 +1,4 @@
-"""The ``connect`` reply's channel headers → :class:`CallAttempt`: the only translation done.
+"""The channel's headers (``uuid_dump``) → :class:`CallAttempt`: the only translation done.
 
 Header names are FreeSWITCH's (``switch_channel_event_set_data``): the caller profile as
 ``Caller-*``, every channel variable as ``variable_<name>``. The dialplan passes tenant, purpose

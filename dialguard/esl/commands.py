@@ -3,9 +3,10 @@
 A command is a header block ended by an empty line (``read_packet`` in ``mod_event_socket.c``):
 the first line is the command, the rest ``name: value`` headers. A CR or LF in a value would end
 the header (or the whole command) early and let the rest be read as headers of our own; NUL ends
-the C string. FreeSWITCH also expands ``${…}`` in application arguments and splits ``transfer``'s
-argument at blanks. So :func:`checked` refuses CR, LF and NUL everywhere and lets through only
-the closed set that each argument needs: no caller-supplied text reaches a command unchecked.
+the C string. FreeSWITCH also expands ``${…}`` in application arguments (a variable set now
+may run as one later) and splits ``api`` arguments at blanks. So :func:`checked` refuses CR, LF
+and NUL everywhere and lets through only the closed set that each argument needs: no
+caller-supplied text reaches a command unchecked.
 """
 
 from __future__ import annotations
@@ -50,18 +51,10 @@ _PRINTABLE = re.compile(r"[ -~]*")
 SOUND = re.compile(rf"tone_stream://[0-9%(),;]+|{PATH.pattern}")
 """What ``playback`` may play: a tone, or a file path as :data:`PATH`."""
 CHANNEL_UUID = re.compile(r"[A-Za-z0-9-]{1,64}")
-"""A channel's ``Unique-ID`` as a command argument (``filter``, ``sendmsg <uuid>``)."""
+"""A channel's ``Unique-ID`` as a command argument (``filter``, ``api``, ``sendmsg <uuid>``)."""
 OPTOUT_KEY = re.compile(r"[0-9*#]?")
 NORMAL_CLEARING = "NORMAL_CLEARING"
 
-MYEVENTS_EVENTS = (
-    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
-    "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
-    "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING",
-    "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE",
-    "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
-)  # fmt: skip
-"""What ``myevents`` subscribes to (``parse_command`` in mod_event_socket.c, FreeSWITCH 1.11)."""
 SUBSCRIBED_EVENTS = ("CHANNEL_HANGUP_COMPLETE", "RECORD_STOP", "DTMF")
 """All the gate reads: the call's end (with answer and hangup times), its recording's end, and
 the callee's keys (the keypad opt-out)."""
@@ -78,7 +71,7 @@ is answered, which is when our recording starts)."""
 PRE_BRIDGE_APP = "bridge_pre_execute_aleg_app"
 PRE_BRIDGE_DATA = "bridge_pre_execute_aleg_data"
 """What ``bridge`` runs on our channel just before the legs are joined: the recording of a
-channel already answered, when a notice must be heard first."""
+channel already answered (no later answer starts it; with a notice, it is heard first)."""
 
 
 class UnsafeArgument(ValueError):
@@ -98,19 +91,14 @@ def _frame(*lines: str) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode("ascii") + b"\n"
 
 
-CONNECT = _frame("connect")
 LINGER = _frame("linger")
-MYEVENTS = _frame("myevents")
-"""Only this channel's events (and, until NIXEVENTS, 23 kinds of them). It drops every other
-channel's events whatever the filters say, so it is sent only when the channel has no usable
-uuid for :func:`subscribe`."""
-NIXEVENTS = _frame("nixevent " + " ".join(e for e in MYEVENTS_EVENTS if e not in SUBSCRIBED_EVENTS))
+GETVAR_UUID = _frame("getvar uuid")
+"""Our channel's uuid; the reply's ``Reply-Text`` is the value itself, not ``+OK``."""
+OPENING = LINGER + GETVAR_UUID
+"""The first write. FreeSWITCH answers no first command but ``connect`` (``listener_run``), so
+``linger`` goes first: only ``getvar``'s reply comes back."""
 SUBSCRIBE = _frame("event plain " + " ".join(SUBSCRIBED_EVENTS))
 SUBSCRIBE_NOTICE = _frame(f"event plain {NOTICE_EVENT}")
-SETUP = (LINGER,)
-"""Sent together with ``connect``, in one write: FreeSWITCH reads commands one at a time and
-answers each in order, so they cost no round trip of their own."""
-OWN_EVENTS_ONLY = (MYEVENTS, NIXEVENTS, SUBSCRIBE)
 
 
 def subscribe(uuid: str) -> tuple[bytes, ...]:
@@ -126,8 +114,9 @@ def subscribe(uuid: str) -> tuple[bytes, ...]:
 
 
 def execute(app: str, arg: str, uuid: str = "") -> bytes:
-    """``sendmsg`` for our own channel (or the channel ``uuid``, e.g. the bridged callee leg);
-    ``event-lock`` makes each app finish before the next."""
+    """``sendmsg`` for the channel ``uuid`` (the bridged callee leg; without one, our own
+    channel, which takes it only once parked); ``event-lock`` makes each app finish before the
+    next."""
     return _frame(
         _sendmsg(uuid),
         "call-command: execute",
@@ -137,23 +126,31 @@ def execute(app: str, arg: str, uuid: str = "") -> bytes:
     )
 
 
-def set_variable(name: str, value: str, allowed: re.Pattern[str] = SAFE_VALUE) -> bytes:
-    checked_name = checked("variable", name, VARIABLE_NAME)
-    return execute("set", f"{checked_name}={checked(name, value, allowed)}")
+def api(command: str, uuid: str, *args: str) -> bytes:
+    """``api <command> <uuid> <args>``: run at once by mod_event_socket's listener thread
+    (``full`` mode) and answered with an ``api/response``, whatever the channel is doing; a
+    ``sendmsg`` would wait for the channel to take it (see :mod:`~dialguard.esl.session`)."""
+    return _frame(" ".join(("api", command, checked("uuid", uuid, CHANNEL_UUID), *args)))
+
+
+def dump(uuid: str) -> bytes:
+    """The channel data: the headers of a CHANNEL_DATA event, URL-encoded, one per line."""
+    return api("uuid_dump", uuid)
 
 
 def set_variables(
-    *pairs: tuple[str, str], allowed: Mapping[str, re.Pattern[str]] | None = None
+    uuid: str, *pairs: tuple[str, str], allowed: Mapping[str, re.Pattern[str]] | None = None
 ) -> bytes:
-    """One ``multiset``, applied left to right (so put the verdict last). ``^^|`` makes ``|``
-    the separator: no checked value can hold one, and a value may hold a blank. Each value is
-    checked against ``allowed[name]`` when given, else :data:`SAFE_VALUE`."""
+    """One ``uuid_setvar_multi``, applied left to right (so put the verdict last). ``^^|`` makes
+    ``|`` the separator (``switch_separate_string``): no checked value can hold one, and a value
+    may hold a blank. Each value is checked against ``allowed[name]`` when given, else
+    :data:`SAFE_VALUE`."""
     patterns = {**_VALUE_PATTERNS, **(allowed or {})}
     items = [
         f"{checked('variable', name, VARIABLE_NAME)}={_value(name, v, patterns.get(name))}"
         for name, v in pairs
     ]
-    return execute("multiset", "^^|" + "|".join(items))
+    return api("uuid_setvar_multi", uuid, "^^|" + "|".join(items))
 
 
 _VALUE_PATTERNS = {
@@ -162,7 +159,7 @@ _VALUE_PATTERNS = {
     PRE_BRIDGE_APP: re.compile("record_session"),
     PRE_BRIDGE_DATA: PATH,
 }
-"""The values these variables may take; a ``set`` of them runs an app, so no other."""
+"""The values these variables may take; setting them runs an app, so no other."""
 
 
 def record_on_answer(directory: str, recording: str) -> tuple[str, str]:
@@ -179,16 +176,12 @@ def _value(name: str, value: str, allowed: re.Pattern[str] | None) -> str:
         return value
     value = checked(name, value, allowed or SAFE_VALUE)
     if "|" in value:
-        raise UnsafeArgument(f"{name}: '|' separates multiset's values")
+        raise UnsafeArgument(f"{name}: '|' separates uuid_setvar_multi's values")
     return value
 
 
 def recording_path(directory: str, recording: str) -> str:
     return f"{checked('recordings_dir', directory, PATH)}/{checked('recording', recording)}.wav"
-
-
-def record_session(directory: str, recording: str) -> bytes:
-    return execute("record_session", recording_path(directory, recording))
 
 
 def playback(sound: str, uuid: str = "") -> bytes:
@@ -212,9 +205,14 @@ def record_before_bridge(directory: str, recording: str) -> tuple[tuple[str, str
     )
 
 
-def transfer(destination: str, context: str) -> bytes:
+def transfer(uuid: str, destination: str, context: str) -> bytes:
     dest = checked("destination", destination, DIAL_STRING)
-    return execute("transfer", f"{dest} XML {checked('context', context)}")
+    return api("uuid_transfer", uuid, dest, "XML", checked("context", context))
+
+
+def kill(uuid: str, cause: str) -> bytes:
+    """Hang the channel up with ``cause`` (mod_sofia maps it to the SIP final response)."""
+    return api("uuid_kill", uuid, checked("cause", cause, HANGUP_CAUSE))
 
 
 def hangup(cause: str = OUTGOING_CALL_BARRED, uuid: str = "") -> bytes:

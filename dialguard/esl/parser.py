@@ -11,7 +11,8 @@ followed by ``Content-Length`` bytes of body when that header is present.
 - ``text/event-plain``: the body is a serialized event: ``Key: <url-encoded value>`` lines, an
   empty line, and, when the event has a body, a ``Content-Length`` among those headers and that
   many bytes after the empty line.
-- ``api/response``: the body is the output of an ``api`` command.
+- ``api/response``: the body is the output of an ``api`` command (``+OK``, ``-ERR …``;
+  ``uuid_dump``'s is the channel's headers, URL-encoded, one ``Key: value`` line each).
 - ``text/disconnect-notice``: ``Content-Disposition: linger`` when the channel hung up and the
   socket stays open for the last events, ``disconnect`` when FreeSWITCH is about to close.
 
@@ -69,7 +70,11 @@ class ApiResponse:
 
     @property
     def ok(self) -> bool:
-        return not self.body.startswith("-ERR")
+        return not self.body.startswith("-")  # -ERR …, -USAGE: …
+
+    @property
+    def reply_text(self) -> str:
+        return self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,8 @@ class DisconnectNotice:
         return self.disposition == "linger"
 
 
+Reply = CommandReply | ApiResponse
+"""What answers a command, in command order."""
 Frame = CommandReply | ApiResponse | Event | DisconnectNotice
 RawHeaders = list[tuple[str, bytes]]
 
@@ -190,6 +197,16 @@ def parse_event(body: bytes, limits: Limits) -> Event:
     if not name:
         raise EslProtocolError("bad-event", "event without Event-Name")
     return Event(name, headers, _text(rest, url=False))
+
+
+def parse_dump(text: str, limits: Limits) -> Mapping[str, str]:
+    """``uuid_dump``'s output → its headers, decoded: ``switch_event_serialize`` with URL
+    encoding, the same lines as a ``connect`` reply (without the ``Channel-*`` caller profile
+    copy and the reply's own headers)."""
+    block = text.encode("utf-8").strip(b"\n")
+    if not block:
+        raise EslProtocolError("bad-dump", "uuid_dump returned nothing")
+    return _headers(parse_header_lines(block, limits), url=True)
 
 
 def build_frame(raw: RawHeaders, body: bytes, limits: Limits) -> Frame:

@@ -1,23 +1,30 @@
-"""One outbound-socket connection: one call, from ``connect`` to CHANNEL_HANGUP_COMPLETE.
+"""One outbound-socket connection: one call, from the first command to CHANNEL_HANGUP_COMPLETE.
 
-The conversation takes two round trips before the verdict is acted on. First one write:
-``connect`` (its reply is the channel data) and ``linger``. As soon as the ``connect`` reply is
-in, the decision starts and, without waiting for it, the subscription goes out: a ``filter`` on
-``Unique-ID`` and one on ``Other-Leg-Unique-ID`` (both our uuid: our channel's events and those
-of the callee leg it bridges to) and ``event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``.
-(``myevents`` would drop the callee leg's events whatever the filters say; it is used only for
-a channel without a usable uuid.) Then the verdict in one write: one ``multiset`` (reason,
-decision id, recording, the verdict last) and ``transfer`` or ``hangup``. Then we linger until
-our CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH
-release the channel. Replies come back in command order, so the oldest pending command takes the
-next reply.
+The gate never sends ``connect``. After ``connect`` FreeSWITCH parks the channel, and the park
+loop of a channel without media sleeps 20 ms before it takes the commands queued for it
+(``switch_ivr_park``), so every verdict sent as ``sendmsg`` waited for that tick. ``api``
+commands run at once in mod_event_socket's listener thread (the snippet's ``full``), and a
+channel transferred or hung up that way is no longer ready: ``socket_function`` stops waiting
+for ``connect`` and never parks it.
 
-A recording starts when the call is answered (``execute_on_answer_dialguard``), or at once for a
-channel that was already answered: the file holds the conversation, never the ringing. When the
-pack requires the recording notice, the verdict also sets ``group_confirm_key=exec`` and
-``group_confirm_file=playback <esl.notice_sound>``: ``bridge`` has the callee leg play it once
-the callee answers and only then bridges and answers our channel, so the recording starts after
-the notice (an answered channel's recording starts at the bridge instead). The callee leg's
+So three round trips before the verdict is acted on. First one write: ``linger`` (FreeSWITCH
+answers no first command but ``connect``) and ``getvar uuid``. Then ``api uuid_dump <uuid>``
+(the channel data: the headers ``connect`` would have replied with) and, in the same write, the
+subscription: a ``filter`` on ``Unique-ID`` and one on ``Other-Leg-Unique-ID`` (both our uuid:
+our channel's events and those of the callee leg it bridges to) and ``event plain
+CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF``. The decision starts as soon as the dump is in. Then
+the verdict in one write: ``api uuid_setvar_multi`` (reason, decision id, recording, the verdict
+last) and ``api uuid_transfer`` or ``api uuid_kill``. Then we linger until our
+CHANNEL_HANGUP_COMPLETE (RECORD_STOP comes before it) and close, which lets FreeSWITCH release
+the channel. Replies (``command/reply`` and ``api/response`` alike) come back in command order,
+so the oldest pending command takes the next reply.
+
+A recording starts when the call is answered (``execute_on_answer_dialguard``), or, for a
+channel that was already answered, when it is bridged (``bridge_pre_execute_aleg_*``): the file
+holds the conversation, never the ringing. When the pack requires the recording notice, the
+verdict also sets ``group_confirm_key=exec`` and ``group_confirm_file=playback
+<esl.notice_sound>``: ``bridge`` has the callee leg play it once the callee answers and only then
+bridges and answers our channel, so the recording starts after the notice. The callee leg's
 CHANNEL_EXECUTE_COMPLETE of that playback says whether it played; the gate writes it beside the
 recording (``dg-<id>.notice``, read by the ingest) before handing the file over.
 
@@ -28,7 +35,9 @@ that leg (``sendmsg <its uuid>``).
 A reader task owns the read side: it resolves replies, keeps the events we need and notices a
 ``text/disconnect-notice`` or EOF at any moment. When the peer goes during the decision, the
 decision (stored by the decision maker) is kept and nothing more is sent. A broken frame, a
-refused or unanswered command ends the connection after a blind ``hangup``.
+refused or unanswered command ends the connection after a blind ``uuid_kill`` (a ``sendmsg``
+``hangup`` before the uuid is known, which the channel takes once the closed socket lets it
+park); a gate that goes away without a verdict leaves the call to the snippet's ``hangup``.
 """
 
 from __future__ import annotations
@@ -50,13 +59,15 @@ from ..settings.esl import EslSettings
 from . import commands as cmd
 from .channel import Channel, ChannelDataError, channel_from
 from .parser import (
+    ApiResponse,
     CommandReply,
-    DisconnectNotice,
     EslParser,
     EslProtocolError,
     Event,
     Frame,
     Limits,
+    Reply,
+    parse_dump,
 )
 from .recording import RecordingSink, UnsafeRecordingPath, event_time, is_ours, recording_file
 
@@ -99,11 +110,12 @@ class EslCall:
         self._gate = gate
         self._sink = sink
         self._alert = alert
-        self._parser = EslParser(
-            Limits(settings.max_header_bytes, settings.max_headers, settings.max_body_bytes)
+        self._limits = Limits(
+            settings.max_header_bytes, settings.max_headers, settings.max_body_bytes
         )
-        self._pending: deque[asyncio.Future[CommandReply]] = deque()
-        self._sent: list[asyncio.Future[CommandReply]] = []
+        self._parser = EslParser(self._limits)
+        self._pending: deque[asyncio.Future[Reply]] = deque()
+        self._sent: list[asyncio.Future[Reply]] = []
         self._down = asyncio.Event()
         """The channel hung up, or the connection ended."""
         self._finished = asyncio.Event()
@@ -112,7 +124,7 @@ class EslCall:
         self._failure: EslProtocolError | None = None
         self._uniqueid = ""
         self._own_uuid = ""
-        """Our channel's uuid as the events name it; empty: only our events come (myevents)."""
+        """Our channel's uuid (``getvar uuid``): what the commands and the filters name."""
         self._verdict: GateVerdict | None = None
         self._recording = ""
         self._record_stop: Event | None = None
@@ -140,6 +152,8 @@ class EslCall:
             await self._reject("command.timeout", "no reply from FreeSWITCH in time", "")
         except cmd.UnsafeArgument as exc:
             await self._reject("command.unsafe", "refused to send an unsafe argument", str(exc))
+        except ChannelDataError as exc:
+            await self._reject("channel.bad-data", "unusable channel data", str(exc))
         except (PeerGone, ConnectionError) as exc:
             log.debug("FreeSWITCH went away: %r", exc, extra={"fields": self._fields()})
         finally:
@@ -154,17 +168,20 @@ class EslCall:
                 future.cancel()
 
     async def _converse(self) -> None:
-        connect, *setup = self._send(cmd.CONNECT, *cmd.SETUP)
-        connected = await self._reply(connect, cmd.CONNECT)
+        [getvar] = self._send(cmd.GETVAR_UUID, unanswered=cmd.LINGER)
+        uuid = (await self._reply(getvar, cmd.GETVAR_UUID, value=True)).reply_text
+        if not cmd.CHANNEL_UUID.fullmatch(uuid):
+            raise ChannelDataError("no usable uuid: the channel cannot be named in a command")
+        self._uniqueid = self._own_uuid = uuid
+        bind_call(uuid)
+        subscription = cmd.subscribe(uuid)
+        dump, *setup = self._send(cmd.dump(uuid), *subscription)
+        dumped = await self._reply(dump, cmd.dump(uuid))
         try:
-            channel: Channel | None = channel_from(connected.headers)
+            channel: Channel | None = channel_from(parse_dump(dumped.reply_text, self._limits))
         except ChannelDataError as exc:
             self._alert("channel.bad-data", "unusable channel data, call denied", error=str(exc))
             channel = None
-        self._uniqueid = channel.uniqueid if channel else ""
-        bind_call(self._uniqueid or None)
-        subscription = self._subscription(connected.headers.get("Unique-ID", ""))
-        setup += self._send(*subscription)
         if channel is None:
             self._verdict = GateVerdict.deny(GATE_BAD_REQUEST)
         else:
@@ -172,7 +189,7 @@ class EslCall:
                 self._cause = cmd.INCOMING_CALL_BARRED
             self._outbound = channel.attempt.direction is Direction.OUTBOUND
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
-        for future, command in zip(setup, (*cmd.SETUP, *subscription), strict=True):
+        for future, command in zip(setup, subscription, strict=True):
             await self._reply(future, command)
         self._raise_failure()
         allowed = False
@@ -184,22 +201,14 @@ class EslCall:
             allowed = await self._apply(self._verdict, channel)
         await self._linger_out(allowed)
 
-    def _subscription(self, uuid: str) -> tuple[bytes, ...]:
-        """Our events and the callee leg's (:func:`~dialguard.esl.commands.subscribe`), or only
-        ours (``myevents``) when the channel has no uuid a filter can name."""
-        if cmd.CHANNEL_UUID.fullmatch(uuid):
-            self._own_uuid = uuid
-            return cmd.subscribe(uuid)
-        return cmd.OWN_EVENTS_ONLY
-
     async def _apply(self, verdict: GateVerdict, channel: Channel | None) -> bool:
-        """The verdict in one write: every variable in one ``multiset`` (the verdict last, so a
-        half-applied one never reads ALLOW), then ``transfer`` or ``hangup``. True when the call
-        was transferred (it may now last hours)."""
+        """The verdict in one write: every variable in one ``uuid_setvar_multi`` (the verdict
+        last, so a half-applied one never reads ALLOW), then ``uuid_transfer`` or ``uuid_kill``.
+        True when the call was transferred (it may now last hours)."""
+        uuid = self._own_uuid
         allow = verdict.verdict is Verdict.ALLOW and channel is not None
         variables = [(cmd.REASON, verdict.reason), (cmd.DECISION_ID, verdict.decision_id)]
         subscriptions: list[bytes] = []
-        frames: list[bytes] = []
         if allow and channel is not None:
             directory = self._settings.recordings_dir
             if verdict.recording:
@@ -208,27 +217,33 @@ class EslCall:
                 if verdict.notice:  # required (it names agi.notice_prompt; FreeSWITCH plays ours)
                     self._notice = self._settings.notice_sound
                     variables.extend(cmd.notice_confirm(self._notice))
-                    if self._own_uuid:
-                        subscriptions.append(cmd.SUBSCRIBE_NOTICE)
-                if channel.answered and self._notice:
+                    subscriptions.append(cmd.SUBSCRIBE_NOTICE)
+                if channel.answered:
                     variables.extend(cmd.record_before_bridge(directory, verdict.recording))
-                elif channel.answered:
-                    frames.append(cmd.record_session(directory, verdict.recording))
                 else:
                     variables.append(cmd.record_on_answer(directory, verdict.recording))
-            frames.append(cmd.transfer(channel.attempt.callee, self._allowed_context(channel)))
+            act = cmd.transfer(uuid, channel.attempt.callee, self._allowed_context(channel))
         else:
             if verdict.next_allowed:
                 variables.append((cmd.NEXT_ALLOWED, verdict.next_allowed))
-            frames.append(cmd.hangup(self._cause))
+            act = cmd.kill(uuid, self._cause)
         variables.append((cmd.VERDICT, cmd.ALLOW if allow else cmd.DENY))
         patterns = {cmd.NEXT_ALLOWED: INSTANT_VALUE}
-        batch = (*subscriptions, cmd.set_variables(*variables, allowed=patterns), *frames)
+        batch = (*subscriptions, cmd.set_variables(uuid, *variables, allowed=patterns), act)
         # From here the callee's key counts: its DTMF event may come before the reply to the
         # transfer is handled (the reader dispatches both in one go).
         self._allowed = allow
-        for future, command in zip(self._send(*batch), batch, strict=True):
-            await self._reply(future, command)
+        try:
+            for future, command in zip(self._send(*batch), batch, strict=True):
+                await self._reply(future, command)
+        except CommandRefused:
+            if not self._down.is_set():
+                raise
+            log.info(
+                "call ended as the verdict was sent; decision kept",
+                extra={"fields": self._fields()},
+            )
+            return False
         log.info("verdict sent", extra={"fields": self._fields()})
         return allow
 
@@ -320,32 +335,37 @@ class EslCall:
         except OSError as exc:
             self._alert("notice.report-error", "cannot write the notice report", error=str(exc))
 
-    def _send(self, *frames: bytes) -> list[asyncio.Future[CommandReply]]:
-        """Write ``frames`` at once; one future per command, resolved by its reply."""
+    def _send(self, *frames: bytes, unanswered: bytes = b"") -> list[asyncio.Future[Reply]]:
+        """Write ``unanswered`` (a command FreeSWITCH gives no reply) and ``frames`` at once; one
+        future per frame, resolved by its reply."""
         self._raise_failure()
         if self._closed:
             raise PeerGone("connection closed")
         loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[CommandReply]] = [loop.create_future() for _ in frames]
+        futures: list[asyncio.Future[Reply]] = [loop.create_future() for _ in frames]
         self._pending.extend(futures)
         self._sent.extend(futures)
-        self._writer.write(b"".join(frames))
+        self._writer.write(unanswered + b"".join(frames))
         return futures
 
-    async def _command(self, data: bytes) -> CommandReply:
+    async def _command(self, data: bytes) -> Reply:
         """One command on its own (the keypad opt-out's playback and hangup)."""
         [future] = self._send(data)
         return await self._reply(future, data)
 
-    async def _reply(self, future: asyncio.Future[CommandReply], data: bytes) -> CommandReply:
+    async def _reply(
+        self, future: asyncio.Future[Reply], data: bytes, *, value: bool = False
+    ) -> Reply:
+        """The reply to ``data``; refused unless it says ``+OK`` (an ``api/response`` unless
+        it says ``-ERR``), or, with ``value``, unless it is a ``command/reply`` at all."""
         try:
             async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
                 await self._writer.drain()
                 reply = await future
         finally:
             future.cancel()  # no-op once resolved; a late reply then finds it cancelled
-        if not reply.ok:
-            name = data.split(b"\n", 1)[0].decode("ascii")
+        if not (isinstance(reply, CommandReply) if value else reply.ok):
+            name = " ".join(data.split(b"\n", 1)[0].decode("ascii").split()[:2])
             raise CommandRefused(f"{name}: {reply.reply_text[:120]}")
         return reply
 
@@ -354,9 +374,10 @@ class EslCall:
         self._alert(kind, f"{message}, call rejected", error=error[:300], **self._fields())
         if self._closed:
             return
+        own = self._own_uuid
         with contextlib.suppress(ConnectionError, TimeoutError):
             async with asyncio.timeout(self._settings.command_timeout_ms / 1000):
-                self._writer.write(cmd.hangup(self._cause))
+                self._writer.write(cmd.kill(own, self._cause) if own else cmd.hangup(self._cause))
                 await self._writer.drain()
 
     async def _read_loop(self) -> None:
@@ -374,7 +395,7 @@ class EslCall:
             self._end_of_input()
 
     def _dispatch(self, frame: Frame) -> None:
-        if isinstance(frame, CommandReply):
+        if isinstance(frame, CommandReply | ApiResponse):
             while self._pending and self._pending[0].done():
                 self._pending.popleft()  # its command timed out; the call is ending anyway
             if not self._pending:
@@ -382,13 +403,11 @@ class EslCall:
             self._pending.popleft().set_result(frame)
         elif isinstance(frame, Event):
             self._on_event(frame)
-        elif isinstance(frame, DisconnectNotice):
+        else:
             self._down.set()
             if not frame.lingering:
                 self._closed = True
                 self._end_of_input()
-        else:
-            raise EslProtocolError("unexpected-frame", "api/response without an api command")
 
     def _on_event(self, event: Event) -> None:
         if self._own_uuid and event.get("Unique-ID") != self._own_uuid:

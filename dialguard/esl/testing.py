@@ -1,16 +1,19 @@
 """A FreeSWITCH peer for tests: plays FreeSWITCH's side of the outbound socket, frame by frame.
 
-    fs = FakeFreeSwitch(server.port, ChannelData.load(FIXTURES / "connect-reply.esl"))
+    fs = FakeFreeSwitch(server.port, ChannelData.load(FIXTURES / "uuid-dump.esl"))
     record = await fs.call(fs.channel.with_(callee="13800138000", tenant="acme"))
     assert record.variables["dialguard_verdict"] == "ALLOW"
 
-The channel data comes from a recorded ``connect`` reply (values can be overridden per call);
-every frame is written the way ``mod_event_socket.c`` writes it: command replies as ``Content-Type:
-command/reply`` + ``Reply-Text``, events as ``switch_event_serialize(…, SWITCH_TRUE)`` with
+The channel data comes from a recorded ``uuid_dump`` (values can be overridden per call); every
+frame is written the way ``mod_event_socket.c`` writes it: no reply to the first command (unless
+it is ``connect``, which the gate never sends), command replies as ``Content-Type:
+command/reply`` + ``Reply-Text`` (``getvar``'s is the value), ``api`` output behind an
+``api/response`` envelope, events as ``switch_event_serialize(…, SWITCH_TRUE)`` with
 ``switch_url_encode``'d values behind a ``text/event-plain`` envelope, disconnect notices as
-``send_disconnect`` and the linger branch of ``read_packet`` do. Executed applications, variables
-and the hangup cause are recorded; a call ends (RECORD_STOP, linger notice, CHANNEL_HANGUP_COMPLETE)
-after ``transfer`` or ``hangup``, as FreeSWITCH reports it once the operator's bridge is over.
+``send_disconnect`` and the linger branch of ``read_packet`` do. Variables, what the gate asked
+for (``api`` commands, ``sendmsg`` applications) and the hangup cause are recorded; a call ends
+(RECORD_STOP, linger notice, CHANNEL_HANGUP_COMPLETE) after ``uuid_transfer`` or ``uuid_kill``,
+as FreeSWITCH reports it once the operator's bridge is over.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from urllib.parse import unquote_to_bytes
 
 _URL_UNSAFE = b'\r\n "#%&+:;<=>?@[\\]^`{|}'
 _REPLY_ONLY = {"Content-Type", "Reply-Text", "Socket-Mode", "Control"}
+"""Headers of a ``connect`` reply that no event carries (a ``uuid_dump`` has none of them)."""
+API_ACTIONS = ("uuid_setvar_multi", "uuid_transfer", "uuid_kill")
 RECORDINGS_DIR = "/var/lib/freeswitch/recordings"
 """What ``$${recordings_dir}`` expands to in this fake."""
 CALLEE_LEG = "5f0c2a4e-9d1b-4c7e-8a63-0b7f2d9e4c11"
@@ -53,6 +58,10 @@ def serialize(headers: Sequence[tuple[str, bytes]], body: bytes = b"") -> bytes:
 
 def reply(text: str) -> bytes:
     return f"Content-Type: command/reply\nReply-Text: {text}\n\n".encode()
+
+
+def api_response(text: bytes) -> bytes:
+    return b"Content-Type: api/response\nContent-Length: %d\n\n" % len(text) + text
 
 
 def event_frame(headers: Sequence[tuple[str, bytes]], body: bytes = b"") -> bytes:
@@ -91,14 +100,18 @@ _OVERRIDES = {
 
 @dataclass(frozen=True)
 class ChannelData:
-    """The headers of a ``connect`` reply, decoded, in wire order."""
+    """The channel's headers as ``uuid_dump`` gives them, decoded, in wire order."""
 
     headers: tuple[tuple[str, bytes], ...]
 
     @classmethod
     def load(cls, path: Path) -> ChannelData:
-        """A transcript of the bytes FreeSWITCH sent in reply to ``connect``."""
-        block = path.read_bytes().split(b"\n\n", 1)[0]
+        """A transcript of the bytes FreeSWITCH sent in reply to ``api uuid_dump``: the
+        ``api/response`` envelope, then the headers."""
+        envelope, _, body = path.read_bytes().partition(b"\n\n")
+        if not envelope.startswith(b"Content-Type: api/response\n"):
+            raise ValueError(f"{path.name}: not an api/response")
+        block = body.strip(b"\n")
         pairs = (line.split(b": ", 1) for line in block.split(b"\n"))
         return cls(tuple((k.decode(), unquote_to_bytes(v)) for k, v in pairs))
 
@@ -115,8 +128,9 @@ class ChannelData:
                 _replace(headers, name, raw)
         return ChannelData(tuple(headers))
 
-    def connect_reply(self) -> bytes:
-        return serialize(self.headers)
+    def dump_response(self) -> bytes:
+        """The ``api/response`` to ``api uuid_dump <its uuid>``."""
+        return api_response(serialize(self.headers))
 
     def event(self, name: str, *extra: tuple[str, str]) -> bytes:
         """An event of this channel: FreeSWITCH adds the channel's headers to each."""
@@ -154,7 +168,8 @@ class CallRecord:
     """For each command, the number of the read that brought it (1 for the first burst): the
     gate's round trips. The peer answers only after it has read everything already sent."""
     apps: list[tuple[str, str]] = field(default_factory=list)
-    """``(execute-app-name, execute-app-arg)`` of every ``sendmsg`` execute."""
+    """``(command, its arguments after the uuid)`` of every ``api`` action on our channel,
+    ``(execute-app-name, execute-app-arg)`` of every ``sendmsg`` execute."""
     other_leg: list[tuple[str, str, str]] = field(default_factory=list)
     """``(uuid, app or "hangup", arg or cause)`` of every ``sendmsg <uuid>`` for another leg."""
     variables: dict[str, str] = field(default_factory=dict)
@@ -216,21 +231,27 @@ class FsSession:
         return first, headers
 
     async def answer_setup(self) -> None:
-        """Answer ``connect`` and the setup commands (linger, the two filters, event)."""
-        for _ in range(5):
+        """Take ``linger`` and answer what comes before the verdict (``getvar uuid``, the dump,
+        the two filters, ``event``)."""
+        for _ in range(6):
             await self.answer()
 
     async def answer(self, instead: bytes | None = None) -> bool:
-        """Read one command and answer it as FreeSWITCH would (or with ``instead``)."""
+        """Read one command and answer it as FreeSWITCH would (or with ``instead``): the
+        first one (``linger``) gets no reply."""
         command = await self.read_command()
         if command is None:
             return False
         first, headers = command
+        if len(self.record.commands) == 1:
+            return True
         if instead is not None:
             await self.send(instead)
             return True
         await self.send(self._reply_to(first))
-        if first == "sendmsg":
+        if first.startswith("api "):
+            await self._api(first)
+        elif first == "sendmsg":
             await self._execute(headers)
         elif first.startswith("sendmsg "):
             await self._execute_on(first.partition(" ")[2], headers)
@@ -254,12 +275,13 @@ class FsSession:
             await self._writer.wait_closed()
 
     def _reply_to(self, first: str) -> bytes:
-        if first == "connect":
-            return self.channel.connect_reply()
+        if first.startswith("api "):
+            return self._api_output(first.split(" ", 3)[1:])
+        if first.startswith("getvar "):
+            name = first[7:]
+            return reply(self.channel.get("Unique-ID" if name == "uuid" else f"variable_{name}"))
         if first == "linger":
             return reply("+OK will linger")
-        if first == "myevents":
-            return reply("+OK Events Enabled")
         if first.startswith("event plain "):
             return reply("+OK event listener enabled plain")
         if first.startswith("nixevent "):
@@ -270,6 +292,43 @@ class FsSession:
             return reply("+OK")
         return reply("-ERR command not found")
 
+    def _api_output(self, words: list[str]) -> bytes:
+        command = words[0]
+        if command not in ("uuid_dump", *API_ACTIONS):
+            return api_response(f"-ERR {command} Command not found!\n".encode())
+        if words[1:2] != [self.channel.get("Unique-ID")]:
+            return api_response(b"-ERR No such channel!\n")
+        if command == "uuid_dump":
+            return self.channel.dump_response()
+        return api_response(b"+OK\n")
+
+    async def _api(self, first: str) -> None:
+        """What an ``api`` command on our channel does: variables, transfer, hangup."""
+        command, uuid, *rest = first[4:].split(" ", 2)
+        if command not in API_ACTIONS or uuid != self.channel.get("Unique-ID"):
+            return
+        arg = rest[0] if rest else ""
+        self.record.apps.append((command, arg))
+        if command == "uuid_setvar_multi":
+            delimiter, items = (arg[2], arg[3:]) if arg.startswith("^^") else (";", arg)
+            for item in items.split(delimiter):
+                name, _, value = item.partition("=")
+                self._set(name, value)
+        elif command == "uuid_kill":
+            self.record.hangup_cause = arg or "NORMAL_CLEARING"
+            await self.end_call(self.record.hangup_cause, answered=False)
+        else:
+            await self._transfer()
+
+    async def _transfer(self) -> None:
+        """The call goes to the operator's bridge, which answers it, and is over."""
+        await self._confirm_on_callee_leg()
+        if self._on_answer:  # the bridge answers: FreeSWITCH runs execute_on_answer*
+            self._start_recording(self._on_answer.partition(" ")[2])
+        elif self.record.variables.get("bridge_pre_execute_aleg_app") == "record_session":
+            self._start_recording(self.record.variables["bridge_pre_execute_aleg_data"])
+        await self.end_call("NORMAL_CLEARING", answered=True)
+
     async def _execute(self, headers: dict[str, str]) -> None:
         if headers.get("call-command") == "hangup":
             self.record.hangup_cause = headers.get("hangup-cause", "NORMAL_CLEARING")
@@ -277,23 +336,6 @@ class FsSession:
             return
         app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
         self.record.apps.append((app, arg))
-        if app == "set":
-            name, _, value = arg.partition("=")
-            self._set(name, value)
-        elif app == "multiset":
-            delimiter, items = (arg[2], arg[3:]) if arg.startswith("^^") else (" ", arg)
-            for item in items.split(delimiter):
-                name, _, value = item.partition("=")
-                self._set(name, value)
-        elif app == "record_session":
-            self._start_recording(arg)
-        elif app == "transfer":
-            await self._confirm_on_callee_leg()
-            if self._on_answer:  # the bridge answers: FreeSWITCH runs execute_on_answer*
-                self._start_recording(self._on_answer.partition(" ")[2])
-            elif self.record.variables.get("bridge_pre_execute_aleg_app") == "record_session":
-                self._start_recording(self.record.variables["bridge_pre_execute_aleg_data"])
-            await self.end_call("NORMAL_CLEARING", answered=True)
 
     async def _confirm_on_callee_leg(self) -> None:
         """``bridge`` with ``group_confirm_key=exec``: the callee leg runs the file's app once it
@@ -373,11 +415,13 @@ class FakeFreeSwitch:
         return FsSession(reader, writer, channel or self.channel, self.write_recording)
 
     async def call(
-        self, channel: ChannelData | None = None, *, connect_reply: bytes | None = None
+        self, channel: ChannelData | None = None, *, dump_response: bytes | None = None
     ) -> CallRecord:
-        """A whole call: ``connect`` answered with the channel data (or ``connect_reply``),
-        then every command answered until dialguard closes."""
+        """A whole call: every command answered until dialguard closes, the third (``api
+        uuid_dump``) with ``dump_response`` when given."""
         async with asyncio.timeout(self.timeout):
             session = await self.connect(channel)
-            await session.answer(connect_reply)
+            for _ in range(2):  # linger, getvar uuid
+                await session.answer()
+            await session.answer(dump_response)
             return await session.converse()

@@ -1,8 +1,9 @@
 """The gate service: look the facts up, let the pure policy decide, make the decision durable.
 
 Every transport (FastAGI, ESL, the admin API, ``dialguard check``) calls :meth:`GateService.decide`
-or :meth:`GateService.dry_run`; none of them decides anything itself. The service opens its own
-fact reader (on SQLite, a connection of its own): whoever builds it calls :meth:`close`.
+or :meth:`GateService.dry_run`; none of them decides anything itself. The service reads facts
+through the :class:`~dialguard.storage.facts.FactReader` it is given (``fact_reader(store)``;
+on SQLite, a connection of its own), which whoever opened it closes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from ..policy.emergency import is_emergency
 from ..policy.engine import evaluate
 from ..policy.model import CallAttempt, Decision, Direction, Facts, Reason, Verdict
 from ..policy.pack import RulePack
-from ..storage.facts import fact_reader
 from ..storage.settle import Claim
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..dnc.national import NationalDnc
     from ..metrics import GateMetrics
     from ..storage.decision_log import DecisionLog
-    from ..storage.store import Store
+    from ..storage.facts import FactReader
 
 _FAILURE_MESSAGES = {
     "gate.timeout": "no decision within the gate's budget: denied",
@@ -41,7 +41,7 @@ _FAILURE_MESSAGES = {
 class GateService:
     def __init__(
         self,
-        store: Store,
+        facts: FactReader,
         book: PolicyBook,
         clock: Clock,
         default_region: str,
@@ -52,7 +52,6 @@ class GateService:
         *,
         metrics: GateMetrics | None = None,
     ) -> None:
-        self.store = store
         self.book = book
         self.pack: RulePack = book.default_pack
         """The default pack: emergency numbers before any lookup, and the gate's own denials.
@@ -68,11 +67,9 @@ class GateService:
         self.numbering = book.numbering
         self.metrics = metrics
         """Counts each stored decision and each of the gate's own denials (``GET /metrics``)."""
-        self._facts = fact_reader(store)
-
-    def close(self) -> None:
-        """Close the fact reader's connection; the store, book and log belong to the caller."""
-        self._facts.close()
+        self._facts = facts
+        self.tenants = facts.tenants
+        """Which tenants exist, as the facts are read (a dry run checks the names it is given)."""
 
     def caller_of(self, attempt: CallAttempt) -> str | None:
         """The caller's canonical form: E.164, or an access code of a pack's class (95555 →

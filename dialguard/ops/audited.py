@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..rights.pseudonyms import masked
 from ..storage.records import AuditEntry
-from ..storage.store import Transaction
 from ..views import jsonable
+
+if TYPE_CHECKING:
+    from ..storage.store import Transaction
 
 
 @dataclass(frozen=True)

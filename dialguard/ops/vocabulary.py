@@ -8,11 +8,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..policy.book import PolicyBook
-from ..storage.records import Tenant
-from ..storage.store import Store, Transaction
 from .audited import Invalid, required_text
+
+if TYPE_CHECKING:
+    from ..policy.book import PolicyBook
+    from ..storage.facts import TenantLookup
+    from ..storage.records import Tenant
+    from ..storage.store import Transaction
 
 CONSENT_CHANNELS = ("unspecified", "web", "sms", "ivr", "email", "app", "phone", "written")
 """How a consent may have been given (``unspecified`` when not said); the packs may name more
@@ -36,10 +40,15 @@ class UnknownName(Invalid):
 
 async def known_tenant(tx: Transaction, name: str, field: str = "tenant") -> Tenant:
     """The tenant ``name`` as stored; :class:`UnknownName` (with the closest name) if none."""
+    return await existing_tenant(tx.tenants, name, field)
+
+
+async def existing_tenant(tenants: TenantLookup, name: str, field: str = "tenant") -> Tenant:
+    """:func:`known_tenant` on any :class:`~dialguard.storage.facts.TenantLookup`."""
     name = required_text(field, name)
-    tenant = await tx.tenants.get(name)
+    tenant = await tenants.get(name)
     if tenant is None:
-        names = [t.name for t in await tx.tenants.list()]
+        names = [t.name for t in await tenants.list()]
         raise UnknownName(field, "tenant", name, names, TENANT_HINT)
     return tenant
 
@@ -77,9 +86,10 @@ class Vocabulary:
         return value
 
 
-async def check_names(store: Store, vocabulary: Vocabulary, tenant: str, purpose: str) -> None:
+async def check_names(
+    tenants: TenantLookup, vocabulary: Vocabulary, tenant: str, purpose: str
+) -> None:
     """What a dry run (``check``, ``POST /v1/check``) names must exist: a typo is bad input,
-    not a decision about a tenant nobody configured."""
+    not a decision about a tenant nobody configured (``tenants``: the gate's, as it reads facts)."""
     vocabulary.purpose(purpose)
-    async with store.transaction(readonly=True) as tx:
-        await known_tenant(tx, tenant)
+    await existing_tenant(tenants, tenant)

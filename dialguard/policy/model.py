@@ -157,6 +157,13 @@ class Reason:
     message: str
 
 
+NOTICE_REQUIRED = "required"
+NOTICE_PLAYED = "played"
+NOTICE_MISSING = "missing"
+NOTICE_STATUSES = (NOTICE_REQUIRED, NOTICE_PLAYED, NOTICE_MISSING)
+"""A decision's recording notice (:attr:`Decision.notice_status`), as stored and shown."""
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     decision_id: str
@@ -171,8 +178,12 @@ class Decision:
     record: bool = False
     notice: bool = False
     """The call is recorded and its pack requires the recording notice (``recording.notice``):
-    the PBX plays it to the callee before the recording starts. Not a column of the decision
-    row (read back, it is False): the recording's vault entry says whether it played."""
+    the PBX plays it to the callee before the recording starts."""
+    notice_played: bool | None = field(default=None, compare=False)
+    """What became of that notice, learnt after the decision: True (played) or False (missing)
+    once the call's recording was ingested with the PBX's report; None until then."""
+    notice_prompt: str | None = field(default=None, compare=False)
+    """The sound the PBX reported it played (or failed to), once the recording was ingested."""
     retention_class: str | None = None
     """The pack's retention class in force when the call was decided: how long this decision
     (and its recording, if any) must be kept, whatever the tenant's industry becomes later."""
@@ -192,3 +203,13 @@ class Decision:
     @property
     def first_reason(self) -> str | None:
         return self.reasons[0].code if self.reasons else None
+
+    @property
+    def notice_status(self) -> str | None:
+        """:data:`NOTICE_STATUSES`: ``required`` until the recording says ``played`` or
+        ``missing``; None when no notice was required."""
+        if not self.notice:
+            return None
+        if self.notice_played is None:
+            return NOTICE_REQUIRED
+        return NOTICE_PLAYED if self.notice_played else NOTICE_MISSING

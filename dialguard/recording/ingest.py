@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from ..files.durable import remove_durably
-from ..storage.recording_records import CallSource, NewRecording, Recording
+from ..storage.recording_records import CallSource, NewRecording, Notice, NoticeStatus, Recording
 from ..storage.recordings import HasRecordings, RecordingStore
 from .notice import read_notice, remove_notice
 from .retention import RetentionPolicy
@@ -163,6 +163,8 @@ class Ingestor(Generic[TxT]):
         ended_at = datetime.fromtimestamp(stat.st_mtime, UTC)
         duration_ms = await asyncio.to_thread(wav_duration_ms, spool_file)
         notice = await asyncio.to_thread(read_notice, spool_file)
+        if notice is None and source.notice_required:
+            notice = Notice(NoticeStatus.MISSING, "")  # required, and the PBX did not say
         started_at = (
             source.decided_at
             if duration_ms is None

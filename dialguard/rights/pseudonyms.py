@@ -6,11 +6,13 @@ find a person's entries; a copy of the database alone cannot."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..numbers import mask_text
-from ..storage.store import Transaction
 from ..views import jsonable
+
+if TYPE_CHECKING:
+    from ..storage.store import Transaction
 
 
 def subject(tx: Transaction, number: str) -> str:

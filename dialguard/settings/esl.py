@@ -37,11 +37,13 @@ class EslSettings:
     """Open sockets one peer address may hold (one per call in progress, an allowed call's for
     its whole length); more are closed at once. FreeSWITCH's own default ``max-sessions``."""
     max_header_bytes: int = 65536
-    """One header block (the ``connect`` reply carries every channel variable)."""
+    """One frame's header block (its envelope: the channel data and events are bodies)."""
     max_headers: int = 1024
-    """Most header lines in one block; more is a protocol error that ends the call (denied)."""
+    """Most header lines in one block, event or channel data; more is a protocol error that ends
+    the call (denied)."""
     max_body_bytes: int = 262144
-    """One frame body (an event with every channel variable is a body)."""
+    """One frame body (the channel data from ``uuid_dump``, an event with every channel
+    variable)."""
     recordings_dir: str = "$${recordings_dir}"
     """Where ``record_session`` writes; the default lets FreeSWITCH expand its own global. Only
     an absolute path lets the gate check a ``RECORD_STOP``'s file and take it into the vault:

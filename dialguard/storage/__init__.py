@@ -19,7 +19,10 @@ The rules of this package (``tests/unit/test_layering.py`` checks them):
   ``audit/verify_process.py``) uses SQLAlchemy: it reads the rows as stored, on purpose not
   through the repositories whose writes it checks.
 * Code that opens its own ``sqlite3`` connection to a store's file sets it up with
-  :func:`.connection.configure_sqlite`, and whoever opens a connection closes it.
+  :func:`.sqlite_file.configure_sqlite`, and whoever opens a connection closes it.
+* The SQLite fact reader (:mod:`.facts`) and what it imports (:mod:`.precompiled`, :mod:`.rows`,
+  :mod:`.sqlite_file`, :mod:`.revision`) do not import SQLAlchemy, so that ``dialguard check``
+  starts without it (``tests/unit/test_cli_startup.py``).
 
 Importing a module of this package (``dialguard.storage.records``, say) runs this file: the names
 below are therefore resolved on first use (PEP 562), so that the records alone do not load
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from .decision_log import DecisionLog
     from .errors import SchemaOutOfDate, StorageError, UnknownTenant
     from .facts import lookup_facts
-    from .migrate import head_revision, init_database
+    from .migrate import init_database
     from .records import (
         AuditEntry,
         DncRecord,
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
         Tenant,
         require_e164,
     )
+    from .revision import head_revision
     from .store import Store, Transaction
 
 _WHERE = {
@@ -53,7 +57,7 @@ _WHERE = {
     "StorageError": "errors",
     "UnknownTenant": "errors",
     "lookup_facts": "facts",
-    "head_revision": "migrate",
+    "head_revision": "revision",
     "init_database": "migrate",
     "AuditEntry": "records",
     "DncRecord": "records",

@@ -41,9 +41,3 @@ async def require_tenants(conn: AsyncConnection, names: Iterable[str | None]) ->
     missing = sorted(wanted - found)
     if missing:
         raise UnknownTenant(missing[0])
-
-
-def describe(exc: BaseException) -> str:
-    """The driver's own message, without the SQL text and parameters SQLAlchemy appends."""
-    original = getattr(exc, "orig", None)
-    return f"{type(exc).__name__}: {original if original is not None else exc}"

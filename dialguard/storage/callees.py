@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +11,7 @@ from ..policy.model import ConsentRecord, ContactFlags
 from ._common import require_tenants, utcnow
 from .evidence import Changes
 from .records import Outcome, require_e164
+from .rows import consent_from, contact_from
 from .schema import consents, contacts
 
 CONSENTS_OF_CALLEE = (
@@ -29,21 +29,6 @@ an erasure request only as the evidence a retained decision relied on — are no
 
 CONTACT_OF_NUMBER = select(contacts).where(contacts.c.number == bindparam("number"))
 """``number``: its contact flags, if any."""
-
-
-def consent_from(row: Any) -> ConsentRecord:
-    """A row of ``consents`` (a SQLAlchemy row or the call path's named tuple)."""
-    return ConsentRecord(
-        consent_id=row.id,
-        callee=row.callee,
-        tenant=row.tenant,
-        purpose=row.purpose,
-        evidence_ref=row.evidence_ref,
-        channel=row.channel,
-        given_at=row.given_at,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-    )
 
 
 class ConsentRepository:
@@ -142,8 +127,3 @@ class ContactRepository:
         require_e164(number)
         row = (await self._conn.execute(CONTACT_OF_NUMBER, {"number": number})).first()
         return None if row is None else contact_from(row)
-
-
-def contact_from(row: Any) -> ContactFlags:
-    """A row of ``contacts``."""
-    return ContactFlags(number=row.number, minor=row.minor, guardian=row.guardian)

@@ -1,10 +1,6 @@
-"""Engines for the two backends, with the per-connection settings durability depends on.
+"""Engines for the two backends, with the per-connection settings durability depends on
+(:mod:`dialguard.storage.sqlite_file` says which and why for SQLite).
 
-SQLite: WAL so readers (the call path) never wait for a writer; ``synchronous=FULL`` so a commit
-that let a call through survives a power cut; ``busy_timeout`` so writers from other processes
-(the CLI) queue instead of failing; ``foreign_keys=ON``, which SQLite leaves off by default;
-``secure_delete=ON`` so a deleted or overwritten value is zeroed in its page rather than left in
-free space, which erasure relies on (with :func:`truncate_wal` for the old pages in the WAL).
 pysqlite's own transaction handling starts transactions late (after a SELECT has already read), so
 it is switched off and every transaction is begun explicitly: ``BEGIN IMMEDIATE`` for writers, which
 takes the write lock up front and so can never fail half-way on a stale snapshot, and plain
@@ -27,33 +23,12 @@ from ..config import Settings
 from ..files.modes import PRIVATE, ensure_file
 from ..settings.database import DatabaseSettings
 from ..settings.errors import ConfigError
-from ._common import describe
+from .errors import describe
 from .pgtls import tls_connect_args
+from .sqlite_file import configure_sqlite
 
-BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "dialguard_write"
 """Execution option a connection carries when its next transaction will write."""
-
-_SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=FULL",
-    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA secure_delete=ON",
-)
-
-
-def configure_sqlite(dbapi_connection: Any) -> None:
-    """Set up a new SQLite connection as every connection of a store is: autocommit at the driver
-    (transactions are begun explicitly) and the store's pragmas. The pool runs it on each
-    connection it opens; code that opens its own ``sqlite3`` connections calls it too."""
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

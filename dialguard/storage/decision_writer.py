@@ -39,14 +39,13 @@ from typing import Any
 
 from ..policy.model import Decision
 from . import audit, decision_hours, schema
-from ._common import describe
 from .audit import NewEntry
 from .compiled import CompiledInsert, CompiledSelect
-from .connection import BUSY_TIMEOUT_MS, configure_sqlite
 from .decisions import BY_IDEMPOTENCY_KEY, RECENT_ALLOWED, decision_from, decision_row
-from .errors import StorageError
+from .errors import StorageError, describe
 from .settle import Claim, IdempotencyKey, Settled, idempotency_of, settle_batch, spans
-from .store import SqliteFile, Store
+from .sqlite_file import BUSY_TIMEOUT_MS, SqliteFile, configure_sqlite
+from .store import Store
 
 _DECISIONS = CompiledInsert(schema.decisions)
 _HOURS = CompiledInsert(schema.decision_hours, decision_hours.UPSERT_SQLITE)

@@ -2,8 +2,11 @@
 
 Rows are evidence and are only ever inserted. A frequency reset does not touch them: it records a
 marker, and :meth:`DecisionRepository.recent_allowed` counts only attempts after the latest one.
-The exception is erasure (:mod:`dialguard.rights.erase`): rows still under retention are marked
-``restricted`` — skipped by listings and the call path — and deleted when the period ends.
+The exceptions are erasure (:mod:`dialguard.rights.erase`): rows still under retention are marked
+``restricted`` — skipped by listings and the call path — and deleted when the period ends; and
+the recording notice's outcome (``notice``, ``notice_prompt``), which the recording's ingest
+settles (:meth:`~dialguard.storage.recordings.RecordingRepository.add`) and which the row's
+evidence digest does not cover.
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ from sqlalchemy import Row, String, Text, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from ..policy.model import CallAttempt, Decision, Direction, Presentation, Reason, Verdict
+from ..policy.model import (
+    NOTICE_MISSING,
+    NOTICE_PLAYED,
+    CallAttempt,
+    Decision,
+    Direction,
+    Presentation,
+    Reason,
+    Verdict,
+)
 from . import decision_hours
 from .columns import E164
 from .records import FrequencyReset, require_e164
@@ -63,6 +75,8 @@ def decision_row(decision: Decision, idempotency_key: str | None = None) -> dict
         "restricted_until": None,
         SALT: new_salt(),
         "idempotency_key": idempotency_key,
+        "notice": decision.notice_status,
+        "notice_prompt": decision.notice_prompt,
     }
 
 
@@ -115,7 +129,14 @@ def _decision(row: Row[Any]) -> Decision:
         retain_until=row.retain_until,
         latency_ms=row.latency_ms,
         next_allowed_at=_next_allowed_at(row.reasons),
+        notice=row.notice is not None,
+        notice_played=_NOTICE_PLAYED.get(row.notice),
+        notice_prompt=row.notice_prompt,
     )
+
+
+_NOTICE_PLAYED = {NOTICE_PLAYED: True, NOTICE_MISSING: False}
+"""``decisions.notice`` → :attr:`Decision.notice_played` (``required``, NULL: None)."""
 
 
 def _recent_allowed() -> Select[datetime]:

@@ -27,11 +27,11 @@ from ._common import insert_ignoring_conflicts, require_tenants, utcnow
 from .evidence import Changes, evidence_columns
 from .records import DncRecord, ImportCounts, Outcome, require_e164
 from .rights_tables import dnc_hashed as h
+from .rows import entry_from, erased_entry_from
 from .schema import dnc_entries as t
 
 IMPORT_BATCH = 1000
 _EXPIRED = "expired; superseded by a new entry"
-ERASED_SOURCE = "kept after erasure"
 
 
 def _check(entry: DncEntry) -> None:
@@ -57,36 +57,6 @@ def _row(entry: DncEntry) -> dict[str, Any]:
         "expires_at": entry.expires_at,
         "added_by": entry.added_by,
     }
-
-
-def entry_from(row: Any) -> DncEntry:
-    """A row of ``dnc_entries`` (a SQLAlchemy row or the call path's named tuple)."""
-    return DncEntry(
-        number=row.number,
-        scope=DncScope(row.scope),
-        tenant=row.tenant,
-        campaign=row.campaign,
-        source=row.source,
-        reason=row.reason,
-        added_at=row.added_at,
-        expires_at=row.expires_at,
-        added_by=row.added_by,
-    )
-
-
-def erased_entry_from(number: str, row: Any) -> DncEntry:
-    """A row of ``dnc_hashed``, matched by the pseudonym of ``number``."""
-    return DncEntry(
-        number=number,
-        scope=DncScope(row.scope),
-        tenant=row.tenant,
-        campaign=row.campaign,
-        source=ERASED_SOURCE,
-        reason=None,
-        added_at=row.added_at,
-        expires_at=row.expires_at,
-        added_by=ERASED_SOURCE,
-    )
 
 
 def _live(table: Table = t) -> ColumnElement[bool]:

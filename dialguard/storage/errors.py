@@ -21,3 +21,9 @@ class UnknownTenant(ValueError):
     def __init__(self, tenant: str) -> None:
         self.tenant = tenant
         super().__init__(f"unknown tenant {tenant!r}: create it first (tenants.ensure)")
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's own message, without the SQL text and parameters SQLAlchemy appends."""
+    original = getattr(exc, "orig", None)
+    return f"{type(exc).__name__}: {original if original is not None else exc}"

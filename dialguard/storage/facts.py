@@ -7,22 +7,24 @@ call) in one read-only transaction, and none of the callee's when it did not nor
 
 On an SQLite file the gate answers through :class:`SqliteFactReader`: one synchronous, read-only
 ``sqlite3`` connection in the event loop's thread, running the repositories' own statements
-(``TENANT_BY_NAME``, ``dnc.MATCHING``, … — one definition of each rule) compiled once to constant
-SQL (:class:`~dialguard.storage.compiled.CompiledSelect`), and the repositories' own row
-converters. aiosqlite would hand every statement to a worker thread and back (about ten GIL
-hand-offs per call), and SQLAlchemy's per-execution work costs several times what SQLite takes
-to answer the query (``docs/developers/performance.md``). ``tests/integration/test_fact_paths.py``
-runs both paths over the same data and asserts identical facts; it is what keeps them in step.
-PostgreSQL keeps the repository path.
-The decision log's group commits take the same route (:mod:`dialguard.storage.decision_writer`).
+(``TENANT_BY_NAME``, ``dnc.MATCHING``, … — one definition of each rule) compiled ahead of time
+to constant SQL (:mod:`~dialguard.storage.precompiled`), and the repositories' own row converters
+(:mod:`~dialguard.storage.rows`). aiosqlite would hand every statement to a worker thread and
+back (about ten GIL hand-offs per call), and SQLAlchemy's per-execution work costs several times
+what SQLite takes to answer the query (``docs/developers/performance.md``). Nothing here imports
+SQLAlchemy, so ``dialguard check`` on an SQLite file (:func:`open_sqlite_reader`) does without it.
+``tests/integration/test_fact_paths.py`` runs both paths over the same data and asserts identical
+facts; it is what keeps them in step. PostgreSQL keeps the repository path.
+The decision log's group commits take a similar route (:mod:`dialguard.storage.decision_writer`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ..policy.model import (
     CallAttempt,
@@ -33,14 +35,24 @@ from ..policy.model import (
     Facts,
     RegisteredNumber,
 )
-from . import callees, decisions, dnc, registry
-from ._common import describe
-from .compiled import CompiledSelect
-from .connection import configure_sqlite
-from .errors import StorageError
-from .records import require_e164
-from .scripts import SCRIPT_APPROVED
-from .store import SqliteFile, Store, Transaction
+from .errors import StorageError, describe
+from .precompiled import SqliteSelect, load_call_path_sql
+from .records import Tenant, require_e164
+from .revision import head_revision
+from .rows import (
+    consent_from,
+    contact_from,
+    entry_from,
+    erased_entry_from,
+    registration_from,
+    tenant_from,
+)
+from .sqlite_file import SqliteFile, configure_sqlite, plain_sqlite_path
+from .subject_key import load_subject_key
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .store import Store, Transaction
 
 _T = TypeVar("_T")
 
@@ -153,14 +165,18 @@ class TransactionReads:
         return await self._tx.contacts.get(number)
 
 
-_TENANT = CompiledSelect(registry.TENANT_BY_NAME)
-_REGISTRATIONS = CompiledSelect(registry.REGISTRATIONS_OF_NUMBER)
-_SCRIPT_APPROVED = CompiledSelect(SCRIPT_APPROVED)
-_DNC = CompiledSelect(dnc.MATCHING)
-_DNC_ERASED = CompiledSelect(dnc.MATCHING_ERASED)
-_CONSENTS = CompiledSelect(callees.CONSENTS_OF_CALLEE)
-_RECENT_ALLOWED = CompiledSelect(decisions.RECENT_ALLOWED)
-_CONTACT = CompiledSelect(callees.CONTACT_OF_NUMBER)
+_SQL = load_call_path_sql()
+_REVISION = _SQL["recorded_revision"]
+_HASHED_DNC_KEPT = _SQL["hashed_dnc_kept"]
+_TENANT = _SQL["tenant_by_name"]
+_TENANTS = _SQL["all_tenants"]
+_REGISTRATIONS = _SQL["registrations_of_number"]
+_SCRIPT_APPROVED = _SQL["script_approved"]
+_DNC = _SQL["dnc_matching"]
+_DNC_ERASED = _SQL["dnc_matching_erased"]
+_CONSENTS = _SQL["consents_of_callee"]
+_RECENT_ALLOWED = _SQL["recent_allowed"]
+_CONTACT = _SQL["contact_of_number"]
 
 
 class SqliteReads:
@@ -174,11 +190,11 @@ class SqliteReads:
     async def registrations(self, number: str) -> tuple[RegisteredNumber, ...]:
         require_e164(number)
         rows = _REGISTRATIONS.rows(self._conn, {"number": number})
-        return tuple(registry.registration_from(row) for row in rows)
+        return tuple(registration_from(row) for row in rows)
 
     async def industry(self, tenant: str) -> str:
         rows = _TENANT.rows(self._conn, {"name": tenant})
-        return registry.tenant_from(rows[0]).industry if rows else "general"
+        return tenant_from(rows[0]).industry if rows else "general"
 
     async def script_approved(self, tenant: str, campaign: str) -> bool:
         rows = _SCRIPT_APPROVED.rows(self._conn, {"tenant": tenant, "campaign": campaign})
@@ -189,17 +205,17 @@ class SqliteReads:
     ) -> tuple[DncEntry, ...]:
         require_e164(number)
         params = {"number": number, "tenant": tenant, "campaign": campaign, "now": now}
-        found = [dnc.entry_from(row) for row in _DNC.rows(self._conn, params)]
+        found = [entry_from(row) for row in _DNC.rows(self._conn, params)]
         if self._hash is not None:
             params["number_hash"] = self._hash(number)
             erased = _DNC_ERASED.rows(self._conn, params)
-            found.extend(dnc.erased_entry_from(number, row) for row in erased)
+            found.extend(erased_entry_from(number, row) for row in erased)
         return tuple(found)
 
     async def consents(self, callee: str, tenant: str) -> tuple[ConsentRecord, ...]:
         require_e164(callee)
         rows = _CONSENTS.rows(self._conn, {"callee": callee, "tenant": tenant})
-        return tuple(callees.consent_from(row) for row in rows)
+        return tuple(consent_from(row) for row in rows)
 
     async def recent_allowed(
         self, callee: str, tenant: str, since: datetime
@@ -211,7 +227,48 @@ class SqliteReads:
     async def contact(self, number: str) -> ContactFlags | None:
         require_e164(number)
         rows = _CONTACT.rows(self._conn, {"number": number})
-        return callees.contact_from(rows[0]) if rows else None
+        return contact_from(rows[0]) if rows else None
+
+
+class TenantLookup(Protocol):
+    """Which tenants exist (the interface of ``tx.tenants``): what a dry run checks the tenant it
+    is given against (:func:`dialguard.ops.vocabulary.check_names`)."""
+
+    async def get(self, name: str) -> Tenant | None: ...
+    async def list(self) -> tuple[Tenant, ...]: ...
+
+
+class FactReader(Protocol):
+    """Where the gate reads the facts of a call from (:func:`fact_reader`,
+    :func:`open_sqlite_reader`); whoever opens one closes it."""
+
+    tenants: TenantLookup
+
+    async def lookup(
+        self,
+        attempt: CallAttempt,
+        caller_e164: str | None,
+        callee_e164: str | None,
+        now: datetime,
+        window: timedelta,
+    ) -> Facts: ...
+
+    def close(self) -> None: ...
+
+
+class StoreTenants:
+    """:class:`TenantLookup` through ``store.transaction()``, one read-only transaction each."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, name: str) -> Tenant | None:
+        async with self._store.transaction(readonly=True) as tx:
+            return await tx.tenants.get(name)
+
+    async def list(self) -> tuple[Tenant, ...]:
+        async with self._store.transaction(readonly=True) as tx:
+            return await tx.tenants.list()
 
 
 class StoreFactReader:
@@ -219,6 +276,7 @@ class StoreFactReader:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self.tenants: TenantLookup = StoreTenants(store)
 
     async def lookup(
         self,
@@ -235,6 +293,26 @@ class StoreFactReader:
         pass
 
 
+class SqliteTenants:
+    """:class:`TenantLookup` on the call path's connection; its coroutines never suspend."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, name: str) -> Tenant | None:
+        rows = self._rows(_TENANT, {"name": name})
+        return tenant_from(rows[0]) if rows else None
+
+    async def list(self) -> tuple[Tenant, ...]:
+        return tuple(tenant_from(row) for row in self._rows(_TENANTS, {}))
+
+    def _rows(self, statement: SqliteSelect, params: Mapping[str, str]) -> Sequence[Any]:
+        try:
+            return statement.rows(self._conn, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error: {describe(exc)}") from exc
+
+
 class SqliteFactReader:
     """Facts from an SQLite file on one synchronous read-only connection, in the calling (event
     loop's) thread: plain ``BEGIN`` (under WAL a reader never waits for a writer), the queries,
@@ -247,6 +325,20 @@ class SqliteFactReader:
         self._conn = conn
         key = file.subject_key
         self._reads = SqliteReads(conn, key.digest if key is not None else None)
+        self.tenants: TenantLookup = SqliteTenants(conn)
+        self._subject_key = key
+
+    def serves_as_a_store_would(self) -> bool:
+        """Whether :meth:`Store.open <dialguard.storage.store.Store.open>` would open this file:
+        its schema at this code's revision, and the subject key present if the DNC holds
+        erased people's opt-outs (matched by keyed hash)."""
+        try:
+            revision = _REVISION.rows(self._conn, {})
+            if not revision or revision[0].version_num != head_revision():
+                return False
+            return self._subject_key is not None or not _HASHED_DNC_KEPT.rows(self._conn, {})
+        except sqlite3.Error:
+            return False
 
     async def lookup(
         self,
@@ -277,6 +369,26 @@ def fact_reader(store: Store) -> StoreFactReader | SqliteFactReader:
     """The fastest way to read facts from ``store``: inline for an SQLite file, else the store."""
     file = store.sqlite_file()
     return StoreFactReader(store) if file is None else SqliteFactReader(file)
+
+
+def open_sqlite_reader(settings: Settings) -> SqliteFactReader | None:
+    """A reader of the facts of calls on the SQLite file ``database.url`` names, opened without
+    a :class:`~dialguard.storage.store.Store`, so without importing SQLAlchemy: for a process
+    that only reads facts (``dialguard check``). None when the URL is not a plain file URL, the
+    file does not exist, or a store would not open it as it is: the caller then opens a store,
+    whose errors name the problem and what to do."""
+    path = plain_sqlite_path(settings.database.url)
+    if path is None or not path.is_file():
+        return None
+    subject_key = load_subject_key(Path(settings.dsr.hash_key_file))
+    try:
+        reader = SqliteFactReader(SqliteFile(path, subject_key))
+    except sqlite3.Error:
+        return None
+    if reader.serves_as_a_store_would():
+        return reader
+    reader.close()
+    return None
 
 
 def _on_read_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -6,29 +6,27 @@ that start together, so two of them never run the same migration at once.
 
 Alembic (and Mako under it) takes longer to import than the rest of a command: it is imported only
 where a migration runs. Opening a store checks the schema revision with one query and the
-revision names written in the scripts (:func:`head_revision`), without it.
+revision names written in the scripts (:func:`~dialguard.storage.revision.head_revision`),
+without it.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, column, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..config import Settings
 from .connection import create_engine, unreachable
-from .errors import SchemaOutOfDate, StorageError
+from .errors import StorageError
+from .revision import MIGRATIONS, require_head
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6469616C_6D696772  # "dialmigr"
 
 
@@ -42,24 +40,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-_REVISION = re.compile(r'^(down_revision|revision)(?:: [^=]+)? = (None|"([^"]+)")$', re.MULTILINE)
-
-
-@cache
-def head_revision() -> str:
-    """The revision no script revises: read from the scripts' ``revision = "…"`` and
-    ``down_revision = "…"`` lines (the tests check it is Alembic's own answer)."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        found = {m.group(1): m.group(3) for m in _REVISION.finditer(script.read_text("utf-8"))}
-        if found.get("revision"):
-            revisions.add(found["revision"])
-        if found.get("down_revision"):
-            revised.add(found["down_revision"])
-    heads = revisions - revised
-    assert len(heads) == 1, f"the package's migrations have heads {sorted(heads)}, not one"
-    return heads.pop()
+RECORDED_REVISION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
+"""The revision ``alembic_version`` records, as Alembic reads it."""
 
 
 def _current(connection: Connection) -> str | None:
@@ -73,7 +55,7 @@ def _recorded(connection: Connection) -> str | None:
     but without importing it."""
     if not connection.dialect.has_table(connection, "alembic_version"):
         return None
-    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    revision = connection.execute(RECORDED_REVISION).scalar()
     return None if revision is None else str(revision)
 
 
@@ -104,9 +86,4 @@ async def check_revision(engine: AsyncEngine) -> None:
     """Refuse to serve from a database whose schema is not the one this code was written for."""
     async with engine.connect() as connection:
         current = await connection.run_sync(_recorded)
-    expected = head_revision()
-    if current != expected:
-        raise SchemaOutOfDate(
-            f"database schema is at revision {current or 'none (empty database)'}, "
-            f"this dialguard needs {expected}: run `dialguard init`"
-        )
+    require_head(current)

@@ -18,6 +18,9 @@ class CallSource:
     tenant: str
     retention_class: str | None
     decided_at: datetime
+    notice_required: bool = False
+    """The decision required the recording notice: a recording without the PBX's report of it
+    is flagged as if it had not played."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ class NewRecording:
     terms: RetentionTerms
     ingested_at: datetime
     notice: Notice | None = None
-    """None: no notice was required for the call (or the PBX did not say)."""
+    """None: no notice was required for the call. The decision's notice outcome is set from it
+    in the same transaction (:meth:`~dialguard.storage.recordings.RecordingRepository.add`)."""
 
 
 @dataclass(frozen=True)

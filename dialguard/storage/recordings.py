@@ -116,10 +116,13 @@ class RecordingRepository:
             tenant=row.tenant,
             retention_class=row.retention_class,
             decided_at=row.decided_at,
+            notice_required=row.notice is not None,
         )
 
     async def add(self, new: NewRecording) -> Recording | None:
-        """Insert; None if a recording of that name exists already (a concurrent ingest)."""
+        """Insert, and set the decision's notice outcome from the recording's (the decision row
+        and the vault entry say the same, or neither is written); None if a recording of that
+        name exists already (a concurrent ingest), and nothing is changed."""
         s, terms = new.source, new.terms
         values = {
             "name": new.name,
@@ -152,7 +155,19 @@ class RecordingRepository:
         if row is None:
             return None
         self._changes.note(t.name, [row.id])
+        if new.notice is not None:
+            await self._settle_notice(s.decision_id, new.notice)
         return _recording(row)
+
+    async def _settle_notice(self, decision_id: str, notice: Notice) -> None:
+        """The decision's ``notice`` becomes ``played`` or ``missing``. Its evidence digest
+        does not cover the notice, so no evidence item is noted: the ``recording.ingest`` entry,
+        which shows the recording's notice and decision id, vouches for the outcome."""
+        await self._conn.execute(
+            update(decisions)
+            .where(decisions.c.decision_id == decision_id)
+            .values(notice=notice.status.value, notice_prompt=notice.prompt)
+        )
 
     async def get(self, recording_id: int, *, lock: bool = False) -> Recording | None:
         """``lock=True`` holds the row (``FOR UPDATE``; SQLite's write transaction already

@@ -17,10 +17,14 @@ from .columns import TENANT_NAME_MAX
 from .errors import UnknownTenant
 from .evidence import Changes
 from .records import Outcome, Tenant, require_e164
+from .rows import registration_from, tenant_from
 from .schema import number_filings, registered_numbers, tenants
 
 TENANT_BY_NAME = select(tenants).where(tenants.c.name == bindparam("name"))
 """``name``: the tenant (the call path runs this too, see :mod:`dialguard.storage.facts`)."""
+
+ALL_TENANTS = select(tenants).order_by(tenants.c.name)
+"""Every tenant, by name."""
 
 _f = number_filings
 _live = registered_numbers.c.ended_at.is_(None)
@@ -46,11 +50,6 @@ REGISTRATIONS_OF_NUMBER = (
 )
 """``number``: every version of every live registration of it (the call path runs this: the
 policy picks the version in force at the call's instant)."""
-
-
-def tenant_from(row: Any) -> Tenant:
-    """A row of ``tenants`` (a SQLAlchemy row or the call path's named tuple)."""
-    return Tenant(id=row.id, name=row.name, industry=row.industry, created_at=row.created_at)
 
 
 class TenantRepository:
@@ -90,26 +89,8 @@ class TenantRepository:
         return None if row is None else tenant_from(row)
 
     async def list(self) -> tuple[Tenant, ...]:
-        rows = await self._conn.execute(select(tenants).order_by(tenants.c.name))
+        rows = await self._conn.execute(ALL_TENANTS)
         return tuple(tenant_from(row) for row in rows)
-
-
-def registration_from(row: Any) -> RegisteredNumber:
-    """A row of ``registered_numbers`` or a version of ``number_filings``."""
-    return RegisteredNumber(
-        number=row.number,
-        tenant=row.tenant,
-        purposes=frozenset(row.purposes),
-        inbound_enabled=row.inbound_enabled,
-        outbound_enabled=row.outbound_enabled,
-        number_type=NumberType(row.number_type),
-        filing_ref=row.filing_ref,
-        filed_on=row.filed_on,
-        active=row.active,
-        number_class=row.number_class,
-        effective_from=row.effective_from,
-        expires_on=row.expires_on,
-    )
 
 
 def change_from(row: Any) -> FilingChange:

@@ -189,6 +189,11 @@ decisions = Table(
     Column("retain_until", UTCDateTime()),
     *restriction_columns(),
     salt_column(),
+    # The recording notice: "required" when decided, "played"/"missing" and the sound once the
+    # call's recording is ingested; NULL: none required. Not evidence (``row_digests``): it
+    # changes after the row is vouched for, and the ``recording.ingest`` entry vouches for it.
+    Column("notice", String(16)),
+    Column("notice_prompt", Text),
     # The dialer's Idempotency-Key (or call id) of POST /v1/decisions: one decision per key and
     # tenant, a retry gets the first one back (NULLs never collide). Not evidence: a lookup key.
     Column("idempotency_key", String(128)),

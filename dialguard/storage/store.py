@@ -11,15 +11,13 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..config import Settings
-from ._common import describe
 from .audit import AuditRepository
 from .callees import ConsentRepository, ContactRepository
 from .connection import WRITE_OPTION, create_engine, sqlite_file, truncate_wal, unreachable
@@ -27,17 +25,22 @@ from .console import ConsoleQueries
 from .decisions import DecisionRepository
 from .dnc import DncRepository
 from .dsr_requests import DsrRepository
-from .errors import StorageError
+from .errors import StorageError, describe
 from .evidence import Changes, EvidenceRepository
-from .migrate import check_revision
+from .migrate import RECORDED_REVISION, check_revision
 from .quarterly import QuarterlyQueries
 from .recordings import RecordingRepository
 from .registry import NumberRepository, TenantRepository
 from .rights_tables import dnc_hashed
 from .scripts import ScriptRepository
+from .sqlite_file import SqliteFile
 from .subject_data import SubjectDataRepository
-from .subject_key import SubjectKey
+from .subject_key import SubjectKey, load_subject_key
 from .tokens import TokenRepository
+
+HASHED_DNC_KEPT = select(dnc_hashed.c.id).limit(1)
+"""Any opt-out kept by pseudonym after an erasure? Opening a store without the subject key
+refuses when there is (the call path's SQLite reader asks it too)."""
 
 
 class MissingSubjectKey(ValueError):
@@ -79,15 +82,6 @@ class Transaction:
         return self._subject_key
 
 
-@dataclass(frozen=True)
-class SqliteFile:
-    """Where an SQLite store lives, for code of :mod:`dialguard.storage` that opens its own
-    synchronous connections to it (the call path, the decision log's group commits)."""
-
-    path: Path
-    subject_key: SubjectKey | None
-
-
 class Store:
     def __init__(self, engine: AsyncEngine, subject_key: SubjectKey | None = None) -> None:
         self._engine = engine
@@ -102,7 +96,7 @@ class Store:
         people's opt-outs, so opening fails if there are any: calling them would be the error.
         """
         key_path = Path(settings.dsr.hash_key_file)
-        subject_key = _load_subject_key(key_path)
+        subject_key = load_subject_key(key_path)
         engine = create_engine(settings.database)
         try:
             await check_revision(engine)
@@ -124,7 +118,7 @@ class Store:
         it cannot be reached or read."""
         try:
             async with self._engine.connect() as conn:
-                await conn.execute(text("SELECT version_num FROM alembic_version"))
+                await conn.execute(RECORDED_REVISION)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(f"database error: {describe(exc)}") from exc
 
@@ -168,13 +162,9 @@ class Store:
             raise StorageError(f"database error: {describe(exc)}") from exc
 
 
-def _load_subject_key(path: Path) -> SubjectKey | None:
-    return SubjectKey.load(path) if path.exists() else None
-
-
 async def _require_no_hashed_dnc(engine: AsyncEngine, key_path: Path) -> None:
     async with engine.connect() as conn:
-        kept = (await conn.execute(select(dnc_hashed.c.id).limit(1))).first()
+        kept = (await conn.execute(HASHED_DNC_KEPT)).first()
     if kept is not None:
         raise StorageError(
             f"the DNC holds opt-outs of erased people, matched by keyed hash, but the subject "

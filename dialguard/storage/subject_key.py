@@ -48,3 +48,9 @@ class SubjectKey:
         key = secrets.token_bytes(KEY_BYTES)
         create_key_file(path, key.hex().encode() + b"\n")
         return cls(key)
+
+
+def load_subject_key(path: Path) -> SubjectKey | None:
+    """The key in ``path``; None when there is no such file (a store opened without it refuses
+    to serve if the DNC holds erased people's opt-outs)."""
+    return SubjectKey.load(path) if path.exists() else None

@@ -192,7 +192,7 @@ def _peer(call: Call, gate: Gate) -> Iterator[None]:
     elif call.peer == "killed":
         with DyingEslGate(gate.esl_port or 0) as dying:
             yield
-        assert dying.connect_replied, "FreeSWITCH never answered the dying gate's connect"
+        assert dying.dumped, "FreeSWITCH never answered the dying gate's uuid_dump"
     else:
         yield
 

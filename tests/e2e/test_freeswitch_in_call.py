@@ -105,10 +105,10 @@ def _wait_for(what: str, found: Any, context: str) -> Any:
 
 def _noticed_call(
     fs: FreeSwitch, tmp_path: Path, notice: str
-) -> tuple[dict[str, Any], list[float], float]:
+) -> tuple[dict[str, Any], dict[str, Any], list[float], float]:
     """One recorded call to a callee whose pack (CN) requires the notice; returns its vault
-    entry, when the notice's (and later) RTP reached the callee, and when the caller's channel
-    was answered."""
+    entry, its decision row once the recording is ingested, when the notice's (and later) RTP
+    reached the callee, and when the caller's channel was answered."""
     gate = _gate(fs, tmp_path / "gate", DIALGUARD_ESL_NOTICE_SOUND=notice)
     with (
         gate,
@@ -120,6 +120,7 @@ def _noticed_call(
         assert (result.final_codes, result.exit_code) == ((200,), 0), context
         (decision,) = gate.decisions(callee=CALLEE)
         assert decision["record"] is True, decision
+        assert decision["notice"] in ("required", "played", "missing"), decision
 
         def ours() -> list[dict[str, Any]]:
             entries = gate.recordings(callee=CALLEE)
@@ -129,8 +130,9 @@ def _noticed_call(
         # The ingest commits the entry, then removes the spool file and the report beside it.
         report = fs.recordings_dir / f"{entry['name']}.notice"
         _wait_for("removal of the notice report", lambda: not report.exists(), context)
+        (decision,) = gate.decisions(callee=CALLEE)  # the ingest has settled its notice
     assert callee.exit_code == 0, f"the callee's side: {callee.errors[-1500:]}\n{context}"
-    return entry, list(arrivals), _answered_at(result.calls[0])
+    return entry, decision, list(arrivals), _answered_at(result.calls[0])
 
 
 def test_the_callee_hears_the_notice_before_the_recording(
@@ -138,9 +140,10 @@ def test_the_callee_hears_the_notice_before_the_recording(
 ) -> None:
     """The callee's side receives the notice's RTP, all of it before FreeSWITCH answers the
     caller's channel (when ``execute_on_answer`` starts ``record_session``), and the vault
-    entry says ``notice: played``."""
-    entry, arrivals, answered = _noticed_call(freeswitch, tmp_path, NOTICE)
+    entry and the decision row both say ``notice: played``."""
+    entry, decision, arrivals, answered = _noticed_call(freeswitch, tmp_path, NOTICE)
     assert (entry["notice"], entry["notice_prompt"]) == ("played", NOTICE), entry
+    assert (decision["notice"], decision["notice_prompt"]) == ("played", NOTICE), decision
     before = [t for t in arrivals if t < answered]
     print(f"notice: {len(before)} RTP packets before the answer, {len(arrivals)} in all")
     expected = NOTICE_MS / 1000 / PACKET_S
@@ -151,10 +154,11 @@ def test_the_callee_hears_the_notice_before_the_recording(
 
 def test_a_notice_that_did_not_play_is_flagged(freeswitch: FreeSwitch, tmp_path: Path) -> None:
     """The operator's notice file is missing: the call is still recorded, and its vault entry
-    says ``notice: missing``."""
+    and decision row say ``notice: missing``."""
     missing = "/nonexistent/dialguard-notice.wav"
-    entry, _, _ = _noticed_call(freeswitch, tmp_path, missing)
+    entry, decision, _, _ = _noticed_call(freeswitch, tmp_path, missing)
     assert (entry["notice"], entry["notice_prompt"]) == ("missing", missing), entry
+    assert (decision["notice"], decision["notice_prompt"]) == ("missing", missing), decision
 
 
 def test_the_callee_key_lists_them_and_the_next_call_is_denied(

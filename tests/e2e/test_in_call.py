@@ -137,9 +137,11 @@ def _vault_entry(gate: Gate, decision_id: str, context: str) -> dict[str, Any]:
 
 def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_path: Path) -> None:
     """CN requires the notice: the callee's side receives the notice's RTP after answer, the
-    recording starts only once it has played, and the vault entry says ``notice: played``."""
-    entry, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
+    recording starts only once it has played, and the vault entry and the decision row both
+    say ``notice: played``."""
+    entry, decision, arrivals, context = _noticed_call(asterisk, tmp_path, "beep")
     assert (entry["notice"], entry["notice_prompt"]) == ("played", "beep"), entry
+    assert (decision["notice"], decision["notice_prompt"]) == ("played", "beep"), decision
     report = asterisk.monitor_dir / f"{entry['name']}.notice"
     assert not report.exists(), "the notice report stayed behind"
     begun = _recording_began(asterisk.log_tail(400))
@@ -152,17 +154,19 @@ def test_the_notice_plays_before_the_recording(asterisk: AsteriskContainer, tmp_
 
 def test_a_notice_that_did_not_play_is_flagged(asterisk: AsteriskContainer, tmp_path: Path) -> None:
     """The operator's notice file is missing: the call is still recorded, and its vault entry
-    says ``notice: missing``."""
-    entry, _, _ = _noticed_call(asterisk, tmp_path, "custom/dialguard-no-such-notice")
-    assert (entry["notice"], entry["notice_prompt"]) == (
-        "missing",
-        "custom/dialguard-no-such-notice",
-    ), entry
+    and decision row say ``notice: missing``."""
+    missing = ("missing", "custom/dialguard-no-such-notice")
+    entry, decision, _, _ = _noticed_call(asterisk, tmp_path, missing[1])
+    assert (entry["notice"], entry["notice_prompt"]) == missing, entry
+    assert (decision["notice"], decision["notice_prompt"]) == missing, decision
 
 
 def _noticed_call(
     asterisk: AsteriskContainer, tmp_path: Path, prompt: str
-) -> tuple[dict[str, Any], list[float], str]:
+) -> tuple[dict[str, Any], dict[str, Any], list[float], str]:
+    """One recorded call whose pack (CN) requires the notice, ``prompt`` as agi.notice_prompt;
+    returns its vault entry, its decision row once the recording is ingested, when the
+    notice's (and later) RTP reached the callee, and the logs for failure messages."""
     peer = RecordingPeer(
         asterisk.monitor_dir,
         asterisk.config.ami_port,
@@ -183,7 +187,9 @@ def _noticed_call(
         context = f"sipp: {result.errors[-1500:]}\n{asterisk.log_tail(30)}\n{gate.log_tail(15)}"
         assert (result.final_codes, result.exit_code) == ((200,), 0), context
         (decision,) = gate.decisions(callee=CALLEE)
+        assert decision["notice"] in ("required", "played", "missing"), decision
         entry = _vault_entry(gate, decision["decision_id"], context)
+        (decision,) = gate.decisions(callee=CALLEE)  # the ingest has settled its notice
         # The ingest commits the vault entry, then removes the spool file and the report beside
         # it: wait for that while the gate still runs (other tests' calls may leave theirs).
         report = asterisk.monitor_dir / f"{entry['name']}.notice"
@@ -192,4 +198,4 @@ def _noticed_call(
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-    return entry, list(arrivals), context
+    return entry, decision, list(arrivals), context

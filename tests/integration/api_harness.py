@@ -27,6 +27,7 @@ from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.settings.api import ApiSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store
+from dialguard.storage.facts import fact_reader
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
@@ -139,7 +140,8 @@ async def running_api(
     clock = Clock.from_env({"DIALGUARD_NOW": ALLOWED_AT}) if frozen else Clock()
     log = DecisionLog(store)
     log.start()
-    gate = GateService(store, book_from(settings), clock, settings.numbers.default_region, log)
+    facts = fact_reader(store)
+    gate = GateService(facts, book_from(settings), clock, settings.numbers.default_region, log)
     monotonic = FakeMonotonic()
     server = ApiServer(settings.api, create_app(ApiContext.build(store, gate, settings, monotonic)))
     await server.start()
@@ -161,5 +163,5 @@ async def running_api(
         await session.close()
         await server.stop()
         await log.stop()
-        gate.close()
+        facts.close()
         await store.close()

@@ -50,6 +50,7 @@ from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.settings.recording import RecordingSettings
 from dialguard.storage import AuditEntry, Store
+from dialguard.storage.facts import FactReader, fact_reader
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
@@ -77,6 +78,7 @@ class Side:
     client: TestClient[Any, Any]
     admin: str
     gate: GateService
+    facts: FactReader
     rec: RecordingSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,8 +111,9 @@ async def _side(base: Path, url: str, subject_key: Path, copies: MigratedCopies)
     )
     await copies.migrate(settings)
     store = await Store.open(settings)
+    facts = fact_reader(store)
     gate = GateService(
-        store, book_from(settings), Clock.from_env({"DIALGUARD_NOW": NOW_TEXT}), REGION
+        facts, book_from(settings), Clock.from_env({"DIALGUARD_NOW": NOW_TEXT}), REGION
     )
     client = TestClient(TestServer(create_app(ApiContext.build(store, gate, settings))))
     await client.start_server()
@@ -127,7 +130,7 @@ async def _side(base: Path, url: str, subject_key: Path, copies: MigratedCopies)
         "DIALGUARD_RECORDING_KEYRING_FILE": str(base / "keys.json"),
         "DIALGUARD_RECORDING_REGIONS": f"cn={base / 'vault-cn'}",
     }
-    side = Side(base, store, settings, env, client, admin, gate)
+    side = Side(base, store, settings, env, client, admin, gate, facts)
     await _seed(side)
     return side
 
@@ -165,7 +168,7 @@ async def open_sides(
 async def _close(sides: Sequence[Side]) -> None:
     for side in sides:
         await side.client.close()
-        side.gate.close()
+        side.facts.close()
         await side.store.close()
 
 

@@ -6,7 +6,9 @@ it is retried. ``POST /v1/check`` stays a dry run and says so."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
+from dataclasses import replace
 
 from api_harness import CALLEE, CALLER, ApiHarness
 
@@ -96,3 +98,27 @@ async def test_a_bad_key_is_refused(api_at_allowed_time: ApiHarness) -> None:
     )
     assert reply.status == 400 and reply.body["error"]["field"] == "Idempotency-Key"
     assert await rows(api_at_allowed_time) == {}
+
+
+async def test_a_decisions_recording_notice_is_in_its_json(api_at_allowed_time: ApiHarness) -> None:
+    api = api_at_allowed_time
+    first = await api.call("POST", "/v1/decisions", token="operator", json=CALL)
+    assert first.status == 200, first.body
+    # The CN pack records the call and requires the notice: the PBX is to play it first.
+    assert first.body["record"] is True
+    assert (first.body["notice"], first.body["notice_prompt"]) == ("required", None)
+    async with api.store.transaction(readonly=True) as tx:
+        stored = await tx.decisions.get(first.body["decision_id"])
+    assert stored is not None
+    missing = replace(
+        stored, decision_id=str(uuid.uuid4()), notice_played=False, notice_prompt="custom/notice"
+    )
+    async with api.store.transaction() as tx:
+        await tx.decisions.add_many([missing])
+
+    shown = await api.call("GET", f"/v1/decisions/{missing.decision_id}")
+    assert shown.status == 200, shown.body
+    assert (shown.body["notice"], shown.body["notice_prompt"]) == ("missing", "custom/notice")
+    listed = await api.call("GET", "/v1/decisions")
+    notices = {d["decision_id"]: d["notice"] for d in listed.body}
+    assert notices == {first.body["decision_id"]: "required", missing.decision_id: "missing"}

@@ -24,6 +24,7 @@ from dialguard.gate.service import GateService
 from dialguard.policy.model import CallAttempt, Decision, Verdict
 from dialguard.settings.audit import AuditSettings
 from dialguard.storage.decision_log import DecisionLog
+from dialguard.storage.facts import fact_reader
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
@@ -74,11 +75,12 @@ class Node:
         self.store = await Store.open(self.settings)
         self.log = DecisionLog(self.store)
         self.log.start()
-        self.gate = GateService(self.store, book_from(self.settings), self.clock, "CN", self.log)
+        self.facts = fact_reader(self.store)
+        self.gate = GateService(self.facts, book_from(self.settings), self.clock, "CN", self.log)
         return self.gate
 
     async def __aexit__(self, *_: object) -> None:
-        self.gate.close()
+        self.facts.close()
         await self.log.stop()
         await self.store.close()
 

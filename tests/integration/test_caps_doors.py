@@ -96,7 +96,7 @@ async def test_an_esl_burst_allows_exactly_one(tmp_path: Path, acme_store: Store
     await app.start()
     try:
         assert app.esl is not None
-        base = ChannelData.load(ESL_FIXTURES / "connect-reply.esl")
+        base = ChannelData.load(ESL_FIXTURES / "uuid-dump.esl")
         peer = FakeFreeSwitch(app.esl.port, base)
         channels = [
             base.with_(

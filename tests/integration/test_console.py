@@ -246,6 +246,7 @@ async def test_decisions_filter_and_open_one(gate: GateApp) -> None:
     assert status == 200
     assert 'id="verdict">allow<' in page
     assert 'id="consent">t-1<' in page
+    assert 'id="notice">required<' in page  # recorded under CN: the callee hears the notice
     assert "decision.allow" in page  # its audit entry
     assert "cn-2026" in page  # the explanation names the pack
     assert bad[0] == 400 and "callee: not a valid phone number" in bad[1]
@@ -261,6 +262,19 @@ async def test_sensitive_tenants_numbers_are_masked(gate: GateApp) -> None:
     assert "+86 137****7000" in html and "13700137000" not in html
     assert "+8613700137000" not in html
     assert "1088887777" not in overview
+
+
+async def test_a_notice_that_did_not_play_stands_out(gate: GateApp) -> None:
+    assert gate.store is not None
+    attempt = CallAttempt("01088886666", "13800138000", tenant="acme")
+    decided = Decision("n0-missing", Verdict.ALLOW, (), "cn-test", NOW, attempt, CALLER, None)
+    decided = replace(decided, record=True, notice=True, notice_played=False, notice_prompt="c/n")
+    async with gate.store.transaction() as tx:
+        await tx.decisions.add_many([decided])
+    session = await signed_in(gate, Role.AUDITOR)
+    async with session:
+        _, page = await get(session, f"{base(gate)}/console/decisions/{decided.decision_id}")
+    assert '<dd id="notice" class="warn">missing (<code>c/n</code>)</dd>' in page
 
 
 async def test_pages_are_keyset_paged(gate: GateApp) -> None:

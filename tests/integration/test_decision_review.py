@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -111,3 +112,37 @@ async def test_a_decision_id_prefix_is_accepted_and_an_ambiguous_one_named(
     assert explained.exit_code == 0, explained.output
     missing = await _cli(tmp_path, "decisions", "show", "9999")
     assert missing.exit_code == 2 and "no decision '9999'" in missing.output
+
+
+async def test_every_door_shows_the_decisions_recording_notice(
+    acme_store: Store, tmp_path: Path
+) -> None:
+    played_id, required_id, none_id = (
+        f"{n}0000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3)
+    )
+    async with acme_store.transaction() as tx:
+        await tx.decisions.add_many(
+            [
+                replace(
+                    _decision(played_id, "acme", Verdict.ALLOW),
+                    record=True,
+                    notice=True,
+                    notice_played=True,
+                    notice_prompt="custom/notice",
+                ),
+                replace(_decision(required_id, "acme", Verdict.ALLOW), record=True, notice=True),
+                _decision(none_id, "acme", Verdict.ALLOW),
+            ]
+        )
+    shown = await _cli(tmp_path, "decisions", "show", played_id)
+    assert "\n  notice    played (custom/notice)\n" in shown.output
+    assert "notice" not in (await _cli(tmp_path, "decisions", "show", none_id)).output
+    as_json = json.loads((await _cli(tmp_path, "decisions", "show", required_id, "--json")).output)
+    assert (as_json["notice"], as_json["notice_prompt"]) == ("required", None)
+    listed = await _cli(tmp_path, "decisions", "list", "--csv")
+    by_id = {r["decision_id"]: r["notice"] for r in csv.DictReader(io.StringIO(listed.output))}
+    assert by_id == {played_id: "played", required_id: "required", none_id: ""}
+    explained = await _cli(tmp_path, "policy", "show", "--decision", played_id)
+    assert "  the decision's recording notice: played (custom/notice)\n" in explained.output
+    explained_json = await _cli(tmp_path, "policy", "show", "--decision", played_id, "--json")
+    assert json.loads(explained_json.output)["notice"] == "played"

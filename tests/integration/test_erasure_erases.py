@@ -28,7 +28,7 @@ from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.dsr_requests import DsrStatus
-from dialguard.storage.facts import SqliteFactReader
+from dialguard.storage.facts import SqliteFactReader, fact_reader
 from dialguard.storage.subject_key import SubjectKey
 
 NUMBER = "+8613800138000"
@@ -158,11 +158,12 @@ async def test_a_decision_keeps_the_retention_of_the_industry_it_was_made_under(
     await add_tenant(store, Actor("admin", decided_at - timedelta(days=1)), "bank", "finance")
     log = DecisionLog(store)
     log.start()
-    gate = GateService(store, PolicyBook.load("cn"), Clock(decided_at), "CN", log)
+    facts = fact_reader(store)
+    gate = GateService(facts, PolicyBook.load("cn"), Clock(decided_at), "CN", log)
     try:
         decision = await gate.decide(CallAttempt("01058001234", "13800138000", "bank", "callback"))
     finally:
-        gate.close()
+        facts.close()
         await log.stop()
     assert decision.retention_class == "finance"
     assert decision.retain_until == decided_at + timedelta(days=1826)

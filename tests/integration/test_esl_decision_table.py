@@ -107,7 +107,7 @@ async def keyring(tmp_path: Path) -> AsyncIterator[None]:
 
 
 def channel_for(case: Case, call: Call, n: int) -> ChannelData:
-    base = ChannelData.load(FIXTURES / "connect-reply.esl")
+    base = ChannelData.load(FIXTURES / "uuid-dump.esl")
     hidden = {"sip_privacy": call.privacy} if call.privacy else {}
     if call.privacy_id:
         hidden["hide_number"] = "true"
@@ -132,7 +132,7 @@ async def test_decision_table_through_esl(tmp_path: Path, keyring: None, case: C
             assert app.esl is not None
             peer = FakeFreeSwitch(
                 app.esl.port,
-                ChannelData.load(FIXTURES / "connect-reply.esl"),
+                ChannelData.load(FIXTURES / "uuid-dump.esl"),
                 write_recording=lambda path: write_wav(path, seconds=2.0),
             )
             record = await peer.call(channel_for(case, call, n))

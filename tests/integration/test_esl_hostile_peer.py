@@ -26,7 +26,7 @@ from dialguard.settings.errors import ConfigError
 from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
-CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+CHANNEL = ChannelData.load(FIXTURES / "uuid-dump.esl")
 T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
 LINGER_MS = 300
 SLACK_S = 2.0
@@ -100,14 +100,13 @@ async def test_a_peer_quiet_after_a_deny_is_closed_within_the_linger_timeout(
 
 
 async def _held(fs: FakeFreeSwitch) -> FsSession:
-    """A socket the server counts: its ``connect`` has been read, not yet answered."""
+    """A socket the server counts: its first command has been read, nothing answered yet."""
     session = await fs.connect()
-    assert await session.read_command() == ("connect", {})
+    assert await session.read_command() == ("linger", {})
     return session
 
 
 async def _finish(session: FsSession) -> str:
-    await session.send(session.channel.connect_reply())
     record = await session.converse()
     return record.variables["dialguard_verdict"]
 

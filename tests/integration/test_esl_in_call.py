@@ -19,7 +19,14 @@ from dialguard.config import ConfigError
 from dialguard.esl.channel import channel_from
 from dialguard.esl.parser import CommandReply, EslParser, Event
 from dialguard.esl.server import EslServer
-from dialguard.esl.testing import CALLEE_LEG, ChannelData, FakeFreeSwitch, FsSession, reply
+from dialguard.esl.testing import (
+    CALLEE_LEG,
+    ChannelData,
+    FakeFreeSwitch,
+    FsSession,
+    api_response,
+    reply,
+)
 from dialguard.policy.model import VERSTAT_FAILED as FAILED
 from dialguard.policy.model import VERSTAT_NONE as NONE
 from dialguard.recording.notice import read_notice
@@ -65,14 +72,17 @@ async def _until_verdict_applied(session: FsSession) -> dict[str, str]:
     while True:
         command = await session.read_command()
         assert command is not None
-        _, headers = command
-        await session.send(reply("+OK"))
-        app, arg = headers.get("execute-app-name", ""), headers.get("execute-app-arg", "")
-        if app == "multiset":  # ^^|name=value|name=value
+        first, _ = command
+        if not first.startswith("api "):  # the notice's subscription
+            await session.send(reply("+OK event listener enabled plain"))
+            continue
+        await session.send(api_response(b"+OK\n"))
+        _, name, _, arg = first.split(" ", 3)  # api <command> <uuid> <arguments>
+        if name == "uuid_setvar_multi":  # ^^|name=value|name=value
             for item in arg[3:].split(arg[2]):
-                name, _, value = item.partition("=")
-                variables[name] = value
-        if app == "transfer" or headers.get("call-command") == "hangup":
+                key, _, value = item.partition("=")
+                variables[key] = value
+        if name in ("uuid_transfer", "uuid_kill"):
             return variables
 
 
@@ -295,9 +305,9 @@ def test_the_real_callee_leg_sends_what_the_gate_reads() -> None:
     parser = EslParser()
     parser.feed((FIXTURES / "session-callee-keypad.esl").read_bytes())
     frames = list(parser.frames())
-    connect = frames[0]
-    assert isinstance(connect, CommandReply)
-    ours = connect.headers["Unique-ID"]
+    getvar_uuid = frames[0]  # no reply to linger; then getvar's, the value itself
+    assert isinstance(getvar_uuid, CommandReply)
+    ours = getvar_uuid.reply_text
     events = [f for f in frames if isinstance(f, Event)]
     legs = [e for e in events if e.get("Unique-ID") != ours]
     assert legs and all(e.get("Other-Leg-Unique-ID") == ours for e in legs)

@@ -37,16 +37,19 @@ from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 SUBSCRIBE = cmd.SUBSCRIBE.decode().strip()
-CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+CHANNEL = ChannelData.load(FIXTURES / "uuid-dump.esl")
 UNIQUEID = CHANNEL.get("Unique-ID")
 SETUP = [
-    "connect",
     "linger",
+    "getvar uuid",
+    f"api uuid_dump {UNIQUEID}",
     f"filter Unique-ID {UNIQUEID}",
     f"filter Other-Leg-Unique-ID {UNIQUEID}",
     SUBSCRIBE,
 ]
-"""What the gate sends before the verdict: our channel's and the callee leg's events only."""
+"""What the gate sends before the verdict: never ``connect``; the channel data; our channel's
+and the callee leg's events only."""
+VERDICT_COMMANDS = ("api uuid_setvar_multi ", "api uuid_transfer ", "api uuid_kill ")
 T0 = datetime(2025, 8, 6, 8, 46, 52, tzinfo=UTC)
 
 
@@ -132,12 +135,12 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
     maker = FakeMaker()
     server, fs = await start(maker)
     record = await fs.call()
-    assert record.commands[:5] == SETUP
+    assert record.commands[:6] == SETUP
     assert record.variables["dialguard_verdict"] == "ALLOW"
     assert record.variables["dialguard_reason"] == ""
     assert uuid.UUID(record.variables["dialguard_decision_id"])
-    assert [name for name, _ in record.apps] == ["multiset", "transfer"]
-    assert record.apps[-1] == ("transfer", "13800138000 XML dialguard_allowed")
+    assert [name for name, _ in record.apps] == ["uuid_setvar_multi", "uuid_transfer"]
+    assert record.apps[-1] == ("uuid_transfer", "13800138000 XML dialguard_allowed")
     assert record.hangup_cause is None
     assert maker.attempts == [
         CallAttempt(
@@ -162,8 +165,8 @@ async def test_each_deny_reason_is_carried_and_the_call_rejected(start: Start, r
     assert record.variables["dialguard_verdict"] == "DENY"
     assert record.variables["dialguard_reason"] == reason
     assert record.hangup_cause == "OUTGOING_CALL_BARRED"
-    assert [app for app, _ in record.apps] == ["multiset"]
-    assert record.raw[-1] == cmd.hangup("OUTGOING_CALL_BARRED")
+    assert [app for app, _ in record.apps] == ["uuid_setvar_multi", "uuid_kill"]
+    assert record.raw[-1] == cmd.kill(UNIQUEID, "OUTGOING_CALL_BARRED")
 
 
 async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
@@ -178,7 +181,7 @@ async def test_recording_in_a_freeswitch_variable_dir_is_started_but_not_taken(
     assert record.variables["execute_on_answer_dialguard"] == (
         f"record_session $${{recordings_dir}}/{name}.wav"
     )
-    assert [app for app, _ in record.apps] == ["multiset", "transfer"]
+    assert [app for app, _ in record.apps] == ["uuid_setvar_multi", "uuid_transfer"]
     assert sink.calls == []
 
 
@@ -196,7 +199,7 @@ async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
     assert record.variables["execute_on_answer_dialguard"] == (
         f"record_session {tmp_path}/{name}.wav"
     )
-    assert [app for app, _ in record.apps] == ["multiset", "transfer"]
+    assert [app for app, _ in record.apps] == ["uuid_setvar_multi", "uuid_transfer"]
     assert sink.calls == [
         (
             decision_id,
@@ -206,6 +209,23 @@ async def test_recording_is_started_with_our_name_and_handed_to_the_sink(
             datetime.fromtimestamp(HANGUP_US / 1e6, UTC),
         )
     ]
+
+
+async def test_an_answered_channel_is_recorded_from_the_bridge(
+    start: Start, tmp_path: Path
+) -> None:
+    """No answer is left to start it on, and without ``connect`` no ``sendmsg`` is taken at once:
+    ``bridge`` runs ``record_session`` on our channel as it joins the legs."""
+    sink = ListSink()
+    _, fs = await start(FakeMaker(record=True), sink, recordings_dir=str(tmp_path))
+    fs.write_recording = _write_file
+    record = await fs.call(CHANNEL.with_(**{"Answer-State": "answered"}))
+    name = f"dg-{record.variables['dialguard_decision_id']}"
+    assert "execute_on_answer_dialguard" not in record.variables
+    assert record.variables["bridge_pre_execute_aleg_app"] == "record_session"
+    assert record.variables["bridge_pre_execute_aleg_data"] == f"{tmp_path}/{name}.wav"
+    assert [app for app, _ in record.apps] == ["uuid_setvar_multi", "uuid_transfer"]
+    assert [path for _, _, path, _, _ in sink.calls] == [f"{tmp_path}/{name}.wav"]
 
 
 async def test_caller_text_never_reaches_a_command(start: Start) -> None:
@@ -251,7 +271,7 @@ async def test_caller_gone_during_decision_lingers_to_hangup_complete(start: Sta
     await session.end_call("ORIGINATOR_CANCEL", answered=False)
     maker.release.set()
     record = await session.converse()
-    assert [c for c in record.commands if c == "sendmsg"] == []
+    assert [c for c in record.commands if c.startswith(VERDICT_COMMANDS)] == []
     assert not server.alerts
 
 
@@ -267,8 +287,9 @@ GARBAGE = {
 @pytest.mark.parametrize("kind", sorted(GARBAGE))
 async def test_garbage_ends_only_that_connection_with_a_rejection(start: Start, kind: str) -> None:
     server, fs = await start(FakeMaker())
-    record = await fs.call(connect_reply=GARBAGE[kind])
-    assert record.commands == ["connect", "linger", "sendmsg"]  # the reply was never read
+    record = await fs.call(dump_response=GARBAGE[kind])
+    # Nothing after the garbage was read; the call is killed blind.
+    assert record.commands == [*SETUP, f"api uuid_kill {UNIQUEID} OUTGOING_CALL_BARRED"]
     assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts[kind] == 1
     assert (await fs.call()).variables["dialguard_verdict"] == "ALLOW"
@@ -290,15 +311,24 @@ async def test_garbage_during_the_decision_rejects_the_call(start: Start) -> Non
 
 async def test_an_oversized_header_block_is_refused(start: Start) -> None:
     server, fs = await start(FakeMaker(), max_header_bytes=4096)
-    record = await fs.call(CHANNEL.with_(caller_name="A" * 5000))
+    oversized = b"Content-Type: api/response\nX-Long: " + b"A" * 5000 + b"\n\n"
+    record = await fs.call(dump_response=oversized)
     assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts["protocol.too-large"] == 1
+
+
+async def test_channel_data_with_too_many_headers_is_refused(start: Start) -> None:
+    server, fs = await start(FakeMaker(), max_headers=100)
+    record = await fs.call()  # FreeSWITCH's dump has about 140 lines
+    assert record.hangup_cause == "OUTGOING_CALL_BARRED"
+    assert "dialguard_verdict" not in record.variables
+    assert server.alerts["protocol.too-many-headers"] == 1
 
 
 async def test_an_oversized_body_is_refused_before_it_arrives(start: Start) -> None:
     server, fs = await start(FakeMaker(), max_body_bytes=1024)
     oversized = b"Content-Length: 999999\nContent-Type: text/event-plain\n\n"
-    record = await fs.call(connect_reply=oversized)
+    record = await fs.call(dump_response=oversized)
     assert record.hangup_cause == "OUTGOING_CALL_BARRED"
     assert server.alerts["protocol.too-large"] == 1
 
@@ -338,7 +368,7 @@ async def test_200_concurrent_calls_each_get_their_own_verdict(start: Start) -> 
             assert record.hangup_cause == "OUTGOING_CALL_BARRED"
         else:
             assert record.variables["dialguard_verdict"] == "ALLOW"
-            assert record.apps[-1] == ("transfer", f"{callee} XML dialguard_allowed")
+            assert record.apps[-1] == ("uuid_transfer", f"{callee} XML dialguard_allowed")
     assert len({r.variables["dialguard_decision_id"] for r in records}) == 200
     await server.wait_idle()
     assert not server.alerts
@@ -347,27 +377,28 @@ async def test_200_concurrent_calls_each_get_their_own_verdict(start: Start) -> 
 @pytest.mark.parametrize(
     ("maker", "verdict_commands"),
     [
-        (FakeMaker(record=True), [("multiset", 3), ("transfer", 3)]),
-        (FakeMaker(deny={"13800138000": "callee.dnc"}), [("multiset", 3), ("hangup", 3)]),
+        (FakeMaker(record=True), [("uuid_setvar_multi", 3), ("uuid_transfer", 3)]),
+        (
+            FakeMaker(deny={"13800138000": "callee.dnc"}),
+            [("uuid_setvar_multi", 3), ("uuid_kill", 3)],
+        ),
     ],
     ids=["allow-recorded", "deny"],
 )
-async def test_a_decision_takes_two_round_trips(
+async def test_a_decision_takes_three_round_trips(
     start: Start, maker: FakeMaker, verdict_commands: list[tuple[str, int]]
 ) -> None:
-    """``connect`` and ``linger`` go in the first write; the subscription (it names the uuid
-    the ``connect`` reply brings) goes out as the decision starts, so it costs no wait of its
-    own; the whole verdict in the last write: FreeSWITCH reads and answers them in order."""
+    """``linger`` and ``getvar uuid`` go in the first write; the dump and the subscription (both
+    name the uuid) in the second, so the subscription costs no wait of its own; the whole
+    verdict in the last write: FreeSWITCH reads and answers them in order."""
     _, fs = await start(maker, ListSink())
     record = await fs.call()
-    writes = [1, 1, 2, 2, 2]
-    assert list(zip(record.commands, record.writes, strict=True))[:5] == list(
+    writes = [1, 1, 2, 2, 2, 2]
+    assert list(zip(record.commands, record.writes, strict=True))[:6] == list(
         zip(SETUP, writes, strict=True)
     )
     sent = [app for app, _ in record.apps]
-    if record.hangup_cause is not None:
-        sent.append("hangup")
-    assert list(zip(sent, record.writes[5:], strict=True)) == verdict_commands
+    assert list(zip(sent, record.writes[6:], strict=True)) == verdict_commands
     assert max(record.writes) == 3
 
 
@@ -379,5 +410,5 @@ async def test_the_inbound_route_is_gated_as_inbound(start: Start) -> None:
     assert maker.attempts[0].direction is Direction.INBOUND
     assert refused.hangup_cause == "INCOMING_CALL_BARRED"  # SIP 403
     stranger = await fs.call(CHANNEL.with_(route="inbound", callee="01088880000"))
-    assert stranger.apps[-1] == ("transfer", "01088880000 XML dialguard_allowed_inbound")
+    assert stranger.apps[-1] == ("uuid_transfer", "01088880000 XML dialguard_allowed_inbound")
     assert stranger.variables["dialguard_verdict"] == "ALLOW"

@@ -154,7 +154,7 @@ async def test_access_codes_through_freeswitch(
     await app.start()
     try:
         assert app.esl is not None
-        base = ChannelData.load(ESL_FIXTURES / "connect-reply.esl")
+        base = ChannelData.load(ESL_FIXTURES / "uuid-dump.esl")
         channel = base.with_(
             caller=caller,
             callee=CALLEE,

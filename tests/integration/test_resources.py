@@ -18,6 +18,7 @@ from dialguard.clock import Clock
 from dialguard.config import ConfigError
 from dialguard.gate.service import GateService
 from dialguard.storage.decision_log import DecisionLog
+from dialguard.storage.facts import fact_reader
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
@@ -55,7 +56,7 @@ async def test_a_stopped_gate_holds_nothing_open_on_its_database(tmp_path: Path)
     assert open_on(database) == []
 
 
-async def test_the_gate_service_and_an_unstarted_decision_log_close_what_they_open(
+async def test_the_fact_reader_and_an_unstarted_decision_log_close_what_they_open(
     tmp_path: Path,
 ) -> None:
     settings = gate_settings(tmp_path)
@@ -64,9 +65,10 @@ async def test_the_gate_service_and_an_unstarted_decision_log_close_what_they_op
     store = await Store.open(settings)
     try:
         DecisionLog(store)  # never started: must not have opened anything
-        gate = GateService(store, book_from(settings), Clock(WEDNESDAY_10), "CN")
-        assert open_on(database)  # its fact reader's own connection
-        gate.close()
+        facts = fact_reader(store)
+        GateService(facts, book_from(settings), Clock(WEDNESDAY_10), "CN")
+        assert open_on(database)  # the fact reader's own connection
+        facts.close()
     finally:
         await store.close()
     assert open_on(database) == []

@@ -71,8 +71,16 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
     assert commands == ["dialguard.cli.main", "dialguard.cli.runtime"]
 
 
-def test_check_loads_nothing_that_serves_calls_or_the_api(tmp_path: Path) -> None:
-    env = {
+STORE_AND_EVENT_LOOP = (
+    "sqlalchemy", "aiosqlite", "asyncpg", "alembic", "dialguard.storage.store", "asyncio",
+)  # fmt: skip
+"""What ``check`` on an SQLite file does without: it reads the facts as the gate does, on plain
+``sqlite3`` with the precompiled statements, and opens no store and no event loop."""
+
+
+def store_env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "dialguard.toml").write_text("")
+    return {
         "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
         "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
         "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
@@ -80,16 +88,35 @@ def test_check_loads_nothing_that_serves_calls_or_the_api(tmp_path: Path) -> Non
         "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
         "DIALGUARD_RECORDING_ENABLED": "false",
     }
-    (tmp_path / "dialguard.toml").write_text("")
+
+
+CHECK = ["check", "--caller", "01058001234", "--callee", "13800138000", "--tenant", "acme",
+         "--at", "2026-11-25T10:00:00+08:00"]  # fmt: skip
+
+
+def test_check_on_sqlite_loads_no_store_no_event_loop_and_nothing_that_serves(
+    tmp_path: Path,
+) -> None:
+    env = store_env(tmp_path)
     code, _, printed = loaded_by(["init"], env)
     assert code == 0, printed
     assert loaded_by(["tenants", "add", "acme"], env)[0] == 0
-    args = ["check", "--caller", "01058001234", "--callee", "13800138000", "--tenant", "acme"]
-    code, modules, printed = loaded_by([*args, "--at", "2026-11-25T10:00:00+08:00"], env)
+    code, modules, printed = loaded_by(CHECK, env)
     assert code == 1, printed  # a deny (no registered caller ID): the check ran to its end
-    assert "DENY" in printed
-    assert heavy_in(modules, SERVING) == []
-    assert "sqlalchemy" in modules  # the probe sees what it should: the store was opened
+    assert "callerid.unregistered" in printed
+    assert heavy_in(modules, (*SERVING, *STORE_AND_EVENT_LOOP)) == []
+    assert "dialguard.storage.facts" in modules  # the probe sees the facts were read
+
+
+def test_check_on_a_file_a_store_would_refuse_says_why_as_before(tmp_path: Path) -> None:
+    """Without a schema the fast path stands aside, and opening a store names the fix."""
+    env = store_env(tmp_path)
+    (tmp_path / "dg.db").touch()
+    code, modules, printed = loaded_by(CHECK, env)
+    assert code == 2, printed
+    assert "database schema is at revision none (empty database)" in printed
+    assert "run `dialguard init`" in printed
+    assert "sqlalchemy" in modules
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

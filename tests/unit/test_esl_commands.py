@@ -13,78 +13,70 @@ from dialguard.policy.model import Direction, Presentation
 from dialguard.settings.esl import EslSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
-CHANNEL = ChannelData.load(FIXTURES / "connect-reply.esl")
+CHANNEL = ChannelData.load(FIXTURES / "uuid-dump.esl")
+UUID = "0b3f6a1e-6c0a-4d9e-9a43-5b2f0c7d1e22"
 
 
 def headers(channel: ChannelData) -> dict[str, str]:
     return {k: v.decode("utf-8", errors="replace") for k, v in channel.headers}
 
 
-def test_set_variable_is_one_sendmsg_with_event_lock() -> None:
-    assert cmd.set_variable(cmd.REASON, "time.quiet_hours") == (
-        b"sendmsg\ncall-command: execute\nexecute-app-name: set\n"
-        b"execute-app-arg: dialguard_reason=time.quiet_hours\nevent-lock: true\n\n"
-    )
+def test_the_opening_is_linger_then_getvar_uuid() -> None:
+    assert cmd.OPENING == b"linger\n\ngetvar uuid\n\n"
+    assert cmd.GETVAR_UUID == b"getvar uuid\n\n"
 
 
-def test_record_transfer_and_hangup() -> None:
-    assert b"execute-app-arg: $${recordings_dir}/dg-1.wav\n" in cmd.record_session(
-        "$${recordings_dir}", "dg-1"
+def test_the_verdict_commands_are_api_commands_on_our_channel() -> None:
+    assert cmd.dump(UUID) == f"api uuid_dump {UUID}\n\n".encode()
+    assert cmd.transfer(UUID, "+8613800138000", "dialguard_allowed") == (
+        f"api uuid_transfer {UUID} +8613800138000 XML dialguard_allowed\n\n".encode()
     )
-    assert b"execute-app-arg: +8613800138000 XML dialguard_allowed\n" in cmd.transfer(
-        "+8613800138000", "dialguard_allowed"
+    assert cmd.kill(UUID, cmd.OUTGOING_CALL_BARRED) == (
+        f"api uuid_kill {UUID} OUTGOING_CALL_BARRED\n\n".encode()
     )
-    assert cmd.hangup() == (
-        b"sendmsg\ncall-command: hangup\nhangup-cause: OUTGOING_CALL_BARRED\n\n"
-    )
+    with pytest.raises(cmd.UnsafeArgument):
+        cmd.dump(f"{UUID} x")
+    with pytest.raises(cmd.UnsafeArgument):
+        cmd.kill(UUID, "CALL_REJECTED x")
 
 
-def test_the_verdict_variables_are_one_multiset_with_the_verdict_last() -> None:
+def test_the_verdict_variables_are_one_uuid_setvar_multi_with_the_verdict_last() -> None:
     frame = cmd.set_variables(
+        UUID,
         (cmd.REASON, ""),
         (cmd.DECISION_ID, "d-1"),
         cmd.record_on_answer("$${recordings_dir}", "dg-d-1"),
         (cmd.VERDICT, cmd.ALLOW),
     )
     assert frame == (
-        b"sendmsg\ncall-command: execute\nexecute-app-name: multiset\n"
-        b"execute-app-arg: ^^|dialguard_reason=|dialguard_decision_id=d-1"
+        f"api uuid_setvar_multi {UUID} ".encode()
+        + b"^^|dialguard_reason=|dialguard_decision_id=d-1"
         b"|execute_on_answer_dialguard=record_session $${recordings_dir}/dg-d-1.wav"
-        b"|dialguard_verdict=ALLOW\nevent-lock: true\n\n"
+        b"|dialguard_verdict=ALLOW\n\n"
     )
 
 
 def test_the_subscription_takes_our_leg_and_the_callee_leg_only() -> None:
-    assert cmd.SETUP == (cmd.LINGER,)
-    uuid = "0b3f6a1e-6c0a-4d9e-9a43-5b2f0c7d1e22"
-    assert cmd.subscribe(uuid) == (
-        f"filter Unique-ID {uuid}\n\n".encode(),
-        f"filter Other-Leg-Unique-ID {uuid}\n\n".encode(),
+    assert cmd.subscribe(UUID) == (
+        f"filter Unique-ID {UUID}\n\n".encode(),
+        f"filter Other-Leg-Unique-ID {UUID}\n\n".encode(),
         b"event plain CHANNEL_HANGUP_COMPLETE RECORD_STOP DTMF\n\n",
     )
     with pytest.raises(cmd.UnsafeArgument):
-        cmd.subscribe(f"{uuid}\n\nevent plain ALL")
-
-
-def test_without_a_uuid_only_our_events_come() -> None:
-    assert cmd.OWN_EVENTS_ONLY == (cmd.MYEVENTS, cmd.NIXEVENTS, cmd.SUBSCRIBE)
-    nixed = set(cmd.NIXEVENTS.decode().split()[1:])
-    kept = set(cmd.MYEVENTS_EVENTS) - nixed
-    assert kept == {"CHANNEL_HANGUP_COMPLETE", "DTMF"}
+        cmd.subscribe(f"{UUID}\n\nevent plain ALL")
 
 
 def test_the_notice_plays_on_the_callee_leg_before_the_bridge() -> None:
-    frame = cmd.set_variables(*cmd.notice_confirm("tone_stream://%(500,0,1000)"))
+    frame = cmd.set_variables(UUID, *cmd.notice_confirm("tone_stream://%(500,0,1000)"))
     assert frame == (
-        b"sendmsg\ncall-command: execute\nexecute-app-name: multiset\n"
-        b"execute-app-arg: ^^|group_confirm_key=exec"
-        b"|group_confirm_file=playback tone_stream://%(500,0,1000)\nevent-lock: true\n\n"
+        f"api uuid_setvar_multi {UUID} ".encode() + b"^^|group_confirm_key=exec"
+        b"|group_confirm_file=playback tone_stream://%(500,0,1000)\n\n"
     )
     for sound in ("${system(id)}", "/tmp/a b.wav", "x|group_confirm_key=exec"):
         with pytest.raises(cmd.UnsafeArgument):
             cmd.notice_confirm(sound)
     with pytest.raises(cmd.UnsafeArgument):
-        cmd.set_variables((cmd.GROUP_CONFIRM_FILE, "system rm -rf /"))
+        cmd.set_variables(UUID, (cmd.GROUP_CONFIRM_FILE, "system rm -rf /"))
 
 
 def test_commands_for_the_callee_leg_name_it() -> None:
@@ -98,21 +90,23 @@ def test_commands_for_the_callee_leg_name_it() -> None:
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: cmd.set_variable(cmd.REASON, "a\nb"),
-        lambda: cmd.set_variable(cmd.REASON, "a\rb"),
-        lambda: cmd.set_variable(cmd.REASON, "a\x00b"),
-        lambda: cmd.set_variable(cmd.REASON, "${system(id)}"),
-        lambda: cmd.set_variable("Bad Name", "x"),
-        lambda: cmd.transfer("138 XML public", "dialguard_allowed"),
-        lambda: cmd.transfer("${destination_number}", "dialguard_allowed"),
-        lambda: cmd.record_session("/tmp/x y", "dg-1"),
-        lambda: cmd.record_session("${caller_id_name}", "dg-1"),
-        lambda: cmd.record_session("/tmp", "../etc/passwd"),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "a\nb")),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "a\rb")),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "a\x00b")),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "${system(id)}")),
+        lambda: cmd.set_variables(UUID, ("Bad Name", "x")),
+        lambda: cmd.set_variables("x\n\napi system id", (cmd.REASON, "x")),
+        lambda: cmd.transfer(UUID, "138 XML public", "dialguard_allowed"),
+        lambda: cmd.transfer(UUID, "${destination_number}", "dialguard_allowed"),
+        lambda: cmd.transfer(UUID, "138", "dialguard_allowed public"),
+        lambda: cmd.recording_path("/tmp/x y", "dg-1"),
+        lambda: cmd.recording_path("${caller_id_name}", "dg-1"),
+        lambda: cmd.recording_path("/tmp", "../etc/passwd"),
         lambda: cmd.hangup("CALL_REJECTED\nx: y"),
-        lambda: cmd.set_variables((cmd.REASON, "a|dialguard_verdict=ALLOW")),
-        lambda: cmd.set_variables((cmd.REASON, "a b")),
-        lambda: cmd.set_variables((cmd.RECORD_ON_ANSWER, "system /bin/sh")),
-        lambda: cmd.set_variables((cmd.RECORD_ON_ANSWER, "record_session /tmp/x|y")),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "a|dialguard_verdict=ALLOW")),
+        lambda: cmd.set_variables(UUID, (cmd.REASON, "a b")),
+        lambda: cmd.set_variables(UUID, (cmd.RECORD_ON_ANSWER, "system /bin/sh")),
+        lambda: cmd.set_variables(UUID, (cmd.RECORD_ON_ANSWER, "record_session /tmp/x|y")),
     ],
 )
 def test_unsafe_arguments_are_refused(build: object) -> None:
@@ -122,7 +116,7 @@ def test_unsafe_arguments_are_refused(build: object) -> None:
 
 def test_channel_data_becomes_an_attempt() -> None:
     channel = channel_from(headers(CHANNEL))
-    assert channel.uniqueid == "d117866d-994f-4503-88f7-4e6b0b845f11"
+    assert channel.uniqueid == "96454479-24e1-49fd-8748-afa8f293bcaa"
     assert not channel.answered
     attempt = channel.attempt
     assert (attempt.caller, attempt.callee) == ("01088886666", "13800138000")
@@ -140,7 +134,7 @@ def test_tenant_and_purpose_fall_back() -> None:
 
 def test_the_real_privacy_user_call_is_restricted() -> None:
     """Recorded from FreeSWITCH 1.11.1: ``Privacy: user`` shows up only as sip_Privacy."""
-    real = ChannelData.load(FIXTURES / "connect-reply-privacy-user.esl")
+    real = ChannelData.load(FIXTURES / "uuid-dump-privacy-user.esl")
     assert real.get("variable_sip_Privacy") == "user"
     assert real.get("Caller-Privacy-Hide-Number") == "false"
     assert channel_from(headers(real)).attempt.presentation is Presentation.RESTRICTED

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,14 @@ from dialguard.esl.parser import (
     Event,
     Frame,
     Limits,
+    Reply,
+    parse_dump,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
 TRANSCRIPTS = [
-    "connect-reply.esl",
-    "connect-reply-privacy-user.esl",
+    "uuid-dump.esl",
+    "uuid-dump-privacy-user.esl",
     "session-allow-recorded.esl",
     "session-deny.esl",
     "session-callee-keypad.esl",
@@ -41,50 +44,69 @@ def parse(
     return frames
 
 
+def error_of(call: Callable[[], object]) -> EslProtocolError:
+    with pytest.raises(EslProtocolError) as info:
+        call()
+    return info.value
+
+
 def error(data: bytes, limits: Limits | None = None) -> EslProtocolError:
     with pytest.raises(EslProtocolError) as info:
         parse(data, limits=limits)
     return info.value
 
 
-def test_connect_reply_carries_the_decoded_channel_data() -> None:
-    [frame] = parse((FIXTURES / "connect-reply.esl").read_bytes())
-    assert isinstance(frame, CommandReply)
-    assert frame.ok and frame.reply_text == "+OK"
-    assert frame.headers["Reply-Text"] == "+OK\n"
-    assert len(frame.headers) > 150  # FreeSWITCH 1.11.1 sends every channel variable
-    assert frame.headers["Event-Date-Local"] == "2026-12-05 07:37:06"
-    assert frame.headers["FreeSWITCH-IPv6"] == "fd00::2"
-    assert frame.headers["Caller-Caller-ID-Number"] == "01088886666"
-    assert frame.headers["variable_current_application_data"].endswith(" async full")
-    assert frame.headers["Socket-Mode"] == "async"
-    assert frame.headers["variable_dialguard_tenant"] == "acme"
+def test_uuid_dump_carries_the_decoded_channel_data() -> None:
+    [frame] = parse((FIXTURES / "uuid-dump.esl").read_bytes())
+    assert isinstance(frame, ApiResponse) and frame.ok
+    headers = parse_dump(frame.body, Limits())
+    assert len(headers) > 120  # FreeSWITCH 1.11.1 sends every channel variable
+    assert headers["Event-Name"] == "CHANNEL_DATA"
+    assert headers["Event-Date-Local"] == "2026-12-06 04:17:12"
+    assert headers["FreeSWITCH-IPv6"] == "fd00::2"
+    assert headers["Caller-Caller-ID-Number"] == "01088886666"
+    assert headers["Answer-State"] == "ringing"
+    assert headers["variable_current_application_data"].endswith(" async full")
+    assert headers["variable_dialguard_tenant"] == "acme"
+    assert "Reply-Text" not in headers and "Channel-Caller-ID-Number" not in headers
+
+
+def test_a_dump_that_is_no_header_block_is_a_protocol_error() -> None:
+    assert error_of(lambda: parse_dump("\n\n", Limits())).kind == "bad-dump"
+    assert error_of(lambda: parse_dump("-ERR No such channel!\n", Limits())).kind == (
+        "missing-colon"
+    )
 
 
 def test_recorded_session_gives_the_frames_freeswitch_sent() -> None:
-    """FreeSWITCH's side of an allowed, recorded call, as it sent it (see the README here)."""
+    """FreeSWITCH's side of an allowed, recorded call, as it sent it (see the README here):
+    nothing for ``linger``, the uuid, the dump, four ``+OK`` (two filters, two subscriptions),
+    two ``api`` ``+OK`` (variables, transfer), then the callee leg's and our events."""
     frames = parse((FIXTURES / "session-allow-recorded.esl").read_bytes())
-    kinds = [type(f).__name__ for f in frames]
-    assert kinds == ["CommandReply"] * 5 + ["Event"] + ["CommandReply"] * 2 + [
-        "DisconnectNotice",
-        "Event",
-        "Event",
-        "DisconnectNotice",
-    ]
-    assert [f.reply_text for f in frames[1:5] if isinstance(f, CommandReply)] == [
-        "+OK will linger",
-        "+OK Events Enabled",
-        "+OK events nixed",
+    uuid, dump, *replies = frames[:8]
+    assert (
+        isinstance(uuid, CommandReply) and uuid.reply_text == "96454479-24e1-49fd-8748-afa8f293bcaa"
+    )
+    assert isinstance(dump, ApiResponse)
+    assert parse_dump(dump.body, Limits())["Unique-ID"] == uuid.reply_text
+    assert [f.reply_text.split(".")[0] for f in replies if isinstance(f, Reply)] == [
+        "+OK filter added",
+        "+OK filter added",
         "+OK event listener enabled plain",
+        "+OK event listener enabled plain",
+        "+OK\n",
+        "+OK\n",
     ]
-    park, notice, stop, done = frames[5], frames[8], frames[9], frames[10]
-    assert isinstance(park, Event) and park.name == "CHANNEL_PARK"  # queued before nixevent
-    assert isinstance(notice, DisconnectNotice) and notice.lingering
-    assert isinstance(stop, Event) and stop.name == "RECORD_STOP"
+    ours = [f for f in frames[8:] if isinstance(f, Event) and f.get("Unique-ID") == uuid.reply_text]
+    stop, done = ours[-2:]
+    assert isinstance(frames[-1], DisconnectNotice) and not frames[-1].lingering
+    assert any(isinstance(f, DisconnectNotice) and f.lingering for f in frames)
+    assert stop.name == "RECORD_STOP"
     assert stop.get("Record-File-Path").endswith(".wav")
     assert "/dg-" in stop.get("Record-File-Path")
-    assert isinstance(done, Event) and done.get("Hangup-Cause") == "NORMAL_CLEARING"
-    assert done.get("Caller-Channel-Answered-Time") == "1796456226229294"
+    assert done.name == "CHANNEL_HANGUP_COMPLETE"
+    assert done.get("Hangup-Cause") == "NORMAL_CLEARING"
+    assert done.get("Caller-Channel-Answered-Time") == "1796530633102477"
 
 
 @pytest.mark.parametrize("name", TRANSCRIPTS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from alembic.script import ScriptDirectory
 
-from dialguard.storage.migrate import alembic_config, head_revision
+from dialguard.storage.migrate import alembic_config
+from dialguard.storage.revision import head_revision
 
 
 def test_head_read_from_the_scripts_is_alembics_head() -> None:
