@@ -37,6 +37,7 @@ from dialguard.ops.tokens import create_token
 from dialguard.ops.vocabulary import Vocabulary
 from dialguard.policy.model import CallAttempt
 from dialguard.storage.decision_log import DecisionLog
+from dialguard.storage.facts import fact_reader
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
@@ -132,7 +133,8 @@ async def _decide(settings: Settings, store: Store, now: datetime, calls: int) -
     book = book_from(settings)
     log = DecisionLog(store, region="CN")
     log.start()
-    gate = GateService(store, book, Clock(), "CN", log)
+    facts = fact_reader(store)
+    gate = GateService(facts, book, Clock(), "CN", log)
     rng = random.Random(18)
     callers = [("01088886666", "acme"), ("02161234567", "beta"), ("01099990000", "acme")]
     callees = ["13800138000", "13800138001", "13800138002", "13700137000", "13900139999"]
@@ -150,8 +152,8 @@ async def _decide(settings: Settings, store: Store, now: datetime, calls: int) -
             decision = await gate.dry_run(attempt, at=at)
             await log.append(decision)
     finally:
-        gate.close()
         await log.stop()
+        facts.close()
     return calls
 
 

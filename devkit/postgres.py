@@ -75,8 +75,12 @@ def start(directory: Path) -> TlsPostgres:
     _run(_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
     (data / "pg_hba.conf").write_text(HBA)
     port = free_port()
+    # A throwaway cluster: no test survives a crash of this host, so PostgreSQL need not flush
+    # to disk. Without fsync every commit, CREATE DATABASE and DROP DATABASE of the suite is
+    # several times cheaper; what commits mean to other sessions is unchanged.
     options = (
-        f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=on -c autovacuum=off -c ssl=on "
+        f"-h 127.0.0.1 -p {port} -k {directory} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c autovacuum=off -c ssl=on "
         f"-c ssl_cert_file={pki.cert_file} -c ssl_key_file={pki.key_file}"
     )
     log = directory / "log"

@@ -12,18 +12,22 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_databases import PG_URL_ENV, REQUIRE_PG_ENV, fresh_pg_database
+from pg_databases import (
+    PG_URL_ENV,
+    REQUIRE_PG_ENV,
+    MigratedCopies,
+    fresh_pg_database,
+    settings_for,
+)
 
 from dialguard.config import Settings
 from dialguard.policy.model import CallAttempt, Decision, Reason, Verdict
-from dialguard.settings.database import DatabaseSettings
-from dialguard.storage import Store, init_database
+from dialguard.storage import Store
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,10 +52,6 @@ def _keys_outside_etc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         patch.setenv("DIALGUARD_AUDIT_CHECKPOINT_FILE", str(keys / "audit-checkpoints.jsonl"))
         patch.setenv("DIALGUARD_RECORDING_KEYRING_FILE", str(keys / "recording-keys.json"))
         yield
-
-
-def settings_for(url: str) -> Settings:
-    return replace(Settings(), database=DatabaseSettings(url=url))
 
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -94,10 +94,18 @@ async def db_settings_pair(
         yield left, right
 
 
+@pytest.fixture(scope="session")
+def migrated_copies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedCopies]:
+    """Brings an empty database to the head revision by copying a template migrated once."""
+    copies = MigratedCopies(tmp_path_factory.mktemp("schema"), os.environ.get(PG_URL_ENV))
+    yield copies
+    copies.close()
+
+
 @pytest.fixture
-async def store(db_settings: Settings) -> AsyncIterator[Store]:
+async def store(db_settings: Settings, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     """An open store on a freshly migrated database, with tenants ``acme`` and ``globex``."""
-    await init_database(db_settings)
+    await migrated_copies.migrate(db_settings)
     opened = await Store.open(db_settings)
     try:
         async with opened.transaction() as tx:

@@ -1,10 +1,15 @@
-"""Range checks of the listener sections, in one place: each raises :class:`ConfigError` naming
-the first key that cannot be used. ``serve`` runs them before it opens anything (``esl.*``: the
-ESL server runs :func:`check_esl` before its grammar checks). (What a value
-must look like to a PBX — ESL's contexts and paths, the AGI notice's sound name — is checked by
-the transport that speaks that grammar.)"""
+"""Range checks of the settings, in one place: each raises :class:`ConfigError` naming the first
+key that cannot be used. ``serve`` runs the listener sections' before it opens anything
+(``esl.*``: the ESL server runs :func:`check_esl` before its grammar checks); the recording
+regions' run whenever their maps are read. (What a value must look like to a PBX — ESL's
+contexts and paths, the AGI notice's sound name — is checked by the transport that speaks that
+grammar.)"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
 
 from .agi import AgiSettings
 from .api import ApiSettings
@@ -58,3 +63,35 @@ def check_esl(esl: EslSettings) -> None:
         "max_headers",
         "max_body_bytes",
     )
+
+
+_REGION = re.compile(r"[a-z][a-z0-9-]{0,15}")
+
+
+def check_regions(roots: Mapping[str, Path], default_region: str) -> None:
+    """``recording.regions``: named regions with absolute vault roots, none inside another (a
+    recording never leaves its region's root), ``recording.default_region`` among them."""
+    if not roots:
+        raise ConfigError("recording.regions: at least one region=root is needed")
+    for name, root in roots.items():
+        if not _REGION.fullmatch(name):
+            raise ConfigError(f"recording.regions: bad region name {name!r}")
+        if not root.is_absolute():
+            raise ConfigError(f"recording.regions: root of {name!r} must be absolute")
+    for name, root in roots.items():
+        for other, other_root in roots.items():
+            if name != other and (root == other_root or root in other_root.parents):
+                raise ConfigError(f"recording.regions: roots of {name!r} and {other!r} overlap")
+    if default_region not in roots:
+        raise ConfigError(
+            f"recording.default_region: {default_region!r} is not in recording.regions"
+        )
+
+
+def check_tenant_regions(mapping: Mapping[str, str], regions: Mapping[str, Path]) -> None:
+    """``recording.tenant_regions``: every tenant mapped to a region of ``recording.regions``."""
+    for tenant, region in mapping.items():
+        if region not in regions:
+            raise ConfigError(
+                f"recording.tenant_regions: {tenant}={region}: no such region in recording.regions"
+            )

@@ -1,24 +1,22 @@
 """Recording settings: the ``[recording]`` section (``DIALGUARD_RECORDING_*`` in the environment).
 
 Maps are written as ``key=value`` lists (``"cn=/var/lib/dialguard/recordings/cn,eu=/srv/eu"``)
-because every setting is also an environment variable and a ``--set`` flag; they are parsed and
-checked by :meth:`RecordingSettings.regions` and :meth:`RecordingSettings.tenant_region_map`,
-which name the bad key.
+because every setting is also an environment variable and a ``--set`` flag; they are parsed here
+(:meth:`RecordingSettings.regions_map`, :meth:`RecordingSettings.tenant_region_map`) and checked
+in :mod:`dialguard.settings.checks`, naming the bad key.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .checks import check_regions, check_tenant_regions
 from .errors import ConfigError
 
 if TYPE_CHECKING:
     import ssl
-
-_REGION = re.compile(r"[a-z][a-z0-9-]{0,15}")
 
 
 def _pairs(key: str, raw: str) -> dict[str, str]:
@@ -95,33 +93,15 @@ class RecordingSettings:
             raise ConfigError(f"recording.ami_tls_ca_file: cannot load ({exc})") from None
 
     def regions_map(self) -> dict[str, Path]:
+        """``regions`` as region → vault root, checked by :func:`check_regions`."""
         roots = {name: Path(root) for name, root in _pairs("regions", self.regions).items()}
-        if not roots:
-            raise ConfigError("recording.regions: at least one region=root is needed")
-        for name, root in roots.items():
-            if not _REGION.fullmatch(name):
-                raise ConfigError(f"recording.regions: bad region name {name!r}")
-            if not root.is_absolute():
-                raise ConfigError(f"recording.regions: root of {name!r} must be absolute")
-        for name, root in roots.items():
-            for other, other_root in roots.items():
-                if name != other and (root == other_root or root in other_root.parents):
-                    raise ConfigError(f"recording.regions: roots of {name!r} and {other!r} overlap")
-        if self.default_region not in roots:
-            raise ConfigError(
-                f"recording.default_region: {self.default_region!r} is not in recording.regions"
-            )
+        check_regions(roots, self.default_region)
         return roots
 
     def tenant_region_map(self) -> dict[str, str]:
-        known = self.regions_map()
+        """``tenant_regions`` as tenant → region, checked by :func:`check_tenant_regions`."""
         mapping = _pairs("tenant_regions", self.tenant_regions)
-        for tenant, region in mapping.items():
-            if region not in known:
-                raise ConfigError(
-                    f"recording.tenant_regions: {tenant}={region}: no such region in "
-                    "recording.regions"
-                )
+        check_tenant_regions(mapping, self.regions_map())
         return mapping
 
     def region_for(self, tenant: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from pg_databases import MigratedCopies
 
 from dialguard.api import ApiContext, ApiServer, create_app
 from dialguard.app import book_from
@@ -25,7 +26,7 @@ from dialguard.ops.tokens import create_token, revoke_token
 from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.settings.api import ApiSettings
 from dialguard.settings.dsr import DsrSettings
-from dialguard.storage import DecisionLog, Store, init_database
+from dialguard.storage import DecisionLog, Store
 from dialguard.storage.facts import fact_reader
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
@@ -129,10 +130,11 @@ async def seed(store: Store) -> None:
 
 @asynccontextmanager
 async def running_api(
-    db_settings: Settings, tmp_path: Path, *, frozen: bool = False
+    db_settings: Settings, copies: MigratedCopies, tmp_path: Path, *, frozen: bool = False
 ) -> AsyncIterator[ApiHarness]:
+    """The API on the empty database ``db_settings`` names, migrated by ``copies``."""
     settings = api_settings(db_settings, tmp_path)
-    await init_database(settings)
+    await copies.migrate(settings)
     store = await Store.open(settings)
     await seed(store)
     clock = Clock.from_env({"DIALGUARD_NOW": ALLOWED_AT}) if frozen else Clock()

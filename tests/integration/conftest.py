@@ -1,6 +1,7 @@
 """Fixtures the integration tests share (the storage fixtures are in ``tests/conftest.py``).
 
-- ``dg``: the CLI, in-process (:mod:`in_process`), on a fresh SQLite database with tenant acme;
+- ``dg``: the CLI, in-process (:mod:`in_process`), on a fresh SQLite database with tenant acme,
+  in the environment ``dg_env`` gives;
 - ``acme_store``: a fresh SQLite store seeded by :func:`builders.seed_acme`;
 - ``api``, ``api_at_allowed_time``: the admin API on a real port (:mod:`api_harness`);
 - ``health_gate``: the whole gate with its API, for ``GET /health`` and ``dialguard status``;
@@ -25,20 +26,21 @@ from api_harness import ApiHarness, running_api
 from builders import WEDNESDAY_10, Run, api_gate_settings, gate_settings, seed_acme
 from in_process import run_dialguard
 from ops_doors import Side, open_sides
+from pg_databases import MigratedCopies
 
 from dialguard.app import GateApp
 from dialguard.clock import Clock
 from dialguard.config import Settings
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
 
 
 @pytest.fixture
-def dg(tmp_path: Path) -> Run:
-    """``dg(*args, expect=0, **env)`` runs ``dialguard ARGS`` (``env`` added to its environment)
-    on a database of this test's own, checks its exit status unless ``expect`` is None, and
-    returns what it printed."""
+def dg_env(tmp_path: Path) -> dict[str, str]:
+    """The whole environment ``dg`` runs ``dialguard`` in: the test's, with a database and key
+    files of this test's own, and a config file setting the default region CN. A module that
+    needs more settings overrides this fixture."""
+    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
     env = {
         **os.environ,
         "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
@@ -49,13 +51,20 @@ def dg(tmp_path: Path) -> Run:
         "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
         "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
     }
-    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
     env.pop("DIALGUARD_NOW", None)
+    return env
+
+
+@pytest.fixture
+def dg(tmp_path: Path, dg_env: dict[str, str]) -> Run:
+    """``dg(*args, expect=0, **env)`` runs ``dialguard ARGS`` in ``dg_env`` (``env`` added) on a
+    database of this test's own, checks its exit status unless ``expect`` is None, and returns
+    what it printed. ``init`` and ``tenants add acme`` have run."""
 
     def run(
         *args: str, expect: int | None = 0, input: str | None = None, **extra_env: str
     ) -> subprocess.CompletedProcess[str]:
-        result = run_dialguard(args, env={**env, **extra_env}, input=input, cwd=tmp_path)
+        result = run_dialguard(args, env={**dg_env, **extra_env}, input=input, cwd=tmp_path)
         if expect is not None:
             assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
@@ -66,9 +75,9 @@ def dg(tmp_path: Path) -> Run:
 
 
 @asynccontextmanager
-async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+async def opened_store(settings: Settings, copies: MigratedCopies) -> AsyncIterator[Store]:
     """A store on a freshly migrated database, closed on exit."""
-    await init_database(settings)
+    await copies.migrate(settings)
     store = await Store.open(settings)
     try:
         yield store
@@ -77,9 +86,9 @@ async def opened_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def acme_store(tmp_path: Path) -> AsyncIterator[Store]:
+async def acme_store(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     """An open store on :func:`builders.gate_settings`' database, seeded by ``seed_acme``."""
-    async with opened_store(gate_settings(tmp_path)) as store:
+    async with opened_store(gate_settings(tmp_path), migrated_copies) as store:
         await seed_acme(store)
         yield store
 
@@ -89,12 +98,12 @@ def optout_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def optout_store(tmp_path: Path) -> AsyncIterator[Store]:
+async def optout_store(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     """A store seeded by ``seed_acme`` with the subject key the keypad opt-out hashes callees
     with."""
     settings = optout_settings(tmp_path)
     SubjectKey.create(Path(settings.dsr.hash_key_file))
-    async with opened_store(settings) as store:
+    async with opened_store(settings, migrated_copies) as store:
         await seed_acme(store)
         yield store
 
@@ -109,10 +118,10 @@ async def optout_gate(tmp_path: Path, optout_store: Store) -> AsyncIterator[Gate
 
 
 @pytest.fixture
-async def health_gate(tmp_path: Path) -> AsyncIterator[GateApp]:
+async def health_gate(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[GateApp]:
     """The gate with its API on port 0 (AGI too, no ESL) on a fresh database."""
     settings = api_gate_settings(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     app = GateApp(settings, Clock())
     await app.start()
     try:
@@ -122,22 +131,26 @@ async def health_gate(tmp_path: Path) -> AsyncIterator[GateApp]:
 
 
 @pytest.fixture
-async def api(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    async with running_api(db_settings, tmp_path) as harness:
+async def api(
+    db_settings: Settings, migrated_copies: MigratedCopies, tmp_path: Path
+) -> AsyncIterator[ApiHarness]:
+    async with running_api(db_settings, migrated_copies, tmp_path) as harness:
         yield harness
 
 
 @pytest.fixture
-async def api_at_allowed_time(db_settings: Settings, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+async def api_at_allowed_time(
+    db_settings: Settings, migrated_copies: MigratedCopies, tmp_path: Path
+) -> AsyncIterator[ApiHarness]:
     """:func:`api` with the gate's clock frozen at ``ALLOWED_AT`` (live decisions)."""
-    async with running_api(db_settings, tmp_path, frozen=True) as harness:
+    async with running_api(db_settings, migrated_copies, tmp_path, frozen=True) as harness:
         yield harness
 
 
 @pytest.fixture
 async def sides(
-    db_settings_pair: tuple[Settings, Settings], tmp_path: Path
+    db_settings_pair: tuple[Settings, Settings], migrated_copies: MigratedCopies, tmp_path: Path
 ) -> AsyncIterator[tuple[Side, Side]]:
     """Two databases seeded alike (SQLite files, or two PostgreSQL databases)."""
-    async with open_sides(db_settings_pair, tmp_path) as pair:
+    async with open_sides(db_settings_pair, migrated_copies, tmp_path) as pair:
         yield pair

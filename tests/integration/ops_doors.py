@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
+from pg_databases import MigratedCopies
 
 from dialguard.api import ApiContext, create_app
 from dialguard.app import book_from
@@ -48,7 +49,7 @@ from dialguard.recording.vault import open_vault
 from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.settings.recording import RecordingSettings
-from dialguard.storage import AuditEntry, Store, init_database
+from dialguard.storage import AuditEntry, Store
 from dialguard.storage.facts import FactReader, fact_reader
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.storage.subject_key import SubjectKey
@@ -101,14 +102,14 @@ class Side:
 Step = Callable[[Side], Awaitable[Any]]
 
 
-async def _side(base: Path, url: str, subject_key: Path) -> Side:
+async def _side(base: Path, url: str, subject_key: Path, copies: MigratedCopies) -> Side:
     await asyncio.to_thread(base.mkdir, parents=True)
     settings = replace(
         Settings(),
         database=DatabaseSettings(url=url),
         dsr=DsrSettings(hash_key_file=str(subject_key)),
     )
-    await init_database(settings)
+    await copies.migrate(settings)
     store = await Store.open(settings)
     facts = fact_reader(store)
     gate = GateService(
@@ -149,7 +150,7 @@ async def _seed(side: Side) -> None:
 
 @asynccontextmanager
 async def open_sides(
-    db_settings_pair: tuple[Settings, Settings], tmp_path: Path
+    db_settings_pair: tuple[Settings, Settings], copies: MigratedCopies, tmp_path: Path
 ) -> AsyncIterator[tuple[Side, Side]]:
     """Two databases seeded alike (SQLite files, or two PostgreSQL databases): the ``sides``
     fixture."""
@@ -158,7 +159,7 @@ async def open_sides(
     made: list[Side] = []
     try:
         for name, settings in zip(("left", "right"), db_settings_pair, strict=True):
-            made.append(await _side(tmp_path / name, settings.database.url, subject_key))
+            made.append(await _side(tmp_path / name, settings.database.url, subject_key, copies))
         yield made[0], made[1]
     finally:
         await _close(made)

@@ -5,50 +5,15 @@ accounted for, files that are not UTF-8 text refused in one line, ``--dry-run`` 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-import pytest
-from in_process import run_dialguard
+from builders import DIALGUARD_PROCESS, Run
 
 from dialguard.ops.dnc import IMPORT_BATCH
-
-DIALGUARD = [sys.executable, "-m", "dialguard"]
-"""The interrupted import needs a process of its own to send SIGINT to."""
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "dialguard.toml").write_text('[numbers]\ndefault_region = "CN"\n')
-    values = {
-        **os.environ,
-        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
-        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
-        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject.key"),
-        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
-        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
-        "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "keys.json"),
-    }
-    values.pop("DIALGUARD_NOW", None)
-    assert run_dialguard(["init"], env=values).returncode == 0
-    return values
-
-
-@pytest.fixture
-def dg(env: dict[str, str], tmp_path: Path) -> Run:
-    def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        result = run_dialguard(args, env=env, cwd=tmp_path)
-        assert result.returncode == expect, (args, result.stdout, result.stderr)
-        return result
-
-    return run
 
 
 def _rows_and_audited(db: Path) -> tuple[int, int, list[dict[str, object]]]:
@@ -64,13 +29,13 @@ def _rows_and_audited(db: Path) -> tuple[int, int, list[dict[str, object]]]:
 
 
 def test_an_interrupted_import_keeps_only_audited_chunks(
-    env: dict[str, str], dg: Run, tmp_path: Path
+    dg_env: dict[str, str], dg: Run, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.txt"
     big.write_text("".join(f"+86139{i:08d}\n" for i in range(IMPORT_BATCH * 20)))
     importing = subprocess.Popen(
-        [*DIALGUARD, "dnc", "import", str(big)],
-        env=env,
+        [*DIALGUARD_PROCESS, "dnc", "import", str(big)],  # a process of its own for SIGINT
+        env=dg_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pg_databases import settings_for
 
 from dialguard.audit import service as audit
 from dialguard.clock import Clock
@@ -24,7 +25,6 @@ from dialguard.ops.audited import Actor
 from dialguard.ops.tenants import add_tenant
 from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
-from dialguard.settings.database import DatabaseSettings
 from dialguard.settings.dsr import DsrSettings
 from dialguard.storage import DecisionLog, Store, init_database
 from dialguard.storage.dsr_requests import DsrStatus
@@ -90,7 +90,7 @@ async def test_erased_values_leave_the_database_file_and_its_wal(
     tmp_path: Path, make_decision: Callable[..., Decision]
 ) -> None:
     path = tmp_path / "db" / "dialguard.db"
-    settings = replace(Settings(), database=DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"))
+    settings = settings_for(f"sqlite+aiosqlite:///{path}")
     settings = with_subject_key(settings, tmp_path)
     await init_database(settings)
     store = await Store.open(settings)

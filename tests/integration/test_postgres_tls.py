@@ -15,13 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pg_databases import settings_for
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from devkit.postgres import TlsPostgres, start, stop
 from devkit.tls import write_pki
 from dialguard.config import Settings
-from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store, init_database
 from dialguard.storage.connection import create_engine
 from dialguard.storage.errors import StorageError
@@ -45,7 +45,7 @@ def server() -> Iterator[TlsPostgres]:
 @pytest.fixture
 async def database(server: TlsPostgres) -> Settings:
     """The server's database, migrated (idempotent), reached with ``ssl=verify-full``."""
-    settings = replace(Settings(), database=DatabaseSettings(url=server.url()))
+    settings = settings_for(server.url())
     await init_database(settings)
     return settings
 

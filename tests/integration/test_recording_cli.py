@@ -7,55 +7,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from builders import Run
 from in_process import run_dialguard
+from pg_databases import settings_for
 
-from dialguard.config import Settings
 from dialguard.ops.recording_testing import make_rig, write_wav
 from dialguard.policy.model import Decision
-from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import Store
 
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
 UIDS = ("1717383600.1", "1717383600.2", "1717383600.3")
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
 
 @pytest.fixture
-def dg(tmp_path: Path) -> Run:
-    """``dialguard`` on a fresh SQLite database, with the vault laid out as ``make_rig``'s."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALGUARD_")}
-    env |= {
-        "DIALGUARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/dg.db",
-        "DIALGUARD_CONFIG": str(tmp_path / "dialguard.toml"),
-        "DIALGUARD_ACTOR": "test-admin",
+def dg_env(dg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The conftest's, with the vault and keyring laid out as ``make_rig``'s."""
+    return dg_env | {
         "DIALGUARD_RECORDING_KEYRING_FILE": str(tmp_path / "keys.json"),
-        "DIALGUARD_DSR_HASH_KEY_FILE": str(tmp_path / "subject-hash.key"),
-        "DIALGUARD_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing.key"),
-        "DIALGUARD_AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
         "DIALGUARD_RECORDING_REGIONS": f"cn={tmp_path / 'vault-cn'},eu={tmp_path / 'vault-eu'}",
         "DIALGUARD_RECORDING_TENANT_REGIONS": "globex=eu",
     }
-    (tmp_path / "dialguard.toml").write_text("")
 
-    def run(
-        *args: str, expect: int = 0, now: str | None = None, more_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        extra = ({} if now is None else {"DIALGUARD_NOW": now}) | (more_env or {})
-        result = run_dialguard(args, env=env | extra)
-        assert result.returncode == expect, (args, result.stdout, result.stderr)
-        return result
 
-    assert "recording keyring created" in run("init").stdout
-    return run
+def test_init_creates_the_keyring(dg_env: dict[str, str], tmp_path: Path) -> None:
+    assert "recording keyring created" in run_dialguard(["init"], env=dg_env).stdout
+    assert (tmp_path / "keys.json").is_file()
 
 
 def ingest(tmp_path: Path, decisions: list[Decision]) -> list[int]:
@@ -63,7 +44,7 @@ def ingest(tmp_path: Path, decisions: list[Decision]) -> list[int]:
 
     async def _ingest() -> list[int]:
         url = f"sqlite+aiosqlite:///{tmp_path}/dg.db"
-        store = await Store.open(replace(Settings(), database=DatabaseSettings(url=url)))
+        store = await Store.open(settings_for(url))
         try:
             async with store.transaction() as tx:
                 await tx.tenants.ensure("acme")
@@ -122,7 +103,7 @@ def test_export_refuses_the_vault_the_spool_and_an_existing_file_without_force(
     spool = tmp_path / "spool"
     into_spool = dg(
         "recordings", "export", str(first), "--out", str(spool / "dg-x.wav"), expect=2,
-        more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
+        DIALGUARD_RECORDING_SPOOL_DIR=str(spool),
     )  # fmt: skip
     assert "inside the recording spool" in into_spool.stderr and not list(spool.iterdir())
     for alias, target in [("to-vault", victim.parent), ("to-spool", spool)]:
@@ -130,7 +111,7 @@ def test_export_refuses_the_vault_the_spool_and_an_existing_file_without_force(
         name = victim.name if alias == "to-vault" else "dg-y.wav"
         through = dg(
             "recordings", "export", str(first), "--out", str(tmp_path / alias / name), "--force",
-            expect=2, more_env={"DIALGUARD_RECORDING_SPOOL_DIR": str(spool)},
+            expect=2, DIALGUARD_RECORDING_SPOOL_DIR=str(spool),
         )  # fmt: skip
         assert "inside the" in through.stderr, through.stderr
     assert victim.read_bytes() == sealed and not list(spool.iterdir())
@@ -154,7 +135,7 @@ def test_sweep_dry_run_deletes_nothing_and_holds_are_audited(
     dg("recordings", "hold", held, "--reason", "litigation 2024-17")
     later = "2030-01-01T00:00:00+00:00"  # past every 30-day retention
 
-    dry = json.loads(dg("retention", "sweep", "--dry-run", "--json", now=later).stdout)
+    dry = json.loads(dg("retention", "sweep", "--dry-run", "--json", DIALGUARD_NOW=later).stdout)
     assert [d["recording_id"] for d in dry["deletions"]] == ids[1:]  # not the held one
     assert dry["dry_run"] and all(d["deleted_hash"] is None for d in dry["deletions"])
     listed = json.loads(dg("recordings", "list", "--json").stdout)
@@ -162,7 +143,7 @@ def test_sweep_dry_run_deletes_nothing_and_holds_are_audited(
     assert all(r["deleted_at"] is None for r in listed)
     assert "2 verified" in dg("recordings", "verify", "--all").stdout
 
-    refused = dg("retention", "sweep", now=later, expect=2)
+    refused = dg("retention", "sweep", DIALGUARD_NOW=later, expect=2)
     assert "DIALGUARD_NOW" in refused.stderr
     shown = json.loads(dg("recordings", "show", held, "--json").stdout)
     assert shown["legal_hold"] and shown["hold_by"] == "test-admin"

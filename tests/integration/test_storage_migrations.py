@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from pg_databases import settings_for
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from dialguard.config import Settings
-from dialguard.settings.database import DatabaseSettings
 from dialguard.storage import SchemaOutOfDate, StorageError, Store, head_revision, init_database
 from dialguard.storage.connection import create_engine
 from dialguard.storage.schema import metadata
@@ -32,10 +31,6 @@ async def test_init_database_creates_then_is_a_no_op(db_settings: Settings) -> N
     async with store.transaction(readonly=True) as tx:
         assert [t.name for t in await tx.tenants.list()] == ["acme"]
     await store.close()
-
-
-def settings_for(url: str) -> Settings:
-    return replace(Settings(), database=DatabaseSettings(url=url))
 
 
 def _diff(connection: Connection) -> list[Any]:
