@@ -114,7 +114,14 @@ def _emit(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def _verify(request: VerifyRequest) -> VerifyReport:
+def _emit_progress(step: Progress) -> None:
+    _emit({"progress": asdict(step)})
+
+
+async def verify_request(request: VerifyRequest, on_progress: OnProgress) -> VerifyReport:
+    """What the child does with ``request``: verify, and keep the verified state beside the
+    checkpoint file. Tests about what verification finds (not where it runs) call it in their
+    own process, sparing an interpreter's start-up per verification."""
     checkpoints = []
     public = None
     state_file = None
@@ -124,12 +131,8 @@ async def _verify(request: VerifyRequest) -> VerifyReport:
         public = load_public_key(Path(request.public_key_file or ""))
         state_file = state_path(path)
     state = None if request.full or state_file is None else load_state(state_file)
-
-    def progress(step: Progress) -> None:
-        _emit({"progress": asdict(step)})
-
     report, kept = await verify_log(
-        request.database, checkpoints, public, state=state, on_progress=progress
+        request.database, checkpoints, public, state=state, on_progress=on_progress
     )
     if kept is not None and state_file is not None:
         try:
@@ -144,7 +147,7 @@ def main() -> None:
         os.nice(NICENESS)
     request = VerifyRequest.from_json(sys.stdin.read())
     try:
-        report = asyncio.run(_verify(request))
+        report = asyncio.run(verify_request(request, _emit_progress))
     except (CheckpointFileError, KeyFileError, ValueError) as exc:
         _emit({"error": str(exc)})
         return

@@ -7,7 +7,9 @@
 - ``health_gate``: the whole gate with its API, for ``GET /health`` and ``dialguard status``;
 - ``optout_store``, ``optout_gate``: the gate with the subject key the keypad opt-out hashes
   callees with;
-- ``sides``: the two doors of the ops contract (:mod:`ops_doors`).
+- ``sides``: the two doors of the ops contract (:mod:`ops_doors`);
+- ``verification_in_process``: ``audit verify`` without its child process, for tests about what
+  verification finds.
 
 Builders (settings, records, CLI helpers) are in :mod:`builders`, not here: test modules import
 those, and no test module imports another.
@@ -29,6 +31,9 @@ from ops_doors import Side, open_sides
 from pg_databases import MigratedCopies
 
 from dialguard.app import GateApp
+from dialguard.audit import service as audit_service
+from dialguard.audit.verify import OnProgress, Progress, VerifyReport
+from dialguard.audit.verify_process import VerifyRequest, verify_request
 from dialguard.clock import Clock
 from dialguard.config import Settings
 from dialguard.storage.store import Store
@@ -154,3 +159,22 @@ async def sides(
     """Two databases seeded alike (SQLite files, or two PostgreSQL databases)."""
     async with open_sides(db_settings_pair, migrated_copies, tmp_path) as pair:
         yield pair
+
+
+@pytest.fixture
+def verification_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``audit_service.verify`` runs the child's :func:`verify_request` in the test process, on the
+    request as the child reads it (through its JSON): what verification finds is the same, and
+    each run spares the child interpreter's start-up. The child itself is tested where the
+    process matters (``test_audit_verify.py``, ``test_audit_verify_load.py``)."""
+
+    async def in_process(
+        request: VerifyRequest, on_progress: OnProgress | None = None
+    ) -> VerifyReport:
+        def heard(step: Progress) -> None:
+            if on_progress is not None:
+                on_progress(step)
+
+        return await verify_request(VerifyRequest.from_json(request.to_json()), heard)
+
+    monkeypatch.setattr(audit_service, "run_verification", in_process)

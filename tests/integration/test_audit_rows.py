@@ -5,6 +5,9 @@ decision log, admin changes with their evidence items); then rows are tampered w
 SQL, as someone with database access would — a flipped verdict, a rewritten callee or consent
 reference, a deleted or inserted row, an unreadable timestamp — and each is named, by table and
 key, without a crash. Incremental verification starts from the last verified checkpoint.
+
+What verification finds is the subject here, not where it runs: it runs in the test process
+(``verification_in_process``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from dialguard.storage.schema import decisions
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 CALLEE = "+8613800138000"
+
+pytestmark = pytest.mark.usefixtures("verification_in_process")
 
 
 @pytest.fixture
