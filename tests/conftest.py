@@ -31,12 +31,22 @@ from dialguard.storage import Store
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _long_files_first(items)
     if os.environ.get(PG_URL_ENV) or os.environ.get(REQUIRE_PG_ENV) == "1":
         return
     skipped = [item for item in items if item.get_closest_marker("postgres")]
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
+def _long_files_first(items: list[pytest.Item]) -> None:
+    """Files with a test marked ``long`` first, each file's tests in their order: under
+    ``--dist loadfile`` (without xdist's reordering, ``--no-loadscope-reorder``) the workers
+    start on them, and the short files fill in around them instead of one long file running
+    alone at the end."""
+    long_files = {item.path for item in items if item.get_closest_marker("long")}
+    items.sort(key=lambda item: item.path not in long_files)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -20,7 +20,10 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from api_harness import ApiHarness
+
+pytestmark = pytest.mark.long
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")

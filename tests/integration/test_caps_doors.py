@@ -24,6 +24,8 @@ from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.gate import variables
 from dialguard.storage.store import Store
 
+pytestmark = pytest.mark.long
+
 BURST = 20
 NOW = WEDNESDAY_10.isoformat()
 ESL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"

@@ -10,6 +10,10 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).parents[2]
 ASTERISK_SNIPPET = ROOT / "dialplan" / "asterisk" / "extensions_dialguard.conf"
 FREESWITCH_SNIPPET = ROOT / "dialplan" / "freeswitch" / "dialguard.xml"
