@@ -127,7 +127,8 @@ def test_sign_in_and_read_the_overview_chart(console: Console, browser: WebDrive
     assert "/console/login" in browser.current_url
     browser.find_element(By.ID, "token").send_keys("dgt_not_a_token")
     browser.find_element(By.ID, "sign-in").click()
-    assert "invalid or revoked" in browser.find_element(By.CSS_SELECTOR, ".error").text
+    refused = wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".error"))
+    assert "invalid or revoked" in refused[0].text
     shot(browser, "00-sign-in-refused")
     browser.get_log("browser")  # drain: the refused sign-in's 401 is expected
     browser.find_element(By.ID, "token").send_keys(console.token)
