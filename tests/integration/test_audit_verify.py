@@ -1,7 +1,9 @@
 """``audit verify`` catches every way of tampering with the log, on both backends.
 
 The entries are tampered with directly in SQL, as someone with database access would: flipping a
-bit, deleting, reordering, truncating, and rewriting the whole chain with fresh hashes.
+bit, deleting, reordering, truncating, and rewriting the whole chain with fresh hashes. What
+verification finds is the subject, not where it runs: it runs in the test process
+(``verification_in_process``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dialguard.storage.audit import GENESIS_HASH, canonical_entry, entry_hash
 from dialguard.storage.connection import create_engine
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.usefixtures("verification_in_process")
 
 
 @pytest.fixture
