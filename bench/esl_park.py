@@ -4,7 +4,8 @@
 
 SIPp → the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, the shipped ``dialguard.xml``) →
 a trivial outbound-socket peer that decides nothing: it waits ``--decide-ms`` and allows. Two
-peers, each next to the no-gate path in the same run (``bench/pbx_e2e.py``'s trial):
+peers, each next to the bare no-gate path (no notice, no recording: the peers set neither) in
+the same run (``bench/pbx_e2e.py``'s trial):
 
 - ``connect``: the gate's conversation until issue 15 was closed (``connect``, ``linger``,
   ``myevents``, ``event``; then ``sendmsg`` ``multiset`` and ``transfer``).
@@ -43,10 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from _common import console, percentile  # noqa: E402
-from pbx_e2e import Bench  # noqa: E402
+from pbx_e2e import BARE_PREFIX, Bench  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from devkit.bench_asterisk import NO_GATE_PREFIX  # noqa: E402
 from devkit.freeswitch import FreeSwitch  # noqa: E402
 from devkit.net import LOOPBACK, free_port  # noqa: E402
 
@@ -171,10 +171,10 @@ def main() -> int:
         title=f"SIPp → FreeSWITCH 1.11.1 → a peer that waits {args.decide_ms:g} ms and allows, "
         f"{args.rate:g} calls/s for {args.duration:g} s; post-dial delay in ms"
     )
-    for name in ("peer", "p50", "p99", "no-gate p50", "no-gate p99", "Δ p50", "Δ p99", "failed"):
+    for name in ("peer", "p50", "p99", "bare p50", "bare p99", "Δ p50", "Δ p99", "failed"):
         table.add_column(name, justify="right")
     work = Path(tempfile.mkdtemp(prefix="dialguard-esl-park-"))
-    with FreeSwitch(tenant="probe", no_gate_prefix=NO_GATE_PREFIX, log_level="warning") as fs:
+    with FreeSwitch(tenant="probe", bare_prefix=BARE_PREFIX, log_level="warning") as fs:
         for peer in PEERS:
             port = free_port()
             argv = [sys.executable, __file__, "--serve", peer, str(port)]
@@ -184,9 +184,9 @@ def main() -> int:
                 fs.set_global("dialguard_socket", f"{LOOPBACK}:{port}")
                 (work / peer).mkdir()
                 bench = Bench(fs.sip_port, Numbers(), work / peer, 0)  # type: ignore[arg-type]
-                for path in ("gate", "no gate"):  # warm-up
+                for path in ("gate", "bare"):  # warm-up
                     bench.trial(path, 5, 1)
-                gate, bare = (bench.trial(p, args.rate, args.duration) for p in ("gate", "no gate"))
+                gate, bare = (bench.trial(p, args.rate, args.duration) for p in ("gate", "bare"))
             finally:
                 server.kill()
                 server.wait()
