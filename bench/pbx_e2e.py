@@ -14,8 +14,8 @@ consent, so the gate allows every call and the frequency caps never deny.
 
 Printed per rate and path: post-dial delay (INVITE → the 200 that follows the 100; the far end
 answers without ringing) p50/p99 from SIPp's per-call response times (``-trace_rtt``), the
-difference, the gate's own mean decide and group-commit times (its ``/metrics``), failed calls
-(SIPp's failed calls plus 403s). Then, per path, the highest rate with
+difference from the gate's path, failed calls (SIPp's failed calls plus 403s); then the gate's
+own timings (its ``/metrics``). Then, per path, the highest rate with
 zero failures by binary search over trials of ``--trial`` seconds (RFC 7502 style), and with
 ``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure),
 or at ``--soak-rate`` (the goal's ``--soak 600 --soak-rate 100``); ``--search-max 0`` skips the
@@ -25,9 +25,16 @@ Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``:
 off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
 
 ``--pbx freeswitch``: the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, log level warning)
-with the shipped ``dialguard.xml``; the gated path goes through ``dialguard`` (``socket`` to the
-gate's outbound Event Socket), the baseline ``9<number>`` straight to ``dialguard_allowed`` (the
-same snippet minus the gate). Both end in the same bridge to the carrier profile, which answers.
+with the shipped ``dialguard.xml`` and three paths. ``gate`` goes through ``dialguard``
+(``socket`` to the gate's outbound Event Socket); the gate allows every call with a recording and
+the recording notice (a 1 ms tone, :data:`NOTICE`), which the callee leg plays before the
+caller's 200. ``no gate`` (``9<number>``) goes straight to ``dialguard_allowed`` with the
+variables that ALLOW sets, set in the dialplan (notice, recording on answer): the same media work,
+so the difference is the gate's own cost. ``bare`` (``8<number>``) sets only the verdict: what
+the PBX costs with neither notice nor recording. All end in the same bridge to the carrier
+profile, which answers. A second table gives the gate's CPU per call and the means of its
+histograms: decide, commit, and each step of the ESL conversation from the accepted connection
+(``dialguard_esl_phase_seconds``).
 """
 
 from __future__ import annotations
