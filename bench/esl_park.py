@@ -1,10 +1,12 @@
 """Issue 15: what FreeSWITCH's outbound ``socket`` costs a gate, whatever the gate does.
 
     .venv/bin/python bench/esl_park.py [--rate 20] [--duration 5] [--decide-ms 0]
+        [--peers connect,early,media]
 
 SIPp → the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, the shipped ``dialguard.xml``) →
-a trivial outbound-socket peer that decides nothing: it waits ``--decide-ms`` and allows. Two
-peers, each next to the no-gate path in the same run (``bench/pbx_e2e.py``'s trial):
+a trivial outbound-socket peer that decides nothing: it waits ``--decide-ms`` and allows. Each
+peer runs next to its baseline path in the same run (``bench/pbx_e2e.py``'s trial): the bare
+no-gate path (no notice, no recording) for the first two, which set neither:
 
 - ``connect``: the gate's conversation until issue 15 was closed (``connect``, ``linger``,
   ``myevents``, ``event``; then ``sendmsg`` ``multiset`` and ``transfer``).
@@ -14,6 +16,10 @@ peers, each next to the no-gate path in the same run (``bench/pbx_e2e.py``'s tri
   uuid`` (the channel data would come from ``api uuid_dump <uuid>``, the same headers as the
   ``connect`` reply); then ``api uuid_setvar_multi`` and ``api uuid_transfer``, which
   ``mod_event_socket`` runs at once in its own thread (``full`` mode), not queued.
+- ``media``: ``early`` plus the variables the gate's ALLOW of a recorded call sets (the notice
+  the callee leg plays, the recording on answer), next to the no-gate path that sets the same in
+  the dialplan: what the socket costs when the media work is there too, without the gate's
+  dump, events and decision.
 
 Why they differ (FreeSWITCH 1.11.1 sources, ``../shared/freeswitch/src``): with ``async``,
 ``socket_function`` (mod_event_socket.c) waits for ``LFLAG_CONNECTED`` — set by ``connect`` —
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import itertools
 import subprocess
 import sys
@@ -43,14 +50,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from _common import console, percentile  # noqa: E402
-from pbx_e2e import Bench  # noqa: E402
+from pbx_e2e import BARE_PREFIX, NOTICE, Bench  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from devkit.bench_asterisk import NO_GATE_PREFIX  # noqa: E402
 from devkit.freeswitch import FreeSwitch  # noqa: E402
 from devkit.net import LOOPBACK, free_port  # noqa: E402
 
-PEERS = ("connect", "early")
+PEERS = {"connect": "bare", "early": "bare", "media": "no gate"}
+"""Each peer and the path it is compared with: ``media`` sets what the gate's ALLOW of a recorded
+call sets (notice and recording), so its baseline is the no-gate path that sets them too."""
+MEDIA = (
+    f"group_confirm_key=exec|group_confirm_file=playback {NOTICE}"
+    "|execute_on_answer_dialguard=record_session $${recordings_dir}/park-{uuid}.wav|"
+)
 SUBSCRIBE = ("myevents", "event plain CHANNEL_HANGUP_COMPLETE")
 
 
@@ -114,15 +127,16 @@ async def connect_peer(talk: Conversation, decide_s: float) -> None:
         await talk.reply()
 
 
-async def early_peer(talk: Conversation, decide_s: float) -> None:
+async def early_peer(talk: Conversation, decide_s: float, media: bool = False) -> None:
     talk.send("linger", "getvar uuid", "getvar destination_number", *SUBSCRIBE)  # linger: no reply
     uuid = (await talk.reply())[0]["Reply-Text"]
     destination = (await talk.reply())[0]["Reply-Text"]
     for _ in range(2):  # myevents, event
         await talk.reply()
     await asyncio.sleep(decide_s)
+    variables = (MEDIA.replace("{uuid}", uuid) if media else "") + "dialguard_verdict=ALLOW"
     talk.send(
-        f"api uuid_setvar_multi {uuid} dialguard_reason=probe;dialguard_verdict=ALLOW",
+        f"api uuid_setvar_multi {uuid} ^^|dialguard_reason=probe|{variables}",
         f"api uuid_transfer {uuid} {destination} XML dialguard_allowed",
     )
     for _ in range(2):
@@ -132,7 +146,11 @@ async def early_peer(talk: Conversation, decide_s: float) -> None:
 
 
 async def serve(port: int, peer: str, decide_ms: float) -> None:
-    talk_to = connect_peer if peer == "connect" else early_peer
+    talk_to = {
+        "connect": connect_peer,
+        "early": early_peer,
+        "media": functools.partial(early_peer, media=True),
+    }[peer]
 
     async def one_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         talk = Conversation(reader, writer)
@@ -162,6 +180,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--decide-ms", type=float, default=0.0)
+    parser.add_argument("--peers", default="connect,early", help=f"of {', '.join(PEERS)}")
     parser.add_argument("--serve", nargs=2, metavar=("PEER", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -171,11 +190,29 @@ def main() -> int:
         title=f"SIPp → FreeSWITCH 1.11.1 → a peer that waits {args.decide_ms:g} ms and allows, "
         f"{args.rate:g} calls/s for {args.duration:g} s; post-dial delay in ms"
     )
-    for name in ("peer", "p50", "p99", "no-gate p50", "no-gate p99", "Δ p50", "Δ p99", "failed"):
+    for name in (
+        "peer",
+        "p50",
+        "p99",
+        "baseline",
+        "its p50",
+        "its p99",
+        "Δ p50",
+        "Δ p99",
+        "failed",
+    ):
         table.add_column(name, justify="right")
     work = Path(tempfile.mkdtemp(prefix="dialguard-esl-park-"))
-    with FreeSwitch(tenant="probe", no_gate_prefix=NO_GATE_PREFIX, log_level="warning") as fs:
-        for peer in PEERS:
+    fs = FreeSwitch(
+        tenant="probe",
+        no_gate_prefix=NO_GATE_PREFIX,
+        no_gate_notice=NOTICE,
+        bare_prefix=BARE_PREFIX,
+        log_level="warning",
+    )
+    with fs:
+        for peer in args.peers.split(","):
+            baseline = PEERS[peer]
             port = free_port()
             argv = [sys.executable, __file__, "--serve", peer, str(port)]
             server = subprocess.Popen([*argv, "--decide-ms", str(args.decide_ms)])
@@ -184,16 +221,16 @@ def main() -> int:
                 fs.set_global("dialguard_socket", f"{LOOPBACK}:{port}")
                 (work / peer).mkdir()
                 bench = Bench(fs.sip_port, Numbers(), work / peer, 0)  # type: ignore[arg-type]
-                for path in ("gate", "no gate"):  # warm-up
+                for path in ("gate", baseline):  # warm-up
                     bench.trial(path, 5, 1)
-                gate, bare = (bench.trial(p, args.rate, args.duration) for p in ("gate", "no gate"))
+                gate, bare = (bench.trial(p, args.rate, args.duration) for p in ("gate", baseline))
             finally:
                 server.kill()
                 server.wait()
             g50, g99 = percentile(gate.pdd_ms, 50), percentile(gate.pdd_ms, 99)
             b50, b99 = percentile(bare.pdd_ms, 50), percentile(bare.pdd_ms, 99)
             table.add_row(
-                peer, f"{g50:.1f}", f"{g99:.1f}", f"{b50:.1f}", f"{b99:.1f}",
+                peer, f"{g50:.1f}", f"{g99:.1f}", baseline, f"{b50:.1f}", f"{b99:.1f}",
                 f"{g50 - b50:+.1f}", f"{g99 - b99:+.1f}", f"{gate.failures}/{bare.failures}",
             )  # fmt: skip
     console.print(table)

@@ -14,8 +14,8 @@ consent, so the gate allows every call and the frequency caps never deny.
 
 Printed per rate and path: post-dial delay (INVITE → the 200 that follows the 100; the far end
 answers without ringing) p50/p99 from SIPp's per-call response times (``-trace_rtt``), the
-difference, the gate's own mean decide and group-commit times (its ``/metrics``), failed calls
-(SIPp's failed calls plus 403s). Then, per path, the highest rate with
+difference from the gate's path, failed calls (SIPp's failed calls plus 403s); then the gate's
+own timings (its ``/metrics``). Then, per path, the highest rate with
 zero failures by binary search over trials of ``--trial`` seconds (RFC 7502 style), and with
 ``--soak S`` a confirming trial of S seconds at that rate (``--soak 600``: the 10-minute figure),
 or at ``--soak-rate`` (the goal's ``--soak 600 --soak-rate 100``); ``--search-max 0`` skips the
@@ -25,9 +25,16 @@ Asterisk runs the load-tuned devkit configuration (``devkit/bench_asterisk.py``:
 off, no ``maxcalls``, a larger PJSIP thread pool); the tests use the default one.
 
 ``--pbx freeswitch``: the real FreeSWITCH 1.11.1 (``devkit/freeswitch.py``, log level warning)
-with the shipped ``dialguard.xml``; the gated path goes through ``dialguard`` (``socket`` to the
-gate's outbound Event Socket), the baseline ``9<number>`` straight to ``dialguard_allowed`` (the
-same snippet minus the gate). Both end in the same bridge to the carrier profile, which answers.
+with the shipped ``dialguard.xml`` and three paths. ``gate`` goes through ``dialguard``
+(``socket`` to the gate's outbound Event Socket); the gate allows every call with a recording and
+the recording notice (a 1 ms tone, :data:`NOTICE`), which the callee leg plays before the
+caller's 200. ``no gate`` (``9<number>``) goes straight to ``dialguard_allowed`` with the
+variables that ALLOW sets, set in the dialplan (notice, recording on answer): the same media work,
+so the difference is the gate's own cost. ``bare`` (``8<number>``) sets only the verdict: what
+the PBX costs with neither notice nor recording. All end in the same bridge to the carrier
+profile, which answers. A second table gives the gate's CPU per call and the means of its
+histograms: decide, commit, and each step of the ESL conversation from the accepted connection
+(``dialguard_esl_phase_seconds``).
 """
 
 from __future__ import annotations
@@ -63,7 +70,12 @@ from dialguard.clock import parse_instant  # noqa: E402
 
 SCENARIO = ROOT / "bench/sipp/short_call.xml"
 TENANT = "bench00"
-PATHS = ("gate", "no gate")
+BARE_PREFIX = "8"
+PREFIXES = {"gate": "", "no gate": NO_GATE_PREFIX, "bare": BARE_PREFIX}
+"""What SIPp dials before the number on each path (FreeSWITCH has all three, Asterisk the first
+two)."""
+NOTICE = "tone_stream://%(1,0,1000)"
+"""The recording notice both FreeSWITCH paths play: 1 ms, so its length is left out of both."""
 
 
 @dataclass
@@ -106,10 +118,11 @@ class Bench:
         self._runs = 0
         self.gate_pid: int | None = None
         self.metrics_url = ""
+        self.paths: tuple[str, ...] = ("gate", "no gate")
 
     def _csv(self, path: str, count: int) -> Path:
         file = self.work / f"calls-{self._runs}.csv"
-        prefix = "" if path == "gate" else NO_GATE_PREFIX
+        prefix = PREFIXES[path]
         with file.open("w", encoding="ascii") as out:
             out.write("SEQUENTIAL\n")
             for _, (caller, callee, _tenant) in zip(range(count), self._calls, strict=False):
@@ -182,6 +195,11 @@ TIMINGS = {
     "decide": "dialguard_decision_latency_seconds",
     "commit": "dialguard_decision_commit_seconds",
 }
+ESL_PHASES = {
+    phase: f'dialguard_esl_phase_seconds{{phase="{phase}"}}'
+    for phase in ("uuid", "dump", "decided", "sent", "acted")
+}
+"""The ESL conversation's steps, each timed from the accepted connection (FreeSWITCH only)."""
 
 
 def _timings(url: str) -> dict[str, float]:
@@ -190,22 +208,32 @@ def _timings(url: str) -> dict[str, float]:
         return {}
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
-    wanted = tuple(f"{name}{part} " for name in TIMINGS.values() for part in ("_sum", "_count"))
+    wanted = {
+        _series(name, part)
+        for name in (*TIMINGS.values(), *ESL_PHASES.values())
+        for part in ("_sum", "_count")
+    }
     return {
         name: float(value)
-        for name, _, value in (line.partition(" ") for line in text.splitlines())
-        if (name + " ").startswith(wanted)
+        for name, _, value in (line.rpartition(" ") for line in text.splitlines())
+        if name in wanted
     }
 
 
 def _means_ms(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     means = {}
-    for label, name in TIMINGS.items():
-        count = after.get(f"{name}_count", 0.0) - before.get(f"{name}_count", 0.0)
-        if count > 0:
-            total = after[f"{name}_sum"] - before.get(f"{name}_sum", 0.0)
-            means[label] = total / count * 1000
+    for label, name in (*TIMINGS.items(), *ESL_PHASES.items()):
+        total, count = (_series(name, part) for part in ("_sum", "_count"))
+        calls = after.get(count, 0.0) - before.get(count, 0.0)
+        if calls > 0:
+            means[label] = (after[total] - before.get(total, 0.0)) / calls * 1000
     return means
+
+
+def _series(histogram: str, part: str) -> str:
+    """``name{labels}`` → ``name_sum{labels}`` (``part`` ``_sum`` or ``_count``)."""
+    name, brace, labels = histogram.partition("{")
+    return f"{name}{part}{brace}{labels}"
 
 
 def _national(e164: str) -> str:
@@ -293,9 +321,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
     gate = Gate(work / "gate", free_port(), now=FROZEN_NOW, esl_port=esl_port)
     api_port = free_port()
     gate.settings |= {"DIALGUARD_API_ENABLED": "true", "DIALGUARD_API_PORT": str(api_port)}
-    # The baseline path plays no recording notice: on FreeSWITCH the callee hears it before the
-    # caller's 200 OK, so the gate's path plays a 1 ms tone, the notice's cost left out.
-    gate.settings["DIALGUARD_ESL_NOTICE_SOUND"] = "tone_stream://%(1,0,1000)"
+    gate.settings["DIALGUARD_ESL_NOTICE_SOUND"] = NOTICE
     gate.init()
     data = seed_store(gate.database, size, parse_instant(FROZEN_NOW))
     console.print(
@@ -304,7 +330,13 @@ def _run(work: Path, args: argparse.Namespace) -> int:
     )
     pbx: Any
     if args.pbx == "freeswitch":
-        pbx = FreeSwitch(tenant=TENANT, no_gate_prefix=NO_GATE_PREFIX, log_level="warning")
+        pbx = FreeSwitch(
+            tenant=TENANT,
+            no_gate_prefix=NO_GATE_PREFIX,
+            no_gate_notice=NOTICE,
+            bare_prefix=BARE_PREFIX,
+            log_level="warning",
+        )
     else:
         pbx = bench_container(TENANT, args.threadpool_max)
     fixed: list[Trial] = []
@@ -318,14 +350,18 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         bench = Bench(pbx.sip_port, data, work, args.hold_ms)
         bench.gate_pid = gate.pid
         bench.metrics_url = f"http://{LOOPBACK}:{api_port}/metrics"
-        for path in PATHS:  # warm-up: caches, the gate's first connections, Asterisk's threads
+        if isinstance(pbx, FreeSwitch):
+            bench.paths = tuple(PREFIXES)
+        for (
+            path
+        ) in bench.paths:  # warm-up: caches, the gate's first connections, Asterisk's threads
             bench.trial(path, 10, 2)
         for rate in rates:
-            for path in PATHS:
+            for path in bench.paths:
                 fixed.append(bench.trial(path, rate, args.duration))
                 time.sleep(2)
             console.print(f"  {rate:g}/s done")
-        for path in PATHS if args.search_max > 0 else ():
+        for path in bench.paths if args.search_max > 0 else ():
             console.print(f"  searching the highest zero-failure rate, {path}:")
             found[path] = search(
                 functools.partial(_trial_at, bench, path, args.trial),
@@ -333,7 +369,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
                 args.resolution,
             )
         if args.soak > 0:
-            for path in PATHS:
+            for path in bench.paths:
                 if path not in args.soak_paths.split(","):
                     continue
                 rate = args.soak_rate or found.get(path, (0.0, []))[0]
@@ -343,7 +379,8 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         remaining = _callees_used(bench)
     args.pbx_name = "FreeSWITCH 1.11.1" if args.pbx == "freeswitch" else "Asterisk 22"
     console.print(_fixed_table(fixed, args))
-    console.print(_search_table(found, soaks, args))
+    console.print(_inside_table(fixed))
+    console.print(_search_table(found, soaks, args, bench.paths))
     if remaining > args.consents:
         console.print(
             f"[yellow]note[/yellow]: {remaining:,} calls for {args.consents:,} seeded callees: "
@@ -364,39 +401,54 @@ def _callees_used(bench: Bench) -> int:
     return used
 
 
-def _pairs(fixed: list[Trial]) -> Iterator[tuple[Trial, Trial]]:
+def _by_rate(fixed: list[Trial]) -> Iterator[dict[str, Trial]]:
     by_rate: dict[float, dict[str, Trial]] = {}
     for trial in fixed:
         by_rate.setdefault(trial.rate, {})[trial.path] = trial
-    for rate in by_rate:
-        yield by_rate[rate]["gate"], by_rate[rate]["no gate"]
+    yield from by_rate.values()
 
 
 def _fixed_table(fixed: list[Trial], args: argparse.Namespace) -> Table:
+    """Post-dial delay per path; Δ is the gate's path minus the other one at the same rate."""
     table = Table(
         title=f"PBX end to end: SIPp → {args.pbx_name} → dialguard, {args.duration:g} s per rate, "
         f"calls held {args.hold_ms} ms; post-dial delay (INVITE → 200) in ms",
     )
-    for name in ("offered/s", "calls", "gate p50", "gate p99", "no-gate p50", "no-gate p99",
-                 "Δ p50", "Δ p99", "gate CPU/call", "decide / commit (mean)", "failed (gate)",
-                 "failed (no gate)"):  # fmt: skip
+    paths = [path for path in PREFIXES if any(t.path == path for t in fixed)]
+    columns = ["offered/s", "calls", "gate p50", "gate p99"]
+    for path in paths[1:]:
+        columns += [f"{path} p50", f"{path} p99", f"Δ {path} p50", f"Δ {path} p99"]
+    columns += [f"failed ({path})" for path in paths]
+    for name in columns:
         table.add_column(name, justify="right")
-    for gated, bare in _pairs(fixed):
+    for trials in _by_rate(fixed):
+        gated = trials["gate"]
         g50, g99 = percentile(gated.pdd_ms, 50), percentile(gated.pdd_ms, 99)
-        b50, b99 = percentile(bare.pdd_ms, 50), percentile(bare.pdd_ms, 99)
+        row = [f"{gated.rate:g}", str(gated.calls), ms(g50), ms(g99)]
+        for path in paths[1:]:
+            b50, b99 = percentile(trials[path].pdd_ms, 50), percentile(trials[path].pdd_ms, 99)
+            row += [ms(b50), ms(b99), f"{g50 - b50:+.1f}", f"{g99 - b99:+.1f}"]
+        row += [_failed(trials[path]) for path in paths]
+        table.add_row(*row)
+    return table
+
+
+def _inside_table(fixed: list[Trial]) -> Table:
+    """The gate's own view of its path: CPU per call and the means of its histograms."""
+    table = Table(
+        title="inside the gate (its /metrics, means over each trial, ms): decide and commit; "
+        "FreeSWITCH: each step of the ESL conversation, from the accepted connection"
+    )
+    steps = [*TIMINGS, *(f"esl {phase}" for phase in ESL_PHASES)]
+    for name in ("offered/s", "gate CPU/call", *steps):
+        table.add_column(name, justify="right")
+    for trials in _by_rate(fixed):
+        gated = trials["gate"]
+        means = [gated.inside_ms.get(k, float("nan")) for k in (*TIMINGS, *ESL_PHASES)]
         table.add_row(
             f"{gated.rate:g}",
-            str(gated.calls),
-            ms(g50),
-            ms(g99),
-            ms(b50),
-            ms(b99),
-            f"{g50 - b50:+.1f}",
-            f"{g99 - b99:+.1f}",
-            f"{gated.gate_cpu_s * 1000 / max(gated.calls, 1):.1f} ms",
-            " / ".join(ms(gated.inside_ms.get(k, float("nan"))) for k in TIMINGS),
-            _failed(gated),
-            _failed(bare),
+            f"{gated.gate_cpu_s * 1000 / max(gated.calls, 1):.2f}",
+            *(f"{m:.2f}" if m == m else "-" for m in means),
         )
     return table
 
@@ -409,7 +461,10 @@ def _failed(trial: Trial) -> str:
 
 
 def _search_table(
-    found: dict[str, tuple[float, list[Trial]]], soaks: list[Trial], args: argparse.Namespace
+    found: dict[str, tuple[float, list[Trial]]],
+    soaks: list[Trial],
+    args: argparse.Namespace,
+    paths: tuple[str, ...],
 ) -> Table:
     table = Table(
         title=f"highest rate with zero failures (binary search up to {args.search_max:g}/s, "
@@ -417,7 +472,7 @@ def _search_table(
     )
     for name in ("path", "max calls/s", "trials", "soak"):
         table.add_column(name, justify="left" if name == "path" else "right")
-    for path in PATHS:
+    for path in paths:
         rate, trials = found.get(path, (float("nan"), []))
         soak = next((s for s in soaks if s.path == path), None)
         soak_text = "-"

@@ -55,6 +55,8 @@ class FreeSwitch:
         tenant: str,
         workdir: Path | None = None,
         no_gate_prefix: str = "",
+        no_gate_notice: str = FreeSwitchConfig.no_gate_notice,
+        bare_prefix: str = "",
         log_level: str = "info",
     ) -> None:
         start = random.randrange(16384, 32768 - RTP_PORTS, 2)
@@ -66,6 +68,8 @@ class FreeSwitch:
             rtp_end=start + RTP_PORTS,
             tenant=tenant,
             no_gate_prefix=no_gate_prefix,
+            no_gate_notice=no_gate_notice,
+            bare_prefix=bare_prefix,
             log_level=log_level,
         )
         self._workdir_given = workdir

@@ -46,7 +46,15 @@ class FreeSwitchConfig:
     """Initial ``dialguard_socket`` global (tests change it per case with ``global_setvar``)."""
     no_gate_prefix: str = ""
     """Benchmarks: ``<prefix><number>`` goes straight to ``dialguard_allowed`` (the same dialplan
-    minus the gate). Empty: no such shortcut."""
+    minus the gate), with the variables the gate's ALLOW of a recorded call sets, set statically:
+    the notice (``no_gate_notice``) the callee leg plays before the bridge and the recording on
+    answer (into ``$${recordings_dir}``, thrown away with the run). So both paths do the same
+    media work and the difference is the gate's own. Empty: no such shortcut."""
+    no_gate_notice: str = "tone_stream://%(1,0,1000)"
+    """The notice sound of the no-gate path: the gate's ``esl.notice_sound`` in the same run."""
+    bare_prefix: str = ""
+    """Benchmarks: ``<prefix><number>`` goes to ``dialguard_allowed`` with the verdict only (no
+    notice, no recording): what the PBX costs without any of the gate's work. Empty: none."""
     log_level: str = "info"
 
     def xml(self) -> str:
@@ -64,9 +72,19 @@ class FreeSwitchConfig:
             socket=self.dialguard_socket,
             log_level=self.log_level,
             log_levels=",".join(_LEVELS[_LEVELS.index(self.log_level) :]),
-            no_gate=_NO_GATE.format(prefix=self.no_gate_prefix) if self.no_gate_prefix else "",
+            no_gate=self._shortcuts(),
             users="".join(f'<user id="{did}"/>' for did in INBOUND_DIDS),
         )
+
+    def _shortcuts(self) -> str:
+        shortcuts = ""
+        if self.no_gate_prefix:
+            shortcuts += _NO_GATE.format(
+                name="no-gate", prefix=self.no_gate_prefix, media=_ALLOW_MEDIA
+            ).replace("{notice}", self.no_gate_notice)
+        if self.bare_prefix:
+            shortcuts += _NO_GATE.format(name="bare", prefix=self.bare_prefix, media="")
+        return shortcuts
 
 
 def _profile(name: str, port: str, context: str, extra: str = "") -> str:
@@ -105,12 +123,25 @@ _GATEWAY = """
 
 _LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 _NO_GATE = """
-      <extension name="no-gate">
-        <condition field="destination_number" expression="^{prefix}([0-9]+)$">
+      <extension name="{name}">
+        <condition field="destination_number" expression="^{prefix}([0-9]+)$">{media}
           <action application="set" data="dialguard_verdict=ALLOW"/>
           <action application="transfer" data="$1 XML dialguard_allowed"/>
         </condition>
       </extension>"""
+
+_ALLOW_MEDIA = (
+    """
+          <action application="set" data="dialguard_reason=allow"/>
+          <action application="set" data="dialguard_decision_id=no-gate-${uuid}"/>
+          <action application="set" data="dialguard_recording=no-gate-${uuid}"/>
+          <action application="set" data="group_confirm_key=exec"/>
+          <action application="set" data="group_confirm_file=playback {notice}"/>
+          <action application="set" data="execute_on_answer_dialguard=record_session """
+    """$${recordings_dir}/no-gate-${uuid}.wav"/>"""
+)
+"""What the gate's ALLOW of a recorded call with a notice sets (``EslCall._apply``), as ``set``
+actions; ``{notice}`` is replaced with the sound (it holds ``%(…)``)."""
 
 _TEMPLATE = (
     """<?xml version="1.0"?>

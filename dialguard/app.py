@@ -198,7 +198,13 @@ class GateApp:
             await listen("agi", self.settings.agi.host, self.settings.agi.port, self.agi.start)
         if runs.esl:
             sink = None if self.recording is None else self.recording.sink
-            self.esl = EslServer(self.settings.esl, gate, recordings=sink, optout=optout)
+            self.esl = EslServer(
+                self.settings.esl,
+                gate,
+                recordings=sink,
+                optout=optout,
+                timing=self.metrics.esl_phase,
+            )
             await listen("esl", self.settings.esl.host, self.settings.esl.port, self.esl.start)
         if self.recording is not None:
             await self.recording.start()

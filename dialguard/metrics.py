@@ -5,8 +5,9 @@ registry, so two gates in one process (tests) never share or double-register ser
 
 - Events counted as they happen, through hooks the gate calls: :meth:`GateMetrics.decided`
   (each decision stored: verdict, reasons, latency), :meth:`GateMetrics.failed` (the gate's own
-  denials: ``gate.timeout``, ``gate.error``) and :meth:`GateMetrics.committed` (one group commit
-  of the decision log: its size and how long it took).
+  denials: ``gate.timeout``, ``gate.error``), :meth:`GateMetrics.committed` (one group commit
+  of the decision log: its size and how long it took) and :meth:`GateMetrics.esl_phase` (how
+  far into an outbound-socket conversation each step was reached: where a call's wait goes).
 - State read when scraped, through :class:`Probes` (plain callables the app wires): connections
   in flight per transport, recordings waiting in the spool and failed ingests, the national DNC
   indexes' generation and age, the age of the last signed audit checkpoint.
@@ -32,6 +33,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.5, 5.0)
 """Seconds; the gate's default budget is 1.5 s."""
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+PHASE_BUCKETS = (0.0002, 0.0005, *LATENCY_BUCKETS)
+"""Seconds; an ESL conversation's first phases take well under a millisecond."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,15 @@ class GateMetrics:
         self.commit_failures = Counter(
             "dialguard_decision_commit_failures", "Group commits that failed.", registry=r
         )
+        self.esl_phases = Histogram(
+            "dialguard_esl_phase_seconds",
+            "Time from accepting a FreeSWITCH outbound-socket connection to each step of its "
+            "conversation: uuid (known), dump (channel data in), decided (decision stored), "
+            "sent (verdict written), acted (FreeSWITCH answered the verdict's commands).",
+            ["phase"],
+            buckets=PHASE_BUCKETS,
+            registry=r,
+        )
 
     def decided(self, decision: Decision) -> None:
         verdict = decision.verdict.value
@@ -113,6 +125,9 @@ class GateMetrics:
         self.commit_latency.observe(seconds)
         if not ok:
             self.commit_failures.inc()
+
+    def esl_phase(self, phase: str, seconds: float) -> None:
+        self.esl_phases.labels(phase).observe(seconds)
 
     def watch(self, probes: Probes) -> None:
         """Read ``probes`` at every scrape (call once per running gate)."""

@@ -29,7 +29,7 @@ from ..settings.errors import ConfigError
 from ..settings.esl import EslSettings
 from .commands import OPTOUT_KEY, PATH, SOUND
 from .recording import RecordingSink
-from .session import EslCall, OptOut
+from .session import EslCall, OptOut, Timing
 
 log = logging.getLogger("dialguard.esl")
 
@@ -66,14 +66,17 @@ class EslServer:
         maker: DecisionMaker,
         recordings: RecordingSink | None = None,
         optout: OptOut | None = None,
+        timing: Timing | None = None,
     ) -> None:
         check_settings(settings)
         self._settings = settings
         self._gate = DecisionGate(maker, settings.budget_ms)
         self._sink = recordings
+        """None: recordings stay where FreeSWITCH wrote them."""
         self._optout = optout
         """None: the keypad opt-out is off (``esl.optout_key`` ignored)."""
-        """None: recordings stay where FreeSWITCH wrote them."""
+        self._timing = timing
+        """Told how far into each conversation its steps were reached (metrics); None: not."""
         self._listener = Listener("ESL outbound socket", settings.host, settings.port, log)
         self._alert = self._listener.alert
         self.alerts = self._listener.alerts
@@ -130,7 +133,14 @@ class EslServer:
         self._open[peer] += 1
         try:
             call = EslCall(
-                reader, writer, self._settings, self._gate, self._sink, self._alert, self._optout
+                reader,
+                writer,
+                self._settings,
+                self._gate,
+                self._sink,
+                self._alert,
+                self._optout,
+                self._timing,
             )
             await call.run()
         except asyncio.CancelledError:

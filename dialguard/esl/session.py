@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -83,6 +84,10 @@ OptOut = Callable[[str], Awaitable[str]]
 """``optout(decision_id)``: the callee's keypad opt-out (:class:`~dialguard.gate.optout.
 KeypadOptOut`); :data:`OPTED_OUT` once stored, else the failure code. Never raises."""
 OPTED_OUT = "callee.optout"
+Timing = Callable[[str, float], None]
+"""``timing(phase, seconds)``: how long after the connection was accepted the conversation
+reached ``phase``: ``uuid`` (known), ``dump`` (channel data in), ``decided`` (decision stored),
+``sent`` (verdict written), ``acted`` (FreeSWITCH answered the verdict's commands)."""
 
 
 class PeerGone(Exception):
@@ -103,7 +108,10 @@ class EslCall:
         sink: RecordingSink | None,
         alert: Alert,
         optout: OptOut | None = None,
+        timing: Timing | None = None,
     ) -> None:
+        self._accepted = time.perf_counter()
+        self._timing = timing
         self._reader = reader
         self._writer = writer
         self._settings = settings
@@ -173,10 +181,12 @@ class EslCall:
         if not cmd.CHANNEL_UUID.fullmatch(uuid):
             raise ChannelDataError("no usable uuid: the channel cannot be named in a command")
         self._uniqueid = self._own_uuid = uuid
+        self._reached("uuid")
         bind_call(uuid)
         subscription = cmd.subscribe(uuid)
         dump, *setup = self._send(cmd.dump(uuid), *subscription)
         dumped = await self._reply(dump, cmd.dump(uuid))
+        self._reached("dump")
         try:
             channel: Channel | None = channel_from(parse_dump(dumped.reply_text, self._limits))
         except ChannelDataError as exc:
@@ -189,6 +199,7 @@ class EslCall:
                 self._cause = cmd.INCOMING_CALL_BARRED
             self._outbound = channel.attempt.direction is Direction.OUTBOUND
             self._verdict = await self._gate.decide(channel.attempt, channel.uniqueid)
+            self._reached("decided")
         for future, command in zip(setup, subscription, strict=True):
             await self._reply(future, command)
         self._raise_failure()
@@ -234,8 +245,11 @@ class EslCall:
         # transfer is handled (the reader dispatches both in one go).
         self._allowed = allow
         try:
-            for future, command in zip(self._send(*batch), batch, strict=True):
+            futures = self._send(*batch)
+            self._reached("sent")
+            for future, command in zip(futures, batch, strict=True):
                 await self._reply(future, command)
+            self._reached("acted")
         except CommandRefused:
             if not self._down.is_set():
                 raise
@@ -246,6 +260,10 @@ class EslCall:
             return False
         log.info("verdict sent", extra={"fields": self._fields()})
         return allow
+
+    def _reached(self, phase: str) -> None:
+        if self._timing is not None:
+            self._timing(phase, time.perf_counter() - self._accepted)
 
     def _allowed_context(self, channel: Channel) -> str:
         if channel.attempt.direction is Direction.INBOUND:

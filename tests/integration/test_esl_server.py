@@ -156,6 +156,31 @@ async def test_allow_sets_the_verdict_and_transfers(start: Start) -> None:
     assert not server.alerts
 
 
+async def test_each_step_of_the_conversation_is_timed_once_in_order() -> None:
+    """Where a call's wait goes (``GET /metrics``): the steps arrive in the order they happen,
+    each timed from the accepted connection; the held decision shows in ``decided``."""
+    steps: list[tuple[str, float]] = []
+    maker = FakeMaker(hold=True)
+    server = EslServer(EslSettings(port=0), maker, timing=lambda *step: steps.append(step))
+    await server.start()
+    try:
+        call = asyncio.create_task(FakeFreeSwitch(server.port, CHANNEL).call())
+        await maker.started.wait()
+        assert [phase for phase, _ in steps] == ["uuid", "dump"]
+        held = steps[-1][1]
+        await asyncio.sleep(0.05)
+        maker.release.set()
+        record = await call
+        await server.wait_idle()
+    finally:
+        await server.stop()
+    assert record.variables["dialguard_verdict"] == "ALLOW"
+    assert [phase for phase, _ in steps] == ["uuid", "dump", "decided", "sent", "acted"]
+    times = [seconds for _, seconds in steps]
+    assert times == sorted(times)
+    assert times[2] - held >= 0.05
+
+
 @pytest.mark.parametrize(
     "reason", ["dnc.global", "time.quiet_hours", "consent.missing", "caller.not_registered"]
 )

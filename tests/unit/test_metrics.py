@@ -56,3 +56,14 @@ def test_commits_and_registries_are_per_gate() -> None:
     assert got[("dialguard_decision_commit_size_sum", ())] == 6
     assert got[("dialguard_decision_commit_failures_total", ())] == 1
     assert samples(two)[("dialguard_decision_commit_size_count", ())] == 0
+
+
+def test_esl_phases_are_one_series_each() -> None:
+    metrics = GateMetrics()
+    metrics.esl_phase("uuid", 0.0004)
+    metrics.esl_phase("acted", 0.003)
+    metrics.esl_phase("acted", 0.005)
+    got = samples(metrics)
+    assert got[("dialguard_esl_phase_seconds_count", (("phase", "uuid"),))] == 1
+    assert got[("dialguard_esl_phase_seconds_sum", (("phase", "acted"),))] == 0.008
+    assert got[("dialguard_esl_phase_seconds_bucket", (("le", "0.0005"), ("phase", "uuid")))] == 1
