@@ -68,9 +68,13 @@ BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.p
 
 
 @asynccontextmanager
-async def empty_database(backend: str, directory: Path) -> AsyncIterator[Settings]:
+async def empty_database(
+    backend: str, directory: Path, *, to_be_migrated: bool = False
+) -> AsyncIterator[Settings]:
     """Settings pointing at an empty database (no schema yet): a file in ``directory``, or a
-    PostgreSQL database of its own, dropped on exit."""
+    PostgreSQL database of its own, dropped on exit. ``to_be_migrated``: the test's fixtures
+    hand it to :meth:`MigratedCopies.migrate` before anything else reads it, which creates the
+    PostgreSQL database as a copy; only its name is reserved here."""
     if backend == "sqlite":
         yield settings_for(f"sqlite+aiosqlite:///{directory}/dialguard.db")
         return
@@ -81,14 +85,21 @@ async def empty_database(backend: str, directory: Path) -> AsyncIterator[Setting
             "that may create databases, e.g. "
             "postgresql+asyncpg://dialguard:dialguard@127.0.0.1:5432/dialguard_test"
         )
-    async with fresh_pg_database(base_url) as url:
+    async with fresh_pg_database(base_url, create=not to_be_migrated) as url:
         yield settings_for(url)
+
+
+def _to_be_migrated(request: pytest.FixtureRequest) -> bool:
+    """Whether the test's fixtures migrate its empty databases (through ``migrated_copies``):
+    they do so first thing, so the databases need not exist before."""
+    return "migrated_copies" in request.fixturenames
 
 
 @pytest.fixture(params=BACKENDS)
 async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
     """Settings pointing at an empty database of each backend (no schema yet)."""
-    async with empty_database(request.param, tmp_path / "db") as settings:
+    migrated = _to_be_migrated(request)
+    async with empty_database(request.param, tmp_path / "db", to_be_migrated=migrated) as settings:
         yield settings
 
 
@@ -97,9 +108,10 @@ async def db_settings_pair(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Settings, Settings]]:
     """Two empty databases of each backend, for comparing two runs of the same thing."""
+    migrated = _to_be_migrated(request)
     async with (
-        empty_database(request.param, tmp_path / "left-db") as left,
-        empty_database(request.param, tmp_path / "right-db") as right,
+        empty_database(request.param, tmp_path / "left-db", to_be_migrated=migrated) as left,
+        empty_database(request.param, tmp_path / "right-db", to_be_migrated=migrated) as right,
     ):
         yield left, right
 

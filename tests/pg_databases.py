@@ -47,13 +47,17 @@ def _admin_dsn(url: URL) -> str:
 
 
 @asynccontextmanager
-async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
-    """A new, empty database next to the one ``base_url`` names; dropped on exit."""
+async def fresh_pg_database(base_url: str, *, create: bool = True) -> AsyncIterator[str]:
+    """A new, empty database next to the one ``base_url`` names; dropped on exit (if it exists
+    then). ``create=False`` only reserves the name, for :meth:`MigratedCopies.migrate` to create
+    the database as a copy of its template: ``CREATE DATABASE`` is most of what a PostgreSQL
+    test's setup costs, and an empty database to be dropped again for the copy doubles it."""
     url = make_url(base_url)
     name = f"dgtest_{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(_admin_dsn(url))
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
@@ -113,7 +117,7 @@ class MigratedCopies:
         try:
             if self._pg_template is None:
                 self._pg_template = await self._migrated_pg_template(admin, self._pg_url)
-            await _drop(admin, str(target.database))  # the empty one, made for the test
+            await _drop(admin, str(target.database))  # the empty one, if made for the test
             await admin.execute(
                 f'CREATE DATABASE "{target.database}" TEMPLATE "{self._pg_template}"'
             )
