@@ -212,9 +212,10 @@ def _raw_value(block: bytes, key: bytes) -> bytes | None:
 
 
 class _BlockHeaders(Mapping[str, str]):
-    """The headers of a checked event block, each found by a search of the block when first
-    read: an event carries hundreds of them and the session reads a handful, so splitting them
-    all cost more than the searches. Iterating splits them once."""
+    """The headers of a checked, URL-encoded block (an event's, a dump's), each found by a
+    search of the block when first read: an event carries hundreds of them and the session
+    reads a handful, so splitting them all cost more than the searches. Iterating splits
+    them once."""
 
     __slots__ = ("_block", "_decoded", "_raw")
 
@@ -271,13 +272,14 @@ def parse_event(body: bytes, limits: Limits) -> Event:
 
 
 def parse_dump(text: str, limits: Limits) -> Mapping[str, str]:
-    """``uuid_dump``'s output → its headers, decoded: ``switch_event_serialize`` with URL
-    encoding, the same lines as a ``connect`` reply (without the ``Channel-*`` caller profile
-    copy and the reply's own headers)."""
+    """``uuid_dump``'s output → its headers, found and decoded when read, as an event's:
+    ``switch_event_serialize`` with URL encoding, the same lines as a ``connect`` reply
+    (without the ``Channel-*`` caller profile copy and the reply's own headers)."""
     block = text.encode("utf-8").strip(b"\n")
     if not block:
         raise EslProtocolError("bad-dump", "uuid_dump returned nothing")
-    return _headers(parse_header_lines(block, limits), url=True)
+    _check_block(block, limits)
+    return _BlockHeaders(block)
 
 
 def build_frame(raw: RawHeaders, body: bytes, limits: Limits) -> Frame:

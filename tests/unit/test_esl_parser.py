@@ -275,3 +275,16 @@ def test_an_event_is_checked_whole_though_its_headers_are_read_lazily(
 ) -> None:
     """Headers nobody reads are still checked when the event arrives."""
     assert error(event_frame(body), Limits(max_headers=2)).kind == kind
+
+
+@pytest.mark.parametrize("name", ["uuid-dump.esl", "uuid-dump-privacy-user.esl"])
+def test_dump_headers_read_one_by_one_equal_the_whole_split(name: str) -> None:
+    [dump] = parse((FIXTURES / name).read_bytes())
+    assert isinstance(dump, ApiResponse)
+    headers = parse_dump(dump.body, Limits())
+    split: dict[str, str] = {}
+    for key, value in parse_header_lines(dump.body.encode().strip(b"\n"), Limits()):
+        split.setdefault(key, unquote_to_bytes(value).decode("utf-8", errors="replace"))
+    assert len(split) > 100
+    assert {key: headers[key] for key in split} == split
+    assert dict(headers) == split
