@@ -225,6 +225,20 @@ ESL_PHASES = {
 """The ESL conversation's steps, each timed from the accepted connection (FreeSWITCH only)."""
 
 
+def _wait_for_api(url: str, seconds: float = 15.0) -> None:
+    """``serve`` is ready once its call ports listen; its HTTP API may start a moment later
+    (a loaded machine once refused the first ``/metrics``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            _timings(url)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _timings(url: str) -> dict[str, float]:
     """The ``_sum`` and ``_count`` lines of the gate's timing histograms (none without a URL)."""
     if not url:
@@ -385,6 +399,7 @@ def _run(work: Path, args: argparse.Namespace) -> int:
         bench = Bench(pbx.sip_port, data, work, args.hold_ms)
         bench.gate_pid = gate.pid
         bench.metrics_url = f"http://{LOOPBACK}:{api_port}/metrics"
+        _wait_for_api(bench.metrics_url)
         if isinstance(pbx, FreeSwitch):
             bench.paths = tuple(PREFIXES)
         for (
