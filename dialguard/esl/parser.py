@@ -31,6 +31,7 @@ from urllib.parse import unquote_to_bytes
 _KEY = re.compile(rb"[!-9;-~]+")
 """Printable ASCII without blank or colon (channel-variable names are not URL-encoded)."""
 _KEY_TEXT = re.compile(r"[!-9;-~]+")
+"""``_KEY`` for a name looked up: one no header line could carry is simply absent."""
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(rb"[0-9]{1,10}")
 _BLOCK = re.compile(
