@@ -3,7 +3,7 @@
     .venv/bin/python bench/pbx_e2e.py [--pbx asterisk|freeswitch] [--rates 20,50,100,200]
         [--duration 10] [--hold-ms 0]
         [--search-max 400] [--resolution 10] [--trial 10] [--soak 600 [--soak-rate 100]
-        [--soak-paths gate]] [--consents 100000]
+        [--soak-paths gate]] [--consents 100000] [--gate-cpus 1 --pbx-cpus 0]
 
 Short calls (INVITE, 200, ACK, hold ``--hold-ms``, BYE; ``bench/sipp/short_call.xml``) at fixed
 offered rates (``sipp -r RATE -m N``, one caller/callee per call from an ``-inf`` CSV), through
@@ -35,11 +35,16 @@ the PBX costs with neither notice nor recording. All end in the same bridge to t
 profile, which answers. A second table gives the gate's CPU per call and the means of its
 histograms: decide, commit, and each step of the ESL conversation from the accepted connection
 (``dialguard_esl_phase_seconds``).
+
+``--gate-cpus 1 --pbx-cpus 0``: the gate's process on CPU 1 alone and the PBX, SIPp and this
+script on CPU 0 (``sched_setaffinity`` on every thread, so threads started later inherit it), for
+every path alike: what the gate costs when it does not compete with the PBX for a core.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
 import os
@@ -183,6 +188,24 @@ class Bench:
         return result
 
 
+def _cpus(text: str | None) -> set[int] | None:
+    """``"0,2-3"`` → ``{0, 2, 3}`` (None when not given)."""
+    if text is None:
+        return None
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` onto ``cpus``; threads it starts later inherit the mask."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), cpus)
+
+
 def _cpu_s(pid: int | None) -> float:
     """User + system CPU seconds of process ``pid`` so far (0 without one)."""
     if pid is None:
@@ -200,6 +223,20 @@ ESL_PHASES = {
     for phase in ("uuid", "dump", "decided", "sent", "acted")
 }
 """The ESL conversation's steps, each timed from the accepted connection (FreeSWITCH only)."""
+
+
+def _wait_for_api(url: str, seconds: float = 15.0) -> None:
+    """``serve`` is ready once its call ports listen; its HTTP API may start a moment later
+    (a loaded machine once refused the first ``/metrics``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            _timings(url)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _timings(url: str) -> dict[str, float]:
@@ -293,7 +330,13 @@ def main() -> int:
     parser.add_argument("--consents", type=int, default=100_000, help="distinct callees seeded")
     parser.add_argument("--threadpool-max", type=int, default=64)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--gate-cpus", help="pin the gate to these CPUs (e.g. 1)")
+    parser.add_argument("--pbx-cpus", help="pin the PBX, SIPp and this script (e.g. 0)")
     args = parser.parse_args()
+    if (args.gate_cpus is None) != (args.pbx_cpus is None):
+        parser.error("--gate-cpus and --pbx-cpus go together")
+    if args.gate_cpus is not None and args.pbx != "freeswitch":
+        parser.error("--gate-cpus pins FreeSWITCH's process; Asterisk runs in a container")
     for tool in ("sipp",) if args.pbx == "freeswitch" else ("sipp", "unshare", "nsenter"):
         if shutil.which(tool) is None:
             raise SystemExit(f"pbx_e2e needs {tool} (apt-get install sip-tester util-linux)")
@@ -347,9 +390,16 @@ def _run(work: Path, args: argparse.Namespace) -> int:
             pbx.set_global("dialguard_socket", f"{LOOPBACK}:{esl_port}")
         else:
             pbx.set_global("DIALGUARD_AGI", f"agi://{LOOPBACK}:{gate.port}")
+        gate_cpus, pbx_cpus = _cpus(args.gate_cpus), _cpus(args.pbx_cpus)
+        if gate_cpus is not None and pbx_cpus is not None and isinstance(pbx, FreeSwitch):
+            _pin(gate.pid, gate_cpus)
+            _pin(pbx.pid, pbx_cpus)
+            _pin(os.getpid(), pbx_cpus)  # SIPp, started by this script, inherits it
+            console.print(f"pinned: gate on CPUs {args.gate_cpus}, PBX and SIPp on {args.pbx_cpus}")
         bench = Bench(pbx.sip_port, data, work, args.hold_ms)
         bench.gate_pid = gate.pid
         bench.metrics_url = f"http://{LOOPBACK}:{api_port}/metrics"
+        _wait_for_api(bench.metrics_url)
         if isinstance(pbx, FreeSwitch):
             bench.paths = tuple(PREFIXES)
         for (

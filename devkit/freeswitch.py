@@ -180,6 +180,11 @@ class FreeSwitch:
                 raise FreeSwitchError(f"not ready after {BOOT_TIMEOUT_S}s\n{self.log_tail()}")
             time.sleep(0.1)
 
+    @property
+    def pid(self) -> int:
+        """The ``freeswitch`` process's pid."""
+        return self._running().pid
+
     def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             raise FreeSwitchError("FreeSWITCH is not started")

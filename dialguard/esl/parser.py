@@ -30,12 +30,16 @@ from urllib.parse import unquote_to_bytes
 
 _KEY = re.compile(rb"[!-9;-~]+")
 """Printable ASCII without blank or colon (channel-variable names are not URL-encoded)."""
+_KEY_TEXT = re.compile(r"[!-9;-~]+")
+"""``_KEY`` for a name looked up: one no header line could carry is simply absent."""
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(rb"[0-9]{1,10}")
 _BLOCK = re.compile(
     rb"[!-9;-~]+:[^\x00-\x08\x0a-\x1f\x7f]*(?:\n[!-9;-~]+:[^\x00-\x08\x0a-\x1f\x7f]*)*"
 )
 """Every line a ``_KEY``, a colon and a value without ``_CONTROL`` bytes: the fast path."""
+_CONTENT_LENGTH = re.compile(rb"(?i)\ncontent-length: *([^\n]*)")
+"""After a line feed: a ``(?m)^`` would try every byte of a block, this only its line feeds."""
 
 
 class EslProtocolError(ValueError):
@@ -153,10 +157,7 @@ def parse_header_lines(block: bytes, limits: Limits) -> RawHeaders:
     if len(lines) > limits.max_headers:
         raise EslProtocolError("too-many-headers", f"{len(lines)} headers > {limits.max_headers}")
     if _BLOCK.fullmatch(block):
-        return [
-            (key.decode("ascii"), value.lstrip(b" "))
-            for key, _, value in (line.partition(b":") for line in lines)
-        ]
+        return _split(lines)
     pairs: RawHeaders = []
     for number, line in enumerate(lines, start=1):
         key, colon, value = line.partition(b":")
@@ -171,10 +172,23 @@ def parse_header_lines(block: bytes, limits: Limits) -> RawHeaders:
     return pairs
 
 
-def _content_length(raw: RawHeaders, limits: Limits) -> int:
-    value = next((v for k, v in raw if k.lower() == "content-length"), None)
-    if value is None:
+def _split(lines: list[bytes]) -> RawHeaders:
+    """The lines of a block that matched ``_BLOCK`` → raw pairs."""
+    return [
+        (key.decode("ascii"), value.lstrip(b" "))
+        for key, _, value in (line.partition(b":") for line in lines)
+    ]
+
+
+def _content_length(block: bytes, limits: Limits) -> int:
+    """The first ``Content-Length`` (any case) of a block that passed
+    :func:`parse_header_lines`, found without walking its lines."""
+    end = block.find(b"\n")
+    first_line = block if end < 0 else block[:end]
+    found = _CONTENT_LENGTH.match(b"\n" + first_line) or _CONTENT_LENGTH.search(block)
+    if found is None:
         return 0
+    value = found[1]
     if not _DIGITS.fullmatch(value):
         raise EslProtocolError("bad-content-length", f"Content-Length {value[:20]!r}")
     length = int(value)
@@ -183,16 +197,75 @@ def _content_length(raw: RawHeaders, limits: Limits) -> int:
     return length
 
 
+def _raw_value(block: bytes, key: bytes) -> bytes | None:
+    """The first ``key`` line's raw value in a block that matched ``_BLOCK``: every ``\\n``
+    starts a line and a name holds no colon, so the first line that starts with ``key:`` is
+    the first ``key`` header."""
+    if block.startswith(key + b":"):
+        start = len(key) + 1
+    else:
+        at = block.find(b"\n" + key + b":")
+        if at < 0:
+            return None
+        start = at + len(key) + 2
+    end = block.find(b"\n", start)
+    return block[start : len(block) if end < 0 else end].lstrip(b" ")
+
+
+class _BlockHeaders(Mapping[str, str]):
+    """The headers of a checked, URL-encoded block (an event's, a dump's), each found by a
+    search of the block when first read: an event carries hundreds of them and the session
+    reads a handful, so splitting them all cost more than the searches. Iterating splits
+    them once."""
+
+    __slots__ = ("_block", "_decoded", "_raw")
+
+    def __init__(self, block: bytes) -> None:
+        self._block = block
+        self._decoded: dict[str, str] = {}
+        self._raw: dict[str, bytes] | None = None
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._decoded[key]
+        except KeyError:
+            pass
+        raw = _raw_value(self._block, key.encode("ascii")) if _KEY_TEXT.fullmatch(key) else None
+        if raw is None:
+            raise KeyError(key)
+        value = self._decoded[key] = _text(raw, url=True)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._split())
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def _split(self) -> dict[str, bytes]:
+        if self._raw is None:
+            self._raw = {}
+            for key, value in _split(self._block.split(b"\n")):
+                self._raw.setdefault(key, value)
+        return self._raw
+
+
+def _check_block(block: bytes, limits: Limits) -> None:
+    """Raise what :func:`parse_header_lines` would, without splitting a clean block."""
+    if block.count(b"\n") >= limits.max_headers or not _BLOCK.fullmatch(block):
+        parse_header_lines(block, limits)
+
+
 def parse_event(body: bytes, limits: Limits) -> Event:
-    """A ``text/event-plain`` body → :class:`Event` with decoded values."""
+    """A ``text/event-plain`` body → :class:`Event`, its values found and decoded when read."""
     head, blank, rest = body.partition(b"\n\n")
     if not blank:
         raise EslProtocolError("bad-event", "event headers not ended by an empty line")
-    raw = parse_header_lines(head, limits)
-    length = _content_length(raw, limits)
+    _check_block(head, limits)
+    length = _content_length(head, limits)
     if len(rest) != length:
         raise EslProtocolError("bad-event", f"event body of {len(rest)} bytes, expected {length}")
-    headers = _headers(raw, url=True)
+    headers = _BlockHeaders(head)
     name = headers.get("Event-Name", "")
     if not name:
         raise EslProtocolError("bad-event", "event without Event-Name")
@@ -200,13 +273,14 @@ def parse_event(body: bytes, limits: Limits) -> Event:
 
 
 def parse_dump(text: str, limits: Limits) -> Mapping[str, str]:
-    """``uuid_dump``'s output → its headers, decoded: ``switch_event_serialize`` with URL
-    encoding, the same lines as a ``connect`` reply (without the ``Channel-*`` caller profile
-    copy and the reply's own headers)."""
+    """``uuid_dump``'s output → its headers, found and decoded when read, as an event's:
+    ``switch_event_serialize`` with URL encoding, the same lines as a ``connect`` reply
+    (without the ``Channel-*`` caller profile copy and the reply's own headers)."""
     block = text.encode("utf-8").strip(b"\n")
     if not block:
         raise EslProtocolError("bad-dump", "uuid_dump returned nothing")
-    return _headers(parse_header_lines(block, limits), url=True)
+    _check_block(block, limits)
+    return _BlockHeaders(block)
 
 
 def build_frame(raw: RawHeaders, body: bytes, limits: Limits) -> Frame:
@@ -266,7 +340,7 @@ class EslParser:
             if not block:
                 raise EslProtocolError("bad-header", "empty header block")
             self._envelope = parse_header_lines(block, self._limits)
-            self._body_length = _content_length(self._envelope, self._limits)
+            self._body_length = _content_length(block, self._limits)
         if len(self._buffer) < self._body_length:
             return None
         body = bytes(self._buffer[: self._body_length])

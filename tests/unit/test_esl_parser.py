@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import pytest
 
@@ -17,6 +18,8 @@ from dialguard.esl.parser import (
     Limits,
     Reply,
     parse_dump,
+    parse_event,
+    parse_header_lines,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "esl"
@@ -188,3 +191,100 @@ def test_an_error_is_sticky() -> None:
         parser.next_frame()
     with pytest.raises(EslProtocolError):
         parser.feed(b"Content-Type: command/reply\nReply-Text: +OK\n\n")
+
+
+def event_frame(body: bytes) -> bytes:
+    return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(body) + body
+
+
+@pytest.mark.parametrize("name", [n for n in TRANSCRIPTS if n.startswith("session-")])
+def test_event_headers_read_one_by_one_equal_the_whole_split(name: str) -> None:
+    """Events' headers are found when read, by a search of the block: every header read that
+    way, and the mapping as a whole, equal the block split line by line (first one wins)."""
+    bodies = event_bodies((FIXTURES / name).read_bytes())
+    assert bodies
+    for body in bodies:
+        event = parse_event(body, Limits())
+        split: dict[str, str] = {}
+        for key, value in parse_header_lines(body.partition(b"\n\n")[0], Limits()):
+            split.setdefault(key, unquote_to_bytes(value).decode("utf-8", errors="replace"))
+        assert len(split) > 50
+        assert {key: event.get(key) for key in split} == split
+        assert dict(event.headers) == split
+        assert len(event.headers) == len(split)
+
+
+def event_bodies(data: bytes) -> list[bytes]:
+    """The ``text/event-plain`` bodies of a transcript, cut by their envelopes."""
+    bodies = []
+    while data:
+        block, _, data = data.partition(b"\n\n")
+        envelope = dict(parse_header_lines(block, Limits()))
+        length = int(envelope.get("Content-Length", b"0"))
+        if envelope["Content-Type"] == b"text/event-plain":
+            bodies.append(data[:length])
+        data = data[length:]
+    return bodies
+
+
+def test_a_header_is_found_by_its_whole_name_at_the_start_of_a_line() -> None:
+    body = (
+        b"Event-Name: CUSTOM\nX-Unique-ID: prefixed\nvariable_note: Unique-ID: inside\n"
+        b"Unique-ID:   first\nUnique-ID: second\nLast:no-blank"
+    ) + b"\n\n"
+    [event] = parse(event_frame(body))
+    assert isinstance(event, Event)
+    assert event.get("Unique-ID") == "first"
+    assert event.get("X-Unique-ID") == "prefixed"
+    assert event.get("variable_note") == "Unique-ID: inside"
+    assert event.get("Last") == "no-blank"
+    for absent in ("Unique", "unique-id", "ID", "Unique-ID:", "Bad Key", "Événement", ""):
+        assert event.get(absent, "none") == "none"
+        assert absent not in event.headers
+    assert list(event.headers) == [
+        "Event-Name",
+        "X-Unique-ID",
+        "variable_note",
+        "Unique-ID",
+        "Last",
+    ]
+
+
+def test_an_events_content_length_is_its_first_in_any_case() -> None:
+    body = b"Event-Name: CUSTOM\ncontent-LENGTH: 4\nContent-Length: 9\n\nbody"
+    [event] = parse(event_frame(body))
+    assert isinstance(event, Event) and event.body == "body"
+    first_line = b"CONTENT-LENGTH:2\nEvent-Name: CUSTOM\n\nok"
+    [event] = parse(event_frame(first_line))
+    assert isinstance(event, Event) and event.body == "ok"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b"Event-Name: CUSTOM\nUnread: bad\x01value\n\n", "bad-header"),
+        (b"Event-Name: CUSTOM\nno colon here\n\n", "missing-colon"),
+        (b"Event-Name: CUSTOM\nBad Name: x\n\n", "bad-header"),
+        (b"Event-Name: CUSTOM\nContent-Length: 4x\n\nbody", "bad-content-length"),
+        (b"Event-Name: CUSTOM\nA: 1\nB: 2\n\n", "too-many-headers"),
+        (b"Event-Name:    \nA: 1\n\n", "bad-event"),
+    ],
+)
+def test_an_event_is_checked_whole_though_its_headers_are_read_lazily(
+    body: bytes, kind: str
+) -> None:
+    """Headers nobody reads are still checked when the event arrives."""
+    assert error(event_frame(body), Limits(max_headers=2)).kind == kind
+
+
+@pytest.mark.parametrize("name", ["uuid-dump.esl", "uuid-dump-privacy-user.esl"])
+def test_dump_headers_read_one_by_one_equal_the_whole_split(name: str) -> None:
+    [dump] = parse((FIXTURES / name).read_bytes())
+    assert isinstance(dump, ApiResponse)
+    headers = parse_dump(dump.body, Limits())
+    split: dict[str, str] = {}
+    for key, value in parse_header_lines(dump.body.encode().strip(b"\n"), Limits()):
+        split.setdefault(key, unquote_to_bytes(value).decode("utf-8", errors="replace"))
+    assert len(split) > 100
+    assert {key: headers[key] for key in split} == split
+    assert dict(headers) == split
