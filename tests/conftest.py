@@ -2,8 +2,9 @@
 
 Storage: ``store`` (and ``db_settings`` under it) is parametrised over SQLite and PostgreSQL, so
 every storage test runs on both. PostgreSQL needs ``DIALGUARD_TEST_PG_URL`` (a role that may
-create databases; each test gets a database of its own, dropped afterwards). Without it the
-PostgreSQL cases are deselected, unless ``DIALGUARD_REQUIRE_PG=1`` (as in CI), when they fail.
+create databases; each test gets a database of its own: a new one, dropped afterwards, or a
+migrated one from a pool, reset afterwards). Without it the PostgreSQL cases are deselected,
+unless ``DIALGUARD_REQUIRE_PG=1`` (as in CI), when they fail.
 """
 
 from __future__ import annotations
@@ -69,12 +70,12 @@ BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.p
 
 @asynccontextmanager
 async def empty_database(
-    backend: str, directory: Path, *, to_be_migrated: bool = False
+    backend: str, directory: Path, *, copies: MigratedCopies | None = None
 ) -> AsyncIterator[Settings]:
     """Settings pointing at an empty database (no schema yet): a file in ``directory``, or a
-    PostgreSQL database of its own, dropped on exit. ``to_be_migrated``: the test's fixtures
-    hand it to :meth:`MigratedCopies.migrate` before anything else reads it, which creates the
-    PostgreSQL database as a copy; only its name is reserved here."""
+    PostgreSQL database of its own, dropped on exit. ``copies``: the test's fixtures hand the
+    database to ``copies.migrate`` before anything else reads it, so a PostgreSQL one is taken
+    already migrated from the pool of ``copies`` (and reset for the next test on exit)."""
     if backend == "sqlite":
         yield settings_for(f"sqlite+aiosqlite:///{directory}/dialguard.db")
         return
@@ -85,21 +86,28 @@ async def empty_database(
             "that may create databases, e.g. "
             "postgresql+asyncpg://dialguard:dialguard@127.0.0.1:5432/dialguard_test"
         )
-    async with fresh_pg_database(base_url, create=not to_be_migrated) as url:
+    if copies is not None:
+        async with copies.leased_pg_database() as url:
+            yield settings_for(url)
+        return
+    async with fresh_pg_database(base_url) as url:
         yield settings_for(url)
 
 
-def _to_be_migrated(request: pytest.FixtureRequest) -> bool:
-    """Whether the test's fixtures migrate its empty databases (through ``migrated_copies``):
-    they do so first thing, so the databases need not exist before."""
-    return "migrated_copies" in request.fixturenames
+def _copies(request: pytest.FixtureRequest) -> MigratedCopies | None:
+    """``migrated_copies`` when the test's fixtures migrate its empty databases through it:
+    they do so first thing, so a PostgreSQL database may come migrated already."""
+    if "migrated_copies" in request.fixturenames:
+        copies: MigratedCopies = request.getfixturevalue("migrated_copies")
+        return copies
+    return None
 
 
 @pytest.fixture(params=BACKENDS)
 async def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
     """Settings pointing at an empty database of each backend (no schema yet)."""
-    migrated = _to_be_migrated(request)
-    async with empty_database(request.param, tmp_path / "db", to_be_migrated=migrated) as settings:
+    copies = _copies(request)
+    async with empty_database(request.param, tmp_path / "db", copies=copies) as settings:
         yield settings
 
 
@@ -108,10 +116,10 @@ async def db_settings_pair(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Settings, Settings]]:
     """Two empty databases of each backend, for comparing two runs of the same thing."""
-    migrated = _to_be_migrated(request)
+    copies = _copies(request)
     async with (
-        empty_database(request.param, tmp_path / "left-db", to_be_migrated=migrated) as left,
-        empty_database(request.param, tmp_path / "right-db", to_be_migrated=migrated) as right,
+        empty_database(request.param, tmp_path / "left-db", copies=copies) as left,
+        empty_database(request.param, tmp_path / "right-db", copies=copies) as right,
     ):
         yield left, right
 

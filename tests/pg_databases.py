@@ -7,8 +7,10 @@ A module of its own (not ``conftest``): test modules import it by name, and ``te
 Migrating an empty database runs every Alembic script, which costs far more than the rest of most
 storage tests, PostgreSQL's most of all; hundreds of tests want a freshly migrated database. So
 :class:`MigratedCopies` migrates one template per backend (per test process) and copies it into
-each test's empty database: a file copy for SQLite, ``CREATE DATABASE … TEMPLATE`` for
-PostgreSQL. The migrations themselves run on empty databases in the tests that are about them
+each test's empty database: a file copy for SQLite. For PostgreSQL even ``CREATE DATABASE …
+TEMPLATE`` and the ``DROP`` after cost more than most tests, so :class:`MigratedCopies` keeps a
+pool of copies (:mod:`pg_pool`) that are reset to the template's state between tests instead.
+The migrations themselves run on empty databases in the tests that are about them
 (``test_storage_migrations.py`` checks they build exactly the declared schema).
 """
 
@@ -23,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
+import pg_pool
 from sqlalchemy.engine import URL, make_url
 
 from dialguard.config import Settings
@@ -47,17 +50,14 @@ def _admin_dsn(url: URL) -> str:
 
 
 @asynccontextmanager
-async def fresh_pg_database(base_url: str, *, create: bool = True) -> AsyncIterator[str]:
+async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
     """A new, empty database next to the one ``base_url`` names; dropped on exit (if it exists
-    then). ``create=False`` only reserves the name, for :meth:`MigratedCopies.migrate` to create
-    the database as a copy of its template: ``CREATE DATABASE`` is most of what a PostgreSQL
-    test's setup costs, and an empty database to be dropped again for the copy doubles it."""
+    then)."""
     url = make_url(base_url)
     name = f"dgtest_{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(_admin_dsn(url))
     try:
-        if create:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
@@ -87,21 +87,26 @@ class MigratedCopies:
     """Empty databases brought to the head revision by copying a template migrated once.
 
     The templates are made on first use: an SQLite file in ``directory``, a PostgreSQL database
-    beside ``pg_url``'s. :meth:`close` drops the PostgreSQL one."""
+    beside ``pg_url``'s. PostgreSQL copies come from :meth:`leased_pg_database`, a pool reset
+    between tests (:mod:`pg_pool`). :meth:`close` drops the pool and the template."""
 
     def __init__(self, directory: Path, pg_url: str | None) -> None:
         self._directory = directory
         self._pg_url = make_url(pg_url) if pg_url else None
         self._sqlite_template: Path | None = None
         self._pg_template: str | None = None
+        self._pg_state: pg_pool.TemplateState | None = None
+        self._idle: list[str] = []
+        self._leased: set[str] = set()
 
     async def migrate(self, settings: Settings) -> None:
-        """What ``init_database(settings)`` does to the empty database ``settings`` names."""
+        """What ``init_database(settings)`` does to the empty database ``settings`` names (a
+        database from :meth:`leased_pg_database` is already migrated)."""
         url = make_url(settings.database.url)
         if url.get_backend_name() == "sqlite":
             assert url.database is not None
             await self._copy_sqlite(Path(url.database))
-        else:
+        elif url.database not in self._leased:
             await self._clone_postgres(url)
 
     async def _copy_sqlite(self, target: Path) -> None:
@@ -111,13 +116,56 @@ class MigratedCopies:
             self._sqlite_template = template
         await asyncio.to_thread(_copy_database_file, self._sqlite_template, target)
 
+    @asynccontextmanager
+    async def leased_pg_database(self) -> AsyncIterator[str]:
+        """The URL of a PostgreSQL database at the head revision, as the template is, for one
+        test; on exit it is reset for the next test, or dropped when it cannot be reset
+        exactly."""
+        assert self._pg_url is not None, f"{PG_URL_ENV} names no server"
+        name = self._idle.pop() if self._idle else await self._new_copy(self._pg_url)
+        self._leased.add(name)
+        try:
+            yield self._pg_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            self._leased.discard(name)
+            if await self._reset(self._pg_url, name):
+                self._idle.append(name)
+
+    async def _new_copy(self, pg_url: URL) -> str:
+        name = f"dgtest_{uuid.uuid4().hex[:16]}"
+        await self._clone_postgres(pg_url.set(database=name))
+        return name
+
+    async def _reset(self, pg_url: URL, name: str) -> bool:
+        assert self._pg_state is not None
+        try:
+            # A lock a session of the test's still holds fails the reset instead of waiting.
+            conn = await asyncpg.connect(
+                _admin_dsn(pg_url.set(database=name)), server_settings={"lock_timeout": "10s"}
+            )
+            try:
+                if await pg_pool.reset(conn, self._pg_state):
+                    return True
+            finally:
+                await conn.close()
+        except asyncpg.PostgresError:
+            pass
+        admin = await asyncpg.connect(_admin_dsn(pg_url))
+        try:
+            await _drop(admin, name)
+        finally:
+            await admin.close()
+        return False
+
     async def _clone_postgres(self, target: URL) -> None:
         assert self._pg_url is not None, f"{PG_URL_ENV} names no server"
         admin = await asyncpg.connect(_admin_dsn(self._pg_url))
         try:
             if self._pg_template is None:
-                self._pg_template = await self._migrated_pg_template(admin, self._pg_url)
-            await _drop(admin, str(target.database))  # the empty one, if made for the test
+                self._pg_template, self._pg_state = await self._migrated_pg_template(
+                    admin, self._pg_url
+                )
+            await _drop(admin, str(target.database))  # the empty one made for the test
             await admin.execute(
                 f'CREATE DATABASE "{target.database}" TEMPLATE "{self._pg_template}"'
             )
@@ -125,27 +173,34 @@ class MigratedCopies:
             await admin.close()
 
     @staticmethod
-    async def _migrated_pg_template(admin: asyncpg.Connection, pg_url: URL) -> str:
+    async def _migrated_pg_template(
+        admin: asyncpg.Connection, pg_url: URL
+    ) -> tuple[str, pg_pool.TemplateState]:
         name = f"dgtest_template_{uuid.uuid4().hex[:16]}"
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            await init_database(
-                settings_for(pg_url.set(database=name).render_as_string(hide_password=False))
-            )
+            url = pg_url.set(database=name)
+            await init_database(settings_for(url.render_as_string(hide_password=False)))
+            conn = await asyncpg.connect(_admin_dsn(url))
+            try:
+                state = await pg_pool.capture(conn)
+            finally:
+                await conn.close()
         except BaseException:
             await _drop(admin, name)
             raise
-        return name
+        return name, state
 
     def close(self) -> None:
         if self._pg_template is None or self._pg_url is None:
             return
-        asyncio.run(self._drop_template(self._pg_url, self._pg_template))
+        asyncio.run(self._drop_all(self._pg_url, [*self._idle, self._pg_template]))
 
     @staticmethod
-    async def _drop_template(pg_url: URL, name: str) -> None:
+    async def _drop_all(pg_url: URL, names: list[str]) -> None:
         admin = await asyncpg.connect(_admin_dsn(pg_url))
         try:
-            await _drop(admin, name)
+            for name in names:
+                await _drop(admin, name)
         finally:
             await admin.close()
