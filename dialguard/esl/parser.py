@@ -139,12 +139,16 @@ class _Headers(Mapping[str, str]):
         return len(self._raw)
 
 
-def _headers(raw: RawHeaders, *, url: bool) -> Mapping[str, str]:
+def _first_wins(raw: RawHeaders) -> dict[str, bytes]:
     """First occurrence wins, as with ``switch_event_get_header``."""
     first: dict[str, bytes] = {}
     for key, value in raw:
         first.setdefault(key, value)
-    return _Headers(first, url)
+    return first
+
+
+def _headers(raw: RawHeaders, *, url: bool) -> Mapping[str, str]:
+    return _Headers(_first_wins(raw), url)
 
 
 def parse_header_lines(block: bytes, limits: Limits) -> RawHeaders:
@@ -244,9 +248,7 @@ class _BlockHeaders(Mapping[str, str]):
 
     def _split(self) -> dict[str, bytes]:
         if self._raw is None:
-            self._raw = {}
-            for key, value in _split(self._block.split(b"\n")):
-                self._raw.setdefault(key, value)
+            self._raw = _first_wins(_split(self._block.split(b"\n")))
         return self._raw
 
 
