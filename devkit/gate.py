@@ -5,6 +5,8 @@ Every command gets a private environment: no ``DIALGUARD_*`` variable of the cal
 the config file is a per-run one, the HTTP API is off, and ``DIALGUARD_NOW`` freezes the
 gate's clock when ``now`` is set. Recording is off unless a :class:`RecordingPeer` is given;
 then the keyring (created by ``dialguard init``) and the vault live in the run directory.
+The CLI commands run as processes unless a :class:`CommandRunner` says otherwise; ``serve`` is
+always a process.
 """
 
 from __future__ import annotations
@@ -15,16 +17,28 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from .net import LOOPBACK, wait_for_listener
 
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 CLI_TIMEOUT_S = 60.0
+
+
+class CommandRunner(Protocol):
+    """Runs ``dialguard ARGS`` with ``env`` as its whole environment: exit status, stdout and
+    stderr. The default is a process of its own; a test suite may run the command inside its
+    own process instead (``tests/in_process.run_dialguard``) and spare the interpreter's start-up
+    on every seeding command."""
+
+    def __call__(
+        self, args: Sequence[str], *, env: Mapping[str, str]
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
 class GateError(RuntimeError):
@@ -52,6 +66,25 @@ def dialguard_executable() -> str:
     return found
 
 
+def run_in_a_process(
+    args: Sequence[str], *, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``dialguard ARGS`` as a process of its own."""
+    argv = [dialguard_executable(), *args]
+    try:
+        return subprocess.run(
+            argv,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GateError(f"{' '.join(argv)} took longer than {CLI_TIMEOUT_S}s") from None
+
+
 class Gate:
     def __init__(
         self,
@@ -64,6 +97,7 @@ class Gate:
         agi_workers: int = 1,
         esl_recordings_dir: Path | None = None,
         database_url: str | None = None,
+        run_command: CommandRunner = run_in_a_process,
     ) -> None:
         self.workdir = workdir
         self.port = port
@@ -89,6 +123,8 @@ class Gate:
         self.serve_log = workdir / "serve.log"
         self._config = workdir / "dialguard.toml"
         self._exe = dialguard_executable()
+        self._run_command = run_command
+        """How CLI commands run (``serve`` is always a process of its own)."""
         self._proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
         self._config.write_text("# devkit: settings come from the environment\n")
@@ -139,22 +175,10 @@ class Gate:
         }
 
     def cli(self, *args: str) -> str:
-        argv = [self._exe, *args]
-        try:
-            done = subprocess.run(
-                argv,
-                env=self.env(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=CLI_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise GateError(f"{' '.join(argv)} took longer than {CLI_TIMEOUT_S}s") from None
+        done = self._run_command(args, env=self.env())
         if done.returncode != 0:
             raise GateError(
-                f"{' '.join(argv)} exited with {done.returncode}\n"
+                f"dialguard {' '.join(args)} exited with {done.returncode}\n"
                 f"stdout: {done.stdout.strip()}\nstderr: {done.stderr.strip()}"
             )
         return done.stdout

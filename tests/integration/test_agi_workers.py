@@ -13,13 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from in_process import run_dialguard
 
 from devkit.gate import Gate
 from devkit.net import free_port
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.gate import variables
 
-pytestmark = pytest.mark.long
+pytestmark = [pytest.mark.long, pytest.mark.usefixtures("verification_in_process")]
 
 CALLS = 80
 WORKERS = 3
@@ -71,7 +72,7 @@ def _calls(port: int) -> list[str]:
 
 @pytest.fixture
 def gate(tmp_path: Path) -> Gate:
-    gate = Gate(tmp_path / "gate", free_port(), agi_workers=WORKERS)
+    gate = Gate(tmp_path / "gate", free_port(), agi_workers=WORKERS, run_command=run_dialguard)
     gate.init()
     return gate
 

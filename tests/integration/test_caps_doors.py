@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from builders import WEDNESDAY_10, gate_settings
+from in_process import run_dialguard
 from pg_databases import PG_URL_ENV, fresh_pg_database
 
 from devkit.gate import Gate
@@ -24,7 +25,7 @@ from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.gate import variables
 from dialguard.storage.store import Store
 
-pytestmark = pytest.mark.long
+pytestmark = [pytest.mark.long, pytest.mark.usefixtures("verification_in_process")]
 
 BURST = 20
 NOW = WEDNESDAY_10.isoformat()
@@ -32,7 +33,16 @@ ESL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"
 
 
 def seeded_gate(workdir: Path, *, workers: int = 1, database_url: str | None = None) -> Gate:
-    gate = Gate(workdir, free_port(), now=NOW, agi_workers=workers, database_url=database_url)
+    """A gate whose ``serve`` is a process (or ``workers`` processes); its seeding and reading
+    commands run in the test's process."""
+    gate = Gate(
+        workdir,
+        free_port(),
+        now=NOW,
+        agi_workers=workers,
+        database_url=database_url,
+        run_command=run_dialguard,
+    )
     gate.init()
     return gate
 
@@ -82,14 +92,14 @@ async def test_two_gate_processes_on_one_postgresql_allow_exactly_one(tmp_path: 
     if not base:
         pytest.fail(f"{PG_URL_ENV} is not set")
     async with fresh_pg_database(base) as url:
-        left = seeded_gate(tmp_path / "left", database_url=url)
-        right = seeded_gate(tmp_path / "right", database_url=url)
-        seed(left)
+        left = await asyncio.to_thread(seeded_gate, tmp_path / "left", database_url=url)
+        right = await asyncio.to_thread(seeded_gate, tmp_path / "right", database_url=url)
+        await asyncio.to_thread(seed, left)
         with left, right:
             verdicts = await burst([left.port, right.port])
         assert verdicts == {"ALLOW": 1, "DENY": BURST - 1}
-        assert allowed_rows(left) == {"allow": 1, "deny": BURST - 1}
-        assert "OK" in left.cli("audit", "verify")
+        assert await asyncio.to_thread(allowed_rows, left) == {"allow": 1, "deny": BURST - 1}
+        assert "OK" in await asyncio.to_thread(left.cli, "audit", "verify")
 
 
 async def test_an_esl_burst_allows_exactly_one(tmp_path: Path, acme_store: Store) -> None:
