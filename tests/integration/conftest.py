@@ -166,7 +166,8 @@ def verification_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """``audit_service.verify`` runs the child's :func:`verify_request` in the test process, on the
     request as the child reads it (through its JSON): what verification finds is the same, and
     each run spares the child interpreter's start-up. The child itself runs wherever the process
-    matters (``test_audit_verify_load.py``) and behind the CLI and the API."""
+    matters (``test_audit_verify_load.py``) and behind the CLI (``test_cli_evidence.py``), the
+    API (``test_api.py``, ``test_api_access.py``) and the console (``test_console.py``)."""
 
     async def in_process(
         request: VerifyRequest, on_progress: OnProgress | None = None
