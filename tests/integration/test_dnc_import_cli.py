@@ -8,7 +8,8 @@ import json
 import signal
 import sqlite3
 import subprocess
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from builders import DIALGUARD_PROCESS, Run
@@ -28,6 +29,19 @@ def _rows_and_audited(db: Path) -> tuple[int, int, list[dict[str, object]]]:
     return rows, batches, summaries
 
 
+@contextmanager
+def sigint_heard_by_children() -> Iterator[None]:
+    """A shell starts a background job (``./dev test &``, ``nohup``) with SIGINT ignored, an
+    ignored signal stays ignored across ``exec``, and Python then never raises
+    ``KeyboardInterrupt``: the import would run to its end. A handled signal is reset to its
+    default in the child, so the child hears Ctrl-C as a command in a terminal does."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_an_interrupted_import_keeps_only_audited_chunks(
     dg_env: dict[str, str], dg: Run, tmp_path: Path
 ) -> None:
@@ -37,13 +51,14 @@ def test_an_interrupted_import_keeps_only_audited_chunks(
     chunks = 200
     big = tmp_path / "big.txt"
     big.write_text("".join(f"+86139{i:08d}\n" for i in range(IMPORT_BATCH * chunks)))
-    importing = subprocess.Popen(
-        [*DIALGUARD_PROCESS, "dnc", "import", str(big)],  # a process of its own for SIGINT
-        env=dg_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with sigint_heard_by_children():
+        importing = subprocess.Popen(
+            [*DIALGUARD_PROCESS, "dnc", "import", str(big)],  # a process of its own for SIGINT
+            env=dg_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     assert importing.stderr is not None
     first = importing.stderr.readline()  # not a terminal: a progress line after the first chunk
     assert f"{big}: up to line {IMPORT_BATCH}: {IMPORT_BATCH} new" in first, first
