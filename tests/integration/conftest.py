@@ -167,7 +167,7 @@ def verification_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     request as the child reads it (through its JSON): what verification finds is the same, and
     each run spares the child interpreter's start-up. The child itself runs wherever the process
     matters (``test_audit_verify_load.py``) and behind the CLI (``test_cli_evidence.py``), the
-    API (``test_api.py``, ``test_api_access.py``) and the console (``test_console.py``)."""
+    API (``test_api.py``) and the console (``test_console.py``)."""
 
     async def in_process(
         request: VerifyRequest, on_progress: OnProgress | None = None
