@@ -161,13 +161,17 @@ async def sides(
         yield pair
 
 
-@pytest.fixture
-def verification_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True)
+def verification_in_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``audit_service.verify`` runs the child's :func:`verify_request` in the test process, on the
     request as the child reads it (through its JSON): what verification finds is the same, and
-    each run spares the child interpreter's start-up. The child itself runs wherever the process
-    matters (``test_audit_verify_load.py``) and behind the CLI (``test_cli_evidence.py``), the
-    API (``test_api.py``) and the console (``test_console.py``)."""
+    each run spares the child interpreter's start-up. Tests marked ``verification_child`` keep
+    the child: where the process matters (``test_audit_verify_load.py``) and behind the CLI
+    (``test_cli_evidence.py``), the API (``test_api.py``) and the console (``test_console.py``)."""
+    if request.node.get_closest_marker("verification_child") is not None:
+        return
 
     async def in_process(
         request: VerifyRequest, on_progress: OnProgress | None = None

@@ -20,7 +20,7 @@ from devkit.net import free_port
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.gate import variables
 
-pytestmark = [pytest.mark.long, pytest.mark.usefixtures("verification_in_process")]
+pytestmark = pytest.mark.long
 
 CALLS = 80
 WORKERS = 3

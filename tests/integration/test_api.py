@@ -17,6 +17,8 @@ from in_process import run_dialguard
 from dialguard.logs import MaskingFormatter
 from dialguard.policy.model import CallAttempt, Decision, DncScope, Verdict
 
+pytestmark = pytest.mark.verification_child  # verification behind the API: its child process
+
 CHECK = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callback"}
 
 

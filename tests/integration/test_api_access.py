@@ -21,8 +21,6 @@ from dialguard.policy.model import CallAttempt, Decision, DncEntry, DncScope, Ve
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
 from dialguard.tokens.tokens import Role
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 PUBLIC = None
 OPERATE = frozenset({"admin", "operator"})
 AUDIT = frozenset({"admin", "auditor"})

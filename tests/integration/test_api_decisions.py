@@ -10,12 +10,9 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 
-import pytest
 from api_harness import CALLEE, CALLER, ApiHarness
 
 from dialguard.audit import service
-
-pytestmark = pytest.mark.usefixtures("verification_in_process")
 
 CALL = {"caller": CALLER, "callee": CALLEE, "tenant": "acme", "purpose": "callback"}
 

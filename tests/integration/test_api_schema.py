@@ -33,7 +33,7 @@ import pytest
 from api_harness import ApiHarness
 from sqlalchemy.engine import make_url
 
-pytestmark = [pytest.mark.long, pytest.mark.usefixtures("verification_in_process")]
+pytestmark = pytest.mark.long
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")

@@ -44,8 +44,6 @@ from dialguard.storage.schema import decisions
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 CALLEE = "+8613800138000"
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 
 @pytest.fixture
 def settings(db_settings: Settings, tmp_path: Path) -> Settings:

@@ -30,8 +30,6 @@ from dialguard.storage.connection import create_engine
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 
 @pytest.fixture
 def settings(db_settings: Settings, tmp_path: Path) -> Settings:

@@ -36,7 +36,7 @@ from dialguard.storage.settle import unclaimed
 from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
 
-pytestmark = pytest.mark.long
+pytestmark = [pytest.mark.long, pytest.mark.verification_child]
 
 ENTRIES = int(os.environ.get("DIALGUARD_TEST_VERIFY_ENTRIES", "30000"))
 WORKERS = 2

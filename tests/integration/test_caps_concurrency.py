@@ -28,8 +28,6 @@ from dialguard.storage.facts import fact_reader
 from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEDNESDAY_10 = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 CALLER = "+861088886666"

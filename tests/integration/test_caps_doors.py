@@ -25,7 +25,7 @@ from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.gate import variables
 from dialguard.storage.store import Store
 
-pytestmark = [pytest.mark.long, pytest.mark.usefixtures("verification_in_process")]
+pytestmark = pytest.mark.long
 
 BURST = 20
 NOW = WEDNESDAY_10.isoformat()

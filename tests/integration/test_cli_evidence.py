@@ -7,8 +7,11 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from builders import CALLEE, Run, check_json, seeded
 from builders import WEDNESDAY_10_TEXT as WEDNESDAY_10
+
+pytestmark = pytest.mark.verification_child  # verification behind the CLI: its child process
 
 DIGITS = "13800138000"
 

@@ -36,6 +36,8 @@ from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
 
+pytestmark = pytest.mark.verification_child  # verification behind the console: its child process
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 CALLER = "+861088886666"

@@ -34,8 +34,6 @@ from dialguard.storage.recording_records import Notice, NoticeStatus, Recording
 from dialguard.storage.schema import decisions
 from dialguard.views import decision_view
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 NOW = datetime(2024, 6, 3, 3, 0, tzinfo=UTC)
 UID = "1717383600.42"
 

@@ -33,8 +33,6 @@ from dialguard.storage.decision_writer import SqliteDecisionWriter
 from dialguard.storage.errors import StorageError
 from dialguard.storage.settle import unclaimed
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 T0 = datetime(2024, 6, 3, 2, 0, 0, 123456, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
 

@@ -31,8 +31,6 @@ from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader, fact_reader
 from dialguard.storage.subject_key import SubjectKey
 
-pytestmark = pytest.mark.usefixtures("verification_in_process")
-
 NUMBER = "+8613800138000"
 DIGITS = b"13800138000"
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)

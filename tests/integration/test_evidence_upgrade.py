@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
@@ -30,8 +29,6 @@ from dialguard.storage.columns import UTCDateTime
 from dialguard.storage.connection import create_engine
 from dialguard.storage.migrate import alembic_config
 from dialguard.storage.subject_key import SubjectKey
-
-pytestmark = pytest.mark.usefixtures("verification_in_process")
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 NUMBER = "+8613800138000"
