@@ -9,6 +9,8 @@ unless ``DIALGUARD_REQUIRE_PG=1`` (as in CI), when they fail.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web_app
 from pg_databases import (
     PG_URL_ENV,
     REQUIRE_PG_ENV,
@@ -48,6 +51,28 @@ def _long_files_first(items: list[pytest.Item]) -> None:
     alone at the end."""
     long_files = {item.path for item in items if item.get_closest_marker("long")}
     items.sort(key=lambda item: item.path not in long_files)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the imports and the collection made lives as long as the process: out of the garbage
+    collector's sight (``gc.freeze``), each full collection walks what the tests made since, not
+    every module, dependency and collected test again."""
+    gc.freeze()
+
+
+# The interpreter's shutdown collects garbage several times over all that is still alive, and
+# nothing a test can see runs then: pytest's last collections, which report leaked resources,
+# came before (``pytest_unconfigure``).
+atexit.register(gc.freeze)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """aiohttp keeps each handler it wrapped in middleware, keyed by the applications, in one
+    process-wide cache of 1,024 entries. A ``serve`` process has one application; a test process
+    builds hundreds, and the cache kept each one alive after its test closed it, with its store,
+    engine and compiled statements: most of what every full garbage collection walked."""
+    web_app._cached_build_middleware.cache_clear()
 
 
 @pytest.fixture(autouse=True, scope="session")
