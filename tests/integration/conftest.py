@@ -1,7 +1,9 @@
 """Fixtures the integration tests share (the storage fixtures are in ``tests/conftest.py``).
 
 - ``dg``: the CLI, in-process (:mod:`in_process`), on a fresh SQLite database with tenant acme,
-  in the environment ``dg_env`` gives;
+  in the environment ``dg_env`` gives; the database starts as a copy of the migrated template,
+  so its ``init`` migrates nothing (``init`` from an empty database is the first-run tests'
+  business: ``test_cli_config.py``, ``test_cli_environment.py``, ``test_install.py``);
 - ``acme_store``: a fresh SQLite store seeded by :func:`builders.seed_acme`;
 - ``api``, ``api_at_allowed_time``: the admin API on a real port (:mod:`api_harness`);
 - ``health_gate``: the whole gate with its API, for ``GET /health`` and ``dialguard status``;
@@ -17,6 +19,7 @@ those, and no test module imports another.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from collections.abc import AsyncIterator
@@ -28,7 +31,7 @@ from api_harness import ApiHarness, running_api
 from builders import WEDNESDAY_10, Run, api_gate_settings, gate_settings, seed_acme
 from in_process import run_dialguard
 from ops_doors import Side, open_sides
-from pg_databases import MigratedCopies
+from pg_databases import MigratedCopies, settings_for
 
 from dialguard.app import GateApp
 from dialguard.audit import service as audit_service
@@ -61,7 +64,7 @@ def dg_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def dg(tmp_path: Path, dg_env: dict[str, str]) -> Run:
+def dg(tmp_path: Path, dg_env: dict[str, str], migrated_copies: MigratedCopies) -> Run:
     """``dg(*args, expect=0, **env)`` runs ``dialguard ARGS`` in ``dg_env`` (``env`` added) on a
     database of this test's own, checks its exit status unless ``expect`` is None, and returns
     what it printed. ``init`` and ``tenants add acme`` have run."""
@@ -74,6 +77,7 @@ def dg(tmp_path: Path, dg_env: dict[str, str]) -> Run:
             assert result.returncode == expect, (args, result.stdout, result.stderr)
         return result
 
+    asyncio.run(migrated_copies.migrate(settings_for(dg_env["DIALGUARD_DATABASE_URL"])))
     run("init")
     run("tenants", "add", "acme")
     return run

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from builders import callback_number, gate_settings
+from pg_databases import MigratedCopies
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialguard.agi.testing import FakeAsterisk, header_block
@@ -20,7 +21,6 @@ from dialguard.clock import Clock
 from dialguard.ops.audited import Actor
 from dialguard.ops.tokens import create_token
 from dialguard.policy.model import CallAttempt
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.tokens.tokens import Role
 
@@ -29,13 +29,13 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 CALLER = "+861088886666"
 
 
-async def start_gate(tmp_path: Path, access: str) -> GateApp:
+async def start_gate(tmp_path: Path, access: str, copies: MigratedCopies) -> GateApp:
     settings = gate_settings(
         tmp_path,
         api={"enabled": "true", "port": "0", "metrics_access": access},
         audit={"checkpoint_interval_s": "0"},
     )
-    await init_database(settings)
+    await copies.migrate(settings)
     store = await Store.open(settings)
     try:
         async with store.transaction() as tx:
@@ -57,8 +57,8 @@ async def start_gate(tmp_path: Path, access: str) -> GateApp:
 
 
 @pytest.fixture
-async def gate(tmp_path: Path) -> AsyncIterator[GateApp]:
-    app = await start_gate(tmp_path, "loopback")
+async def gate(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[GateApp]:
+    app = await start_gate(tmp_path, "loopback", migrated_copies)
     yield app
     await app.stop()
 
@@ -121,8 +121,10 @@ async def test_gate_failures_are_counted(gate: GateApp) -> None:
     assert got[("dialguard_decisions_total", (("verdict", "deny"),))] == 1
 
 
-async def test_token_rule_needs_a_scraper_role(tmp_path: Path) -> None:
-    app = await start_gate(tmp_path, "token")
+async def test_token_rule_needs_a_scraper_role(
+    tmp_path: Path, migrated_copies: MigratedCopies
+) -> None:
+    app = await start_gate(tmp_path, "token", migrated_copies)
     try:
         assert app.store is not None
         actor = Actor("test", NOW)
@@ -139,14 +141,16 @@ async def test_token_rule_needs_a_scraper_role(tmp_path: Path) -> None:
         await app.stop()
 
 
-async def test_off_rule_hides_the_route(tmp_path: Path) -> None:
-    app = await start_gate(tmp_path, "off")
+async def test_off_rule_hides_the_route(tmp_path: Path, migrated_copies: MigratedCopies) -> None:
+    app = await start_gate(tmp_path, "off", migrated_copies)
     try:
         assert (await scrape(app))[0] == 404
     finally:
         await app.stop()
 
 
-async def test_unknown_rule_stops_the_start(tmp_path: Path) -> None:
+async def test_unknown_rule_stops_the_start(
+    tmp_path: Path, migrated_copies: MigratedCopies
+) -> None:
     with pytest.raises(ValueError, match=r"api\.metrics_access"):
-        await start_gate(tmp_path, "everyone")
+        await start_gate(tmp_path, "everyone", migrated_copies)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders import callback_number
+from pg_databases import MigratedCopies
 
 from dialguard.app import book_from
 from dialguard.audit import service
@@ -25,7 +26,6 @@ from dialguard.policy.model import CallAttempt, Decision, Verdict
 from dialguard.settings.audit import AuditSettings
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.facts import fact_reader
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -86,7 +86,9 @@ class Node:
 
 
 @pytest.fixture
-async def settings(db_settings: Settings, tmp_path: Path) -> AsyncIterator[Settings]:
+async def settings(
+    db_settings: Settings, tmp_path: Path, migrated_copies: MigratedCopies
+) -> AsyncIterator[Settings]:
     audited = replace(
         db_settings,
         audit=AuditSettings(
@@ -94,7 +96,7 @@ async def settings(db_settings: Settings, tmp_path: Path) -> AsyncIterator[Setti
             signing_key_file=str(tmp_path / "signing.key"),
         ),
     )
-    await init_database(audited)
+    await migrated_copies.migrate(audited)
     store = await Store.open(audited)
     try:
         await seed(store, 50)

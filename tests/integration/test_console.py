@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from builders import gate_settings
+from pg_databases import MigratedCopies
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp
@@ -31,7 +32,6 @@ from dialguard.policy.model import (
     RegisteredNumber,
     Verdict,
 )
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 from dialguard.storage.subject_key import SubjectKey
 from dialguard.tokens.tokens import Role
@@ -55,8 +55,8 @@ def settings_for(tmp_path: Path) -> Settings:
     )
 
 
-async def seed(settings: Settings) -> None:
-    await init_database(settings)
+async def seed(settings: Settings, copies: MigratedCopies) -> None:
+    await copies.migrate(settings)
     store = await Store.open(settings)
     try:
         async with store.transaction() as tx:
@@ -89,9 +89,9 @@ async def seed(settings: Settings) -> None:
 
 
 @pytest.fixture
-async def gate(tmp_path: Path) -> AsyncIterator[GateApp]:
+async def gate(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[GateApp]:
     settings = settings_for(tmp_path)
-    await seed(settings)
+    await seed(settings, migrated_copies)
     SigningKey.create(tmp_path / "audit-signing.key")
     app = GateApp(settings, Clock(NOW))
     await app.start()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pg_databases import MigratedCopies
 
 from dialguard.audit import service
 from dialguard.audit.checkpoint import SigningKey
@@ -26,7 +27,7 @@ from dialguard.config import Settings
 from dialguard.policy.model import Decision, Direction, Presentation, Reason, Verdict
 from dialguard.settings.audit import AuditSettings
 from dialguard.settings.database import DatabaseSettings
-from dialguard.storage import Store, init_database
+from dialguard.storage import Store
 from dialguard.storage import decisions as decisions_module
 from dialguard.storage.decision_log import audit_entry
 from dialguard.storage.decision_writer import SqliteDecisionWriter
@@ -37,15 +38,18 @@ T0 = datetime(2024, 6, 3, 2, 0, 0, 123456, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
 
 
-async def _open(path: Path) -> Store:
+async def _open(path: Path, copies: MigratedCopies) -> Store:
     settings = replace(Settings(), database=DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"))
-    await init_database(settings)
+    await copies.migrate(settings)
     return await Store.open(settings)
 
 
 @pytest.fixture
-async def stores(tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
-    reference, fast = await _open(tmp_path / "ref.db"), await _open(tmp_path / "fast.db")
+async def stores(
+    tmp_path: Path, migrated_copies: MigratedCopies
+) -> AsyncIterator[tuple[Store, Store]]:
+    reference = await _open(tmp_path / "ref.db", migrated_copies)
+    fast = await _open(tmp_path / "fast.db", migrated_copies)
     try:
         yield reference, fast
     finally:

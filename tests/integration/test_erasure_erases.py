@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pg_databases import settings_for
+from pg_databases import MigratedCopies, settings_for
 
 from dialguard.audit import service as audit
 from dialguard.clock import Clock
@@ -26,7 +26,7 @@ from dialguard.ops.tenants import add_tenant
 from dialguard.policy.book import PolicyBook, load_pack
 from dialguard.policy.model import CallAttempt, ContactFlags, Decision, DncEntry, DncScope
 from dialguard.settings.dsr import DsrSettings
-from dialguard.storage import DecisionLog, Store, init_database
+from dialguard.storage import DecisionLog, Store
 from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.facts import SqliteFactReader, fact_reader
 from dialguard.storage.subject_key import SubjectKey
@@ -44,9 +44,11 @@ def with_subject_key(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def rights(db_settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[Store, Settings]]:
+async def rights(
+    db_settings: Settings, tmp_path: Path, migrated_copies: MigratedCopies
+) -> AsyncIterator[tuple[Store, Settings]]:
     settings = with_subject_key(db_settings, tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     store = await Store.open(settings)
     try:
         async with store.transaction() as tx:
@@ -87,12 +89,12 @@ def raw(path: Path) -> bytes:
 
 
 async def test_erased_values_leave_the_database_file_and_its_wal(
-    tmp_path: Path, make_decision: Callable[..., Decision]
+    tmp_path: Path, make_decision: Callable[..., Decision], migrated_copies: MigratedCopies
 ) -> None:
     path = tmp_path / "db" / "dialguard.db"
     settings = settings_for(f"sqlite+aiosqlite:///{path}")
     settings = with_subject_key(settings, tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     store = await Store.open(settings)
     file = store.sqlite_file()
     assert file is not None

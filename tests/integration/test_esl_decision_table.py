@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from builders import gate_settings
+from pg_databases import MigratedCopies
 
 from devkit.cases import Call, Case, load_cases
 from dialguard.app import GateApp
@@ -24,7 +25,6 @@ from dialguard.numbers import normalize, try_normalize
 from dialguard.ops.recording_testing import write_wav
 from dialguard.policy.model import DncEntry, DncScope, NumberType, RegisteredNumber
 from dialguard.recording.keys import create_keyring
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"
@@ -51,8 +51,8 @@ def settings_for(tmp_path: Path) -> Settings:
     )
 
 
-async def seed(settings: Settings, case: Case) -> None:
-    await init_database(settings)
+async def seed(settings: Settings, case: Case, copies: MigratedCopies) -> None:
+    await copies.migrate(settings)
     store = await Store.open(settings)
     at = parse_instant(case.now)
     try:
@@ -122,9 +122,11 @@ def channel_for(case: Case, call: Call, n: int) -> ChannelData:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-async def test_decision_table_through_esl(tmp_path: Path, keyring: None, case: Case) -> None:
+async def test_decision_table_through_esl(
+    tmp_path: Path, keyring: None, case: Case, migrated_copies: MigratedCopies
+) -> None:
     settings = settings_for(tmp_path)
-    await seed(settings, case)
+    await seed(settings, case, migrated_copies)
     for n, call in enumerate(case.calls):
         app = GateApp(settings, Clock(parse_instant(call.now)))
         await app.start()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders import gate_settings
+from pg_databases import MigratedCopies
 
 from dialguard.agi.testing import FakeAsterisk, header_block
 from dialguard.app import GateApp, book_from
@@ -22,7 +23,6 @@ from dialguard.esl.testing import ChannelData, FakeFreeSwitch
 from dialguard.ops.audited import Actor
 from dialguard.ops.numbers import Filing, register_number
 from dialguard.ops.vocabulary import Vocabulary
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
 ESL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "esl"
@@ -51,9 +51,9 @@ def settings_for(tmp_path: Path, **recording: str) -> Settings:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(tmp_path: Path, migrated_copies: MigratedCopies) -> AsyncIterator[Store]:
     settings = settings_for(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     opened = await Store.open(settings)
     actor = Actor("test", WEDNESDAY_10 - timedelta(days=30))
     book = book_from(settings)

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pg_databases import MigratedCopies
 
 from dialguard.cli.main import main
 from dialguard.config import Settings
-from dialguard.storage.migrate import init_database
 
 Cli = Callable[..., tuple[int, str, str]]
 NOW = "2026-10-20T10:00:00+08:00"
@@ -25,8 +25,9 @@ async def cli(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    migrated_copies: MigratedCopies,
 ) -> Cli:
-    await init_database(db_settings)
+    await migrated_copies.migrate(db_settings)
     monkeypatch.setenv("DIALGUARD_DATABASE_URL", db_settings.database.url)
     monkeypatch.setenv("DIALGUARD_DSR_HASH_KEY_FILE", str(tmp_path / "subject.key"))
     monkeypatch.setenv("DIALGUARD_CONFIG", str(tmp_path / "none.toml"))

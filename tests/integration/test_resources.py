@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from builders import WEDNESDAY_10, gate_settings
+from pg_databases import MigratedCopies
 
 from dialguard.agi.testing import FakeAsterisk, header_block, mset_assignments
 from dialguard.app import GateApp, book_from
@@ -19,7 +20,6 @@ from dialguard.config import ConfigError
 from dialguard.gate.service import GateService
 from dialguard.storage.decision_log import DecisionLog
 from dialguard.storage.facts import fact_reader
-from dialguard.storage.migrate import init_database
 from dialguard.storage.store import Store
 
 
@@ -37,9 +37,11 @@ def open_on(database: Path) -> list[str]:
     return found
 
 
-async def test_a_stopped_gate_holds_nothing_open_on_its_database(tmp_path: Path) -> None:
+async def test_a_stopped_gate_holds_nothing_open_on_its_database(
+    tmp_path: Path, migrated_copies: MigratedCopies
+) -> None:
     settings = gate_settings(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     database = tmp_path / "dg.db"
     app = GateApp(settings, Clock(WEDNESDAY_10))
     await app.start()
@@ -57,10 +59,10 @@ async def test_a_stopped_gate_holds_nothing_open_on_its_database(tmp_path: Path)
 
 
 async def test_the_fact_reader_and_an_unstarted_decision_log_close_what_they_open(
-    tmp_path: Path,
+    tmp_path: Path, migrated_copies: MigratedCopies
 ) -> None:
     settings = gate_settings(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     database = tmp_path / "dg.db"
     store = await Store.open(settings)
     try:
@@ -74,9 +76,11 @@ async def test_the_fact_reader_and_an_unstarted_decision_log_close_what_they_ope
     assert open_on(database) == []
 
 
-async def test_a_gate_that_fails_to_start_closes_what_it_had_opened(tmp_path: Path) -> None:
+async def test_a_gate_that_fails_to_start_closes_what_it_had_opened(
+    tmp_path: Path, migrated_copies: MigratedCopies
+) -> None:
     settings = gate_settings(tmp_path)
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = taken.sockets[0].getsockname()[1]
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_databases import MigratedCopies
 from sqlalchemy import select
 
 from dialguard.config import Settings
@@ -22,7 +23,7 @@ from dialguard.policy.model import ConsentRecord, ContactFlags, Decision, DncEnt
 from dialguard.rights.export import write_export
 from dialguard.rights.pseudonyms import masked, subject
 from dialguard.settings.dsr import DsrSettings
-from dialguard.storage import DecisionLog, StorageError, Store, init_database
+from dialguard.storage import DecisionLog, StorageError, Store
 from dialguard.storage.connection import create_engine
 from dialguard.storage.dsr_requests import DsrStatus
 from dialguard.storage.recording_records import CallSource, NewRecording, RetentionTerms
@@ -37,10 +38,12 @@ DPO = Actor("dpo", NOW)
 
 
 @pytest.fixture
-async def rights(db_settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[Store, Settings]]:
+async def rights(
+    db_settings: Settings, tmp_path: Path, migrated_copies: MigratedCopies
+) -> AsyncIterator[tuple[Store, Settings]]:
     settings = replace(db_settings, dsr=DsrSettings(hash_key_file=str(tmp_path / "subject.key")))
     SubjectKey.create(Path(settings.dsr.hash_key_file))
-    await init_database(settings)
+    await migrated_copies.migrate(settings)
     store = await Store.open(settings)
     try:
         async with store.transaction() as tx:

@@ -7,12 +7,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from pg_databases import MigratedCopies
 
 from dialguard.config import Settings
 from dialguard.numbers import normalize
 from dialguard.policy.model import NumberType, RegisteredNumber
 from dialguard.storage import Outcome, Store, UnknownTenant
-from dialguard.storage.migrate import init_database
 from dialguard.storage.registry import NumberHeld
 
 NUMBER = "+862161234567"
@@ -133,10 +133,12 @@ async def test_versions_carry_their_own_effective_instants(store: Store) -> None
         assert await tx.numbers.report(10_000, date(2026, 12, 3)) is None
 
 
-async def test_concurrent_adds_for_two_tenants_cannot_both_win(db_settings: Settings) -> None:
+async def test_concurrent_adds_for_two_tenants_cannot_both_win(
+    db_settings: Settings, migrated_copies: MigratedCopies
+) -> None:
     """Two stores (two gates' admin doors) racing to register the same number: the database
     keeps exactly one, and the loser is told who holds it."""
-    await init_database(db_settings)
+    await migrated_copies.migrate(db_settings)
     opened = [await Store.open(db_settings) for _ in range(2)]
     try:
         async with opened[0].transaction() as tx:
