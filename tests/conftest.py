@@ -56,8 +56,15 @@ def _long_files_first(items: list[pytest.Item]) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What the imports and the collection made lives as long as the process: out of the garbage
     collector's sight (``gc.freeze``), each full collection walks what the tests made since, not
-    every module, dependency and collected test again."""
+    every module, dependency and collected test again.
+
+    A test builds stores, engines and applications that live as long as it runs: at Python's
+    default thresholds young collections come so often that much of that is promoted while the
+    test still holds it, and only full collections free it later. Collecting the young generation
+    every 10,000 allocations instead of 700, and the older ones half as often, lets it die young.
+    """
     gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 # The interpreter's shutdown collects garbage several times over all that is still alive, and
