@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
@@ -55,8 +56,10 @@ class RecordingPeer:
     ami_secret: str
 
 
+@cache
 def dialguard_executable() -> str:
-    """The ``dialguard`` next to the running interpreter (the venv's), else on ``PATH``."""
+    """The ``dialguard`` next to the running interpreter (the venv's), else on ``PATH``: looked
+    up once per process, by every gate and every command it runs."""
     beside = Path(sys.executable).parent / "dialguard"
     if beside.exists():
         return str(beside)
